@@ -1,0 +1,57 @@
+// The quick-start demo: two example agents, one ESM and one CommonJS, recorded without a single
+// change to their code, then their recordings shown.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(repo, 'bin', 'fluxloop.js');
+
+/** Runs `node ...args`, shown as the user would type it (`fluxloop` for the CLI). */
+function run(args, cwd) {
+  const shown = args[0] === cli ? ['npx', 'fluxloop', ...args.slice(1)] : ['node', ...args];
+  console.log(`\n$ ${shown.join(' ')}   (in ${path.relative(repo, cwd)})`);
+  const result = spawnSync(process.execPath, args, { cwd, stdio: 'inherit', env: withoutFluxloopEnv() });
+  if (result.status !== 0) {
+    console.error(`demo: the command above failed (exit ${result.status})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function withoutFluxloopEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_')));
+}
+
+/** What `npm install` does for the example's `"fluxloop": "file:../.."` dependency. */
+function linkFluxloop(example) {
+  const link = path.join(example, 'node_modules', 'fluxloop');
+  if (fs.existsSync(link)) return;
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(path.relative(path.dirname(link), repo), link, 'dir');
+}
+
+/** The first record of each target, pretty-printed. */
+function show(example) {
+  const file = path.join(example, 'recordings', 'args_recording.jsonl');
+  const records = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  console.log(`\n${records.length} calls recorded in ${path.relative(repo, file)}. The first of each target:`);
+  const seen = new Set();
+  for (const record of records) {
+    if (seen.has(record.target)) continue;
+    seen.add(record.target);
+    console.log(JSON.stringify(record, null, 2));
+  }
+}
+
+for (const name of ['support-agent', 'cjs-bot']) {
+  const example = path.join(repo, 'examples', name);
+  console.log(`\n=== examples/${name}`);
+  linkFluxloop(example);
+  fs.rmSync(path.join(example, 'recordings'), { recursive: true, force: true });
+  run([cli, 'record', 'enable'], example);
+  run(['--import', 'fluxloop/register', 'app/main.js'], example);
+  show(example);
+  run([cli, 'record', 'status'], example);
+}
+console.log('\nDone. Replay with input variations comes with `fluxloop run experiment`.');

@@ -1,0 +1,139 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_RECORDING_FILE, configPath, envPath } from '../config/project.js';
+import { colors, print, projectRelative, projectRootOf, table } from './output.js';
+
+const ENV_TEMPLATE = `# FluxLoop settings for this project, read by \`node --import fluxloop/register\`.
+# Variables already set in the environment win over this file.
+# It may hold API keys: keep it out of version control.
+
+# Record the arguments of the functions listed under recording.targets in
+# configs/simulation.yaml: true or false. \`fluxloop record enable\` and
+# \`fluxloop record disable\` switch it.
+FLUXLOOP_RECORD_ARGS=false
+
+# Where records go, relative to the project root (default: ${DEFAULT_RECORDING_FILE}).
+# FLUXLOOP_RECORDING_FILE=${DEFAULT_RECORDING_FILE}
+
+# Key for the model that \`fluxloop generate\` uses to write input variations.
+# OPENAI_API_KEY=sk-...
+`;
+
+const CONFIG_TEMPLATE = `# FluxLoop simulation config.
+# Paths are relative to the project root (the folder holding this configs/ folder).
+
+# What \`node --import fluxloop/register your/app.js\` records while FLUXLOOP_RECORD_ARGS=true.
+recording:
+  # The functions whose arguments are recorded, one per line, as
+  #   path/to/module.js:exportName         an exported function
+  #   path/to/module.js:exportName.method  a method of an exported object
+  #   path/to/module.js:ClassName.method   a method of an exported class
+  #   path/to/module.js:default            the default export (or default.method)
+  # targets:
+  #   - app/agent.js:Agent.reply
+  #   - app/tools.js:searchDocs
+
+  # One JSON line per call; FLUXLOOP_RECORDING_FILE wins over it.
+  file: ${DEFAULT_RECORDING_FILE}
+
+  # Keys whose values are masked in records, on top of the built-in ones
+  # (passwords, tokens, API keys...).
+  redact_keys: []
+  # Regular expressions whose matches in string values are masked.
+  # redact_patterns:
+  #   - "\\\\b\\\\d{16}\\\\b"
+
+# How experiments call your agent (\`fluxloop run\`).
+runner:
+  # target: app/agent.js:Agent.reply
+  # isolation: fresh          # shared | fresh | worker
+  # concurrency: 4
+  # timeout_ms: 60000
+
+# Replaying recorded arguments in experiments: each input's text replaces one
+# parameter of a recorded call, every other argument stays as it was recorded.
+replay_args:
+  enabled: false
+  recording_file: ${DEFAULT_RECORDING_FILE}
+  # Where an input's text goes in the recorded arguments.
+  override_param_path: kwargs.message
+  # Arguments that cannot be recorded (callbacks, clients), and the export that
+  # builds each of them at replay time:
+  # callable_providers:
+  #   args.1.send: builtin:collector.send
+
+# The inputs that experiments start from; \`fluxloop generate\` writes variations of them.
+base_inputs:
+  - "How do I reset my password?"
+  - input: "I was charged twice this month, can I get a refund?"
+    metadata: { topic: billing }
+`;
+
+interface Entry {
+  file: string;
+  /** Files are written; entries without content are folders. */
+  content?: string;
+  mode?: number;
+}
+
+type Outcome = 'created' | 'overwritten' | 'kept' | 'exists';
+
+function scaffold(entry: Entry, force: boolean): Outcome {
+  if (entry.content === undefined) {
+    if (fs.existsSync(entry.file)) return 'exists';
+    fs.mkdirSync(entry.file, { recursive: true });
+    return 'created';
+  }
+  const existed = fs.existsSync(entry.file);
+  if (existed && !force) return 'kept';
+  fs.mkdirSync(path.dirname(entry.file), { recursive: true });
+  fs.writeFileSync(entry.file, entry.content, { mode: entry.mode });
+  return existed ? 'overwritten' : 'created';
+}
+
+const OUTCOME_COLORS: Record<Outcome, (s: string) => string> = {
+  created: colors.green,
+  overwritten: colors.yellow,
+  kept: colors.dim,
+  exists: colors.dim,
+};
+
+/** Registers `fluxloop init`, which scaffolds .env, configs/simulation.yaml, recordings/ and inputs/. */
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('create .env, configs/simulation.yaml, recordings/ and inputs/ in the project root')
+    .option('--force', 'overwrite files that already exist')
+    .action((options: { force?: boolean }, command: Command) => {
+      const root = projectRootOf(command);
+      const entries: Entry[] = [
+        // The .env file may hold API keys, so only its owner may read it.
+        { file: envPath(root), content: ENV_TEMPLATE, mode: 0o600 },
+        { file: configPath(root), content: CONFIG_TEMPLATE },
+        { file: path.join(root, 'recordings') },
+        { file: path.join(root, 'inputs') },
+      ];
+      const rows = entries.map((entry) => {
+        const outcome = scaffold(entry, options.force === true);
+        const name = projectRelative(root, entry.file) + (entry.content === undefined ? '/' : '');
+        const note = outcome === 'kept' ? colors.dim('already exists; --force overwrites it') : '';
+        return [OUTCOME_COLORS[outcome](outcome), name, note];
+      });
+      const cd = path.resolve(process.cwd()) === root ? [] : [`cd ${JSON.stringify(root)}`];
+      const steps = [
+        ...cd,
+        'list the functions to record under recording.targets in configs/simulation.yaml',
+        'fluxloop record enable',
+        'node --import fluxloop/register your/app.js',
+      ];
+      print(
+        `FluxLoop project in ${root}`,
+        '',
+        ...table(rows, '  '),
+        '',
+        'Next steps:',
+        ...steps.map((step, i) => `  ${i + 1}. ${step}`),
+      );
+    });
+}

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { ConfigError } from '../config/errors.js';
+import { resolveProjectRoot } from '../config/project.js';
+
+/** Exit codes: 1 for failures of fluxloop or the user's app, 2 for mistakes in the user's files or command line. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** The options every command accepts, declared on the program. */
+export interface GlobalOptions {
+  projectDir?: string;
+  debug?: boolean;
+}
+
+/** The global options as seen from inside a command's action. */
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}
+
+/** The project root a command works on: `--project-dir`, else `FLUXLOOP_PROJECT_DIR`, else the current directory. */
+export function projectRootOf(command: Command): string {
+  return resolveProjectRoot(globalOptions(command).projectDir);
+}
+
+/** Writes lines to stdout. */
+export function print(...lines: string[]): void {
+  process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+}
+
+/** Writes a warning to stderr, so that it never mixes into output meant for other programs. */
+export function warn(message: string): void {
+  process.stderr.write(`${pc.yellow(`warning: ${message}`)}\n`);
+}
+
+/**
+ * Reports an error on stderr and returns the exit code. A ConfigError is the user's to fix, so it
+ * gets its message only; anything else is fluxloop's or the app's, with the stack under --debug.
+ */
+export function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${pc.red(`fluxloop: ${err.message}`)}\n`);
+    return EXIT_USAGE;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${pc.red(`fluxloop: ${message}`)}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${pc.dim(err.stack)}\n`);
+  else process.stderr.write(`${pc.dim('(run with --debug for the stack trace)')}\n`);
+  return EXIT_FAILURE;
+}
+
+/** Rows of cells as lines, each column padded to its widest cell; colour codes do not count. */
+export function table(rows: string[][], indent = ''): string[] {
+  const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
+  return rows.map((row) => {
+    const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell))));
+    return (indent + cells.join('  ')).trimEnd();
+  });
+}
+
+/** A size in bytes for people: `812 B`, `3.4 KB`, `1.2 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A path inside the project as the user wrote it (`configs/simulation.yaml`), else absolute. */
+export function projectRelative(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+}
+
+export { pc as colors };

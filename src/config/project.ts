@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { SimulationConfig } from './types.js';
+
+/** Where records go when neither the environment nor the config says otherwise. */
+export const DEFAULT_RECORDING_FILE = 'recordings/args_recording.jsonl';
+
+/** The project root as an absolute path: `dir`, else `FLUXLOOP_PROJECT_DIR`, else the current directory. */
+export function resolveProjectRoot(dir?: string): string {
+  return path.resolve(dir ?? process.env.FLUXLOOP_PROJECT_DIR ?? process.cwd());
+}
+
+/** The project's `.env` file. */
+export function envPath(root: string): string {
+  return path.join(root, '.env');
+}
+
+/** The project's `configs/simulation.yaml`. */
+export function configPath(root: string): string {
+  return path.join(root, 'configs', 'simulation.yaml');
+}
+
+/**
+ * The absolute path of the recording file: `FLUXLOOP_RECORDING_FILE`, else `recording.file`,
+ * else the default. Relative paths are taken from the project root, so that the recorder and the
+ * CLI agree wherever each of them was started from.
+ */
+export function resolveRecordingFile(
+  root: string,
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>,
+  config?: SimulationConfig,
+): string {
+  const fromEnv = env.FLUXLOOP_RECORDING_FILE?.trim();
+  const chosen = fromEnv || config?.recording.file || DEFAULT_RECORDING_FILE;
+  return path.resolve(root, chosen);
+}
+
+/** Whether a `FLUXLOOP_RECORD_ARGS` value turns recording on: `true` or `1`, any case. */
+export function isRecordingEnabled(value: string | undefined): boolean {
+  const v = value?.trim().toLowerCase();
+  return v === 'true' || v === '1';
+}

@@ -1,0 +1,367 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Document,
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  Scalar,
+  stringify,
+  type Node,
+  type YAMLMap,
+} from 'yaml';
+import { ConfigError, type SourceLocation } from './errors.js';
+import { configPath } from './project.js';
+import { parseTarget } from './targets.js';
+import { RECORDING_DEFAULTS, type RecordingConfig, type ReplayArgsConfig, type SimulationConfig } from './types.js';
+
+const RECORDING_KEYS = [
+  'targets',
+  'file',
+  'redact_keys',
+  'redact_patterns',
+  'max_depth',
+  'max_array_length',
+  'max_string_length',
+  'max_record_bytes',
+] as const;
+
+type Limit = 'max_depth' | 'max_array_length' | 'max_string_length' | 'max_record_bytes';
+
+/** Fresh defaults, so that callers may change the lists. */
+function defaultRecording(): RecordingConfig {
+  return { targets: [], ...RECORDING_DEFAULTS, redact_keys: [], redact_patterns: [] };
+}
+
+/** The config file's path as shown in messages. */
+function displayPath(root: string): string {
+  return path.relative(root, configPath(root)).split(path.sep).join('/');
+}
+
+/** Parses YAML text, turning the first syntax error into a ConfigError at its line and column. */
+function parseYaml(text: string, file: string, lineCounter?: LineCounter): Document.Parsed {
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
+  const error = doc.errors[0];
+  if (error) {
+    // With prettyErrors, yaml appends " at line L, column C:" and an excerpt; the location goes in front instead.
+    const message = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
+    const pos = error.linePos?.[0];
+    throw new ConfigError(`invalid YAML: ${message}`, { file, line: pos?.line, column: pos?.col });
+  }
+  return doc;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The known key closest to `key`, when it is close enough to be a typo. */
+function suggest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/** Checks the parsed document node by node, so that every message points at the offending node. */
+class Validator {
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly lineCounter: LineCounter,
+    private readonly file: string,
+  ) {}
+
+  location(node: Node | null | undefined, field?: string): SourceLocation {
+    const pos = node?.range ? this.lineCounter.linePos(node.range[0]) : undefined;
+    return { file: this.file, line: pos?.line, column: pos?.col, field };
+  }
+
+  fail(message: string, node: Node | null | undefined, field?: string): never {
+    throw new ConfigError(message, this.location(node, field));
+  }
+
+  /** The node an alias stands for; other nodes as they are. */
+  resolve(node: unknown): Node | null {
+    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
+    return (node as Node | null | undefined) ?? null;
+  }
+
+  /** An empty value (`key:` with nothing after it) counts as absent, as when its lines are commented out. */
+  isEmpty(node: Node | null): boolean {
+    return node === null || (isScalar(node) && node.value === null);
+  }
+
+  describe(node: Node | null): string {
+    if (isMap(node)) return 'a mapping';
+    if (isSeq(node)) return 'a list';
+    if (isScalar(node)) {
+      const v = node.value;
+      return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${String(v)} (${typeof v})`;
+    }
+    return 'nothing';
+  }
+
+  /** A mapping's entries with their key text; `shown` is the node to point at when the value is no mapping. */
+  mapping(node: Node | null, field: string | undefined, shown: Node | null): Array<{ key: string; keyNode: Node | null; value: Node | null }> {
+    if (!isMap(node)) {
+      const what = field ? 'must be a mapping' : 'the top level must be a mapping';
+      this.fail(`${what} (key: value), found ${this.describe(node)}`, node ?? shown, field);
+    }
+    return (node as YAMLMap).items.map((pair) => {
+      const keyNode = this.resolve(pair.key);
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(pair.key);
+      return { key, keyNode, value: this.resolve(pair.value) };
+    });
+  }
+
+  string(node: Node | null, field: string): string | undefined {
+    if (this.isEmpty(node)) return undefined;
+    if (!isScalar(node) || typeof node.value !== 'string') this.fail(`must be a string, found ${this.describe(node)}`, node, field);
+    return node.value as string;
+  }
+
+  boolean(node: Node | null, field: string): boolean | undefined {
+    if (this.isEmpty(node)) return undefined;
+    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(`must be true or false, found ${this.describe(node)}`, node, field);
+    return node.value as boolean;
+  }
+
+  positiveInteger(node: Node | null, field: string): number | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
+      this.fail(`must be a positive integer, found ${this.describe(node)}`, node, field);
+    }
+    return v as number;
+  }
+
+  /** A list of strings, each checked by `check` with its own node so that errors point at the item. */
+  stringList(node: Node | null, field: string, check?: (item: string, node: Node, field: string) => void): string[] {
+    if (this.isEmpty(node)) return [];
+    if (!isSeq(node)) this.fail(`must be a list of strings, found ${this.describe(node)}`, node, field);
+    return node.items.map((raw, i) => {
+      const item = this.resolve(raw);
+      const itemField = `${field}[${i}]`;
+      if (!isScalar(item) || typeof item.value !== 'string') this.fail(`must be a string, found ${this.describe(item)}`, item ?? node, itemField);
+      check?.(item.value as string, item, itemField);
+      return item.value as string;
+    });
+  }
+
+  recording(node: Node | null, keyNode: Node | null): RecordingConfig {
+    const config = defaultRecording();
+    if (this.isEmpty(node)) return config;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'recording', keyNode)) {
+      const field = `recording.${key}`;
+      switch (key) {
+        case 'targets':
+          config.targets = this.stringList(value, field, (spec, item, f) => parseTarget(spec, this.location(item, f)));
+          break;
+        case 'file':
+          config.file = this.string(value, field);
+          if (config.file === '') this.fail('must not be empty', value, field);
+          break;
+        case 'redact_keys':
+          config.redact_keys = this.stringList(value, field);
+          break;
+        case 'redact_patterns':
+          config.redact_patterns = this.stringList(value, field, (source, item, f) => {
+            try {
+              new RegExp(source, 'g');
+            } catch (err) {
+              this.fail(`invalid regular expression: ${(err as Error).message}`, item, f);
+            }
+          });
+          break;
+        case 'max_depth':
+        case 'max_array_length':
+        case 'max_string_length':
+        case 'max_record_bytes':
+          config[key as Limit] = this.positiveInteger(value, field) ?? RECORDING_DEFAULTS[key as Limit];
+          break;
+        default: {
+          // A misspelt key would otherwise be ignored and quietly turn recording off or loosen redaction.
+          const hint = suggest(key, RECORDING_KEYS);
+          this.fail(
+            `unknown key "${key}" under recording${hint ? `; did you mean "${hint}"?` : ''} (known keys: ${RECORDING_KEYS.join(', ')})`,
+            k,
+            field,
+          );
+        }
+      }
+    }
+    return config;
+  }
+
+  replayArgs(node: Node | null, keyNode: Node | null): void {
+    if (this.isEmpty(node)) return;
+    for (const { key, value } of this.mapping(node, 'replay_args', keyNode)) {
+      const field = `replay_args.${key}`;
+      if (key === 'enabled') this.boolean(value, field);
+      else if (key === 'recording_file' || key === 'override_param_path') this.string(value, field);
+      else if (key === 'callable_providers' && !this.isEmpty(value)) {
+        for (const entry of this.mapping(value, field, value)) this.string(entry.value, `${field}.${entry.key}`);
+      }
+    }
+  }
+
+  config(): SimulationConfig {
+    const root = this.resolve(this.doc.contents);
+    let raw: Record<string, unknown>;
+    try {
+      raw = (this.doc.toJS() ?? {}) as Record<string, unknown>;
+    } catch (err) {
+      // yaml refuses documents whose aliases expand exponentially.
+      this.fail((err as Error).message, root);
+    }
+    if (this.isEmpty(root)) return { recording: this.recording(null, null), raw: {} };
+    const top = this.mapping(root, undefined, root);
+    const section = (name: string) => top.find((e) => e.key === name);
+    const rec = section('recording');
+    const config: SimulationConfig = { recording: this.recording(rec?.value ?? null, rec?.keyNode ?? null), raw };
+    const replay = section('replay_args');
+    this.replayArgs(replay?.value ?? null, replay?.keyNode ?? null);
+    if (replay && !this.isEmpty(replay.value)) config.replay_args = raw.replay_args as ReplayArgsConfig;
+    const runner = section('runner');
+    if (runner && !this.isEmpty(runner.value)) {
+      this.mapping(runner.value, 'runner', runner.keyNode);
+      config.runner = raw.runner as Record<string, unknown>;
+    }
+    return config;
+  }
+}
+
+/**
+ * Reads and checks `configs/simulation.yaml` under `root`. A missing file gives the defaults;
+ * a syntax or validation error throws a ConfigError at the offending line and column.
+ */
+export function loadSimulationConfig(root: string): SimulationConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(configPath(root), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { recording: defaultRecording(), raw: {} };
+  }
+  return parseSimulationConfig(text, displayPath(root));
+}
+
+/** Checks simulation config text; `file` is the path shown in messages. */
+export function parseSimulationConfig(text: string, file: string = 'configs/simulation.yaml'): SimulationConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseYaml(text, file, lineCounter);
+  return new Validator(doc, lineCounter, file).config();
+}
+
+// Quoted and plain scalars sit on one line and can be rewritten in place; block scalars cannot.
+const INLINE_TYPES = new Set(['PLAIN', 'QUOTE_SINGLE', 'QUOTE_DOUBLE']);
+
+/** Rewrites an existing one-line scalar in place, or returns undefined when that is not possible. */
+function replaceScalar(text: string, doc: Document.Parsed, keys: (string | number)[], value: unknown): string | undefined {
+  const node = doc.getIn(keys, true);
+  const parent = keys.length > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents;
+  if (!isScalar(node) || !node.range || node.tag || node.anchor || !INLINE_TYPES.has(node.type ?? '')) return undefined;
+  // In a flow collection a string may need quotes that a block context would not.
+  if ((isMap(parent) || isSeq(parent)) && parent.flow && typeof value === 'string') return undefined;
+  if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return undefined;
+  if (node.value === value) return text;
+  const scalar = new Scalar(value);
+  if (typeof value === 'string' && node.type !== 'PLAIN') scalar.type = node.type;
+  const rendered = new Document(scalar).toString({ lineWidth: 0 }).replace(/\n$/, '');
+  if (rendered.includes('\n')) return undefined;
+  const [start, end] = node.range;
+  // An empty value (`key:`) has no blank before it yet.
+  const gap = start === end && !/\s/.test(text[start - 1] ?? ' ') ? ' ' : '';
+  return text.slice(0, start) + gap + rendered + text.slice(end);
+}
+
+/** The column where a node starts. */
+function columnOf(text: string, node: Node): number | undefined {
+  if (!node.range) return undefined;
+  return node.range[0] - (text.lastIndexOf('\n', node.range[0] - 1) + 1);
+}
+
+/**
+ * Adds missing keys as new lines in the deepest block mapping that exists, indented like its other
+ * keys (or under an empty `key:`), so that the rest of the file is untouched. Undefined when that
+ * is not possible.
+ */
+function insertKeys(text: string, doc: Document.Parsed, keys: (string | number)[], value: unknown): string | undefined {
+  let node: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  let depth = 0;
+  while (depth < keys.length && isMap(node) && !node.flow && node.has(keys[depth])) {
+    const pair = node.items.find((p) => isScalar(p.key) && p.key.value === keys[depth]);
+    keyNode = pair?.key as Node | undefined;
+    node = node.get(keys[depth++], true);
+  }
+  if (depth === keys.length || keys.slice(depth).some((k) => typeof k !== 'string')) return undefined;
+  let block: unknown = value;
+  for (let i = keys.length - 1; i >= depth; i--) block = { [keys[i] as string]: block };
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  let at: number;
+  let indent: number | undefined = 0;
+  if (doc.contents === null) {
+    at = text.length;
+  } else if (isMap(node) && !node.flow && node.items.length > 0 && node.range) {
+    indent = columnOf(text, node.items[0]!.key as Node);
+    at = node.range[1];
+  } else if (isScalar(node) && node.value === null && node.range && node.range[0] === node.range[1] && keyNode) {
+    // An empty `key:` becomes the mapping; its new lines go right below it.
+    const keyColumn = columnOf(text, keyNode);
+    indent = keyColumn === undefined ? undefined : keyColumn + 2;
+    at = node.range[0];
+  } else {
+    return undefined;
+  }
+  if (indent === undefined) return undefined;
+  // The spot may be inside a line (a trailing comment, no final newline): go past that line.
+  if (at > 0 && text[at - 1] !== '\n') {
+    const nl = text.indexOf('\n', at);
+    at = nl === -1 ? text.length : nl + 1;
+  }
+  const lines = stringify(block, { lineWidth: 0 }).replace(/\n$/, '').split('\n');
+  const added = lines.map((line) => ' '.repeat(indent) + line).join(eol) + eol;
+  const lead = at > 0 && text[at - 1] !== '\n' ? eol : '';
+  return text.slice(0, at) + lead + added + text.slice(at);
+}
+
+/**
+ * Sets `keys` to `value` in YAML text, creating missing mappings, and keeps every comment, blank
+ * line and key order. A one-line scalar is rewritten in place and missing keys are added as new
+ * lines, so that the rest of the file stays byte for byte; anything else goes through the
+ * Document API (`setIn`), which may reformat other lines.
+ */
+export function setConfigValue(text: string, keys: (string | number)[], value: unknown, file: string = 'configs/simulation.yaml'): string {
+  const doc = parseYaml(text, file);
+  const edited = doc.clone();
+  // An empty `key:` on the way holds null, which setIn cannot descend into.
+  for (let i = 1; i < keys.length; i++) {
+    const step = edited.getIn(keys.slice(0, i), true);
+    if (isScalar(step) && step.value === null) edited.setIn(keys.slice(0, i), edited.createNode({}));
+  }
+  edited.setIn(keys, value);
+  const expected = JSON.stringify(edited.toJS());
+  for (const edit of [replaceScalar, insertKeys]) {
+    const result = edit(text, doc, keys, value);
+    // Read back and compared with the Document API's result, so that an in-place edit never means something else.
+    if (result === undefined) continue;
+    const check = parseDocument(result);
+    if (check.errors.length === 0 && JSON.stringify(check.toJS()) === expected) return result;
+  }
+  return edited.toString({ lineWidth: 0 });
+}

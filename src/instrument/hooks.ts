@@ -1,0 +1,31 @@
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Hook as ImportHook } from 'import-in-the-middle';
+import { Hook as RequireHook } from 'require-in-the-middle';
+
+/** A module's exports as loaded; return replacement exports (CommonJS only) or undefined. */
+export type OnLoad = (exports: unknown, format: 'esm' | 'cjs') => unknown;
+
+/**
+ * Hooks exactly the given files, by absolute real path: import-in-the-middle for `import` (of
+ * ESM and of CommonJS alike) and require-in-the-middle for `require`. The ESM loader intercepts
+ * only these files (its `include` takes file URLs, while `Hook()` takes paths); every other
+ * module of the app loads untouched.
+ */
+export function hookFiles(files: ReadonlyMap<string, OnLoad>): void {
+  if (files.size === 0) return;
+  const paths = [...files.keys()];
+  register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), {
+    data: { include: paths.map((p) => pathToFileURL(p).href) },
+  });
+  for (const [file, onLoad] of files) {
+    // One hook per file: the callbacks do not say reliably which file they were called for.
+    new ImportHook([file], (namespace) => {
+      onLoad(namespace, 'esm');
+    });
+    new RequireHook([file], <T>(exports: T): T => {
+      const replaced = onLoad(exports, 'cjs');
+      return replaced === undefined ? exports : (replaced as T);
+    });
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { RecordingConfig } from '../config/types';
+import { Recorder, type RecordSite } from '../record/recorder';
+import { onShutdown } from '../record/shutdown';
+import { currentReplay } from '../trace/context';
+import { parseParams } from './params';
+import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
+import type { CallObserver } from './wrap';
+
+export interface SessionOptions {
+  root: string;
+  recordingFile: string;
+  recording: RecordingConfig;
+  /** The entry script, when known: targets in it cannot be hooked. */
+  entry?: string;
+}
+
+const RUN_ID = 'FLUXLOOP_RUN_ID';
+
+/**
+ * One process's recording: the recorder, the state of each target, and the status file that
+ * `fluxloop record status` reads. Processes started by a recording process (cluster workers,
+ * child processes) inherit its run id, and so count as the same run.
+ */
+export class Session {
+  readonly recorder: Recorder;
+  private readonly targets = new Map<string, TargetStatus>();
+  private readonly sites = new Map<string, RecordSite>();
+  private readonly runId: string;
+  private readonly startedAt = new Date().toISOString();
+  private statusTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    const r = options.recording;
+    this.recorder = new Recorder({
+      file: options.recordingFile,
+      maxRecordBytes: r.max_record_bytes,
+      encoder: {
+        maxDepth: r.max_depth,
+        maxArrayLength: r.max_array_length,
+        maxStringLength: r.max_string_length,
+        redactKeys: r.redact_keys,
+        redactPatterns: r.redact_patterns,
+      },
+    });
+    const inherited = process.env[RUN_ID];
+    this.runId = inherited ?? randomUUID();
+    if (!inherited) {
+      process.env[RUN_ID] = this.runId;
+      tryQuietly(() => clearStatus(options.root));
+    }
+    onShutdown(() => {
+      this.recorder.flush();
+      this.writeStatus();
+    });
+  }
+
+  get recordingFile(): string {
+    return this.options.recordingFile;
+  }
+
+  /** Adds a configured target, not yet loaded. */
+  addTarget(target: string): TargetStatus {
+    let status = this.targets.get(target);
+    if (!status) {
+      status = { target, state: 'not_loaded', calls: 0 };
+      this.targets.set(target, status);
+      this.statusChanged();
+    }
+    return status;
+  }
+
+  markFailed(target: string, reason: string): void {
+    const status = this.addTarget(target);
+    if (status.state === 'hooked') return;
+    Object.assign(status, { state: 'failed', reason });
+    this.statusChanged();
+  }
+
+  markHooked(target: string): void {
+    const status = this.addTarget(target);
+    Object.assign(status, { state: 'hooked', reason: undefined });
+    this.statusChanged();
+  }
+
+  /** The observer that records the calls of `fn` under `target`; one record site per target. */
+  observer(target: string, fn: Function, functionName = fn.name || target): CallObserver {
+    const site = this.site(target, functionName, fn);
+    const status = this.addTarget(target);
+    return (args) => {
+      if (currentReplay() !== undefined) return;
+      this.recorder.record(site, args);
+      if (status.calls++ === 0) this.statusChanged();
+    };
+  }
+
+  /** Records a call made explicitly, as FluxLoop's `record_call_args`. */
+  recordCall(target: string, kwargs: object): void {
+    if (currentReplay() !== undefined) return;
+    const name = target.slice(target.lastIndexOf(':') + 1) || target;
+    const status = this.addTarget(target);
+    this.recorder.record(this.site(target, name), [], kwargs);
+    if (status.calls++ === 0) this.statusChanged();
+  }
+
+  private site(target: string, functionName: string, fn?: Function): RecordSite {
+    let site = this.sites.get(target);
+    if (!site) {
+      site = this.recorder.site(target, functionName, fn ? parseParams(fn) : []);
+      this.sites.set(target, site);
+    }
+    return site;
+  }
+
+  private statusChanged(): void {
+    this.statusTimer ??= setTimeout(() => {
+      this.statusTimer = undefined;
+      this.writeStatus();
+    }, 200).unref();
+  }
+
+  private writeStatus(): void {
+    tryQuietly(() =>
+      writeProcessStatus(this.options.root, {
+        pid: process.pid,
+        run_id: this.runId,
+        entry: this.options.entry,
+        recording_file: this.options.recordingFile,
+        started_at: this.startedAt,
+        updated_at: new Date().toISOString(),
+        targets: [...this.targets.values()],
+      }),
+    );
+  }
+}
+
+function tryQuietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Status is a convenience for the CLI; recording must not suffer for it.
+  }
+}

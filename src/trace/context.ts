@@ -1,0 +1,23 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What the replay harness knows about the run in progress. */
+export interface ReplayContext {
+  traceId: string;
+  [key: string]: unknown;
+}
+
+// Pinned on globalThis: when two copies of fluxloop load in one process (a CommonJS app and an
+// ESM one, or two versions), a replay started by one must still silence the recorder of the other.
+const slot = Symbol.for('fluxloop.replayContext');
+const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<ReplayContext> | undefined>;
+const storage: AsyncLocalStorage<ReplayContext> = (holder[slot] ??= new AsyncLocalStorage<ReplayContext>());
+
+/** The replay run the current call belongs to, if any. */
+export function currentReplay(): ReplayContext | undefined {
+  return storage.getStore();
+}
+
+/** Runs `fn` inside a replay run: nothing it calls is recorded again. */
+export function runInReplay<T>(context: ReplayContext, fn: () => T): T {
+  return storage.run(context, fn);
+}

@@ -1,0 +1,233 @@
+// Runs the built CLI (dist/), as users do: `npm test` builds first (pretest), so after changing
+// src/ run `npm run build` before `npx vitest run test/cli`.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const BIN = path.join(REPO, 'bin', 'fluxloop.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-record-'));
+
+function run(cwd: string, args: string[], extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const key of Object.keys(env)) if (key.startsWith('FLUXLOOP_') || key === 'FORCE_COLOR') delete env[key];
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A fresh project folder with the given files. */
+function project(files: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(tmp, 'p-'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const read = (dir: string, name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
+
+const ENV = `# my project
+OPENAI_API_KEY=sk-test   # do not commit
+
+export FLUXLOOP_RECORD_ARGS=false
+# FLUXLOOP_RECORD_ARGS=maybe
+LAST=1`;
+
+const CONFIG = `# Simulation config
+recording:
+  targets:
+    - app/agent.js:Agent.reply   # main entry
+    - app/tools.js:search
+    - app/other.js:default
+
+  file: recordings/args_recording.jsonl
+
+# replay
+replay_args:
+  enabled: false  # flipped by record enable
+  recording_file: recordings/args_recording.jsonl
+
+runner:
+  # target: app/agent.js:Agent.reply
+  concurrency: 2
+`;
+
+beforeAll(() => {
+  if (!fs.existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('fluxloop record enable / disable', () => {
+  it('switches .env and the config, every other byte kept', () => {
+    const dir = project({ '.env': ENV, 'configs/simulation.yaml': CONFIG });
+
+    const on = run(dir, ['record', 'enable']);
+    expect(on.stderr).toBe('');
+    expect(on.code).toBe(0);
+    expect(read(dir, '.env')).toBe(ENV.replace('export FLUXLOOP_RECORD_ARGS=false', 'export FLUXLOOP_RECORD_ARGS=true'));
+    expect(read(dir, 'configs/simulation.yaml')).toBe(CONFIG.replace('enabled: false', 'enabled: true'));
+    const recording = path.join(dir, 'recordings', 'args_recording.jsonl');
+    expect(fs.statSync(path.dirname(recording)).isDirectory()).toBe(true);
+    expect(on.stdout).toContain(recording);
+    expect(on.stdout).toContain('node --import fluxloop/register your/app.js');
+
+    const off = run(dir, ['record', 'disable']);
+    expect(off.code).toBe(0);
+    expect(read(dir, '.env')).toBe(ENV);
+    expect(read(dir, 'configs/simulation.yaml')).toBe(CONFIG);
+  });
+
+  it('keeps the comments of the files that init wrote', () => {
+    const dir = project();
+    expect(run(dir, ['init']).code).toBe(0);
+    const env = read(dir, '.env');
+    const config = read(dir, 'configs/simulation.yaml');
+    expect(run(dir, ['record', 'enable']).code).toBe(0);
+    expect(read(dir, '.env')).toBe(env.replace('FLUXLOOP_RECORD_ARGS=false', 'FLUXLOOP_RECORD_ARGS=true'));
+    expect(read(dir, 'configs/simulation.yaml')).toBe(config.replace('  enabled: false', '  enabled: true'));
+    expect(run(dir, ['record', 'disable']).code).toBe(0);
+    expect(read(dir, '.env')).toBe(env);
+    expect(read(dir, 'configs/simulation.yaml')).toBe(config);
+  });
+
+  it('creates .env but never the config', () => {
+    const dir = project();
+    const r = run(dir, ['record', 'enable']);
+    expect(r.code).toBe(0);
+    expect(read(dir, '.env')).toBe('FLUXLOOP_RECORD_ARGS=true\n');
+    expect(fs.existsSync(path.join(dir, 'configs'))).toBe(false);
+    expect(r.stdout).toMatch(/configs\/simulation\.yaml\s+not found/);
+  });
+
+  it('adds replay_args to a config that lacks it', () => {
+    const config = '# mine\nrecording:\n  targets: [app/a.js:run]\n';
+    const dir = project({ 'configs/simulation.yaml': config });
+    expect(run(dir, ['record', 'enable']).code).toBe(0);
+    expect(read(dir, 'configs/simulation.yaml')).toBe(`${config}replay_args:\n  enabled: true\n`);
+  });
+
+  it('creates the folder of FLUXLOOP_RECORDING_FILE from .env', () => {
+    const dir = project({ '.env': 'FLUXLOOP_RECORDING_FILE=data/rec/calls.jsonl\n' });
+    const r = run(dir, ['record', 'enable']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(path.join(dir, 'data', 'rec', 'calls.jsonl'));
+    expect(fs.statSync(path.join(dir, 'data', 'rec')).isDirectory()).toBe(true);
+  });
+
+  it('warns when the environment overrides .env', () => {
+    const dir = project();
+    const r = run(dir, ['record', 'enable'], { FLUXLOOP_RECORD_ARGS: 'false' });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/FLUXLOOP_RECORD_ARGS=false is set in this shell and overrides \.env/);
+  });
+
+  it('refuses a broken config with its line and column, changing nothing', () => {
+    const broken = CONFIG.replace('    - app/tools.js:search', '    - app/tools.js');
+    const dir = project({ '.env': ENV, 'configs/simulation.yaml': broken });
+    const r = run(dir, ['record', 'enable']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^fluxloop: configs\/simulation\.yaml:5:7 \(recording\.targets\[1\]\): invalid target "app\/tools\.js"/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+    expect(read(dir, '.env')).toBe(ENV);
+  });
+
+  it('refuses a YAML syntax error and a broken .env likewise', () => {
+    const dir = project({ 'configs/simulation.yaml': 'recording:\n  targets: [a.js:f\n' });
+    const yaml = run(dir, ['record', 'disable']);
+    expect(yaml.code).toBe(2);
+    expect(yaml.stderr).toMatch(/configs\/simulation\.yaml:3:1: invalid YAML/);
+
+    const dir2 = project({ '.env': 'A=1\nB="open\n' });
+    const env = run(dir2, ['record', 'enable']);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toMatch(/^fluxloop: \.env:2:3: unterminated quoted value/);
+  });
+});
+
+describe('fluxloop record status', () => {
+  function recordedProject(): string {
+    const dir = project({
+      '.env': 'FLUXLOOP_RECORD_ARGS=true\n',
+      'configs/simulation.yaml': CONFIG,
+      'recordings/args_recording.jsonl': '{"a":1}\n{"b":2}\n\n{"c":3}\n',
+    });
+    const status = {
+      pid: 4242,
+      run_id: 'run-1',
+      recording_file: path.join(dir, 'recordings', 'args_recording.jsonl'),
+      started_at: '2025-01-01T10:00:00.000Z',
+      updated_at: '2025-01-01T10:05:00.000Z',
+      targets: [
+        { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3 },
+        { target: 'app/tools.js:search', state: 'failed', reason: 'export "search" not found', calls: 0 },
+      ],
+    };
+    fs.mkdirSync(path.join(dir, '.fluxloop', 'status'), { recursive: true });
+    fs.writeFileSync(path.join(dir, '.fluxloop', 'status', '4242.json'), JSON.stringify(status));
+    return dir;
+  }
+
+  it('shows mode, file, records and each target', () => {
+    const dir = recordedProject();
+    const r = run(dir, ['record', 'status']);
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/^Recording\s+enabled \(FLUXLOOP_RECORD_ARGS=true in \.env\)$/m);
+    expect(out).toMatch(new RegExp(`^File\\s+${path.join(dir, 'recordings', 'args_recording.jsonl')}$`, 'm'));
+    expect(out).toMatch(/^Records\s+3 \(25 B\)$/m);
+    expect(out).toMatch(/^Last run\s+2025-01-01T10:05:00.000Z \(run run-1, 1 process\)$/m);
+    expect(out).toMatch(/^ {2}app\/agent\.js:Agent\.reply\s+hooked\s+3 calls$/m);
+    expect(out).toMatch(/^ {2}app\/tools\.js:search\s+failed\s+0 calls\s+export "search" not found$/m);
+    expect(out).toMatch(/^ {2}app\/other\.js:default\s+no run yet$/m);
+    expect(out).toContain(path.join(dir, '.env'));
+    expect(out).toContain(path.join(dir, 'configs', 'simulation.yaml'));
+    // The columns line up: each target's state starts at the same column.
+    const states = out.split('\n').filter((l) => l.startsWith('  app/')).map((l) => l.search(/hooked|failed|no run yet/));
+    expect(new Set(states).size).toBe(1);
+  });
+
+  it('prints one JSON object with --json', () => {
+    const dir = recordedProject();
+    const r = run(dir, ['record', 'status', '--json'], { FLUXLOOP_RECORD_ARGS: '0' });
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.stdout);
+    expect(status).toMatchObject({
+      mode: 'disabled',
+      source: 'environment',
+      environment_value: '0',
+      env_file_value: 'true',
+      environment_overrides_env_file: true,
+      recording_file: { path: path.join(dir, 'recordings', 'args_recording.jsonl'), exists: true, records: 3, bytes: 25 },
+      last_run: { run_id: 'run-1', processes: 1 },
+      env_file: { path: path.join(dir, '.env'), exists: true },
+      config_file: { path: path.join(dir, 'configs', 'simulation.yaml'), exists: true },
+    });
+    expect(status.targets).toEqual([
+      { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3, reason: null },
+      { target: 'app/tools.js:search', state: 'failed', calls: 0, reason: 'export "search" not found' },
+      { target: 'app/other.js:default', state: 'no_run_yet', calls: null, reason: null },
+    ]);
+  });
+
+  it('says when nothing is recorded yet', () => {
+    const dir = project();
+    const r = run(dir, ['record', 'status']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Recording\s+disabled \(FLUXLOOP_RECORD_ARGS is not set\)$/m);
+    expect(r.stdout).toMatch(/^Records\s+none yet$/m);
+    expect(r.stdout).toMatch(/^Targets\s+none configured/m);
+    expect(r.stdout).toMatch(/^\.env\s+.*\(not found\)$/m);
+  });
+
+  it('follows --project-dir and FLUXLOOP_PROJECT_DIR', () => {
+    const dir = recordedProject();
+    const viaOption = JSON.parse(run(tmp, ['--project-dir', dir, 'record', 'status', '--json']).stdout);
+    expect(viaOption.project_root).toBe(dir);
+    const viaEnv = JSON.parse(run(tmp, ['record', 'status', '--json'], { FLUXLOOP_PROJECT_DIR: dir }).stdout);
+    expect(viaEnv.recording_file.records).toBe(3);
+  });
+});

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const REPO = path.resolve(__dirname, '../..');
+
+/**
+ * Copies a fixture app into a fresh temporary project, with fluxloop (and tsx) installed the way
+ * a user has them: as packages in its node_modules, here links to this repository.
+ */
+export function project(fixture: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fluxloop-${fixture}-`));
+  fs.cpSync(path.join(REPO, 'fixtures', fixture), dir, { recursive: true });
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'fluxloop'), 'dir');
+  fs.symlinkSync(path.join(REPO, 'node_modules', 'tsx'), path.join(dir, 'node_modules', 'tsx'), 'dir');
+  return dir;
+}
+
+export interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  /** Extra node flags before the preload, e.g. `--import tsx`. */
+  nodeArgs?: string[];
+  preload?: boolean;
+  timeoutMs?: number;
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+/** `node --import fluxloop/register <script>` in the project, recording on unless env says otherwise. */
+export function runApp(dir: string, script: string, options: RunOptions = {}): Promise<Run> {
+  const args = [...(options.nodeArgs ?? []), ...(options.preload === false ? [] : ['--import', 'fluxloop/register']), script];
+  // The test runner's own FLUXLOOP_* variables must not leak into the app under test.
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_'));
+  const env: Record<string, string | undefined> = { ...Object.fromEntries(inherited), FLUXLOOP_RECORD_ARGS: 'true', ...options.env };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: dir, env: env as NodeJS.ProcessEnv });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    options.onSpawn?.(child);
+  });
+}
+
+export interface RecordLine {
+  _version: string;
+  function: string;
+  target: string;
+  iteration: number;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  params: unknown[];
+  timestamp: string;
+  meta: { pid: number };
+}
+
+export function recordingPath(dir: string): string {
+  return path.join(dir, 'recordings', 'args_recording.jsonl');
+}
+
+/** Every line of the recording, parsed; a line that is not JSON fails the test. */
+export function readRecords(dir: string, file = recordingPath(dir)): RecordLine[] {
+  if (!fs.existsSync(file)) return [];
+  const text = fs.readFileSync(file, 'utf8');
+  expectWholeLines(text);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RecordLine);
+}
+
+function expectWholeLines(text: string): void {
+  if (text.length > 0 && !text.endsWith('\n')) throw new Error('the recording ends in a partial line');
+}
+
+export function byTarget(records: RecordLine[], target: string): RecordLine[] {
+  return records.filter((r) => r.target === target);
+}

@@ -1,0 +1,245 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
+import { RECORDING_DEFAULTS } from '../../src/config/types.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function project(yaml?: string): string {
+  const root = fs.mkdtempSync(path.join(tmp, 'p-'));
+  if (yaml !== undefined) {
+    fs.mkdirSync(path.join(root, 'configs'));
+    fs.writeFileSync(path.join(root, 'configs', 'simulation.yaml'), yaml);
+  }
+  return root;
+}
+
+function errorOf(yaml: string): ConfigError {
+  try {
+    loadSimulationConfig(project(yaml));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const DEFAULTS = { targets: [], ...RECORDING_DEFAULTS };
+
+describe('loadSimulationConfig', () => {
+  it('gives the defaults when the file is missing', () => {
+    expect(loadSimulationConfig(project())).toEqual({ recording: DEFAULTS, raw: {} });
+  });
+
+  it('gives the defaults for an empty file or one with only comments', () => {
+    expect(loadSimulationConfig(project(''))).toEqual({ recording: DEFAULTS, raw: {} });
+    expect(loadSimulationConfig(project('# nothing yet\n'))).toEqual({ recording: DEFAULTS, raw: {} });
+  });
+
+  it('reads every recording setting and keeps other sections in raw', () => {
+    const config = loadSimulationConfig(
+      project(`recording:
+  targets:
+    - app/agent.js:Agent.reply
+    - app/tools.js:default
+  file: out/rec.jsonl
+  redact_keys: [session_id]
+  redact_patterns: ['\\d{16}']
+  max_depth: 5
+  max_array_length: 10
+  max_string_length: 100
+  max_record_bytes: 2048
+replay_args:
+  enabled: true
+  recording_file: out/rec.jsonl
+  override_param_path: kwargs.message
+  callable_providers:
+    kwargs.send: app/providers.js:send
+runner:
+  target: app/agent.js:Agent.reply
+base_inputs:
+  - input: hi
+`),
+    );
+    expect(config.recording).toEqual({
+      targets: ['app/agent.js:Agent.reply', 'app/tools.js:default'],
+      file: 'out/rec.jsonl',
+      redact_keys: ['session_id'],
+      redact_patterns: ['\\d{16}'],
+      max_depth: 5,
+      max_array_length: 10,
+      max_string_length: 100,
+      max_record_bytes: 2048,
+    });
+    expect(config.replay_args).toEqual({
+      enabled: true,
+      recording_file: 'out/rec.jsonl',
+      override_param_path: 'kwargs.message',
+      callable_providers: { 'kwargs.send': 'app/providers.js:send' },
+    });
+    expect(config.runner).toEqual({ target: 'app/agent.js:Agent.reply' });
+    expect(config.raw.base_inputs).toEqual([{ input: 'hi' }]);
+  });
+
+  it('treats empty keys (all their lines commented out) as absent', () => {
+    const config = loadSimulationConfig(
+      project('recording:\n  targets:\n  #  - a.js:f\n  max_depth:\nrunner:\n  # target: x\nreplay_args:\n'),
+    );
+    expect(config.recording).toEqual(DEFAULTS);
+    expect(config.runner).toBeUndefined();
+    expect(config.replay_args).toBeUndefined();
+  });
+
+  it('follows aliases', () => {
+    const config = loadSimulationConfig(project('common: &t app/a.js:run\nrecording:\n  targets: [*t]\n'));
+    expect(config.recording.targets).toEqual(['app/a.js:run']);
+  });
+
+  it.each([
+    // [yaml, line, column, field, message]
+    ['recording:\n  targets: [a.js:f\n', 3, 1, undefined, 'invalid YAML'],
+    ['a: 1\na: 2\n', 2, 1, undefined, 'invalid YAML: Map keys must be unique'],
+    ['- just\n- a list\n', 1, 1, undefined, 'the top level must be a mapping'],
+    ['recording: [a.js:f]\n', 1, 12, 'recording', 'must be a mapping'],
+    ['recording:\n  targets: app/a.js:f\n', 2, 12, 'recording.targets', 'must be a list of strings'],
+    ['recording:\n  targets:\n    - app/a.js:f\n    - 42\n', 4, 7, 'recording.targets[1]', 'must be a string, found 42'],
+    ['recording:\n  targets:\n    - app/a.js:f\n    - app/b.js\n', 4, 7, 'recording.targets[1]', 'invalid target "app/b.js"'],
+    ['recording:\n  targets:\n    - app/a.js:a.b.c\n', 3, 7, 'recording.targets[0]', 'only one "."'],
+    ['recording:\n  file: 12\n', 2, 9, 'recording.file', 'must be a string'],
+    ['recording:\n  redact_keys: [ok, [nested]]\n', 2, 21, 'recording.redact_keys[1]', 'must be a string, found a list'],
+    ['recording:\n  redact_patterns:\n    - ok\n    - "(unclosed"\n', 4, 7, 'recording.redact_patterns[1]', 'invalid regular expression: Invalid regular expression: /(unclosed/g: Unterminated group'],
+    ['recording:\n  max_depth: 0\n', 2, 14, 'recording.max_depth', 'must be a positive integer, found 0'],
+    ['recording:\n  max_array_length: "10"\n', 2, 21, 'recording.max_array_length', 'must be a positive integer, found the string "10"'],
+    ['recording:\n  max_string_length: 1.5\n', 2, 22, 'recording.max_string_length', 'must be a positive integer'],
+    ['recording:\n  max_record_bytes: -1\n', 2, 21, 'recording.max_record_bytes', 'must be a positive integer'],
+    ['recording:\n  file: a.jsonl\n  target:\n    - a.js:f\n', 3, 3, 'recording.target', 'unknown key "target" under recording; did you mean "targets"?'],
+    ['recording:\n  redact_pattern: []\n', 2, 3, 'recording.redact_pattern', 'did you mean "redact_patterns"?'],
+    ['recording:\n  colour: red\n', 2, 3, 'recording.colour', 'unknown key "colour" under recording (known keys: targets,'],
+    ['replay_args: true\n', 1, 14, 'replay_args', 'must be a mapping'],
+    ['replay_args:\n  enabled: yes\n', 2, 12, 'replay_args.enabled', 'must be true or false, found the string "yes"'],
+    ['replay_args:\n  recording_file: [a]\n', 2, 19, 'replay_args.recording_file', 'must be a string'],
+    ['replay_args:\n  override_param_path: 3\n', 2, 24, 'replay_args.override_param_path', 'must be a string'],
+    ['replay_args:\n  callable_providers: [a]\n', 2, 23, 'replay_args.callable_providers', 'must be a mapping'],
+    ['replay_args:\n  callable_providers:\n    kwargs.cb: 1\n', 3, 16, 'replay_args.callable_providers.kwargs.cb', 'must be a string'],
+    ['runner: fast\n', 1, 9, 'runner', 'must be a mapping'],
+  ])('rejects %j at %i:%i', (yaml, line, column, field, message) => {
+    const error = errorOf(yaml);
+    expect(error.location).toEqual({ file: 'configs/simulation.yaml', line, column, field });
+    const where = `configs/simulation.yaml:${line}:${column}${field ? ` (${field})` : ''}: `;
+    expect(error.message.startsWith(where)).toBe(true);
+    expect(error.message).toContain(message);
+  });
+
+  it('names the path relative to the project root in messages', () => {
+    expect(errorOf('x: 1\n\nrecording:\n  targets:\n    - good.js:f\n\n    - bad\n').message).toMatch(
+      /^configs\/simulation\.yaml:7:7 \(recording\.targets\[1\]\): invalid target "bad"/,
+    );
+  });
+
+  it('parses text without a file', () => {
+    expect(parseSimulationConfig('recording:\n  max_depth: 3\n').recording.max_depth).toBe(3);
+  });
+});
+
+describe('setConfigValue', () => {
+  const text = `# FluxLoop config
+recording:
+  targets:
+    - app/agent.js:Agent.reply    # the entry point
+
+  file:   recordings/out.jsonl  # odd spacing is kept
+  redact_keys: [ssn,  card]
+
+# Replay section
+replay_args:
+  enabled: false   # switched by fluxloop record
+  recording_file: 'recordings/out.jsonl'
+  # callable_providers:
+  #   kwargs.cb: app/p.js:cb
+
+runner:
+  # target: app/agent.js:Agent.reply
+  timeout_ms: 1000
+base_inputs:
+- input: "hi"
+`;
+
+  it('rewrites one value in place, every other byte kept', () => {
+    const out = setConfigValue(text, ['replay_args', 'enabled'], true);
+    expect(out).toBe(text.replace('enabled: false', 'enabled: true'));
+    expect(setConfigValue(out, ['replay_args', 'enabled'], false)).toBe(text);
+  });
+
+  it('keeps the quoting style of a string', () => {
+    const out = setConfigValue(text, ['replay_args', 'recording_file'], 'other.jsonl');
+    expect(out).toBe(text.replace("'recordings/out.jsonl'", "'other.jsonl'"));
+  });
+
+  it('quotes a string that needs it', () => {
+    const out = setConfigValue(text, ['recording', 'file'], 'a: b');
+    expect(out).toBe(text.replace('recordings/out.jsonl  #', '"a: b"  #'));
+  });
+
+  it('leaves the text alone when the value is already set', () => {
+    expect(setConfigValue(text, ['runner', 'timeout_ms'], 1000)).toBe(text);
+  });
+
+  it('adds a missing key at the end of its mapping', () => {
+    const out = setConfigValue(text, ['replay_args', 'override_param_path'], 'kwargs.message');
+    expect(out).toBe(
+      text.replace(
+        "  recording_file: 'recordings/out.jsonl'\n",
+        "  recording_file: 'recordings/out.jsonl'\n  override_param_path: kwargs.message\n",
+      ),
+    );
+  });
+
+  it('creates missing mappings', () => {
+    const out = setConfigValue(text, ['evaluation', 'judge', 'model'], 'gpt-4o');
+    expect(out).toBe(`${text}evaluation:\n  judge:\n    model: gpt-4o\n`);
+    expect(parseDocument(out).toJS().evaluation).toEqual({ judge: { model: 'gpt-4o' } });
+  });
+
+  it('fills an empty key', () => {
+    const src = 'replay_args:\n  # enabled: later\nrunner: {}\n';
+    expect(setConfigValue(src, ['replay_args', 'enabled'], true)).toBe(
+      'replay_args:\n  enabled: true\n  # enabled: later\nrunner: {}\n',
+    );
+    expect(setConfigValue('replay_args:\n  enabled:\n', ['replay_args', 'enabled'], true)).toBe(
+      'replay_args:\n  enabled: true\n',
+    );
+  });
+
+  it('works on empty text, text without a final newline and CRLF text', () => {
+    expect(setConfigValue('', ['replay_args', 'enabled'], true)).toBe('replay_args:\n  enabled: true\n');
+    expect(setConfigValue('# only a comment', ['a'], 1)).toBe('# only a comment\na: 1\n');
+    expect(setConfigValue('x: 1', ['replay_args', 'enabled'], true)).toBe('x: 1\nreplay_args:\n  enabled: true\n');
+    expect(setConfigValue('x: 1\r\nreplay_args:\r\n  y: 2\r\n', ['replay_args', 'enabled'], true)).toBe(
+      'x: 1\r\nreplay_args:\r\n  y: 2\r\n  enabled: true\r\n',
+    );
+  });
+
+  it('edits flow mappings', () => {
+    expect(setConfigValue('replay_args: {enabled: false}  # note\n', ['replay_args', 'enabled'], true)).toBe(
+      'replay_args: {enabled: true}  # note\n',
+    );
+  });
+
+  it('falls back to the Document API, keeping comments and key order', () => {
+    const src = '# head\nb: 1 # one\na:\n  - x\n';
+    const out = setConfigValue(src, ['a', 0], { nested: true });
+    expect(out).toContain('# head');
+    expect(out).toContain('# one');
+    expect(out.indexOf('b:')).toBeLessThan(out.indexOf('a:'));
+    expect(parseDocument(out).toJS()).toEqual({ b: 1, a: [{ nested: true }] });
+  });
+
+  it('throws a ConfigError on broken YAML', () => {
+    expect(() => setConfigValue('a: [1\n', ['a'], 1)).toThrow(ConfigError);
+  });
+});
