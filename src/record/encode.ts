@@ -80,7 +80,6 @@ function atLeast(n: number, min: number): number {
 
 /** What the walk needs to know of a property name; made once per distinct key. */
 interface KeyInfo {
-  readonly key: string;
   /** `"key":` */
   readonly first: string;
   /** `,"key":` */
@@ -100,7 +99,7 @@ class KeyCache {
     let info = this.map.get(key);
     if (info === undefined) {
       const json = `${quote(key)}:`;
-      info = { key, first: json, next: `,${json}`, sensitive: this.redactor.isSensitiveKey(key) };
+      info = { first: json, next: `,${json}`, sensitive: this.redactor.isSensitiveKey(key) };
       if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
       this.map.set(key, info);
     }
@@ -165,7 +164,6 @@ class Walker {
   private readonly maxStringLength: number;
   private readonly redactor: Redactor;
   private readonly keys: KeyCache;
-  private readonly recent: Array<KeyInfo | undefined> = new Array(256).fill(undefined);
 
   constructor(config: Config) {
     this.maxDepth = config.maxDepth;
@@ -197,6 +195,7 @@ class Walker {
 
   private reset(): void {
     this.out = '';
+    this.readError = undefined;
     // Drop the references to the app's objects, and give memory back after a large value.
     if (this.count > 1024) {
       this.objects.length = 0;
@@ -412,13 +411,9 @@ class Walker {
     // object has no enumerable keys unless the app polluted it.
     const d = depth + 1;
     let first = true;
-    let slot = (depth & 15) << 4;
-    const recent = this.recent;
     this.out += '{';
     for (const k in v) {
-      let info = recent[slot];
-      if (info === undefined || info.key !== k) recent[slot] = info = this.keys.get(k);
-      slot = (slot + 1) & 255;
+      const info = this.keys.get(k);
       const key = first ? info.first : info.next;
       first = false;
       const x = v[k];
