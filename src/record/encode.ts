@@ -175,6 +175,8 @@ class Walker {
 
   run(value: unknown): string {
     try {
+      // An app that put enumerable keys on Object.prototype would have them recorded by for-in.
+      for (const _ in OBJECT_PROTO) this.careful = true;
       this.value(value, ROOT, 0, 0);
       return this.out;
     } catch {

@@ -19,6 +19,7 @@ const SENSITIVE_WORDS = new Set([
   'credential',
   'credentials',
   'cookie',
+  'cookies',
   'apikey',
 ]);
 

@@ -646,3 +646,16 @@ describe('decode: untrusted input', () => {
     expect(input).toEqual(copy);
   });
 });
+
+describe('encode: an app that polluted Object.prototype', () => {
+  it('records own keys only, as JSON.stringify does', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = 'not yours';
+    try {
+      expect(createEncoder().encode({ a: 1, nested: { b: 'two' } })).toBe('{"a":1,"nested":{"b":"two"}}');
+    } finally {
+      delete proto.injected;
+    }
+    expect(createEncoder().encode({ a: 1 })).toBe('{"a":1}');
+  });
+});
