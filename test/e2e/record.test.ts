@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { byTarget, project, readRecords, recordingPath, runApp } from './helpers';
+import { REPO, byTarget, project, readRecords, recordingPath, runApp } from './helpers';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -166,13 +167,28 @@ describe('recording switched off', () => {
   it('does nothing at all: no file, no status, no .env applied', async () => {
     const dir = project('esm-app');
     fs.writeFileSync(path.join(dir, '.env'), 'FLUXLOOP_RECORD_ARGS=false\nSECRET_FOR_APP=from-dotenv\n');
-    fs.writeFileSync(path.join(dir, 'app', 'env.js'), 'console.log(process.env.SECRET_FOR_APP ?? "unset");\n');
+    // What the preload loaded, seen from the app: no hook library, no YAML parser, no encoder.
+    fs.writeFileSync(
+      path.join(dir, 'app', 'env.js'),
+      [
+        "import { createRequire } from 'node:module';",
+        'const loaded = Object.keys(createRequire(import.meta.url).cache);',
+        "const heavy = loaded.filter((f) => /in-the-middle|[\\/]yaml[\\/]|encode|start\\.js/.test(f));",
+        'console.log(process.env.SECRET_FOR_APP ?? "unset", heavy.length);',
+        '',
+      ].join('\n'),
+    );
     const run = await runApp(dir, 'app/env.js', { env: { FLUXLOOP_RECORD_ARGS: undefined } });
-    expect(run).toMatchObject({ code: 0, stdout: 'unset\n', stderr: '' });
+    expect(run).toMatchObject({ code: 0, stdout: 'unset 0\n', stderr: '' });
     const main = await runApp(dir, 'app/main.js', { env: { FLUXLOOP_RECORD_ARGS: undefined } });
     expect(main.stdout).toBe(await plainOutput(dir, 'app/main.js'));
     expect(fs.existsSync(path.join(dir, 'recordings'))).toBe(false);
     expect(fs.existsSync(path.join(dir, '.fluxloop'))).toBe(false);
+
+    // The same probe sees them when recording is on, so the first check can fail.
+    const on = await runApp(dir, 'app/env.js', { env: { FLUXLOOP_RECORD_ARGS: 'true' } });
+    expect(on.stdout).not.toBe('from-dotenv 0\n');
+    expect(on.stdout).toMatch(/^from-dotenv [1-9]/);
   });
 
   it('turns on from .env and writes where FLUXLOOP_RECORDING_FILE says, mode 0600', async () => {
@@ -214,7 +230,10 @@ describe('targets that cannot be hooked', () => {
     expect(lines.find((l) => l.includes('app/main.js:main'))).toMatch(/entry module/);
     expect(byTarget(readRecords(dir), 'app/agent.js:handleRequest')).toHaveLength(2);
 
-    const status = JSON.parse(fs.readFileSync(path.join(dir, '.fluxloop', 'status', fs.readdirSync(path.join(dir, '.fluxloop', 'status'))[0]), 'utf8'));
+    // What the run left for `fluxloop record status`.
+    const cli = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'record', 'status', '--json', '--project-dir', dir], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    const status = JSON.parse(cli.stdout);
     const states = Object.fromEntries(status.targets.map((t: { target: string; state: string; calls: number }) => [t.target, [t.state, t.calls]]));
     expect(states).toEqual({
       'app/agent.js:handleRequest': ['hooked', 2],
