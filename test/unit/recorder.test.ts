@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Recorder } from '../../src/record/recorder';
+import { RecordWriter } from '../../src/record/writer';
+
+function tempFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-unit-')), 'nested', 'calls.jsonl');
+}
+
+function lines(file: string): Record<string, unknown>[] {
+  return fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+describe('Recorder', () => {
+  it('writes one line per call in the documented order, with a per-target iteration', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file });
+    const site = recorder.site('app/agent.js:handle', 'handle', [{ destructured: ['userId', 'message'] }]);
+    recorder.record(site, [{ userId: '1', message: 'hi' }]);
+    recorder.record(site, [], { message: 'by name' });
+    recorder.flush();
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toMatch(
+      /^\{"_version":"1","function":"handle","target":"app\/agent\.js:handle","iteration":0,"args":\[\{"userId":"1","message":"hi"\}\],"kwargs":\{\},"params":\[\{"destructured":\["userId","message"\]\}\],"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","meta":\{"pid":\d+\}\}\n/,
+    );
+    expect(lines(file).map((r) => [r.iteration, r.kwargs])).toEqual([
+      [0, {}],
+      [1, { message: 'by name' }],
+    ]);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('shrinks an oversized record, and cuts it to a marker as the last resort', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file, maxRecordBytes: 3000, encoder: { maxStringLength: 20_000 } });
+    const site = recorder.site('t', 'f');
+    recorder.record(site, ['y'.repeat(2000)]);
+    recorder.record(site, ['x'.repeat(10_000)]);
+    recorder.record(site, [Array.from({ length: 50 }, () => 'z'.repeat(900))]);
+    recorder.flush();
+    const [fits, shrunk, cut] = lines(file);
+    expect(fits.args).toEqual(['y'.repeat(2000)]);
+    expect((shrunk.args as string[])[0]).toBe(`${'x'.repeat(1000)}…[truncated 9000 chars]`);
+    expect(cut.args).toEqual([{ $type: 'Truncated', reason: 'record_size', bytes: expect.any(Number) }]);
+    expect(cut.iteration).toBe(2);
+  });
+});
+
+describe('RecordWriter', () => {
+  it('keeps lines in memory until a flush, then appends them whole', () => {
+    const file = tempFile();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"earlier":true}\n');
+    const writer = new RecordWriter(file, { flushIntervalMs: 60_000 });
+    writer.write('{"a":1}\n');
+    writer.write('{"b":2}\n');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"earlier":true}\n');
+    writer.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"earlier":true}\n{"a":1}\n{"b":2}\n');
+  });
+
+  it('flushes by itself on its timer', async () => {
+    const file = tempFile();
+    const writer = new RecordWriter(file, { flushIntervalMs: 10 });
+    writer.write('{"a":1}\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n');
+    writer.close();
+  });
+});
