@@ -56,6 +56,7 @@ function traced<F extends Function>(fn: F, name: string): F {
     if (current !== session) {
       session = current;
       observe = current.observer(name, fn);
+      current.markHooked(name);
     }
     observe!(args, self);
   });

@@ -180,11 +180,16 @@ async function collectStatus(root: string): Promise<Status> {
   if (exists && bytes > 0) records = await countRecords(project.recordingFile);
 
   const run = readLastRun(root);
-  const targets = project.config.recording.targets.map((target): TargetRow => {
+  const configured = project.config.recording.targets;
+  const targets = configured.map((target): TargetRow => {
     const seen = run?.targets.find((t) => t.target === target);
     if (!seen) return { target, state: 'no_run_yet', calls: null, reason: null };
     return { target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null };
   });
+  // Functions marked in code (trace(), recordCallArgs()) are known only from the run itself.
+  for (const seen of run?.targets ?? []) {
+    if (!configured.includes(seen.target)) targets.push({ target: seen.target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null });
+  }
 
   return {
     project_root: root,

@@ -100,7 +100,7 @@ export class Session {
     const name = target.slice(target.lastIndexOf(':') + 1) || target;
     const status = this.addTarget(target);
     this.recorder.record(this.site(target, name), [], kwargs);
-    if (status.calls++ === 0) this.statusChanged();
+    if (status.calls++ === 0) this.markHooked(target);
   }
 
   private site(target: string, functionName: string, fn?: Function): RecordSite {

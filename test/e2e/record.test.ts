@@ -121,6 +121,18 @@ describe('recording without code changes', () => {
     expect(byTarget(records, 'summarize')).toMatchObject([{ args: ['one two three four', 2] }]);
     expect(byTarget(records, 'app/agent.ts:logTurn')).toMatchObject([{ function: 'logTurn', args: [], kwargs: { userId: 'u1', message: 'typed hello' } }]);
     expect(byTarget(records, 'cjs/agent.ts:handleRequest')).toMatchObject([{ args: ['from cjs ts', { channel: 'sms' }] }]);
+
+    await runApp(dir, 'app/main.ts', { nodeArgs: tsx });
+    // Marked in code or configured, every target of the app's run shows as hooked with its calls.
+    const status = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'record', 'status', '--json', '--project-dir', dir], { encoding: 'utf8' });
+    const seen = JSON.parse(status.stdout).targets.map((t: { target: string; state: string; calls: number }) => [t.target, t.state, t.calls]);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        ['app/agent.ts:handleRequest', 'hooked', 1],
+        ['Planner.plan', 'hooked', 1],
+        ['app/agent.ts:logTurn', 'hooked', 1],
+      ]),
+    );
   });
 
   it('records a socket, a send callback and an HTTP request as small, replayable markers', async () => {
