@@ -11,7 +11,7 @@ export interface SessionOptions {
   root: string;
   recordingFile: string;
   recording: RecordingConfig;
-  /** The entry script, when known: targets in it cannot be hooked. */
+  /** The entry script, when known; shown in the status. */
   entry?: string;
 }
 
@@ -53,10 +53,6 @@ export class Session {
       this.recorder.flush();
       this.writeStatus();
     });
-  }
-
-  get recordingFile(): string {
-    return this.options.recordingFile;
   }
 
   /** Adds a configured target, not yet loaded. */
