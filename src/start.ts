@@ -23,10 +23,11 @@ function hookTargets(session: Session, root: string, specs: string[], entry: str
   for (const text of specs) {
     const spec = parseTarget(text);
     session.addTarget(spec.spec);
-    const file = findModule(path.resolve(root, spec.file));
+    const configured = path.resolve(root, spec.file);
+    const file = findModule(configured);
     const reason =
       file === undefined
-        ? `file not found: ${path.resolve(root, spec.file)}`
+        ? `file not found: ${configured}`
         : file === entry
           ? `${spec.file} is the entry module; loader hooks cannot reach the functions of the entry module itself. Move "${spec.exportName}" into a module that the entry imports`
           : undefined;

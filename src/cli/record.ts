@@ -11,7 +11,7 @@ import {
 } from '../config/project.js';
 import { loadSimulationConfig, setConfigValue } from '../config/simulation.js';
 import type { SimulationConfig } from '../config/types.js';
-import { readLastRun, type TargetState } from '../instrument/status.js';
+import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { colors, formatBytes, print, projectRelative, projectRootOf, table, warn } from './output.js';
 
 const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
@@ -181,15 +181,13 @@ async function collectStatus(root: string): Promise<Status> {
 
   const run = readLastRun(root);
   const configured = project.config.recording.targets;
+  const row = (seen: TargetStatus): TargetRow => ({ target: seen.target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null });
   const targets = configured.map((target): TargetRow => {
     const seen = run?.targets.find((t) => t.target === target);
-    if (!seen) return { target, state: 'no_run_yet', calls: null, reason: null };
-    return { target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null };
+    return seen ? row(seen) : { target, state: 'no_run_yet', calls: null, reason: null };
   });
   // Functions marked in code (trace(), recordCallArgs()) are known only from the run itself.
-  for (const seen of run?.targets ?? []) {
-    if (!configured.includes(seen.target)) targets.push({ target: seen.target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null });
-  }
+  for (const seen of run?.targets ?? []) if (!configured.includes(seen.target)) targets.push(row(seen));
 
   return {
     project_root: root,

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,4 +90,17 @@ function expectWholeLines(text: string): void {
 
 export function byTarget(records: RecordLine[], target: string): RecordLine[] {
   return records.filter((r) => r.target === target);
+}
+
+export interface TargetRow {
+  target: string;
+  state: string;
+  calls: number | null;
+}
+
+/** What `fluxloop record status --json` says of the project's targets. */
+export function statusTargets(dir: string): TargetRow[] {
+  const cli = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'record', 'status', '--json', '--project-dir', dir], { encoding: 'utf8' });
+  if (cli.status !== 0) throw new Error(`fluxloop record status failed: ${cli.stderr}`);
+  return JSON.parse(cli.stdout).targets;
 }

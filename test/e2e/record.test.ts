@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, byTarget, project, readRecords, recordingPath, runApp } from './helpers';
+import { byTarget, project, readRecords, recordingPath, runApp, statusTargets } from './helpers';
 
 const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -124,8 +123,7 @@ describe('recording without code changes', () => {
 
     await runApp(dir, 'app/main.ts', { nodeArgs: tsx });
     // Marked in code or configured, every target of the app's run shows as hooked with its calls.
-    const status = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'record', 'status', '--json', '--project-dir', dir], { encoding: 'utf8' });
-    const seen = JSON.parse(status.stdout).targets.map((t: { target: string; state: string; calls: number }) => [t.target, t.state, t.calls]);
+    const seen = statusTargets(dir).map((t) => [t.target, t.state, t.calls]);
     expect(seen).toEqual(
       expect.arrayContaining([
         ['app/agent.ts:handleRequest', 'hooked', 1],
@@ -243,10 +241,7 @@ describe('targets that cannot be hooked', () => {
     expect(byTarget(readRecords(dir), 'app/agent.js:handleRequest')).toHaveLength(2);
 
     // What the run left for `fluxloop record status`.
-    const cli = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'record', 'status', '--json', '--project-dir', dir], { encoding: 'utf8' });
-    expect(cli.status, cli.stderr).toBe(0);
-    const status = JSON.parse(cli.stdout);
-    const states = Object.fromEntries(status.targets.map((t: { target: string; state: string; calls: number }) => [t.target, [t.state, t.calls]]));
+    const states = Object.fromEntries(statusTargets(dir).map((t) => [t.target, [t.state, t.calls]]));
     expect(states).toEqual({
       'app/agent.js:handleRequest': ['hooked', 2],
       'app/missing.js:run': ['failed', 0],
