@@ -1,5 +1,5 @@
 // The quick-start demo: two example agents, one ESM and one CommonJS, recorded without a single
-// change to their code, then their recordings shown.
+// change to their code, their recordings shown, then replayed with input variations.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,6 +44,17 @@ function show(example) {
   }
 }
 
+/** Each run of the latest experiment: the input put in, and what came out. */
+function showRuns(example) {
+  const base = path.join(example, 'experiments');
+  const latest = fs.readdirSync(base).sort().at(-1);
+  const lines = fs.readFileSync(path.join(base, latest, 'traces.jsonl'), 'utf8').trim().split('\n');
+  console.log(`\nThe runs (${path.join('experiments', latest, 'traces.jsonl')}): recording, input -> output`);
+  for (const run of lines.map((line) => JSON.parse(line))) {
+    console.log(`  #${run.recording_index}  ${JSON.stringify(run.input)}  ->  ${JSON.stringify(run.output)}  [${run.status}, ${run.observation_count} observations]`);
+  }
+}
+
 for (const name of ['support-agent', 'cjs-bot']) {
   const example = path.join(repo, 'examples', name);
   console.log(`\n=== examples/${name}`);
@@ -53,5 +64,7 @@ for (const name of ['support-agent', 'cjs-bot']) {
   run(['--import', 'fluxloop/register', 'app/main.js'], example);
   show(example);
   run([cli, 'record', 'status'], example);
+  run([cli, 'run', 'experiment'], example);
+  showRuns(example);
 }
-console.log('\nDone. Replay with input variations comes with `fluxloop run experiment`.');
+console.log('\nDone. Each experiments/<name>_<time>/ folder holds summary.json, traces.jsonl, observations.jsonl and errors.json.');

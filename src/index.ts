@@ -7,3 +7,23 @@ export { currentReplay, runInReplay, type ReplayContext } from './trace/context'
 export { decode, type DecodeOptions } from './record/decode';
 export { ConfigError, type SourceLocation } from './config/errors';
 export type { RecordingConfig, SimulationConfig, TargetSpec } from './config/types';
+export type { InputEntry, Isolation, ReplayArgsConfig, RunnerConfig } from './config/types';
+export type { Observation } from './trace/observations';
+export type { RunResult, RunStatus } from './replay/execute';
+export type { ReplayOptions, ReplayResult } from './experiment/replay';
+export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
+
+import type { ReplayOptions, ReplayResult } from './experiment/replay';
+import type { ExperimentOptions, ExperimentResult } from './experiment/runner';
+
+// The replay harness is loaded on first use: an app that imports `trace` must not pay for it.
+
+/** Replays recorded calls (or plain inputs) against a function, in memory; see the README's "Replay from your tests". */
+export function replay(options: ReplayOptions): Promise<ReplayResult> {
+  return (require('./experiment/replay') as typeof import('./experiment/replay')).replay(options);
+}
+
+/** Runs an experiment as `fluxloop run experiment` does, writing its folder; resolves to the folder and summary. */
+export function runExperiment(options?: ExperimentOptions): Promise<ExperimentResult> {
+  return (require('./experiment/runner') as typeof import('./experiment/runner')).runExperiment(options);
+}

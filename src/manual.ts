@@ -1,11 +1,15 @@
 import { activeSession } from './register';
 import type { Session } from './instrument/session';
 import { wrap, type CallObserver } from './instrument/wrap';
+import { currentReplay } from './trace/context';
+import { observeCall } from './trace/observations';
 
 /** Options of {@link trace}. */
 export interface TraceOptions {
   /** The `target` written in each record; the function's own name by default. */
   name?: string;
+  /** The observation type during replay: `span` by default; FluxLoop's `tool`, `generation`, `retrieval`... */
+  type?: string;
 }
 
 type Method<This, Args extends unknown[], Return> = (this: This, ...args: Args) => Return;
@@ -28,10 +32,11 @@ export function trace(fnOrOptions?: Function | TraceOptions, options?: TraceOpti
   if (typeof fnOrOptions === 'function') {
     // `@trace` without parentheses arrives here with the decorator context as second argument.
     const name = isDecoratorContext(options) ? String(options.name) : options?.name;
-    return traced(fnOrOptions, name ?? (fnOrOptions.name || 'anonymous'));
+    const type = isDecoratorContext(options) ? undefined : options?.type;
+    return traced(fnOrOptions, name ?? (fnOrOptions.name || 'anonymous'), type);
   }
-  const given = fnOrOptions?.name;
-  const decorator = (method: Function, context: ClassMethodDecoratorContext) => traced(method, given ?? String(context.name));
+  const given = fnOrOptions;
+  const decorator = (method: Function, context: ClassMethodDecoratorContext) => traced(method, given?.name ?? String(context.name), given?.type);
   return decorator as unknown as TraceDecorator;
 }
 
@@ -47,10 +52,11 @@ export function recordCallArgs(target: string, kwargs: Record<string, unknown>):
   }
 }
 
-function traced<F extends Function>(fn: F, name: string): F {
+function traced<F extends Function>(fn: F, name: string, type = 'span'): F {
   let session: Session | undefined;
   let observe: CallObserver | undefined;
   return wrap(fn, (args, self) => {
+    if (currentReplay() !== undefined) return observeCall(name, type, args);
     const current = activeSession();
     if (current === undefined) return;
     if (current !== session) {
@@ -58,7 +64,7 @@ function traced<F extends Function>(fn: F, name: string): F {
       observe = current.observer(name, fn);
       current.markHooked(name);
     }
-    observe!(args, self);
+    return observe!(args, self);
   });
 }
 

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerInit } from './init.js';
 import { EXIT_USAGE, colors, reportError } from './output.js';
 import { registerRecord } from './record.js';
+import { registerRun } from './run.js';
 
 /** Adds one top-level command (with its options, subcommands and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
@@ -12,7 +13,7 @@ export type RegisterCommand = (program: Command) => void;
  * The commands, in the order `--help` lists them. A new command is one file under src/cli/
  * exporting a RegisterCommand, plus its line here.
  */
-const COMMANDS: RegisterCommand[] = [registerInit, registerRecord];
+const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerRun];
 
 function packageVersion(): string {
   // The same relative path works from src/cli (tests) and dist/cli (the published package).

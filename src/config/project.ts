@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { SimulationConfig } from './types.js';
 
@@ -38,4 +39,18 @@ export function resolveRecordingFile(
 export function isRecordingEnabled(value: string | undefined): boolean {
   const v = value?.trim().toLowerCase();
   return v === 'true' || v === '1';
+}
+
+const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '/index.js', '/index.ts'];
+
+/** The real path of a module file, trying the extensions Node and tsx would. */
+export function findModule(file: string): string | undefined {
+  for (const ext of EXTENSIONS) {
+    try {
+      if (fs.statSync(file + ext).isFile()) return fs.realpathSync(file + ext);
+    } catch {
+      // Try the next form.
+    }
+  }
+  return undefined;
 }

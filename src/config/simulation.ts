@@ -16,7 +16,25 @@ import {
 import { ConfigError, type SourceLocation } from './errors.js';
 import { configPath } from './project.js';
 import { parseTarget } from './targets.js';
-import { RECORDING_DEFAULTS, type RecordingConfig, type ReplayArgsConfig, type SimulationConfig } from './types.js';
+import { parseParamPath } from './param-path.js';
+import {
+  RECORDING_DEFAULTS,
+  RUNNER_DEFAULTS,
+  type InputEntry,
+  type Isolation,
+  type RecordingConfig,
+  type ReplayArgsConfig,
+  type RunnerConfig,
+  type SimulationConfig,
+} from './types.js';
+
+/** Where `fluxloop generate inputs` writes, and experiments read, input variations. */
+export const DEFAULT_INPUTS_FILE = 'inputs/generated.yaml';
+
+const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'select', 'function'] as const;
+const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
+const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
+const PROVIDER_RE = /^(builtin:collector\.(send|error)|[^:\s]+:[^:\s]+)$/;
 
 const RECORDING_KEYS = [
   'targets',
@@ -68,10 +86,14 @@ function editDistance(a: string, b: string): number {
 
 /** The known key closest to `key`, when it is close enough to be a typo. */
 function suggest(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  // `timeout` for `timeout_ms`: a known key that merely adds a unit or a suffix.
+  const extended = known.find((candidate) => lower.length >= 4 && candidate.startsWith(lower));
+  if (extended) return extended;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of known) {
-    const d = editDistance(key.toLowerCase(), candidate);
+    const d = editDistance(lower, candidate);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
   return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;
@@ -193,30 +215,147 @@ class Validator {
         case 'max_record_bytes':
           config[key as Limit] = this.positiveInteger(value, field) ?? RECORDING_DEFAULTS[key as Limit];
           break;
-        default: {
-          // A misspelt key would otherwise be ignored and quietly turn recording off or loosen redaction.
-          const hint = suggest(key, RECORDING_KEYS);
-          this.fail(
-            `unknown key "${key}" under recording${hint ? `; did you mean "${hint}"?` : ''} (known keys: ${RECORDING_KEYS.join(', ')})`,
-            k,
-            field,
-          );
-        }
+        default:
+          this.unknownKey(key, k, 'recording', RECORDING_KEYS);
       }
     }
     return config;
   }
 
-  replayArgs(node: Node | null, keyNode: Node | null): void {
-    if (this.isEmpty(node)) return;
-    for (const { key, value } of this.mapping(node, 'replay_args', keyNode)) {
+  /** A key this section does not know: an error, since a misspelt key would otherwise be ignored quietly. */
+  unknownKey(key: string, keyNode: Node | null, section: string, known: readonly string[]): never {
+    const hint = suggest(key, known);
+    this.fail(
+      `unknown key "${key}" under ${section}${hint ? `; did you mean "${hint}"?` : ''} (known keys: ${known.join(', ')})`,
+      keyNode,
+      `${section}.${key}`,
+    );
+  }
+
+  oneOf<T extends string>(node: Node | null, field: string, allowed: readonly T[]): T | undefined {
+    const value = this.string(node, field);
+    if (value !== undefined && !allowed.includes(value as T)) {
+      this.fail(`must be one of ${allowed.join(', ')}, found ${JSON.stringify(value)}`, node, field);
+    }
+    return value as T | undefined;
+  }
+
+  replayArgs(node: Node | null, keyNode: Node | null): ReplayArgsConfig | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const config: ReplayArgsConfig = { enabled: false, callable_providers: {}, select: 'all' };
+    for (const { key, keyNode: k, value } of this.mapping(node, 'replay_args', keyNode)) {
       const field = `replay_args.${key}`;
-      if (key === 'enabled') this.boolean(value, field);
-      else if (key === 'recording_file' || key === 'override_param_path') this.string(value, field);
-      else if (key === 'callable_providers' && !this.isEmpty(value)) {
-        for (const entry of this.mapping(value, field, value)) this.string(entry.value, `${field}.${entry.key}`);
+      switch (key) {
+        case 'enabled':
+          config.enabled = this.boolean(value, field) ?? false;
+          break;
+        case 'recording_file':
+        case 'function':
+          config[key] = this.nonEmpty(value, field);
+          break;
+        case 'override_param_path': {
+          const text = this.string(value, field);
+          if (text !== undefined) config.override_param_path = parseParamPath(text, this.location(value, field)).text;
+          break;
+        }
+        case 'callable_providers':
+          if (this.isEmpty(value)) break;
+          for (const entry of this.mapping(value, field, k)) {
+            const entryField = `${field}.${entry.key}`;
+            parseParamPath(entry.key, this.location(entry.keyNode, entryField));
+            const provider = this.nonEmpty(entry.value, entryField);
+            if (provider === undefined) this.fail('must name a provider', entry.value ?? entry.keyNode, entryField);
+            if (!PROVIDER_RE.test(provider)) {
+              this.fail(`must be builtin:collector.send, builtin:collector.error or module:function, found ${JSON.stringify(provider)}`, entry.value, entryField);
+            }
+            config.callable_providers[entry.key] = provider;
+          }
+          break;
+        case 'select':
+          config.select = this.select(value, field);
+          break;
+        default:
+          this.unknownKey(key, k, 'replay_args', REPLAY_KEYS);
       }
     }
+    return config;
+  }
+
+  select(node: Node | null, field: string): ReplayArgsConfig['select'] {
+    if (this.isEmpty(node)) return 'all';
+    const v = isScalar(node) ? node.value : undefined;
+    if (v === 'all' || v === 'first' || v === 'last') return v;
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;
+    this.fail(`must be all, first, last or a positive number, found ${this.describe(node)}`, node, field);
+  }
+
+  nonEmpty(node: Node | null, field: string): string | undefined {
+    const value = this.string(node, field);
+    if (value === '') this.fail('must not be empty', node, field);
+    return value;
+  }
+
+  runner(node: Node | null, keyNode: Node | null): RunnerConfig {
+    const config: RunnerConfig = { ...RUNNER_DEFAULTS };
+    if (this.isEmpty(node)) return config;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'runner', keyNode)) {
+      const field = `runner.${key}`;
+      switch (key) {
+        case 'target':
+        case 'factory': {
+          const spec = this.nonEmpty(value, field);
+          if (spec !== undefined) config[key] = parseTarget(spec, this.location(value, field)).spec;
+          break;
+        }
+        case 'isolation':
+          config.isolation = this.oneOf(value, field, ISOLATIONS) ?? RUNNER_DEFAULTS.isolation;
+          break;
+        case 'concurrency':
+        case 'timeout_ms':
+          config[key] = this.positiveInteger(value, field) ?? RUNNER_DEFAULTS[key];
+          break;
+        case 'retries':
+          config.retries = this.count(value, field) ?? RUNNER_DEFAULTS.retries;
+          break;
+        default:
+          this.unknownKey(key, k, 'runner', RUNNER_KEYS);
+      }
+    }
+    return config;
+  }
+
+  count(node: Node | null, field: string): number | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(`must be 0 or a positive integer, found ${this.describe(node)}`, node, field);
+    return v as number;
+  }
+
+  /** `base_inputs`: strings, or `{input, metadata}`. */
+  inputs(node: Node | null, field: string): InputEntry[] {
+    if (this.isEmpty(node)) return [];
+    if (!isSeq(node)) this.fail(`must be a list of inputs, found ${this.describe(node)}`, node, field);
+    return node.items.map((raw, i) => {
+      const item = this.resolve(raw);
+      const itemField = `${field}[${i}]`;
+      if (isScalar(item) && typeof item.value === 'string') return { input: item.value, metadata: {} };
+      if (!isMap(item)) this.fail(`must be a string or a mapping with "input", found ${this.describe(item)}`, item ?? node, itemField);
+      const entry: InputEntry = { input: '', metadata: {} };
+      let hasInput = false;
+      for (const { key, keyNode, value } of this.mapping(item, itemField, item)) {
+        if (key === 'input') {
+          entry.input = this.string(value, `${itemField}.input`) ?? '';
+          hasInput = true;
+        } else if (key === 'metadata') {
+          if (!this.isEmpty(value)) this.mapping(value, `${itemField}.metadata`, keyNode);
+          entry.metadata = (value === null ? {} : (value.toJSON() ?? {})) as Record<string, unknown>;
+        } else {
+          this.unknownKey(key, keyNode, itemField, ['input', 'metadata']);
+        }
+      }
+      if (!hasInput) this.fail('has no "input"', item, itemField);
+      return entry;
+    });
   }
 
   config(): SimulationConfig {
@@ -228,20 +367,22 @@ class Validator {
       // yaml refuses documents whose aliases expand exponentially.
       this.fail((err as Error).message, root);
     }
-    if (this.isEmpty(root)) return { recording: this.recording(null, null), raw: {} };
-    const top = this.mapping(root, undefined, root);
-    const section = (name: string) => top.find((e) => e.key === name);
-    const rec = section('recording');
-    const config: SimulationConfig = { recording: this.recording(rec?.value ?? null, rec?.keyNode ?? null), raw };
+    const top = this.isEmpty(root) ? [] : this.mapping(root, undefined, root);
+    const section = (name: string) => top.find((e) => e.key === name) ?? { value: null, keyNode: null };
+    const field = (name: string) => section(name).value;
     const replay = section('replay_args');
-    this.replayArgs(replay?.value ?? null, replay?.keyNode ?? null);
-    if (replay && !this.isEmpty(replay.value)) config.replay_args = raw.replay_args as ReplayArgsConfig;
     const runner = section('runner');
-    if (runner && !this.isEmpty(runner.value)) {
-      this.mapping(runner.value, 'runner', runner.keyNode);
-      config.runner = raw.runner as Record<string, unknown>;
-    }
-    return config;
+    return {
+      name: this.nonEmpty(field('name'), 'name') ?? 'experiment',
+      recording: this.recording(section('recording').value, section('recording').keyNode),
+      replay_args: this.replayArgs(replay.value, replay.keyNode),
+      runner: this.runner(runner.value, runner.keyNode),
+      iterations: this.positiveInteger(field('iterations'), 'iterations') ?? 1,
+      output_directory: this.nonEmpty(field('output_directory'), 'output_directory') ?? 'experiments',
+      inputs_file: this.nonEmpty(field('inputs_file'), 'inputs_file') ?? DEFAULT_INPUTS_FILE,
+      base_inputs: this.inputs(field('base_inputs'), 'base_inputs'),
+      raw,
+    };
   }
 }
 
@@ -255,7 +396,7 @@ export function loadSimulationConfig(root: string): SimulationConfig {
     text = fs.readFileSync(configPath(root), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return { recording: defaultRecording(), raw: {} };
+    text = '';
   }
   return parseSimulationConfig(text, displayPath(root));
 }
@@ -364,4 +505,20 @@ export function setConfigValue(text: string, keys: (string | number)[], value: u
     if (check.errors.length === 0 && JSON.stringify(check.toJS()) === expected) return result;
   }
   return edited.toString({ lineWidth: 0 });
+}
+
+/**
+ * The `inputs` list of an inputs file (`inputs/generated.yaml`), each `{input, metadata}` or a
+ * string; other top-level keys (stats, generation_config) are the generator's. `file` is the
+ * path shown in messages.
+ */
+export function parseInputsFile(text: string, file: string): InputEntry[] {
+  const lineCounter = new LineCounter();
+  const doc = parseYaml(text, file, lineCounter);
+  const validator = new Validator(doc, lineCounter, file);
+  const root = validator.resolve(doc.contents);
+  if (validator.isEmpty(root)) return [];
+  const inputs = validator.mapping(root, undefined, root).find((e) => e.key === 'inputs');
+  if (inputs === undefined) return validator.fail('has no "inputs" list', root);
+  return validator.inputs(inputs.value, 'inputs');
 }

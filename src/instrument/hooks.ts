@@ -9,14 +9,15 @@ export type OnLoad = (exports: unknown, format: 'esm' | 'cjs') => unknown;
 /**
  * Hooks exactly the given files, by absolute real path: import-in-the-middle for `import` (of
  * ESM and of CommonJS alike) and require-in-the-middle for `require`. The ESM loader intercepts
- * only these files (its `include` takes file URLs, while `Hook()` takes paths); every other
+ * only these files (its `include` matches file URLs, while `Hook()` takes paths); every other
  * module of the app loads untouched.
  */
 export function hookFiles(files: ReadonlyMap<string, OnLoad>): void {
   if (files.size === 0) return;
   const paths = [...files.keys()];
   register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), {
-    data: { include: paths.map((p) => pathToFileURL(p).href) },
+    // A file's URL, with or without the query that a fresh import of it adds.
+    data: { include: paths.map((p) => new RegExp(`^${escapeRegExp(pathToFileURL(p).href)}(?:\\?[^#]*)?$`)) },
   });
   for (const [file, onLoad] of files) {
     // One hook per file: the callbacks do not say reliably which file they were called for.
@@ -28,4 +29,8 @@ export function hookFiles(files: ReadonlyMap<string, OnLoad>): void {
       return replaced === undefined ? exports : (replaced as T);
     });
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -3,6 +3,7 @@ import type { RecordingConfig } from '../config/types';
 import { Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
+import { observeCall } from '../trace/observations';
 import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import type { CallObserver } from './wrap';
@@ -84,7 +85,8 @@ export class Session {
     const site = this.site(target, functionName, fn);
     const status = this.addTarget(target);
     return (args) => {
-      if (currentReplay() !== undefined) return;
+      // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
+      if (currentReplay() !== undefined) return observeCall(target, 'span', args);
       this.recorder.record(site, args);
       if (status.calls++ === 0) this.statusChanged();
     };

@@ -1,5 +1,14 @@
-/** Sees the arguments of each call before the call runs. Must not throw; a throw is swallowed. */
-export type CallObserver = (args: unknown[], thisArg: unknown) => void;
+/**
+ * Makes the call itself, handed back by an observer that must see the call through (the replay
+ * tracer, which times it and runs it in a context of its own). Returns what the call returned.
+ */
+export type Around = (call: () => unknown) => unknown;
+
+/**
+ * Sees the arguments of each call before the call runs, and may return an Around to make the
+ * call through. Must not throw; a throw is swallowed.
+ */
+export type CallObserver = (args: unknown[], thisArg: unknown) => Around | void;
 
 const ORIGINAL = Symbol.for('fluxloop.original');
 const SKIPPED = new Set<PropertyKey>(['length', 'name', 'prototype', 'arguments', 'caller']);
@@ -35,14 +44,17 @@ export function wrap<F extends Function>(original: F, observe: CallObserver): F 
   let wrapper: Function;
   if (constructible) {
     wrapper = function (this: unknown, ...args: unknown[]) {
+      let around: Around | void = undefined;
       try {
-        observe(args, this);
+        around = observe(args, this);
       } catch {
         // The recorder reports its own failures; the app's call goes on regardless.
       }
-      return new.target
-        ? Reflect.construct(original, args, new.target === wrapper ? original : new.target)
-        : Reflect.apply(original, this, args);
+      const target = new.target === wrapper ? original : new.target;
+      if (around === undefined) {
+        return target ? Reflect.construct(original, args, target) : Reflect.apply(original, this, args);
+      }
+      return around(() => (target ? Reflect.construct(original, args, target) : Reflect.apply(original, this, args)));
     };
     wrapper.prototype = (original as unknown as { prototype: unknown }).prototype;
   } else {
@@ -50,12 +62,14 @@ export function wrap<F extends Function>(original: F, observe: CallObserver): F 
     // methods and async functions it stands for.
     wrapper = {
       wrapper(this: unknown, ...args: unknown[]) {
+        let around: Around | void = undefined;
         try {
-          observe(args, this);
+          around = observe(args, this);
         } catch {
           // As above.
         }
-        return Reflect.apply(original, this, args);
+        if (around === undefined) return Reflect.apply(original, this, args);
+        return around(() => Reflect.apply(original, this, args));
       },
     }.wrapper;
   }

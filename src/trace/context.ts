@@ -1,8 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Observation } from './observations';
 
 /** What the replay harness knows about the run in progress. */
 export interface ReplayContext {
   traceId: string;
+  /** Takes the observations of the run; absent when the run is not traced. */
+  observe?: (observation: Observation) => void;
+  /** The observation that calls made now are nested in. */
+  parentId?: string;
   [key: string]: unknown;
 }
 

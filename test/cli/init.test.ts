@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSimulationConfig } from '../../src/config/simulation.js';
+import { RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO, 'bin', 'fluxloop.js');
@@ -64,9 +65,11 @@ describe('fluxloop init', () => {
       enabled: false,
       recording_file: 'recordings/args_recording.jsonl',
       override_param_path: 'kwargs.message',
+      callable_providers: {},
+      select: 'all',
     });
-    expect(config.raw).toHaveProperty('runner');
-    expect(config.raw.base_inputs).toHaveLength(2);
+    expect(config.runner).toEqual(RUNNER_DEFAULTS);
+    expect(config.base_inputs).toHaveLength(2);
   });
 
   it('keeps existing files unless --force', () => {

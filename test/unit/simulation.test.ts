@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
-import { RECORDING_DEFAULTS } from '../../src/config/types.js';
+import { RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -30,15 +30,26 @@ function errorOf(yaml: string): ConfigError {
 }
 
 const DEFAULTS = { targets: [], ...RECORDING_DEFAULTS };
+const EMPTY = {
+  name: 'experiment',
+  recording: DEFAULTS,
+  replay_args: undefined,
+  runner: RUNNER_DEFAULTS,
+  iterations: 1,
+  output_directory: 'experiments',
+  inputs_file: 'inputs/generated.yaml',
+  base_inputs: [],
+  raw: {},
+};
 
 describe('loadSimulationConfig', () => {
   it('gives the defaults when the file is missing', () => {
-    expect(loadSimulationConfig(project())).toEqual({ recording: DEFAULTS, raw: {} });
+    expect(loadSimulationConfig(project())).toEqual(EMPTY);
   });
 
   it('gives the defaults for an empty file or one with only comments', () => {
-    expect(loadSimulationConfig(project(''))).toEqual({ recording: DEFAULTS, raw: {} });
-    expect(loadSimulationConfig(project('# nothing yet\n'))).toEqual({ recording: DEFAULTS, raw: {} });
+    expect(loadSimulationConfig(project(''))).toEqual(EMPTY);
+    expect(loadSimulationConfig(project('# nothing yet\n'))).toEqual(EMPTY);
   });
 
   it('reads every recording setting and keeps other sections in raw', () => {
@@ -81,9 +92,51 @@ base_inputs:
       recording_file: 'out/rec.jsonl',
       override_param_path: 'kwargs.message',
       callable_providers: { 'kwargs.send': 'app/providers.js:send' },
+      select: 'all',
     });
-    expect(config.runner).toEqual({ target: 'app/agent.js:Agent.reply' });
+    expect(config.runner).toEqual({ ...RUNNER_DEFAULTS, target: 'app/agent.js:Agent.reply' });
+    expect(config.base_inputs).toEqual([{ input: 'hi', metadata: {} }]);
     expect(config.raw.base_inputs).toEqual([{ input: 'hi' }]);
+  });
+
+  it('reads the experiment settings', () => {
+    const config = loadSimulationConfig(
+      project(`name: support
+iterations: 3
+output_directory: out/exp
+inputs_file: inputs/mine.yaml
+replay_args:
+  select: 2
+  function: handle
+runner:
+  factory: app/make.js:makeAgent
+  target: app/agent.js:Agent.reply
+  isolation: worker
+  concurrency: 8
+  timeout_ms: 500
+  retries: 2
+base_inputs:
+  - plain
+  - { input: tagged, metadata: { topic: billing } }
+evaluation: { kept: true }
+`),
+    );
+    expect(config).toMatchObject({ name: 'support', iterations: 3, output_directory: 'out/exp', inputs_file: 'inputs/mine.yaml' });
+    expect(config.replay_args).toMatchObject({ enabled: false, select: 2, function: 'handle' });
+    expect(config.runner).toEqual({
+      target: 'app/agent.js:Agent.reply',
+      factory: 'app/make.js:makeAgent',
+      isolation: 'worker',
+      concurrency: 8,
+      timeout_ms: 500,
+      retries: 2,
+    });
+    expect(config.base_inputs).toEqual([
+      { input: 'plain', metadata: {} },
+      { input: 'tagged', metadata: { topic: 'billing' } },
+    ]);
+    expect(config.raw.evaluation).toEqual({ kept: true });
+    expect(loadSimulationConfig(project('replay_args:\n  select: last\n')).replay_args?.select).toBe('last');
   });
 
   it('treats empty keys (all their lines commented out) as absent', () => {
@@ -91,7 +144,7 @@ base_inputs:
       project('recording:\n  targets:\n  #  - a.js:f\n  max_depth:\nrunner:\n  # target: x\nreplay_args:\n'),
     );
     expect(config.recording).toEqual(DEFAULTS);
-    expect(config.runner).toBeUndefined();
+    expect(config.runner).toEqual(RUNNER_DEFAULTS);
     expect(config.replay_args).toBeUndefined();
   });
 
@@ -127,6 +180,23 @@ base_inputs:
     ['replay_args:\n  callable_providers: [a]\n', 2, 23, 'replay_args.callable_providers', 'must be a mapping'],
     ['replay_args:\n  callable_providers:\n    kwargs.cb: 1\n', 3, 16, 'replay_args.callable_providers.kwargs.cb', 'must be a string'],
     ['runner: fast\n', 1, 9, 'runner', 'must be a mapping'],
+    ['replay_args:\n  override_param_path: args\n', 2, 24, 'replay_args.override_param_path', 'invalid override_param_path "args": "args" must be followed by an argument index'],
+    ['replay_args:\n  override_param_path: kwargs..x\n', 2, 24, 'replay_args.override_param_path', 'a segment between dots is empty'],
+    ['replay_args:\n  override_param_path: 0.x\n', 2, 24, 'replay_args.override_param_path', 'use args.N for a position'],
+    ['replay_args:\n  callable_providers:\n    args.x: builtin:collector.send\n', 3, 5, 'replay_args.callable_providers.args.x', 'argument index'],
+    ['replay_args:\n  callable_providers:\n    kwargs.cb: nothing\n', 3, 16, 'replay_args.callable_providers.kwargs.cb', 'must be builtin:collector.send'],
+    ['replay_args:\n  select: some\n', 2, 11, 'replay_args.select', 'must be all, first, last or a positive number'],
+    ['replay_args:\n  overide_param_path: x\n', 2, 3, 'replay_args.overide_param_path', 'did you mean "override_param_path"?'],
+    ['runner:\n  isolation: thread\n', 2, 14, 'runner.isolation', 'must be one of shared, fresh, worker, found "thread"'],
+    ['runner:\n  target: app/agent.js\n', 2, 11, 'runner.target', 'invalid target "app/agent.js"'],
+    ['runner:\n  concurrency: 0\n', 2, 16, 'runner.concurrency', 'must be a positive integer'],
+    ['runner:\n  retries: -1\n', 2, 12, 'runner.retries', 'must be 0 or a positive integer'],
+    ['runner:\n  timeout: 5\n', 2, 3, 'runner.timeout', 'did you mean "timeout_ms"?'],
+    ['iterations: 0\n', 1, 13, 'iterations', 'must be a positive integer'],
+    ['base_inputs: hello\n', 1, 14, 'base_inputs', 'must be a list of inputs'],
+    ['base_inputs:\n  - 42\n', 2, 5, 'base_inputs[0]', 'must be a string or a mapping'],
+    ['base_inputs:\n  - { metadata: {} }\n', 2, 5, 'base_inputs[0]', 'has no "input"'],
+    ['base_inputs:\n  - { input: a, tags: [] }\n', 2, 17, 'base_inputs[0].tags', 'unknown key "tags"'],
   ])('rejects %j at %i:%i', (yaml, line, column, field, message) => {
     const error = errorOf(yaml);
     expect(error.location).toEqual({ file: 'configs/simulation.yaml', line, column, field });

@@ -109,3 +109,39 @@ describe('wrap', () => {
     expect(fn(1)).toBe(2);
   });
 });
+
+describe('wrap with an Around', () => {
+  it('makes the call through the Around, which sees the result; `this`, `new` and errors are kept', () => {
+    const seen: unknown[] = [];
+    const around = (call: () => unknown) => {
+      const result = call();
+      seen.push(result);
+      return result;
+    };
+    class Point {
+      constructor(public x: number) {}
+      double(this: Point) {
+        return this.x * 2;
+      }
+    }
+    const Wrapped = wrap(Point, () => around);
+    const p = new Wrapped(3);
+    expect(p).toBeInstanceOf(Point);
+    const double = wrap(Point.prototype.double, () => around);
+    expect(double.call(p)).toBe(6);
+    const error = new Error('own');
+    const throws = wrap(() => {
+      throw error;
+    }, () => around);
+    expect(() => throws()).toThrow(error);
+    expect(seen).toEqual([p, 6]);
+  });
+
+  it('calls directly when the observer returns nothing', () => {
+    let arounds = 0;
+    const fn = wrap((a: number) => a + 1, (args) => (args[0] === 1 ? undefined : (call) => (arounds++, call())));
+    expect(fn(1)).toBe(2);
+    expect(fn(2)).toBe(3);
+    expect(arounds).toBe(1);
+  });
+});

@@ -9,4 +9,9 @@ class Bot {
   }
 }
 
-module.exports = { Bot };
+// How experiments get a bot to replay against: runner.factory in configs/simulation.yaml.
+function createBot() {
+  return new Bot('helper');
+}
+
+module.exports = { Bot, createBot };

@@ -1,0 +1,132 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
+import type { RunResult } from '../replay/execute';
+import { EXIT_FAILURE, colors, print, projectRelative, projectRootOf, table } from './output';
+
+interface RunOptions {
+  limit?: number;
+  iterations?: number;
+  output?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  failOnError?: boolean;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+/** Progress on stderr: a bar redrawn in place on a terminal, plain `i/N` lines (at most one a second) elsewhere. */
+function progress(): { update: ExperimentOptions['onProgress']; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  const counts = { ok: 0, error: 0, timeout: 0 };
+  let lastLine = 0;
+  return {
+    update: ({ done, total, result }: { done: number; total: number; result: RunResult }) => {
+      counts[result.status]++;
+      const tally = `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`;
+      if (tty) {
+        const width = 30;
+        const filled = total === 0 ? width : Math.round((done / total) * width);
+        process.stderr.write(`\r${colors.cyan('█'.repeat(filled))}${colors.dim('░'.repeat(width - filled))} ${done}/${total}  ${tally}\x1b[K`);
+      } else if (done === total || Date.now() - lastLine >= 1000) {
+        lastLine = Date.now();
+        process.stderr.write(`${done}/${total}  ${tally}\n`);
+      }
+    },
+    end: () => {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
+function printPlan(root: string, report: ExperimentPlanReport): void {
+  const { setup } = report;
+  const { runner } = setup.config;
+  const replay = setup.replay;
+  const recordings = replay
+    ? `${replay.count} from ${replay.display} (select: ${replay.select}, function: ${replay.function.join(' or ')})` +
+      (replay.resolved < replay.count ? colors.yellow(`; the path points nowhere in ${replay.count - replay.resolved}, which will end as errors`) : '')
+    : colors.dim('none (replay_args.enabled is not true): each input goes to the input parameter');
+  print(
+    colors.bold('Experiment plan (dry run: nothing is called or written)'),
+    ...table([
+      ['Target', report.target],
+      ['Runner', `isolation ${runner.isolation}, concurrency ${runner.concurrency}, timeout ${runner.timeout_ms} ms, retries ${runner.retries}`],
+      ['Recordings', recordings],
+      ['Override path', replay?.path.text ?? colors.dim('none')],
+      ['Inputs', `${setup.inputs.inputs.length} from ${projectRelative(root, setup.inputs.source)}`],
+      ['Iterations', String(setup.iterations)],
+      ['Runs', String(setup.total)],
+    ]),
+  );
+  const first = report.first;
+  if (first === undefined) return;
+  print('', colors.bold(`First run: input ${JSON.stringify(first.input)}${first.location ? ` at ${first.location}` : ''}`));
+  if (first.error) print(colors.red(`  ${first.error}`));
+  const before = JSON.stringify(first.before, null, 2).split('\n');
+  const after = JSON.stringify(first.after, null, 2).split('\n');
+  // The two differ only at the override path, so a line-by-line comparison is the diff.
+  const lines: string[] = [];
+  for (let i = 0; i < Math.max(before.length, after.length); i++) {
+    if (before[i] === after[i]) lines.push(`  ${after[i]}`);
+    else {
+      if (before[i] !== undefined) lines.push(colors.red(`- ${before[i]}`));
+      if (after[i] !== undefined) lines.push(colors.green(`+ ${after[i]}`));
+    }
+  }
+  print(...lines);
+}
+
+function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunResult[]): void {
+  const { counts } = summary;
+  const rate = `${(summary.success_rate * 100).toFixed(1)}%`;
+  print(
+    colors.bold(`Experiment ${summary.name}: ${summary.total_runs} runs in ${(summary.total_time_ms / 1000).toFixed(1)} s`),
+    ...table([
+      ['Results', `${colors.green(`${counts.ok} ok`)}  ${counts.error ? colors.red(`${counts.error} error`) : '0 error'}  ${counts.timeout ? colors.yellow(`${counts.timeout} timeout`) : '0 timeout'}  (${rate} ok)`],
+      ['Duration', `p50 ${summary.duration_ms.p50} ms  p95 ${summary.duration_ms.p95} ms  max ${summary.duration_ms.max} ms`],
+      ['Output', projectRelative(root, dir)],
+    ]),
+  );
+  for (const run of errors.slice(0, 5)) print(colors.red(`  ${run.status}: ${JSON.stringify(run.input)}: ${run.error?.message ?? ''}`));
+  if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));
+}
+
+/** Registers `fluxloop run experiment`. */
+export function registerRun(program: Command): void {
+  const run = program.command('run').description('run experiments against your agent');
+  run
+    .command('experiment')
+    .description('replay recorded calls with each input at replay_args.override_param_path, and write the results to experiments/')
+    .option('--limit <n>', 'run at most n runs', positiveInteger)
+    .option('--iterations <n>', 'repeat every run n times (default: iterations in the config, else 1)', positiveInteger)
+    .option('--output <dir>', 'the folder experiment folders go in (default: output_directory, else experiments)')
+    .option('--dry-run', 'print the plan and the first run\'s arguments, and run nothing')
+    .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')
+    .option('--fail-on-error', 'exit 1 when any run did not end ok')
+    .action(async (options: RunOptions, command: Command) => {
+      const root = projectRootOf(command);
+      const base: ExperimentOptions = { projectDir: root, limit: options.limit, iterations: options.iterations, outputDir: options.output };
+      if (options.dryRun) {
+        const report = await planExperiment(base);
+        if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));
+        else printPlan(root, report);
+        return;
+      }
+      const bar = progress();
+      const failed: RunResult[] = [];
+      const { dir, summary } = await runExperiment({
+        ...base,
+        onProgress: (p) => {
+          if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
+          bar.update!(p);
+        },
+      }).finally(bar.end);
+      if (options.json) print(JSON.stringify({ experiment_dir: dir, ...summary }, null, 2));
+      else printSummary(root, dir, summary, failed);
+      if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
+    });
+}

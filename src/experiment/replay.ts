@@ -1,0 +1,78 @@
+import { parseSimulationConfig } from '../config/simulation';
+import type { InputEntry, Isolation, ReplayArgsConfig, SimulationConfig } from '../config/types';
+import type { RunResult } from '../replay/execute';
+import { planRuns } from './plan';
+import { execute, prepare } from './runner';
+
+/** Options of {@link replay}: the parts of `configs/simulation.yaml` an experiment needs, given in code. */
+export interface ReplayOptions {
+  /** The function to call, or `module:export` / `module:Class.method` loaded from the project. */
+  target: Function | string;
+  /** Where module paths and the recording file are taken from; the current directory by default. */
+  projectDir?: string;
+  /** The inputs, each a string or `{ input, metadata }`. */
+  inputs: Array<string | InputEntry>;
+  /** A JSONL recording to replay; without it, each input goes to the function's input parameter. */
+  recordingFile?: string;
+  /** Where each input goes in the recorded arguments; required with `recordingFile`. */
+  overrideParamPath?: string;
+  select?: ReplayArgsConfig['select'];
+  /** Only the recordings of this function name or target; by default the target's. */
+  function?: string;
+  callableProviders?: Record<string, string>;
+  iterations?: number;
+  limit?: number;
+  /** `shared` by default for a function, `fresh` for a module target. */
+  isolation?: Isolation;
+  concurrency?: number;
+  timeoutMs?: number;
+  retries?: number;
+}
+
+/** What {@link replay} gives back: each run's result and the observations of all runs. */
+export interface ReplayResult {
+  runs: RunResult[];
+  observations: unknown[];
+}
+
+/**
+ * Replays recorded calls (or plain inputs) against a function and returns the results in memory,
+ * writing nothing: for driving a replay from vitest or node:test. Throws a ConfigError for
+ * options that cannot work (a path that points nowhere, a target that does not load).
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const fn = typeof options.target === 'function' ? options.target : undefined;
+  const defaults = parseSimulationConfig('');
+  const config: SimulationConfig = {
+    ...defaults,
+    iterations: options.iterations ?? 1,
+    runner: {
+      ...defaults.runner,
+      target: typeof options.target === 'string' ? options.target : undefined,
+      isolation: options.isolation ?? (fn ? 'shared' : defaults.runner.isolation),
+      concurrency: options.concurrency ?? defaults.runner.concurrency,
+      timeout_ms: options.timeoutMs ?? defaults.runner.timeout_ms,
+      retries: options.retries ?? defaults.runner.retries,
+    },
+    replay_args:
+      options.recordingFile === undefined
+        ? undefined
+        : {
+            enabled: true,
+            recording_file: options.recordingFile,
+            override_param_path: options.overrideParamPath,
+            callable_providers: options.callableProviders ?? {},
+            select: options.select ?? 'all',
+            function: options.function,
+          },
+  };
+  const inputs = options.inputs.map((entry) => (typeof entry === 'string' ? { input: entry, metadata: {} } : { input: entry.input, metadata: entry.metadata ?? {} }));
+  const { setup, harness, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit });
+  const runs: RunResult[] = [];
+  const observations: unknown[] = [];
+  await execute(setup, harness, planRuns(setup, target, options.limit), (outcome) => {
+    runs.push(outcome.result);
+    observations.push(...outcome.observations);
+  });
+  return { runs, observations };
+}

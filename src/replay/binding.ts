@@ -1,0 +1,113 @@
+import type { ParamPath } from '../config/param-path';
+import type { Param } from '../instrument/params';
+import { decode } from '../record/decode';
+import { Collectors } from './collectors';
+import { existingPaths, locate, setAt, type CallArgs, type Location } from './paths';
+
+/** A recorded call's arguments, still encoded. */
+export interface EncodedCall {
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
+
+/** What stands in for a callable at a path: a built-in collector, or a user's function. */
+export type Provider = 'send' | 'error' | Function;
+
+const CALLABLE_RE = /^<callable:(.*)>$/s;
+
+/**
+ * The run's own arguments from a recording: decoded afresh (so the recording is never mutated and
+ * runs share nothing), emitters as stand-ins, `<callable:NAME>` markers as collectors, and the
+ * configured providers in place.
+ */
+export function decodeCall(recorded: EncodedCall, collectors: Collectors, providers: ReadonlyMap<ParamPath, Provider>): CallArgs {
+  const options = { emitter: (marker: { class: string; methods: string[]; value: unknown }) => collectors.standIn(marker) };
+  const call: CallArgs = {
+    args: decode(recorded.args, options) as unknown[],
+    kwargs: decode(recorded.kwargs, options) as Record<string, unknown>,
+  };
+  replaceCallables(call.args, 'args', collectors, new Set());
+  replaceCallables(call.kwargs, 'kwargs', collectors, new Set());
+  for (const [path, provider] of providers) {
+    const at = locate(path, call, []);
+    if (at === undefined) continue;
+    const to = [at.root, ...at.segments].join('.');
+    setAt(call, at, typeof provider === 'function' ? collectors.callable(to, 'send', provider) : collectors.callable(to, provider));
+  }
+  return call;
+}
+
+/** Puts `input` at `path`; returns the location, or a message naming what does exist. */
+export function override(call: CallArgs, path: ParamPath, input: unknown, params: readonly Param[]): Location | string {
+  const at = locate(path, call, params);
+  if (at === undefined) return missMessage(path, call, params);
+  setAt(call, at, input);
+  return at;
+}
+
+export function missMessage(path: ParamPath, call: CallArgs, params: readonly Param[]): string {
+  const existing = existingPaths(call, params);
+  return `override_param_path "${path.text}" points nowhere in this recording; paths that exist: ${existing.length ? existing.join(', ') : '(none: the call had no arguments)'}`;
+}
+
+/**
+ * The positional arguments for a call. A call recorded by name (FluxLoop's Python records,
+ * `recordCallArgs`) is bound to the function's parameters by name; a destructured parameter
+ * gets the named values left, as one object; a function whose parameters cannot be told gets
+ * them as one object too.
+ */
+export function bindArguments(call: CallArgs, params: readonly Param[]): unknown[] {
+  const names = Object.keys(call.kwargs);
+  if (names.length === 0) return call.args;
+  const out = [...call.args];
+  const left = new Map(names.map((k) => [k, call.kwargs[k]]));
+  let end = out.length;
+  for (let i = out.length; i < params.length && left.size > 0; i++) {
+    const param = params[i];
+    if (typeof param === 'string') {
+      if (!left.has(param)) continue;
+      out[i] = left.get(param);
+      left.delete(param);
+    } else if (param !== null && 'destructured' in param) {
+      out[i] = Object.fromEntries(left);
+      left.clear();
+    } else {
+      break;
+    }
+    end = i + 1;
+  }
+  if (end === call.args.length) return [...call.args, call.kwargs];
+  out.length = end;
+  return out;
+}
+
+// FluxLoop's rule for runs without recordings: the input goes to the first parameter with one of these names.
+const INPUT_NAMES = ['input', 'message', 'query', 'text', 'content'];
+
+/** The arguments of a run without a recording: the input at the parameter FluxLoop would choose. */
+export function inputArguments(input: unknown, params: readonly Param[]): unknown[] {
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    if (typeof param === 'string' && INPUT_NAMES.includes(param)) return [...new Array(i).fill(undefined), input];
+    if (param !== null && typeof param === 'object' && 'destructured' in param) {
+      const name = param.destructured.find((k) => INPUT_NAMES.includes(k));
+      if (name !== undefined) return [...new Array(i).fill(undefined), { [name]: input }];
+    }
+  }
+  return [input];
+}
+
+function replaceCallables(value: unknown, path: string, collectors: Collectors, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((x, i) => [i, x]) : Object.entries(value);
+  for (const [key, item] of entries) {
+    const match = typeof item === 'string' ? CALLABLE_RE.exec(item) : null;
+    const at = `${path}.${key}`;
+    if (match) {
+      (value as Record<string | number, unknown>)[key] = collectors.callable(at, /err/i.test(match[1]!) ? 'error' : 'send', undefined, match[1]);
+    } else {
+      replaceCallables(item, at, collectors, seen);
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { parseParamPath, type ParamPath } from '../config/param-path';
+import type { InputEntry } from '../config/types';
+import type { Param } from '../instrument/params';
+import { isWrapped } from '../instrument/wrap';
+import { createEncoder } from '../record/encode';
+import { runInReplay } from '../trace/context';
+import { observeCall, type Observation } from '../trace/observations';
+import { bindArguments, decodeCall, inputArguments, override, type Provider } from './binding';
+import { Collectors } from './collectors';
+import type { LoadedTarget } from './loader';
+
+/** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
+export interface RecordingRef {
+  index: number;
+  line: number;
+  function: string;
+  target?: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  params?: Param[];
+}
+
+/** One run to make: plain data, so that it can be posted to a worker. */
+export interface RunPlan {
+  traceId: string;
+  iteration: number;
+  inputIndex: number;
+  input: InputEntry;
+  /** Absent for runs without recordings: the input then goes to the function's input parameter. */
+  recording?: RecordingRef;
+  /** `override_param_path`; absent without recordings. */
+  path?: string;
+  /** Known before the run: the path points nowhere in this recording. */
+  error?: string;
+}
+
+export type RunStatus = 'ok' | 'error' | 'timeout';
+
+/** A run's result as written to traces.jsonl; values are in the recorder's encoding. */
+export interface RunResult {
+  trace_id: string;
+  iteration: number;
+  recording_index: number | null;
+  recording_line: number | null;
+  target: string | null;
+  input: string;
+  input_index: number;
+  metadata: Record<string, unknown>;
+  override_param_path: string | null;
+  /** Where the input went in this call, e.g. `args.1` for `kwargs.message`. */
+  override_location: string | null;
+  /** The arguments as invoked. */
+  args: unknown;
+  output: unknown;
+  status: RunStatus;
+  error: { name: string; message: string; stack?: string } | null;
+  duration_ms: number;
+  attempts: number;
+  /** What reached the collectors: callbacks and stand-ins. */
+  messages: unknown;
+  observation_count: number;
+}
+
+/** What executing a run gives: the result line and the run's observations, both ready to write. */
+export interface RunOutcome {
+  result: RunResult;
+  observations: unknown[];
+}
+
+const encoder = createEncoder();
+const encoded = (value: unknown): unknown => JSON.parse(encoder.encode(value));
+
+/**
+ * Makes one run: the recording's arguments decoded afresh, the input put in place, the function
+ * called in a replay context of its own (nothing is recorded again; what it calls is traced), its
+ * output awaited. A run never throws: its error becomes its status. Without `timeoutMs` the
+ * caller bounds the run (a worker is ended from outside).
+ */
+export async function executeRun(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, timeoutMs?: number): Promise<RunOutcome> {
+  const observations: Observation[] = [];
+  const collectors = new Collectors();
+  const started = performance.now();
+  let invoked: unknown[] | undefined;
+  let location: string | null = null;
+  let status: RunStatus = 'ok';
+  let output: unknown;
+  let failure: unknown;
+  let open = true;
+  try {
+    if (plan.error !== undefined) throw new PlanError(plan.error);
+    invoked = prepare(plan, target, providers, collectors, (at) => (location = at));
+    const context = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
+    const call = () => {
+      const around = isWrapped(target.fn) ? undefined : observeCall(target.name, 'agent', invoked!);
+      const make = () => Reflect.apply(target.fn, target.thisArg, invoked!);
+      return around ? around(make) : make();
+    };
+    const running = (async () => outputOf(await runInReplay(context, call)))();
+    output = timeoutMs === undefined ? await running : await withTimeout(running, timeoutMs);
+    if (isEmpty(output)) output = collectors.output() ?? output;
+  } catch (error) {
+    failure = error;
+    status = error instanceof RunTimeout ? 'timeout' : 'error';
+  }
+  open = false;
+  const result = resultOf(plan, status, round(performance.now() - started));
+  Object.assign(result, {
+    target: plan.recording?.target ?? plan.recording?.function ?? target.name,
+    override_location: location,
+    args: invoked === undefined ? null : encoded(invoked),
+    output: status === 'ok' ? encoded(output) : null,
+    error: status === 'ok' ? null : errorOf(failure),
+    messages: encoded(collectors.messages),
+    observation_count: observations.length,
+  });
+  return { result, observations: observations.map(encodeObservation) };
+}
+
+/** A run that ended before its function could be called: its target did not load, or a worker was ended. */
+export function failedRun(plan: RunPlan, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number): RunOutcome {
+  const result = resultOf(plan, status, round(durationMs));
+  result.error = errorOf(error);
+  return { result, observations: [] };
+}
+
+function resultOf(plan: RunPlan, status: RunStatus, durationMs: number): RunResult {
+  return {
+    trace_id: plan.traceId,
+    iteration: plan.iteration,
+    recording_index: plan.recording?.index ?? null,
+    recording_line: plan.recording?.line ?? null,
+    target: plan.recording?.target ?? plan.recording?.function ?? null,
+    input: plan.input.input,
+    input_index: plan.inputIndex,
+    metadata: plan.input.metadata,
+    override_param_path: plan.path ?? null,
+    override_location: null,
+    args: null,
+    output: null,
+    status,
+    error: null,
+    duration_ms: durationMs,
+    attempts: 1,
+    messages: [],
+    observation_count: 0,
+  };
+}
+
+/** The run's arguments: the recording's, with the input at the path, bound to the function. */
+function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, collectors: Collectors, located: (at: string) => void): unknown[] {
+  const recording = plan.recording;
+  if (recording === undefined) return inputArguments(plan.input.input, target.params);
+  const call = decodeCall(recording, collectors, providers);
+  if (plan.path !== undefined) {
+    const params = recording.params?.length ? recording.params : target.params;
+    const at = override(call, parseParamPath(plan.path), plan.input.input, params);
+    if (typeof at === 'string') throw new Error(at);
+    located([at.root, ...at.segments].join('.'));
+  }
+  return bindArguments(call, target.params);
+}
+
+/** The output of a call: async iterables and generators consumed, their string chunks joined. */
+async function outputOf(value: unknown): Promise<unknown> {
+  if (typeof value !== 'object' || value === null) return value;
+  const iterable = value as Partial<AsyncIterable<unknown> & Iterator<unknown> & Iterable<unknown>>;
+  const isGenerator = typeof iterable.next === 'function' && typeof iterable[Symbol.iterator] === 'function';
+  if (typeof iterable[Symbol.asyncIterator] !== 'function' && !isGenerator) return value;
+  const chunks: unknown[] = [];
+  for await (const chunk of value as AsyncIterable<unknown>) chunks.push(chunk);
+  return chunks.every((c) => typeof c === 'string') ? chunks.join('') : chunks;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === undefined || value === null || value === '';
+}
+
+/** A run known to fail before it starts; its stack would say nothing. */
+class PlanError extends Error {
+  override name = 'OverridePathError';
+  override stack = undefined;
+}
+
+/** A run that did not finish in time. */
+export class RunTimeout extends Error {
+  override name = 'TimeoutError';
+  // Where the timer fired says nothing about the run.
+  override stack = undefined;
+  constructor(ms: number) {
+    super(`the run did not finish within ${ms} ms`);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RunTimeout(ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function errorOf(error: unknown): RunResult['error'] {
+  if (error instanceof Error) return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  return { name: 'Error', message: `thrown: ${encoder.encode(error)}` };
+}
+
+function encodeObservation(o: Observation): unknown {
+  return {
+    ...o,
+    duration_ms: round(o.duration_ms),
+    input: encoded(o.input),
+    output: 'output' in o ? encoded(o.output) : undefined,
+    error: 'error' in o ? errorOf(o.error) : undefined,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,135 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../config/errors';
+import { findModule } from '../config/project';
+import { parseTarget } from '../config/targets';
+import type { TargetSpec } from '../config/types';
+import { parseParams, type Param } from '../instrument/params';
+
+/** The function a run calls, with the `this` it is called with. */
+export interface LoadedTarget {
+  fn: Function;
+  thisArg: unknown;
+  /** The target spec, or `factory().method`: the root observation's name. */
+  name: string;
+  params: Param[];
+}
+
+export interface LoaderOptions {
+  root: string;
+  /** `module:export`, `module:export.method` or `module:Class.method` (a new instance per run). */
+  target: string;
+  /** `module:function` that makes the instance whose method `target` names, per run. */
+  factory?: string;
+  /** Import the target's module afresh for every run, so that no state leaks from one run into the next. */
+  fresh: boolean;
+  /** Where configuration errors point; `runner.target` by default. */
+  field?: string;
+}
+
+/** A target that cannot be loaded: a config error, so the CLI exits 2 with the reason. */
+export class TargetError extends ConfigError {}
+
+let generation = 0;
+
+/**
+ * Loads the replayed function. `fresh` re-evaluates the target's module for each run: CommonJS
+ * through the require cache, ESM through a cache-busting query (ESM has no cache to clear, so
+ * each fresh copy stays in memory; modules the target imports are shared, as in any reload).
+ */
+export class TargetLoader {
+  private readonly target: TargetSpec;
+  private readonly factory: TargetSpec | undefined;
+  private sharedModule: Promise<unknown> | undefined;
+
+  constructor(private readonly options: LoaderOptions) {
+    this.target = parseTarget(options.target, { file: 'configs/simulation.yaml', field: options.field ?? 'runner.target' });
+    this.factory = options.factory === undefined ? undefined : parseTarget(options.factory, { file: 'configs/simulation.yaml', field: 'runner.factory' });
+  }
+
+  /** The function for one run, with its own instance where the target is a class method or the runner has a factory. */
+  async forRun(): Promise<LoadedTarget> {
+    const exports = await this.module(this.target);
+    if (this.factory !== undefined) {
+      const make = exportOf(await this.module(this.factory), this.factory, 'runner.factory');
+      if (typeof make !== 'function') throw this.error(`runner.factory ${this.factory.spec} is not a function`, 'runner.factory');
+      const instance = await make();
+      return this.method(instance, this.target.member ?? this.target.exportName, `${this.factory.exportName}().${this.target.member ?? this.target.exportName}`);
+    }
+    const exported = exportOf(exports, this.target, this.options.field ?? 'runner.target');
+    const { member, exportName } = this.target;
+    if (member === undefined) {
+      if (typeof exported !== 'function') throw this.error(`${this.target.spec} is ${describe(exported)}, not a function`);
+      return { fn: exported, thisArg: undefined, name: this.target.spec, params: parseParams(exported) };
+    }
+    const isClass = typeof exported === 'function' && typeof (exported as { prototype?: Record<string, unknown> }).prototype?.[member] === 'function';
+    const owner = isClass ? new (exported as new () => unknown)() : exported;
+    return this.method(owner, member, this.target.spec);
+  }
+
+  private method(owner: unknown, member: string, name: string): LoadedTarget {
+    const fn = owner === null || owner === undefined ? undefined : (owner as Record<string, unknown>)[member];
+    if (typeof fn !== 'function') throw this.error(`${name} is ${describe(fn)}, not a method`);
+    return { fn, thisArg: owner, name, params: parseParams(fn) };
+  }
+
+  private module(spec: TargetSpec): Promise<unknown> {
+    if (spec === this.target && !this.options.fresh) return (this.sharedModule ??= this.importFile(spec));
+    return this.importFile(spec, spec === this.target);
+  }
+
+  private async importFile(spec: TargetSpec, fresh = false): Promise<unknown> {
+    const configured = path.resolve(this.options.root, spec.file);
+    const file = findModule(configured);
+    if (file === undefined) throw this.error(`module not found: ${spec.file} (looked for ${path.relative(this.options.root, configured) || '.'} with .js, .mjs, .cjs, .ts and index files)`);
+    try {
+      if (isCommonJs(file)) {
+        if (fresh) delete require.cache[file];
+        return require(file);
+      }
+      return await import(pathToFileURL(file).href + (fresh ? `?fluxloop_run=${++generation}` : ''));
+    } catch (error) {
+      const hint = /\.[cm]?tsx?$/.test(file) ? '; a TypeScript target needs tsx: NODE_OPTIONS="--import tsx" fluxloop run experiment' : '';
+      throw this.error(`cannot load ${spec.file}: ${(error as Error).message}${hint}`);
+    }
+  }
+
+  private error(message: string, field = this.options.field ?? 'runner.target'): TargetError {
+    return new TargetError(message, { file: 'configs/simulation.yaml', field });
+  }
+}
+
+/** The export a spec names; `default` of CommonJS is module.exports itself unless it is compiled ESM with a default. */
+function exportOf(exports: unknown, spec: TargetSpec, field: string): unknown {
+  const bag = (exports ?? {}) as Record<string, unknown>;
+  if (spec.exportName === 'default' && !('default' in bag)) return exports;
+  if (!(spec.exportName in bag)) {
+    const names = Object.keys(bag).filter((k) => k !== '__esModule');
+    throw new TargetError(`export "${spec.exportName}" not found in ${spec.file} (exports: ${names.join(', ') || 'none'})`, {
+      file: 'configs/simulation.yaml',
+      field,
+    });
+  }
+  return bag[spec.exportName];
+}
+
+/** Whether Node loads `file` as CommonJS: by extension, else by the nearest package.json's `type`. */
+function isCommonJs(file: string): boolean {
+  if (/\.c[jt]s$/.test(file)) return true;
+  if (/\.m[jt]s$/.test(file)) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string };
+      return pkg.type !== 'module';
+    } catch {
+      if (path.dirname(dir) === dir) return true;
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

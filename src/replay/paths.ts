@@ -1,0 +1,107 @@
+import { formatParamPath, type ParamPath } from '../config/param-path';
+import type { Param } from '../instrument/params';
+
+/** A call's arguments, decoded: positional and by name. */
+export interface CallArgs {
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
+
+/** A place that exists in one call's arguments, indexes made positive. */
+export interface Location {
+  root: 'args' | 'kwargs';
+  segments: Array<string | number>;
+}
+
+type Segment = string | number;
+const hasOwn = (v: object, k: PropertyKey) => Object.prototype.hasOwnProperty.call(v, k);
+
+/**
+ * Where `path` points in `call`, or undefined when it points nowhere. `kwargs.NAME` is looked up
+ * in the recorded kwargs first, then as the parameter named NAME (`args[i]`), then as a key of an
+ * object-destructuring parameter (`args[i].NAME`), so that `kwargs.message` finds the message of
+ * `handle(userId, message)` and of `handle({ userId, message })` alike.
+ */
+export function locate(path: ParamPath, call: CallArgs, params: readonly Param[]): Location | undefined {
+  if (path.root === 'args') return walk(call, 'args', path.segments);
+  const [name, ...rest] = path.segments as [string, ...Segment[]];
+  const recorded = walk(call, 'kwargs', path.segments);
+  if (recorded) return recorded;
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i];
+    if (param === name) return rest.length === 0 ? { root: 'args', segments: [i] } : walk(call, 'args', [i, ...rest]);
+    if (typeof param === 'object' && param !== null && 'destructured' in param && param.destructured.includes(name)) {
+      if (rest.length > 0) return walk(call, 'args', [i, name, ...rest]);
+      // A declared key may be missing from the recorded object (it was undefined); it can be set.
+      const holder = call.args[i];
+      return isObject(holder) ? { root: 'args', segments: [i, name] } : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The value at a location. */
+export function getAt(call: CallArgs, at: Location): unknown {
+  let value: unknown = call[at.root];
+  for (const segment of at.segments) value = step(value, segment).value;
+  return value;
+}
+
+/** Puts `value` at a location of `call`, which must be the run's own copy. */
+export function setAt(call: CallArgs, at: Location, value: unknown): void {
+  let holder: unknown = call[at.root];
+  const last = at.segments.length - 1;
+  for (let i = 0; i < last; i++) holder = step(holder, at.segments[i]!).value;
+  const key = at.segments[last]!;
+  if (holder instanceof Map) holder.set(holder.has(key) ? key : String(key), value);
+  else (holder as Record<Segment, unknown>)[key] = value;
+}
+
+/** Paths that do exist in `call`, for messages: each argument and its keys, a few levels down. */
+export function existingPaths(call: CallArgs, params: readonly Param[], limit = 12): string[] {
+  const out: string[] = [];
+  const visit = (value: unknown, root: 'args' | 'kwargs', segments: Segment[]): void => {
+    if (out.length >= limit) return;
+    if (segments.length > 0) out.push(formatParamPath(root, segments));
+    if (segments.length >= 3 || !isObject(value)) return;
+    const keys = Array.isArray(value) ? value.map((_, i) => i) : value instanceof Map ? [...value.keys()] : Object.keys(value);
+    for (const key of keys) {
+      if (typeof key !== 'string' && typeof key !== 'number') continue;
+      visit(step(value, key).value, root, [...segments, key]);
+    }
+  };
+  visit(call.kwargs, 'kwargs', []);
+  visit(call.args, 'args', []);
+  const named = params.flatMap((p, i) => (typeof p === 'string' && i < call.args.length ? [`kwargs.${p}`] : []));
+  return [...new Set([...named, ...out])].slice(0, limit);
+}
+
+function walk(call: CallArgs, root: 'args' | 'kwargs', segments: readonly Segment[]): Location | undefined {
+  let value: unknown = call[root];
+  const resolved: Segment[] = [];
+  for (const segment of segments) {
+    const next = step(value, segment);
+    if (!next.found) return undefined;
+    resolved.push(next.key);
+    value = next.value;
+  }
+  return { root, segments: resolved };
+}
+
+/** One step down: array index (negative from the end), Map key, or own property. */
+function step(value: unknown, segment: Segment): { found: boolean; key: Segment; value?: unknown } {
+  if (Array.isArray(value) && typeof segment === 'number') {
+    const index = segment < 0 ? value.length + segment : segment;
+    return index >= 0 && index < value.length ? { found: true, key: index, value: value[index] } : { found: false, key: segment };
+  }
+  if (value instanceof Map) {
+    for (const key of [segment, String(segment)]) if (value.has(key)) return { found: true, key, value: value.get(key) };
+    return { found: false, key: segment };
+  }
+  if (isObject(value) && hasOwn(value, segment)) return { found: true, key: segment, value: (value as Record<Segment, unknown>)[segment] };
+  return { found: false, key: segment };
+}
+
+function isObject(value: unknown): value is object {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null;
+}

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import { ConfigError } from '../config/errors';
+import type { Param } from '../instrument/params';
+import { warn } from '../record/warn';
+
+/** One recorded call, whatever shape it was written in. Values are still in the recorder's encoded (tagged JSON) form. */
+export interface ReplayRecord {
+  /** 0-based position among the valid records of the file, in file order. */
+  index: number;
+  /** 1-based line number in the file. */
+  line: number;
+  /** The function name: `function`, else derived from `target` (the part after the last ':' and then after the last '.'), else 'anonymous'. */
+  function: string;
+  /** `target` as recorded, when there is one. */
+  target?: string;
+  /** Positional arguments, encoded; [] when the record has none (Python records). */
+  args: unknown[];
+  /** Keyword arguments, encoded; {} when absent. */
+  kwargs: Record<string, unknown>;
+  /** Parameter descriptions written by our recorder, when present (array). */
+  params?: Param[];
+  iteration?: number;
+  timestamp?: string;
+  /** Which of the three accepted shapes it was. */
+  shape: 'node' | 'python' | 'minimal';
+}
+
+export interface ReadOptions {
+  /** The path shown in warnings and errors (project-relative), default: the file path. */
+  displayPath?: string;
+  /** Called for each skipped line; default writes via warn() from ../record/warn (rate limited). */
+  onSkip?: (skip: { line: number; reason: string; message: string }) => void;
+}
+
+export type Select = 'all' | 'first' | 'last' | number;
+
+export interface SelectOptions extends ReadOptions {
+  select?: Select;
+  /** Keep only records whose function name or target equals this, or one of these. */
+  function?: string | readonly string[];
+}
+
+/** A recording file that is missing or cannot be read: the user's to fix, so no stack and exit code 2. */
+export class RecordingFileError extends ConfigError {
+  override name = 'RecordingFileError';
+
+  constructor(message: string, displayPath: string) {
+    super(message, { file: displayPath });
+  }
+}
+
+const NOT_JSON = 'not valid JSON';
+
+/**
+ * Streams the records of a JSONL file, one at a time, skipping blank lines silently and malformed
+ * ones with a warning "FILE:LINE: reason". Throws RecordingFileError when the file is missing or
+ * unreadable (not when it is empty: an empty file simply yields nothing).
+ */
+export async function* readRecordings(file: string, options: ReadOptions = {}): AsyncGenerator<ReplayRecord> {
+  const display = options.displayPath ?? file;
+  // One warning key per file, so that a broken file does not hide the problems of the next one.
+  const onSkip = options.onSkip ?? ((skip) => warn(`replay:${display}`, skip.message));
+  let index = 0;
+  for await (const lines of readLines(file, display)) {
+    for (const { text, line, unterminated, overlong } of lines) {
+      if (!overlong && text.trim() === '') continue;
+      const json = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+      const record = overlong ? `longer than ${MAX_LINE / 1e6} million characters` : parseRecordLine(json, line, index);
+      if (typeof record === 'string') {
+        // Only a writer that died mid-line leaves the file without its last newline.
+        const reason = unterminated && record === NOT_JSON ? `${NOT_JSON} (a partial line? the app may have been killed while writing)` : record;
+        onSkip({ line, reason, message: `${display}:${line}: ${reason}` });
+        continue;
+      }
+      index++;
+      yield record;
+    }
+  }
+}
+
+interface Line {
+  text: string;
+  line: number;
+  /** The file's last line, with no newline after it. */
+  unterminated: boolean;
+  /** Longer than MAX_LINE: its text was dropped as it was read. */
+  overlong: boolean;
+}
+
+// The recorder writes records of at most 1 MB; a file without line breaks must not fill memory.
+const MAX_LINE = 64_000_000;
+
+/**
+ * The lines of a file, read in chunks so that memory stays flat however large it is, and handed
+ * out a chunk's worth at a time: one await per line costs more than parsing it. The split is on
+ * "\n" only: a "\r" left before it is JSON white space, and JSON strings never hold a
+ * raw line break, so no record is cut in two.
+ */
+async function* readLines(file: string, display: string): AsyncGenerator<Line[]> {
+  // The start of the current line, in pieces: joining once keeps a line spanning many chunks linear.
+  const parts: string[] = [];
+  let length = 0;
+  let line = 0;
+  const take = (tail: string, unterminated: boolean): Line => {
+    const overlong = length + tail.length > MAX_LINE;
+    const text = overlong ? '' : parts.length > 0 ? parts.join('') + tail : tail;
+    parts.length = 0;
+    length = 0;
+    return { text, line: ++line, unterminated, overlong };
+  };
+  try {
+    // Decoding in the stream keeps a character split between two chunks whole.
+    for await (const text of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 }) as AsyncIterable<string>) {
+      const lines: Line[] = [];
+      let start = 0;
+      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+        lines.push(take(text.slice(start, end), false));
+        start = end + 1;
+      }
+      if (lines.length > 0) yield lines;
+      if (start === text.length) continue;
+      length += text.length - start;
+      if (length <= MAX_LINE) parts.push(text.slice(start));
+      else parts.length = 0;
+    }
+  } catch (error) {
+    throw fileError(error as NodeJS.ErrnoException, display);
+  }
+  if (length > 0) yield [take('', true)];
+}
+
+function fileError(error: NodeJS.ErrnoException, display: string): Error {
+  switch (error.code) {
+    case 'ENOENT':
+      return new RecordingFileError(
+        'recording file not found; record some calls first: fluxloop record enable, then run your app with node --import fluxloop/register',
+        display,
+      );
+    case 'EISDIR':
+      return new RecordingFileError('is a folder, not a recording file; give the path of a .jsonl file', display);
+    case 'EACCES':
+    case 'EPERM':
+      return new RecordingFileError('recording file cannot be read (permission denied)', display);
+    case undefined:
+      return error;
+    default:
+      // The system's message would name the absolute path; the code alone says what went wrong.
+      return new RecordingFileError(`recording file cannot be read (${error.code})`, display);
+  }
+}
+
+/** Parses one line into a record, or returns a reason string why it is not a record. Exported for tests and for callers that already have lines. */
+export function parseRecordLine(text: string, line: number, index: number): ReplayRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+  if (!isObject(value)) return 'not a JSON object';
+  const fn = nonEmpty(value.function);
+  const target = nonEmpty(value.target);
+  if (fn === undefined && target === undefined) return 'no "function" or "target" name';
+  const { args, kwargs } = value;
+  if (args !== undefined && !Array.isArray(args)) return '"args" is not an array';
+  if (kwargs !== undefined && !isObject(kwargs)) return '"kwargs" is not an object';
+  if (args === undefined && kwargs === undefined) return 'no "args" or "kwargs"';
+
+  const record: ReplayRecord = {
+    index,
+    line,
+    function: fn ?? nameOf(target!),
+    args: args ?? [],
+    kwargs: kwargs ?? {},
+    shape: shapeOf(value, fn),
+  };
+  if (target !== undefined) record.target = target;
+  if (Array.isArray(value.params)) record.params = value.params as Param[];
+  if (typeof value.iteration === 'number') record.iteration = value.iteration;
+  if (typeof value.timestamp === 'string') record.timestamp = value.timestamp;
+  return record;
+}
+
+function shapeOf(value: Record<string, unknown>, fn: string | undefined): ReplayRecord['shape'] {
+  if (value.args === undefined) return fn === undefined ? 'python' : 'minimal';
+  const ours = value.params !== undefined || value.meta !== undefined || value._version !== undefined;
+  return ours && fn !== undefined ? 'node' : 'minimal';
+}
+
+/** "pkg.module:Agent.run" → "run"; "app/agent.js:handleMessage" → "handleMessage". */
+function nameOf(target: string): string {
+  const name = target.slice(target.lastIndexOf(':') + 1);
+  return name.slice(name.lastIndexOf('.') + 1) || 'anonymous';
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The selected records, streamed: `all` (default), `first`, `last` (keeps only the latest match in
+ * memory), or N (the first N matches; stops reading early). Index/line fields keep the file's numbering.
+ */
+export async function* selectRecordings(file: string, options: SelectOptions = {}): AsyncGenerator<ReplayRecord> {
+  const { select = 'all', function: wanted } = options;
+  const names = wanted === undefined ? undefined : new Set(typeof wanted === 'string' ? [wanted] : wanted);
+  if (typeof select === 'number' && !(Number.isInteger(select) && select > 0)) {
+    throw new RangeError(`select must be 'all', 'first', 'last' or a positive integer, not ${select}`);
+  }
+  const limit = select === 'first' ? 1 : typeof select === 'number' ? select : Infinity;
+  let count = 0;
+  let last: ReplayRecord | undefined;
+  for await (const record of readRecordings(file, options)) {
+    if (names !== undefined && !names.has(record.function) && !(record.target !== undefined && names.has(record.target))) continue;
+    if (select === 'last') {
+      last = record;
+      continue;
+    }
+    yield record;
+    // Returning closes the file: the lines after the last wanted record are never read.
+    if (++count >= limit) return;
+  }
+  if (last !== undefined) yield last;
+}

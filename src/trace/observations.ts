@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Around } from '../instrument/wrap';
+import { currentReplay, runInReplay } from './context';
+
+/** One traced call during a replay run, as FluxLoop's observations. */
+export interface Observation {
+  id: string;
+  trace_id: string;
+  parent_id: string | null;
+  name: string;
+  /** `agent` for the replayed function, `span` for what it calls. */
+  type: string;
+  start_time: string;
+  end_time: string;
+  duration_ms: number;
+  /** The arguments, as the live values; the run encodes them when it writes them. */
+  input: unknown[];
+  output?: unknown;
+  error?: unknown;
+}
+
+/**
+ * During a traced replay run, an Around that makes `name`'s call an observation of the run,
+ * nested in the observation the caller is in; undefined otherwise. The call runs in a context
+ * of its own, so that what it calls, across `await`, nests under it, and two concurrent runs
+ * never mix.
+ */
+export function observeCall(name: string, type: string, args: unknown[]): Around | undefined {
+  const context = currentReplay();
+  const sink = context?.observe;
+  if (context === undefined || sink === undefined) return undefined;
+  return (call) => {
+    const id = randomUUID();
+    const startTime = new Date().toISOString();
+    const start = performance.now();
+    const finish = (output: unknown, error?: unknown): void => {
+      const observation: Observation = {
+        id,
+        trace_id: context.traceId,
+        parent_id: context.parentId ?? null,
+        name,
+        type,
+        start_time: startTime,
+        end_time: new Date().toISOString(),
+        duration_ms: performance.now() - start,
+        input: args,
+      };
+      if (error === undefined) observation.output = output;
+      else observation.error = error;
+      sink(observation);
+    };
+    let result: unknown;
+    try {
+      result = runInReplay({ ...context, parentId: id }, call);
+    } catch (error) {
+      finish(undefined, error);
+      throw error;
+    }
+    if (isThenable(result)) {
+      // A side chain: the caller still gets the very promise the function returned.
+      result.then(
+        (value) => finish(value),
+        (error: unknown) => finish(undefined, error ?? new Error(String(error))),
+      );
+    } else {
+      finish(result);
+    }
+    return result;
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
