@@ -47,9 +47,10 @@ recording:
 # How experiments call your agent (\`fluxloop run\`).
 runner:
   # target: app/agent.js:Agent.reply
-  # isolation: fresh          # shared | fresh | worker
+  # isolation: fresh          # shared | fresh (a fresh module per run) | worker (a thread per run)
   # concurrency: 4
   # timeout_ms: 60000
+  # retries: 0
 
 # Replaying recorded arguments in experiments: each input's text replaces one
 # parameter of a recorded call, every other argument stays as it was recorded.
@@ -58,6 +59,8 @@ replay_args:
   recording_file: ${DEFAULT_RECORDING_FILE}
   # Where an input's text goes in the recorded arguments.
   override_param_path: kwargs.message
+  # Which recordings: all, first, last, or a number (the first N).
+  # select: all
   # Arguments that cannot be recorded (callbacks, clients), and the export that
   # builds each of them at replay time:
   # callable_providers:

@@ -109,6 +109,9 @@ export function registerRun(program: Command): void {
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
+      // Calls during a replay are never recorded; this also keeps code that the target runs on
+      // import, here and in worker threads, from starting a recording session.
+      process.env.FLUXLOOP_RECORD_ARGS = 'false';
       const base: ExperimentOptions = { projectDir: root, limit: options.limit, iterations: options.iterations, outputDir: options.output };
       if (options.dryRun) {
         const report = await planExperiment(base);

@@ -70,8 +70,6 @@ export interface ExperimentPlanReport {
 export async function prepare(options: ExperimentOptions): Promise<{ setup: ExperimentSetup; harness: Harness; target: LoadedTarget }> {
   const root = resolveProjectRoot(options.projectDir);
   const config = options.config ?? loadSimulationConfig(root);
-  // Nothing called during a replay is recorded, in this process or in the workers it starts.
-  process.env.FLUXLOOP_RECORD_ARGS = 'false';
   const partial = setupExperiment(root, config, options);
   if (options.fn !== undefined && config.runner.isolation === 'worker') {
     throw new ConfigError('worker isolation needs a target module, not a function: a function cannot be sent to a worker thread');

@@ -40,22 +40,24 @@ export class Collectors {
    * `res.status(200).json(body)` chains.
    */
   standIn(marker: { class: string; methods: string[]; value: unknown }): object {
-    const standIn = Object.assign(new EventEmitter(), marker.value as object);
-    Object.defineProperty(standIn, Symbol.toStringTag, { value: marker.class });
+    const collectors = this;
+    // A class of the recorded name with the collector methods on its prototype, so that the
+    // arguments as invoked are written as the recorded class, with its methods.
+    const StandIn = { [marker.class]: class extends EventEmitter {} }[marker.class]!;
     for (const method of marker.methods) {
       if (EMITTER_METHODS.has(method)) continue;
       const to = `${marker.class}.${method}`;
-      Object.defineProperty(standIn, method, {
-        value: (...args: unknown[]) => {
-          this.messages.push({ to, kind: 'call', args });
-          if (OUTPUT_METHODS.has(method) && args.length > 0 && typeof args[0] !== 'function') this.outputs.push(args[0]);
-          return standIn;
-        },
+      Object.defineProperty(StandIn.prototype, method, {
+        value: { [method](this: object, ...args: unknown[]) {
+          collectors.messages.push({ to, kind: 'call', args });
+          if (OUTPUT_METHODS.has(method) && args.length > 0 && typeof args[0] !== 'function') collectors.outputs.push(args[0]);
+          return this;
+        } }[method],
         writable: true,
         configurable: true,
       });
     }
-    return standIn;
+    return Object.assign(new StandIn(), marker.value as object);
   }
 
   /** What was sent, as one value: undefined when nothing, strings and bytes joined, else one value or a list. */

@@ -89,9 +89,11 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   try {
     if (plan.error !== undefined) throw new PlanError(plan.error);
     invoked = prepare(plan, target, providers, collectors, (at) => (location = at));
-    const context = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
+    const root = { name: target.name, type: 'agent' };
+    const context = { traceId: plan.traceId, root, observe: (o: Observation) => open && observations.push(o) };
     const call = () => {
-      const around = isWrapped(target.fn) ? undefined : observeCall(target.name, 'agent', invoked!);
+      // A wrapped function makes its own observation, as the root; any other gets one here.
+      const around = isWrapped(target.fn) ? undefined : observeCall(root.name, root.type, invoked!);
       const make = () => Reflect.apply(target.fn, target.thisArg, invoked!);
       return around ? around(make) : make();
     };
@@ -209,8 +211,8 @@ function encodeObservation(o: Observation): unknown {
     ...o,
     duration_ms: round(o.duration_ms),
     input: encoded(o.input),
-    output: 'output' in o ? encoded(o.output) : undefined,
-    error: 'error' in o ? errorOf(o.error) : undefined,
+    output: 'output' in o ? encoded(o.output) : null,
+    error: 'error' in o ? errorOf(o.error) : null,
   };
 }
 

@@ -16,7 +16,9 @@ export interface Observation {
   duration_ms: number;
   /** The arguments, as the live values; the run encodes them when it writes them. */
   input: unknown[];
+  /** What the call returned; absent when it threw. */
   output?: unknown;
+  /** What the call threw; absent when it returned. */
   error?: unknown;
 }
 
@@ -30,6 +32,10 @@ export function observeCall(name: string, type: string, args: unknown[]): Around
   const context = currentReplay();
   const sink = context?.observe;
   if (context === undefined || sink === undefined) return undefined;
+  // The replayed function may be wrapped itself (marked with trace(), or a recording target);
+  // its call is still the run's root.
+  const root = context.parentId === undefined ? context.root : undefined;
+  if (root !== undefined) [name, type] = [root.name, root.type];
   return (call) => {
     const id = randomUUID();
     const startTime = new Date().toISOString();

@@ -104,3 +104,56 @@ export function statusTargets(dir: string): TargetRow[] {
   if (cli.status !== 0) throw new Error(`fluxloop record status failed: ${cli.stderr}`);
   return JSON.parse(cli.stdout).targets;
 }
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `fluxloop <args> --project-dir <dir>` run from the project, with none of the test runner's FLUXLOOP_* variables. */
+export function runCli(dir: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), ...args, '--project-dir', dir], {
+      cwd: dir,
+      env: { ...Object.fromEntries(inherited), ...env } as NodeJS.ProcessEnv,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** An experiment folder read back: JSON whose shape the tests assert on. */
+export interface Experiment {
+  dir: string;
+  summary: any;
+  traces: any[];
+  observations: any[];
+  errors: any[];
+}
+
+/** The one experiment folder under `<dir>/<base>`, its files parsed; none or several fail the test. */
+export function readExperiment(dir: string, base = 'experiments'): Experiment {
+  const folders = fs.existsSync(path.join(dir, base)) ? fs.readdirSync(path.join(dir, base)) : [];
+  if (folders.length !== 1) throw new Error(`expected one experiment folder in ${base}, found ${folders.length}`);
+  const folder = path.join(dir, base, folders[0]!);
+  const lines = (file: string) => {
+    const text = fs.readFileSync(path.join(folder, file), 'utf8');
+    expectWholeLines(text);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  };
+  const json = (file: string) => JSON.parse(fs.readFileSync(path.join(folder, file), 'utf8'));
+  return { dir: folder, summary: json('summary.json'), traces: lines('traces.jsonl'), observations: lines('observations.jsonl'), errors: json('errors.json') };
+}
