@@ -117,7 +117,8 @@ export function runCli(dir: string, args: string[], env: Record<string, string> 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), ...args, '--project-dir', dir], {
       cwd: dir,
-      env: { ...Object.fromEntries(inherited), ...env } as NodeJS.ProcessEnv,
+      // CI=true turns picocolors' colours on; the tests read plain text.
+      env: { ...Object.fromEntries(inherited), NO_COLOR: '1', ...env } as NodeJS.ProcessEnv,
     });
     let stdout = '';
     let stderr = '';
