@@ -10,7 +10,7 @@ import type { RunPlan } from '../replay/execute';
 import type { HarnessOptions } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import { locate } from '../replay/paths';
-import { selectRecordings, type ReplayRecord } from '../replay/reader';
+import { nameOf, selectRecordings, type ReplayRecord } from '../replay/reader';
 import { loadInputs, type LoadedInputs } from './inputs';
 
 /** Which recordings an experiment replays, checked. */
@@ -100,7 +100,7 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
     display: path.relative(root, file).split(path.sep).join('/'),
     path: parseParamPath(replay.override_param_path),
     select: replay.select,
-    function: replay.function !== undefined ? [replay.function] : [targetSpec, functionName(targetSpec)],
+    function: replay.function !== undefined ? [replay.function] : [targetSpec, nameOf(targetSpec)],
     count: 0,
     resolved: 0,
   };
@@ -127,12 +127,6 @@ export function pathMiss(source: ReplaySource, record: ReplayRecord, target: Loa
   const call = decodeCall(record, new Collectors(), new Map());
   const params = record.params?.length ? record.params : target.params;
   return locate(source.path, call, params) === undefined ? missMessage(source.path, call, params) : undefined;
-}
-
-/** `handle` of `app/agent.js:handle`, `reply` of `app/agent.js:Agent.reply`. */
-function functionName(spec: string): string {
-  const name = spec.slice(spec.lastIndexOf(':') + 1);
-  return name.slice(name.lastIndexOf('.') + 1);
 }
 
 function describeRecording(source: ReplaySource, record: ReplayRecord): string {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
 
@@ -40,13 +41,6 @@ export function locate(path: ParamPath, call: CallArgs, params: readonly Param[]
   return undefined;
 }
 
-/** The value at a location. */
-export function getAt(call: CallArgs, at: Location): unknown {
-  let value: unknown = call[at.root];
-  for (const segment of at.segments) value = step(value, segment).value;
-  return value;
-}
-
 /** Puts `value` at a location of `call`, which must be the run's own copy. */
 export function setAt(call: CallArgs, at: Location, value: unknown): void {
   let holder: unknown = call[at.root];
@@ -65,8 +59,10 @@ export function existingPaths(call: CallArgs, params: readonly Param[], limit = 
     if (segments.length > 0) out.push(formatParamPath(root, segments));
     if (segments.length >= 3 || !isObject(value)) return;
     const keys = Array.isArray(value) ? value.map((_, i) => i) : value instanceof Map ? [...value.keys()] : Object.keys(value);
+    // A stand-in's own `_events` and the like are EventEmitter's, not the recorded data.
+    const emitter = value instanceof EventEmitter;
     for (const key of keys) {
-      if (typeof key !== 'string' && typeof key !== 'number') continue;
+      if ((typeof key !== 'string' && typeof key !== 'number') || (emitter && String(key).startsWith('_'))) continue;
       visit(step(value, key).value, root, [...segments, key]);
     }
   };

@@ -188,7 +188,7 @@ function shapeOf(value: Record<string, unknown>, fn: string | undefined): Replay
 }
 
 /** "pkg.module:Agent.run" → "run"; "app/agent.js:handleMessage" → "handleMessage". */
-function nameOf(target: string): string {
+export function nameOf(target: string): string {
   const name = target.slice(target.lastIndexOf(':') + 1);
   return name.slice(name.lastIndexOf('.') + 1) || 'anonymous';
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseParamPath } from '../../src/config/param-path.js';
 import { createEncoder } from '../../src/record/encode.js';
-import { bindArguments, decodeCall, inputArguments, override, type Provider } from '../../src/replay/binding.js';
+import { bindArguments, decodeCall, inputArguments, missMessage, override, type Provider } from '../../src/replay/binding.js';
 import { Collectors } from '../../src/replay/collectors.js';
 
 const encoder = createEncoder();
@@ -119,5 +119,18 @@ describe('inputArguments', () => {
     expect(inputArguments('hi', [{ destructured: ['userId', 'text'] }])).toEqual([{ text: 'hi' }]);
     expect(inputArguments('hi', ['prompt', 'options'])).toEqual(['hi']);
     expect(inputArguments('hi', [])).toEqual(['hi']);
+  });
+});
+
+describe('missMessage', () => {
+  it('lists the recorded data of a stand-in, not the machinery of its emitter', async () => {
+    const { EventEmitter } = await import('node:events');
+    class Socket extends EventEmitter {
+      readyState = 'open';
+    }
+    const call = decodeCall({ args: encoded([new Socket(), { text: 'hi' }]), kwargs: {} }, new Collectors(), new Map());
+    const message = missMessage(parseParamPath('kwargs.message'), call, ['socket', 'payload']);
+    expect(message).toContain('paths that exist: kwargs.socket, kwargs.payload, args.0, args.0.readyState, args.1, args.1.text');
+    expect(message).not.toContain('_events');
   });
 });
