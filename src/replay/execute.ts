@@ -1,6 +1,5 @@
 import { parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
-import type { Param } from '../instrument/params';
 import { isWrapped } from '../instrument/wrap';
 import { createEncoder } from '../record/encode';
 import { runInReplay } from '../trace/context';
@@ -8,17 +7,10 @@ import { observeCall, type Observation } from '../trace/observations';
 import { bindArguments, decodeCall, inputArguments, override, type Provider } from './binding';
 import { Collectors } from './collectors';
 import type { LoadedTarget } from './loader';
+import type { ReplayRecord } from './reader';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
-export interface RecordingRef {
-  index: number;
-  line: number;
-  function: string;
-  target?: string;
-  args: unknown[];
-  kwargs: Record<string, unknown>;
-  params?: Param[];
-}
+export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'function' | 'target' | 'args' | 'kwargs' | 'params'>;
 
 /** One run to make: plain data, so that it can be posted to a worker. */
 export interface RunPlan {

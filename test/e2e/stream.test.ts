@@ -26,6 +26,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve, reject) => out.end(() => resolve()).on('error', reject));
 }, 120_000);
 
+/** `node <args>` in a process of its own, so that the test runner's heap does not count. */
+function node(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 // Runs in its own process, so that the test runner's heap does not count.
 const SCRIPT = `
 const { readRecordings } = require(${JSON.stringify(READER)});
@@ -46,14 +58,7 @@ it('streams a million-line recording in flat memory', async () => {
   expect(fs.existsSync(READER), 'build first: npm run build').toBe(true);
   const script = path.join(dir, 'count.js');
   fs.writeFileSync(script, SCRIPT);
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [script, file]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { code, stdout, stderr } = await node([script, file]);
   expect(code, stderr).toBe(0);
   const result = JSON.parse(stdout);
   expect(result).toMatchObject({ count: LINES, skipped: 0, last: { index: LINES - 1, line: LINES, args: [`u${(LINES - 1) % 97}`, LINES - 1], shape: 'node' } });
@@ -74,14 +79,7 @@ it('checks a million-line recording through `fluxloop run experiment --dry-run` 
   // The CLI's peak resident set, as the kernel counted it, written when it exits.
   const probe = path.join(dir, 'rss.cjs');
   fs.writeFileSync(probe, `process.on('exit', () => require('node:fs').writeSync(2, '\\nmaxRSS=' + process.resourceUsage().maxRSS + '\\n'));\n`);
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--require', probe, path.join(REPO, 'bin', 'fluxloop.js'), 'run', 'experiment', '--dry-run', '--json', '--project-dir', project]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject).on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { code, stdout, stderr } = await node(['--require', probe, path.join(REPO, 'bin', 'fluxloop.js'), 'run', 'experiment', '--dry-run', '--json', '--project-dir', project]);
   expect(code, stderr).toBe(0);
   const plan = JSON.parse(stdout);
   expect(plan.setup.replay).toMatchObject({ count: LINES, resolved: LINES });
