@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseParamPath } from '../config/param-path';
+import { formatParamPath, parseParamPath } from '../config/param-path';
 import { resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import type { SimulationConfig } from '../config/types';
@@ -101,7 +101,7 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
       input: plan.input.input,
       before: show(before),
       after: show(after),
-      ...(typeof at === 'string' ? { error: at } : { location: [at.root, ...at.segments].join('.') }),
+      ...(typeof at === 'string' ? { error: at } : { location: formatParamPath(at.root, at.segments) }),
     };
   }
   return report;

@@ -1,4 +1,4 @@
-import type { ParamPath } from '../config/param-path';
+import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
 import { decode } from '../record/decode';
 import { Collectors } from './collectors';
@@ -31,7 +31,7 @@ export function decodeCall(recorded: EncodedCall, collectors: Collectors, provid
   for (const [path, provider] of providers) {
     const at = locate(path, call, []);
     if (at === undefined) continue;
-    const to = [at.root, ...at.segments].join('.');
+    const to = formatParamPath(at.root, at.segments);
     setAt(call, at, typeof provider === 'function' ? collectors.callable(to, 'send', provider) : collectors.callable(to, provider));
   }
   return call;

@@ -1,4 +1,4 @@
-import { parseParamPath, type ParamPath } from '../config/param-path';
+import { formatParamPath, parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
 import { isWrapped } from '../instrument/wrap';
 import { createEncoder } from '../record/encode';
@@ -72,21 +72,21 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   const observations: Observation[] = [];
   const collectors = new Collectors();
   const started = performance.now();
-  let invoked: unknown[] | undefined;
-  let location: string | null = null;
+  let prepared: Prepared | undefined;
   let status: RunStatus = 'ok';
   let output: unknown;
   let failure: unknown;
   let open = true;
   try {
     if (plan.error !== undefined) throw new PlanError(plan.error);
-    invoked = prepare(plan, target, providers, collectors, (at) => (location = at));
+    prepared = prepare(plan, target, providers, collectors);
+    const invoked = prepared.args;
     const root = { name: target.name, type: 'agent' };
     const context = { traceId: plan.traceId, root, observe: (o: Observation) => open && observations.push(o) };
     const call = () => {
       // A wrapped function makes its own observation, as the root; any other gets one here.
-      const around = isWrapped(target.fn) ? undefined : observeCall(root.name, root.type, invoked!);
-      const make = () => Reflect.apply(target.fn, target.thisArg, invoked!);
+      const around = isWrapped(target.fn) ? undefined : observeCall(root.name, root.type, invoked);
+      const make = () => Reflect.apply(target.fn, target.thisArg, invoked);
       return around ? around(make) : make();
     };
     const running = (async () => outputOf(await runInReplay(context, call)))();
@@ -97,11 +97,10 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
     status = error instanceof RunTimeout ? 'timeout' : 'error';
   }
   open = false;
-  const result = resultOf(plan, status, round(performance.now() - started));
+  const result = resultOf(plan, status, round(performance.now() - started), target.name);
   Object.assign(result, {
-    target: plan.recording?.target ?? plan.recording?.function ?? target.name,
-    override_location: location,
-    args: invoked === undefined ? null : encoded(invoked),
+    override_location: prepared?.location ?? null,
+    args: prepared === undefined ? null : encoded(prepared.args),
     output: status === 'ok' ? encoded(output) : null,
     error: status === 'ok' ? null : errorOf(failure),
     messages: encoded(collectors.messages),
@@ -117,13 +116,13 @@ export function failedRun(plan: RunPlan, status: Exclude<RunStatus, 'ok'>, error
   return { result, observations: [] };
 }
 
-function resultOf(plan: RunPlan, status: RunStatus, durationMs: number): RunResult {
+function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, targetName: string | null = null): RunResult {
   return {
     trace_id: plan.traceId,
     iteration: plan.iteration,
     recording_index: plan.recording?.index ?? null,
     recording_line: plan.recording?.line ?? null,
-    target: plan.recording?.target ?? plan.recording?.function ?? null,
+    target: plan.recording?.target ?? plan.recording?.function ?? targetName,
     input: plan.input.input,
     input_index: plan.inputIndex,
     metadata: plan.input.metadata,
@@ -140,18 +139,25 @@ function resultOf(plan: RunPlan, status: RunStatus, durationMs: number): RunResu
   };
 }
 
+interface Prepared {
+  args: unknown[];
+  /** Where the input went, e.g. `args.1`. */
+  location: string | null;
+}
+
 /** The run's arguments: the recording's, with the input at the path, bound to the function. */
-function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, collectors: Collectors, located: (at: string) => void): unknown[] {
+function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, collectors: Collectors): Prepared {
   const recording = plan.recording;
-  if (recording === undefined) return inputArguments(plan.input.input, target.params);
+  if (recording === undefined) return { args: inputArguments(plan.input.input, target.params), location: null };
   const call = decodeCall(recording, collectors, providers);
+  let location: string | null = null;
   if (plan.path !== undefined) {
     const params = recording.params?.length ? recording.params : target.params;
     const at = override(call, parseParamPath(plan.path), plan.input.input, params);
     if (typeof at === 'string') throw new Error(at);
-    located([at.root, ...at.segments].join('.'));
+    location = formatParamPath(at.root, at.segments);
   }
-  return bindArguments(call, target.params);
+  return { args: bindArguments(call, target.params), location };
 }
 
 /** The output of a call: async iterables and generators consumed, their string chunks joined. */
