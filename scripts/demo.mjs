@@ -1,9 +1,11 @@
 // The quick-start demo: two example agents, one ESM and one CommonJS, recorded without a single
-// change to their code, their recordings shown, then replayed with input variations.
+// change to their code, their recordings shown, then replayed with input variations: made from
+// the recorded messages for the first, written by hand in its config for the second.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(repo, 'bin', 'fluxloop.js');
@@ -44,15 +46,25 @@ function show(example) {
   }
 }
 
-/** Each run of the latest experiment: the input put in, and what came out. */
-function showRuns(example) {
+/** The generated inputs, each with the strategy that made it. */
+function showInputs(example) {
+  const text = fs.readFileSync(path.join(example, 'inputs', 'generated.yaml'), 'utf8');
+  const inputs = parse(text).inputs;
+  console.log(`\n${inputs.length} inputs in inputs/generated.yaml:`);
+  for (const { input, metadata } of inputs) console.log(`  ${metadata.strategy.padEnd(12)} ${JSON.stringify(input.length > 90 ? `${input.slice(0, 90)}…` : input)}`);
+}
+
+/** Runs of the latest experiment: the input put in, and what came out. */
+function showRuns(example, max = 12) {
   const base = path.join(example, 'experiments');
   const latest = fs.readdirSync(base).sort().at(-1);
   const lines = fs.readFileSync(path.join(base, latest, 'traces.jsonl'), 'utf8').trim().split('\n');
   console.log(`\nThe runs (${path.join('experiments', latest, 'traces.jsonl')}): recording, input -> output`);
-  for (const run of lines.map((line) => JSON.parse(line))) {
-    console.log(`  #${run.recording_index}  ${JSON.stringify(run.input)}  ->  ${JSON.stringify(run.output)}  [${run.status}, ${run.observation_count} observations]`);
+  for (const run of lines.slice(0, max).map((line) => JSON.parse(line))) {
+    const input = run.input.length > 60 ? `${run.input.slice(0, 60)}…` : run.input;
+    console.log(`  #${run.recording_index}  ${JSON.stringify(input)}  ->  ${JSON.stringify(run.output)}  [${run.status}, ${run.observation_count} observations]`);
   }
+  if (lines.length > max) console.log(`  … and ${lines.length - max} more`);
 }
 
 for (const name of ['support-agent', 'cjs-bot']) {
@@ -64,6 +76,10 @@ for (const name of ['support-agent', 'cjs-bot']) {
   run(['--import', 'fluxloop/register', 'app/main.js'], example);
   show(example);
   run([cli, 'record', 'status'], example);
+  if (name === 'support-agent') {
+    run([cli, 'generate', 'inputs', '--from-recording', '--overwrite'], example);
+    showInputs(example);
+  }
   run([cli, 'run', 'experiment'], example);
   showRuns(example);
 }

@@ -8,13 +8,16 @@ export { decode, type DecodeOptions } from './record/decode';
 export { ConfigError, type SourceLocation } from './config/errors';
 export type { RecordingConfig, SimulationConfig, TargetSpec } from './config/types';
 export type { InputEntry, Isolation, ReplayArgsConfig, RunnerConfig } from './config/types';
+export type { GenerationMode, InputGenerationConfig, LlmConfig, Persona, Strategy } from './config/types';
 export type { Observation } from './trace/observations';
 export type { RunResult, RunStatus } from './replay/execute';
 export type { ReplayOptions, ReplayResult } from './experiment/replay';
 export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
+export type { GenerateOptions, GenerationResult, GenerationStats, PromptFailure, Shortfall } from './experiment/generate';
 
 import type { ReplayOptions, ReplayResult } from './experiment/replay';
 import type { ExperimentOptions, ExperimentResult } from './experiment/runner';
+import type { GenerateOptions, GenerationResult } from './experiment/generate';
 
 // The replay harness is loaded on first use: an app that imports `trace` must not pay for it.
 
@@ -26,4 +29,12 @@ export function replay(options: ReplayOptions): Promise<ReplayResult> {
 /** Runs an experiment as `fluxloop run experiment` does, writing its folder; resolves to the folder and summary. */
 export function runExperiment(options?: ExperimentOptions): Promise<ExperimentResult> {
   return (require('./experiment/runner') as typeof import('./experiment/runner')).runExperiment(options);
+}
+
+/**
+ * Makes input variations as `fluxloop generate inputs` does, without writing a file: the inputs,
+ * their stats, and the groups that fell short or (LLM mode) failed.
+ */
+export function generateInputs(options?: GenerateOptions): Promise<GenerationResult> {
+  return (require('./experiment/generate') as typeof import('./experiment/generate')).generateInputs(options);
 }

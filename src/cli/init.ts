@@ -66,11 +66,39 @@ replay_args:
   # callable_providers:
   #   args.1.send: builtin:collector.send
 
-# The inputs that experiments start from; \`fluxloop generate\` writes variations of them.
+# The inputs that experiments start from; \`fluxloop generate inputs\` writes variations of them.
 base_inputs:
   - "How do I reset my password?"
   - input: "I was charged twice this month, can I get a refund?"
     metadata: { topic: billing }
+
+# Simulated users: each strategy's variations are made once per persona.
+# personas:
+#   - name: impatient
+#     description: in a hurry, writes short messages
+#     characteristics: [busy, terse]
+#     expertise_level: novice     # novice | intermediate | expert
+#     language: en
+#     goals: [get a refund today]
+
+# \`fluxloop generate inputs\`: variations of base_inputs, written to inputs_file.
+input_generation:
+  mode: deterministic          # deterministic (no network, same seed, same file) | llm
+  # rephrase, typo, verbose, concise, noise, persona_based, adversarial
+  strategies: [rephrase, typo, verbose, concise]
+  variation_count: 2           # per base input and strategy (and persona)
+  seed: 42
+  # typo_rate: 0.05
+  # llm:                       # an OpenAI-compatible chat completions endpoint
+  #   base_url: https://api.openai.com/v1
+  #   model: gpt-4o-mini
+  #   api_key_env: OPENAI_API_KEY   # the key stays in .env or the environment
+  #   concurrency: 4
+  #   timeout_ms: 30000
+  #   max_retries: 3
+
+# Experiments read their inputs here when the file exists, else base_inputs.
+inputs_file: inputs/generated.yaml
 `;
 
 interface Entry {

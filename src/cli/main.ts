@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerGenerate } from './generate.js';
 import { registerInit } from './init.js';
 import { EXIT_USAGE, colors, reportError } from './output.js';
 import { registerRecord } from './record.js';
@@ -13,7 +14,7 @@ export type RegisterCommand = (program: Command) => void;
  * The commands, in the order `--help` lists them. A new command is one file under src/cli/
  * exporting a RegisterCommand, plus its line here.
  */
-const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerRun];
+const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun];
 
 function packageVersion(): string {
   // The same relative path works from src/cli (tests) and dist/cli (the published package).

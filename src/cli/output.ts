@@ -50,6 +50,24 @@ export function reportError(err: unknown, debug: boolean): number {
   return EXIT_FAILURE;
 }
 
+/** Progress on stderr: redrawn in place on a terminal, elsewhere a plain line at most once a second, and the last one. */
+export function progressLine(): { show: (text: string, last: boolean) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let shownAt = 0;
+  return {
+    show: (text, last) => {
+      if (tty) process.stderr.write(`\r${text}\x1b[K`);
+      else if (last || Date.now() - shownAt >= 1000) {
+        shownAt = Date.now();
+        process.stderr.write(`${text}\n`);
+      }
+    },
+    end: () => {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}
+
 /** Rows of cells as lines, each column padded to its widest cell; colour codes do not count. */
 export function table(rows: string[][], indent = ''): string[] {
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;

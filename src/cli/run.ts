@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import type { RunResult } from '../replay/execute';
-import { EXIT_FAILURE, colors, print, projectRelative, projectRootOf, table } from './output';
+import { EXIT_FAILURE, colors, print, progressLine, projectRelative, projectRootOf, table } from './output';
 
 interface RunOptions {
   limit?: number;
@@ -18,27 +18,21 @@ function positiveInteger(value: string): number {
   return n;
 }
 
-/** Progress on stderr: a bar redrawn in place on a terminal, plain `i/N` lines (at most one a second) elsewhere. */
+/** Progress on stderr: a bar on a terminal, `i/N` lines elsewhere, with the tally of outcomes. */
 function progress(): { update: ExperimentOptions['onProgress']; end: () => void } {
+  const line = progressLine();
   const tty = process.stderr.isTTY === true;
   const counts = { ok: 0, error: 0, timeout: 0 };
-  let lastLine = 0;
   return {
     update: ({ done, total, result }: { done: number; total: number; result: RunResult }) => {
       counts[result.status]++;
       const tally = `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`;
-      if (tty) {
-        const width = 30;
-        const filled = total === 0 ? width : Math.round((done / total) * width);
-        process.stderr.write(`\r${colors.cyan('█'.repeat(filled))}${colors.dim('░'.repeat(width - filled))} ${done}/${total}  ${tally}\x1b[K`);
-      } else if (done === total || Date.now() - lastLine >= 1000) {
-        lastLine = Date.now();
-        process.stderr.write(`${done}/${total}  ${tally}\n`);
-      }
+      const width = 30;
+      const filled = total === 0 ? width : Math.round((done / total) * width);
+      const bar = tty ? `${colors.cyan('█'.repeat(filled))}${colors.dim('░'.repeat(width - filled))} ` : '';
+      line.show(`${bar}${done}/${total}  ${tally}`, done === total);
     },
-    end: () => {
-      if (tty) process.stderr.write('\n');
-    },
+    end: line.end,
   };
 }
 

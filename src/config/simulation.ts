@@ -18,10 +18,17 @@ import { configPath } from './project.js';
 import { parseTarget } from './targets.js';
 import { parseParamPath } from './param-path.js';
 import {
+  INPUT_GENERATION_DEFAULTS,
+  LLM_DEFAULTS,
   RECORDING_DEFAULTS,
   RUNNER_DEFAULTS,
+  STRATEGIES,
+  type GenerationMode,
   type InputEntry,
+  type InputGenerationConfig,
   type Isolation,
+  type LlmConfig,
+  type Persona,
   type RecordingConfig,
   type ReplayArgsConfig,
   type RunnerConfig,
@@ -34,6 +41,12 @@ export const DEFAULT_INPUTS_FILE = 'inputs/generated.yaml';
 const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'select', 'function'] as const;
 const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
 const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
+const GENERATION_KEYS = ['mode', 'strategies', 'variation_count', 'seed', 'typo_rate', 'include_base_inputs', 'llm'] as const;
+const LLM_KEYS = ['provider', 'base_url', 'model', 'api_key_env', 'temperature', 'timeout_ms', 'max_retries', 'concurrency', 'system_prompt', 'user_prompt_template'] as const;
+const PERSONA_KEYS = ['name', 'description', 'characteristics', 'language', 'expertise_level', 'goals', 'constraints'] as const;
+const MODES: readonly GenerationMode[] = ['deterministic', 'llm'];
+// Providers that speak the OpenAI chat completions API; others are reached through base_url.
+const PROVIDERS = ['openai', 'openai-compatible'] as const;
 const PROVIDER_RE = /^(builtin:collector\.(send|error)|[^:\s]+:[^:\s]+)$/;
 
 const RECORDING_KEYS = [
@@ -72,16 +85,17 @@ function parseYaml(text: string, file: string, lineCounter?: LineCounter): Docum
   return doc;
 }
 
+/** Edits between two strings, a swap of neighbours counting as one (`tpyo` is one from `typo`). */
 function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
-    prev = row;
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /** The known key closest to `key`, when it is close enough to be a typo. */
@@ -331,6 +345,146 @@ class Validator {
     return v as number;
   }
 
+  /** A number in [min, max]. */
+  number(node: Node | null, field: string, min: number, max: number): number | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(`must be a number from ${min} to ${max}, found ${this.describe(node)}`, node, field);
+    return v as number;
+  }
+
+  personas(node: Node | null): Persona[] {
+    if (this.isEmpty(node)) return [];
+    if (!isSeq(node)) this.fail(`must be a list of personas, found ${this.describe(node)}`, node, 'personas');
+    const names = new Set<string>();
+    return node.items.map((raw, i) => {
+      const item = this.resolve(raw);
+      const field = `personas[${i}]`;
+      const persona: Persona = { name: '', characteristics: [], goals: [], constraints: [] };
+      for (const { key, keyNode, value } of this.mapping(item, field, item ?? node)) {
+        const f = `${field}.${key}`;
+        switch (key) {
+          case 'name':
+            persona.name = this.nonEmpty(value, f) ?? '';
+            if (names.has(persona.name)) this.fail(`duplicate persona name ${JSON.stringify(persona.name)}`, value, f);
+            names.add(persona.name);
+            break;
+          case 'description':
+          case 'language':
+          case 'expertise_level':
+            persona[key] = this.string(value, f);
+            break;
+          case 'characteristics':
+          case 'goals':
+          case 'constraints':
+            persona[key] = this.stringList(value, f);
+            break;
+          default:
+            this.unknownKey(key, keyNode, field, PERSONA_KEYS);
+        }
+      }
+      if (persona.name === '') this.fail('has no "name"', item, field);
+      return persona;
+    });
+  }
+
+  inputGeneration(node: Node | null, keyNode: Node | null): InputGenerationConfig {
+    const config: InputGenerationConfig = { ...INPUT_GENERATION_DEFAULTS, strategies: [...INPUT_GENERATION_DEFAULTS.strategies], llm: { ...LLM_DEFAULTS } };
+    if (this.isEmpty(node)) return config;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'input_generation', keyNode)) {
+      const field = `input_generation.${key}`;
+      switch (key) {
+        case 'mode':
+          config.mode = this.oneOf(value, field, MODES) ?? config.mode;
+          break;
+        case 'strategies': {
+          const strategies = this.stringList(value, field, (name, item, f) => {
+            if (!(STRATEGIES as readonly string[]).includes(name)) {
+              const hint = suggest(name, STRATEGIES);
+              this.fail(`unknown strategy ${JSON.stringify(name)}${hint ? `; did you mean "${hint}"?` : ''} (strategies: ${STRATEGIES.join(', ')})`, item, f);
+            }
+          });
+          if (strategies.length > 0) config.strategies = [...new Set(strategies)] as InputGenerationConfig['strategies'];
+          break;
+        }
+        case 'variation_count':
+          config.variation_count = this.positiveInteger(value, field) ?? config.variation_count;
+          break;
+        case 'seed':
+          config.seed = this.count(value, field) ?? config.seed;
+          break;
+        case 'typo_rate':
+          config.typo_rate = this.number(value, field, 0.001, 1) ?? config.typo_rate;
+          break;
+        case 'include_base_inputs':
+          config.include_base_inputs = this.boolean(value, field) ?? config.include_base_inputs;
+          break;
+        case 'llm':
+          config.llm = this.llm(value, k);
+          break;
+        default:
+          this.unknownKey(key, k, 'input_generation', GENERATION_KEYS);
+      }
+    }
+    return config;
+  }
+
+  llm(node: Node | null, keyNode: Node | null): LlmConfig {
+    const config: LlmConfig = { ...LLM_DEFAULTS };
+    if (this.isEmpty(node)) return config;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'input_generation.llm', keyNode)) {
+      const field = `input_generation.llm.${key}`;
+      switch (key) {
+        case 'provider':
+          config.provider = this.oneOf(value, field, PROVIDERS) ?? config.provider;
+          break;
+        case 'base_url': {
+          const url = this.nonEmpty(value, field);
+          if (url === undefined) break;
+          if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) this.fail(`must be an http or https URL, found ${JSON.stringify(url)}`, value, field);
+          config.base_url = url;
+          break;
+        }
+        case 'model':
+          config.model = this.nonEmpty(value, field) ?? config.model;
+          break;
+        case 'system_prompt':
+          config.system_prompt = this.nonEmpty(value, field);
+          break;
+        case 'user_prompt_template':
+          config.user_prompt_template = this.nonEmpty(value, field);
+          if (config.user_prompt_template?.includes('{input}') === false) {
+            this.fail('must contain {input}, where the base input goes (also {strategy}, {persona} and {count})', value, field);
+          }
+          break;
+        case 'api_key_env': {
+          const name = this.nonEmpty(value, field);
+          if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+            this.fail(`must be the name of an environment variable, e.g. OPENAI_API_KEY, found ${JSON.stringify(name)}`, value, field);
+          }
+          config.api_key_env = name ?? config.api_key_env;
+          break;
+        }
+        case 'api_key':
+          // FluxLoop takes the key itself here; a key in a config file ends up in commits and reports.
+          this.fail('an API key does not belong in the config file; put it in .env or the environment and name the variable with api_key_env', k, field);
+        case 'temperature':
+          config.temperature = this.number(value, field, 0, 2) ?? config.temperature;
+          break;
+        case 'timeout_ms':
+        case 'concurrency':
+          config[key] = this.positiveInteger(value, field) ?? config[key];
+          break;
+        case 'max_retries':
+          config.max_retries = this.count(value, field) ?? config.max_retries;
+          break;
+        default:
+          this.unknownKey(key, k, 'input_generation.llm', LLM_KEYS);
+      }
+    }
+    return config;
+  }
+
   /** `base_inputs`: strings, or `{input, metadata}`. */
   inputs(node: Node | null, field: string): InputEntry[] {
     if (this.isEmpty(node)) return [];
@@ -381,6 +535,8 @@ class Validator {
       output_directory: this.nonEmpty(field('output_directory'), 'output_directory') ?? 'experiments',
       inputs_file: this.nonEmpty(field('inputs_file'), 'inputs_file') ?? DEFAULT_INPUTS_FILE,
       base_inputs: this.inputs(field('base_inputs'), 'base_inputs'),
+      personas: this.personas(field('personas')),
+      input_generation: this.inputGeneration(section('input_generation').value, section('input_generation').keyNode),
       raw,
     };
   }

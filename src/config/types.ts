@@ -50,6 +50,59 @@ export interface InputEntry {
   metadata: Record<string, unknown>;
 }
 
+/** A simulated user, with FluxLoop's fields. */
+export interface Persona {
+  name: string;
+  description?: string;
+  characteristics: string[];
+  /** A language code or name, e.g. `en`, `es`. */
+  language?: string;
+  /** Free text; `novice`, `intermediate` and `expert` are the usual values. */
+  expertise_level?: string;
+  goals: string[];
+  constraints: string[];
+}
+
+/** The variation strategies of `fluxloop generate inputs`, in FluxLoop's names. */
+export const STRATEGIES = ['rephrase', 'typo', 'verbose', 'concise', 'noise', 'persona_based', 'adversarial'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export type GenerationMode = 'deterministic' | 'llm';
+
+/** `input_generation.llm`: an OpenAI-compatible chat completions endpoint. The key itself is only ever read from the environment. */
+export interface LlmConfig {
+  provider: string;
+  /** Up to the API version, e.g. `https://api.openai.com/v1`; `/chat/completions` is appended. */
+  base_url: string;
+  model: string;
+  /** The environment variable (or `.env` key) that holds the API key. */
+  api_key_env: string;
+  temperature: number;
+  /** Per request attempt. */
+  timeout_ms: number;
+  /** Retries after the first attempt, on 429, 5xx, timeouts and network errors. */
+  max_retries: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  system_prompt?: string;
+  /** With `{input}`, `{strategy}`, `{persona}` and `{count}` placeholders. */
+  user_prompt_template?: string;
+}
+
+/** `input_generation`. */
+export interface InputGenerationConfig {
+  mode: GenerationMode;
+  strategies: Strategy[];
+  /** Distinct variations per base input and strategy (and persona, where personas are set). */
+  variation_count: number;
+  seed: number;
+  /** The share of letters the `typo` strategy changes. */
+  typo_rate: number;
+  /** Whether the generated file starts each base input's entries with the base input itself. */
+  include_base_inputs: boolean;
+  llm: LlmConfig;
+}
+
 export interface SimulationConfig {
   /** The experiment's name, the first part of its folder's name. */
   name: string;
@@ -63,6 +116,8 @@ export interface SimulationConfig {
   /** The generated inputs; relative to the project root. */
   inputs_file: string;
   base_inputs: InputEntry[];
+  personas: Persona[];
+  input_generation: InputGenerationConfig;
   /** The whole parsed document, for sections a later stage reads. */
   raw: Record<string, unknown>;
 }
@@ -74,6 +129,27 @@ export const RUNNER_DEFAULTS: RunnerConfig = {
   concurrency: 4,
   timeout_ms: 60_000,
   retries: 0,
+};
+
+export const LLM_DEFAULTS: LlmConfig = {
+  provider: 'openai',
+  base_url: 'https://api.openai.com/v1',
+  model: 'gpt-4o-mini',
+  api_key_env: 'OPENAI_API_KEY',
+  temperature: 0.8,
+  timeout_ms: 30_000,
+  max_retries: 3,
+  concurrency: 4,
+};
+
+export const INPUT_GENERATION_DEFAULTS: Omit<InputGenerationConfig, 'llm'> = {
+  mode: 'deterministic',
+  strategies: ['rephrase', 'typo', 'verbose', 'concise'],
+  variation_count: 2,
+  // A fixed default, so that two runs without a seed still give the same file.
+  seed: 42,
+  typo_rate: 0.05,
+  include_base_inputs: true,
 };
 
 export const RECORDING_DEFAULTS: Omit<RecordingConfig, 'targets'> = {

@@ -51,6 +51,13 @@ export function setAt(call: CallArgs, at: Location, value: unknown): void {
   else (holder as Record<Segment, unknown>)[key] = value;
 }
 
+/** The value at a location of `call`; undefined for a declared key the recorded object lacks. */
+export function valueAt(call: CallArgs, at: Location): unknown {
+  let value: unknown = call[at.root];
+  for (const segment of at.segments) value = step(value, segment).value;
+  return value;
+}
+
 /** Paths that do exist in `call`, for messages: each argument and its keys, a few levels down. */
 export function existingPaths(call: CallArgs, params: readonly Param[], limit = 12): string[] {
   const out: string[] = [];

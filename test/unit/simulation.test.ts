@@ -5,7 +5,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
-import { RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
+import { INPUT_GENERATION_DEFAULTS, LLM_DEFAULTS, RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -39,6 +39,8 @@ const EMPTY = {
   output_directory: 'experiments',
   inputs_file: 'inputs/generated.yaml',
   base_inputs: [],
+  personas: [],
+  input_generation: { ...INPUT_GENERATION_DEFAULTS, llm: LLM_DEFAULTS },
   raw: {},
 };
 
@@ -213,6 +215,86 @@ evaluation: { kept: true }
 
   it('parses text without a file', () => {
     expect(parseSimulationConfig('recording:\n  max_depth: 3\n').recording.max_depth).toBe(3);
+  });
+});
+
+describe('personas and input_generation', () => {
+  it("reads FluxLoop's persona fields and every generation setting", () => {
+    const config = parseSimulationConfig(`personas:
+  - name: impatient
+    description: in a hurry
+    characteristics: [busy, terse]
+    language: es
+    expertise_level: novice
+    goals: [get a refund]
+    constraints: [on mobile]
+input_generation:
+  mode: llm
+  strategies: [typo, adversarial, typo]
+  variation_count: 3
+  seed: 0
+  typo_rate: 0.2
+  include_base_inputs: false
+  llm:
+    provider: openai
+    base_url: http://127.0.0.1:8080/v1
+    model: local-model
+    api_key_env: MY_KEY
+    temperature: 0.3
+    timeout_ms: 500
+    max_retries: 0
+    concurrency: 2
+    system_prompt: be brief
+    user_prompt_template: "Vary {input} as {strategy}"
+`);
+    expect(config.personas).toEqual([
+      { name: 'impatient', description: 'in a hurry', characteristics: ['busy', 'terse'], language: 'es', expertise_level: 'novice', goals: ['get a refund'], constraints: ['on mobile'] },
+    ]);
+    expect(config.input_generation).toEqual({
+      mode: 'llm',
+      strategies: ['typo', 'adversarial'],
+      variation_count: 3,
+      seed: 0,
+      typo_rate: 0.2,
+      include_base_inputs: false,
+      llm: {
+        provider: 'openai',
+        base_url: 'http://127.0.0.1:8080/v1',
+        model: 'local-model',
+        api_key_env: 'MY_KEY',
+        temperature: 0.3,
+        timeout_ms: 500,
+        max_retries: 0,
+        concurrency: 2,
+        system_prompt: 'be brief',
+        user_prompt_template: 'Vary {input} as {strategy}',
+      },
+    });
+  });
+
+  it.each([
+    ['input_generation:\n  strategies: [rephrase, tpyo]\n', 2, 'input_generation.strategies[1]', 'unknown strategy "tpyo"; did you mean "typo"?'],
+    ['input_generation:\n  mode: random\n', 2, 'input_generation.mode', 'must be one of deterministic, llm'],
+    ['input_generation:\n  variation_count: 0\n', 2, 'input_generation.variation_count', 'must be a positive integer'],
+    ['input_generation:\n  typo_rate: 2\n', 2, 'input_generation.typo_rate', 'must be a number from 0.001 to 1'],
+    ['input_generation:\n  varation_count: 2\n', 2, 'input_generation.varation_count', 'did you mean "variation_count"?'],
+    ['input_generation:\n  llm:\n    api_key: sk-secret\n', 3, 'input_generation.llm.api_key', 'an API key does not belong in the config file'],
+    ['input_generation:\n  llm:\n    base_url: ftp://x\n', 3, 'input_generation.llm.base_url', 'must be an http or https URL'],
+    ['input_generation:\n  llm:\n    api_key_env: sk-abc-123\n', 3, 'input_generation.llm.api_key_env', 'must be the name of an environment variable'],
+    ['input_generation:\n  llm:\n    user_prompt_template: "Vary it"\n', 3, 'input_generation.llm.user_prompt_template', 'must contain {input}'],
+    ['input_generation:\n  llm:\n    timeout: 5\n', 3, 'input_generation.llm.timeout', 'did you mean "timeout_ms"?'],
+    ['personas:\n  - description: no name\n', 2, 'personas[0]', 'has no "name"'],
+    ['personas:\n  - name: a\n  - name: a\n', 3, 'personas[1].name', 'duplicate persona name "a"'],
+    ['personas:\n  - name: a\n    goal: [x]\n', 3, 'personas[0].goal', 'did you mean "goals"?'],
+    ['personas:\n  - name: a\n    goals: x\n', 3, 'personas[0].goals', 'must be a list of strings'],
+  ])('points at the line of a bad generation setting: %j', (yaml, line, field, message) => {
+    const error = errorOf(yaml);
+    expect(error.location).toMatchObject({ line, field });
+    expect(error.message).toContain(message);
+  });
+
+  it('does not echo an API key written in the config', () => {
+    expect(errorOf('input_generation:\n  llm:\n    api_key: sk-secret-123\n').message).not.toContain('sk-secret-123');
   });
 });
 

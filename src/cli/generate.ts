@@ -1,0 +1,125 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types';
+import { findApiKey, generate, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
+import { assertWritable, inputsFileOf, renderInputsFile, writeInputsFile } from '../experiment/inputs-file';
+import { variationPrompt } from '../experiment/llm-variations';
+import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
+
+interface GenerateInputsOptions {
+  overwrite?: boolean;
+  dryRun?: boolean;
+  limit?: number;
+  strategy?: Strategy[];
+  mode?: GenerationMode;
+  seed?: number;
+  fromRecording?: boolean;
+  output?: string;
+}
+
+function integer(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(min === 0 ? 'must be 0 or a positive integer' : 'must be a positive integer');
+    return n;
+  };
+}
+
+function collectStrategy(value: string, previous: Strategy[] = []): Strategy[] {
+  if (!(STRATEGIES as readonly string[]).includes(value)) throw new InvalidArgumentError(`must be one of ${STRATEGIES.join(', ')}`);
+  return [...previous, value as Strategy];
+}
+
+/** `typo for base_inputs[2] "…" (persona impatient)`: a group as the user can find it in the config. */
+function describeGroup(plan: GenerationPlan, group: Group): string {
+  const where = plan.seeds.source === 'base_inputs' ? `base_inputs[${group.base_index}]` : `input ${group.base_index} from ${plan.seeds.source}`;
+  const text = group.base.input.length > 40 ? `${group.base.input.slice(0, 40)}…` : group.base.input;
+  return `${group.strategy} for ${where} ${JSON.stringify(text)}${group.persona ? ` (persona ${group.persona.name})` : ''}`;
+}
+
+function describePlan(plan: GenerationPlan, display: string, exists: boolean): string[][] {
+  const { settings, seeds, config } = plan;
+  const llm = settings.llm;
+  const variations = plan.groups.filter((g) => g.strategy !== 'base').length * settings.variation_count;
+  return [
+    ['Mode', settings.mode === 'llm' ? `llm: ${llm.model} at ${llm.base_url}` : `deterministic, seed ${settings.seed}`],
+    ['Base inputs', `${seeds.inputs.length} from ${seeds.source}${seeds.skipped ? colors.dim(` (${seeds.skipped} non-string values skipped)`) : ''}`],
+    ['Personas', config.personas.length > 0 ? config.personas.map((p) => p.name).join(', ') : colors.dim('none')],
+    ['Strategies', settings.strategies.join(', ')],
+    ['Variations', `${settings.variation_count} per base input and strategy${config.personas.length > 0 ? ' and persona' : ''}: up to ${variations}`],
+    ['Output', `${display}${exists ? colors.yellow(' (exists: --overwrite replaces it)') : ''}`],
+  ];
+}
+
+function printResult(result: GenerationResult, display: string): void {
+  const { plan, stats } = result;
+  print(
+    colors.bold(`Generated ${stats.total} inputs from ${stats.base_inputs} base inputs${plan.seeds.source === 'base_inputs' ? '' : ` (from ${plan.seeds.source})`}${plan.settings.mode === 'llm' ? ` with ${plan.settings.llm.model}` : `, seed ${plan.settings.seed}`}`),
+    ...table(Object.entries(stats.strategies).map(([strategy, n]) => [strategy, String(n)]), '  '),
+    `Wrote ${display}; \`fluxloop run experiment\` reads it.`,
+  );
+}
+
+async function generateAction(options: GenerateInputsOptions, command: Command): Promise<void> {
+  const plan = await planGeneration({
+    projectDir: projectRootOf(command),
+    mode: options.mode,
+    strategies: options.strategy,
+    seed: options.seed,
+    fromRecording: options.fromRecording,
+  });
+  const { file, display } = inputsFileOf({ plan }, options.output);
+  const llm = plan.settings.mode === 'llm';
+  if (options.dryRun) {
+    let exists = false;
+    try {
+      assertWritable(file, display);
+    } catch {
+      exists = true;
+    }
+    print(colors.bold('Input generation plan (dry run: nothing is sent or written)'), ...table(describePlan(plan, display, exists), '  '));
+    if (llm) {
+      const first = plan.groups.slice(0, options.limit).find((g) => g.strategy !== 'base');
+      const key = plan.settings.llm.api_key_env;
+      const prompts = plan.groups.slice(0, options.limit).filter((g) => g.strategy !== 'base').length;
+      print(...table([['Prompts', String(prompts)], ['API key', `${key} (${findApiKey(plan.root, key) ? 'found' : 'not found in the environment or .env'})`]], '  '));
+      if (first) print('', colors.bold(`First prompt (${describeGroup(plan, first)}):`), ...variationPrompt(plan.settings.llm, first.base.input, first.strategy as Strategy, first.persona, plan.settings.variation_count).map((m) => `  ${colors.dim(m.role)}: ${m.content.replace(/\n/g, '\n    ')}`));
+      return;
+    }
+    const result = await generate(plan, { limit: options.limit });
+    print('', colors.bold(`Preview: ${result.stats.total} inputs, the first 10:`));
+    for (const entry of result.inputs.slice(0, 10)) print(`  ${colors.dim(String(entry.metadata.strategy).padEnd(13))} ${JSON.stringify(entry.input).slice(0, 100)}`);
+    return;
+  }
+  if (!options.overwrite) assertWritable(file, display);
+  const line = progressLine();
+  const result = await generate(plan, {
+    limit: options.limit,
+    onProgress: ({ done, total }) => line.show(`prompts ${done}/${total}`, done === total),
+  }).finally(line.end);
+  for (const failure of result.failures) warn(`prompt ${describeGroup(plan, failure.group)} failed: ${failure.error}`);
+  for (const short of result.shortfalls) warn(`${describeGroup(plan, short.group)}: ${short.made} of ${plan.settings.variation_count} distinct variations (the input leaves no more)`);
+  if (result.prompts > 0 && result.failures.length === result.prompts) {
+    process.stderr.write(colors.red(`fluxloop: every one of the ${result.prompts} prompts failed; ${display} was not written\n`));
+    process.exitCode = EXIT_FAILURE;
+    return;
+  }
+  writeInputsFile(file, display, renderInputsFile(result), options.overwrite === true);
+  printResult(result, display);
+}
+
+/** Registers `fluxloop generate inputs`. */
+export function registerGenerate(program: Command): void {
+  const generateCommand = program.command('generate').description('generate what experiments run on');
+  generateCommand
+    .command('inputs')
+    .description('write input variations of base_inputs (or of recorded inputs) to inputs_file, for fluxloop run experiment')
+    .addOption(new Option('--mode <mode>', 'how variations are made (default: input_generation.mode, else deterministic)').choices(['deterministic', 'llm']))
+    .option('--strategy <name>', `a variation strategy, repeatable (default: input_generation.strategies): ${STRATEGIES.join(', ')}`, collectStrategy)
+    .option('--seed <n>', 'the seed of deterministic variations (default: input_generation.seed, else 42)', integer(0))
+    .option('--limit <n>', 'write at most n inputs, spread over base inputs and strategies', integer(1))
+    .option('--from-recording', 'vary the distinct values recorded at replay_args.override_param_path instead of base_inputs')
+    .option('--output <file>', 'where to write (default: inputs_file, else inputs/generated.yaml)')
+    .option('--overwrite', 'replace the file when it exists')
+    .option('--dry-run', 'print the plan and a preview (llm: the first prompt), and write nothing')
+    .action(generateAction);
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { ConfigError } from '../config/errors';
+import type { GenerationResult } from './generate';
+
+/** Where the inputs go: `output`, else the config's `inputs_file`; `display` is project-relative. */
+export function inputsFileOf(result: Pick<GenerationResult, 'plan'>, output?: string): { file: string; display: string } {
+  const { root, config } = result.plan;
+  const file = path.resolve(root, output ?? config.inputs_file);
+  return { file, display: path.relative(root, file).split(path.sep).join('/') };
+}
+
+/** The inputs file: a comment header, `inputs`, `stats` and `generation_config`. */
+export function renderInputsFile(result: GenerationResult, now = new Date()): string {
+  const { settings } = result.plan;
+  const how = settings.mode === 'llm' ? `llm mode, model ${settings.llm.model}` : `deterministic mode, seed ${settings.seed}: the same config and seed give the same inputs`;
+  const header = [
+    `# Inputs for fluxloop experiments, made by \`fluxloop generate inputs\` at ${now.toISOString()}`,
+    `# (${how}).`,
+    '# `fluxloop run experiment` reads the inputs below. Edit them freely; to make the file again,',
+    '# run `fluxloop generate inputs --overwrite`.',
+  ];
+  // lineWidth 0: every input on one line, so that no folding can change what reads back.
+  const body = stringify({ inputs: result.inputs, stats: result.stats, generation_config: result.plan.generation_config }, { lineWidth: 0 });
+  return `${header.join('\n')}\n${body}`;
+}
+
+/**
+ * Writes the file through a temporary file and a rename, so that an experiment never reads half of
+ * it. An existing file is replaced only with `overwrite`.
+ */
+export function writeInputsFile(file: string, display: string, text: string, overwrite: boolean): void {
+  if (!overwrite) assertWritable(file, display);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, file);
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+}
+
+/** Throws when the file exists: checked before generating too, so that no LLM call is wasted. */
+export function assertWritable(file: string, display: string): void {
+  if (fs.existsSync(file)) throw new ConfigError('the file exists already; pass --overwrite to replace it', { file: display });
+}

@@ -1,0 +1,125 @@
+import type { LimitFunction } from 'p-limit';
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+export interface ChatClientOptions {
+  /** Up to the API version, e.g. http://127.0.0.1:8080/v1 ; `/chat/completions` is appended (mind a trailing slash). */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer`; omitted when undefined. Never appears in any error message or thrown object: replace any occurrence of it in response text with '***'. */
+  apiKey?: string;
+  /** Per attempt; a timeout counts as a retryable failure. */
+  timeoutMs: number;
+  /** Retries after the first attempt, on 429, 5xx (500-599), timeouts and network errors. Not on other 4xx, nor on a malformed body. */
+  maxRetries: number;
+  /** Requests in flight at once (p-limit). */
+  concurrency: number;
+  /** Backoff base, default 500 ms: exponential (base * 2^retry) with jitter, capped at 20 s. A `Retry-After` header (seconds or HTTP date) on 429/5xx replaces the computed backoff, capped at 60 s. */
+  retryBaseMs?: number;
+}
+export interface ChatRequest { messages: ChatMessage[]; temperature?: number; maxTokens?: number; seed?: number }
+export interface ChatCompletion { content: string; /** 1 + retries used */ attempts: number }
+export type LlmFailure = 'http' | 'timeout' | 'network' | 'malformed';
+
+/** One request that failed for good. message is short and user-facing, e.g. "HTTP 500 after 4 attempts: <first 200 chars of body, key masked>", "timed out after 200 ms (4 attempts)", "malformed response: no choices[0].message.content". */
+export class LlmError extends Error {
+  override readonly name = 'LlmError';
+  constructor(
+    message: string,
+    readonly kind: LlmFailure,
+    readonly attempts: number,
+    readonly status?: number,
+  ) {
+    // No `cause`: a fetch error's cause can carry request details we don't want serialized with the key nearby.
+    super(message);
+  }
+}
+
+export interface ChatClient { complete(request: ChatRequest): Promise<ChatCompletion>; }
+
+const MAX_BACKOFF_MS = 20_000;
+const MAX_RETRY_AFTER_MS = 60_000;
+
+// p-limit 7 is ESM-only and we compile to CommonJS, where a static import becomes require() and fails;
+// a dynamic import() stays real under module nodenext. Cached so the module is loaded once per process.
+let pLimitModule: Promise<typeof import('p-limit')> | undefined;
+const loadPLimit = () => (pLimitModule ??= import('p-limit'));
+
+const plural = (n: number) => `${n} attempt${n === 1 ? '' : 's'}`;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds to wait per a Retry-After header, or undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  const seconds = Number(header);
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
+}
+
+export function createChatClient(options: ChatClientOptions): ChatClient {
+  const url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  const base = options.retryBaseMs ?? 500;
+  // An empty key would make split/join mangle every character boundary, so only mask a real one.
+  const mask = (text: string) => (options.apiKey ? text.split(options.apiKey).join('***') : text);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
+  let limit: Promise<LimitFunction> | undefined;
+
+  async function attemptAll(request: ChatRequest): Promise<ChatCompletion> {
+    const body = JSON.stringify({
+      model: options.model,
+      messages: request.messages,
+      temperature: request.temperature,
+      max_tokens: request.maxTokens,
+      seed: request.seed,
+    }); // undefined fields drop out of the JSON, which is what keeps them optional on the wire
+    for (let attempt = 1; ; attempt++) {
+      let failure: LlmError;
+      let wait: number | undefined;
+      try {
+        // The timeout covers reading the body as well, so a server that stalls mid-stream is caught too.
+        const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+        const text = await response.text();
+        if (response.ok) return { content: parseContent(text, attempt), attempts: attempt };
+        const status = response.status;
+        failure = new LlmError(`HTTP ${status} after ${plural(attempt)}: ${mask(text).slice(0, 200)}`, 'http', attempt, status);
+        if (status !== 429 && (status < 500 || status > 599)) throw failure;
+        wait = retryAfterMs(response.headers.get('retry-after'));
+      } catch (error) {
+        if (error instanceof LlmError) throw error;
+        const name = (error as { name?: string } | null)?.name;
+        if (name === 'TimeoutError' || name === 'AbortError') {
+          failure = new LlmError(`timed out after ${options.timeoutMs} ms (${plural(attempt)})`, 'timeout', attempt);
+        } else {
+          // fetch reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND...) in cause.
+          const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+          const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+          failure = new LlmError(`network error (${plural(attempt)}): ${mask(String(detail)).slice(0, 200)}`, 'network', attempt);
+        }
+      }
+      if (attempt > options.maxRetries) throw failure;
+      const retry = attempt - 1;
+      // Jitter spreads out many clients that failed together so they don't retry in lockstep.
+      await sleep(wait ?? Math.min(base * 2 ** retry * (0.5 + Math.random() / 2), MAX_BACKOFF_MS));
+    }
+  }
+
+  function parseContent(text: string, attempts: number): string {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new LlmError('malformed response: body is not JSON', 'malformed', attempts);
+    }
+    const content = (json as { choices?: { message?: { content?: unknown } }[] } | null)?.choices?.[0]?.message?.content;
+    if (typeof content !== 'string') throw new LlmError('malformed response: no choices[0].message.content', 'malformed', attempts);
+    return content;
+  }
+
+  return {
+    async complete(request) {
+      limit ??= loadPLimit().then((m) => m.default(options.concurrency));
+      // The slot is held through backoff on purpose: when the server says slow down, fewer requests should be in flight.
+      return (await limit)(() => attemptAll(request));
+    },
+  };
+}
