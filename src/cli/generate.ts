@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types';
-import { findApiKey, generate, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
+import { findApiKey, generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
 import { assertWritable, inputsFileOf, renderInputsFile, writeInputsFile } from '../experiment/inputs-file';
 import { variationPrompt } from '../experiment/llm-variations';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
@@ -59,6 +60,24 @@ function printResult(result: GenerationResult, display: string): void {
   );
 }
 
+/** What --dry-run shows: the plan, then a preview of the inputs, or in LLM mode the first prompt. */
+async function printDryRun(plan: GenerationPlan, display: string, exists: boolean, limit: number | undefined): Promise<void> {
+  print(colors.bold('Input generation plan (dry run: nothing is sent or written)'), ...table(describePlan(plan, display, exists), '  '));
+  if (plan.settings.mode === 'llm') {
+    const { llm, variation_count: count } = plan.settings;
+    const prompted = groupsWithin(plan, limit).filter((g) => g.strategy !== 'base');
+    print(...table([['Prompts', String(prompted.length)], ['API key', `${llm.api_key_env} (${findApiKey(plan.root, llm.api_key_env) ? 'found' : 'not found in the environment or .env'})`]], '  '));
+    const first = prompted[0];
+    if (first === undefined) return;
+    const messages = variationPrompt(llm, first.base.input, first.strategy as Strategy, first.persona, count);
+    print('', colors.bold(`First prompt (${describeGroup(plan, first)}):`), ...messages.map((m) => `  ${colors.dim(m.role)}: ${m.content.replace(/\n/g, '\n    ')}`));
+    return;
+  }
+  const result = await generate(plan, { limit });
+  print('', colors.bold(`Preview: ${result.stats.total} inputs, the first 10:`));
+  for (const entry of result.inputs.slice(0, 10)) print(`  ${colors.dim(String(entry.metadata.strategy).padEnd(13))} ${JSON.stringify(entry.input).slice(0, 100)}`);
+}
+
 async function generateAction(options: GenerateInputsOptions, command: Command): Promise<void> {
   const plan = await planGeneration({
     projectDir: projectRootOf(command),
@@ -67,29 +86,8 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     seed: options.seed,
     fromRecording: options.fromRecording,
   });
-  const { file, display } = inputsFileOf({ plan }, options.output);
-  const llm = plan.settings.mode === 'llm';
-  if (options.dryRun) {
-    let exists = false;
-    try {
-      assertWritable(file, display);
-    } catch {
-      exists = true;
-    }
-    print(colors.bold('Input generation plan (dry run: nothing is sent or written)'), ...table(describePlan(plan, display, exists), '  '));
-    if (llm) {
-      const first = plan.groups.slice(0, options.limit).find((g) => g.strategy !== 'base');
-      const key = plan.settings.llm.api_key_env;
-      const prompts = plan.groups.slice(0, options.limit).filter((g) => g.strategy !== 'base').length;
-      print(...table([['Prompts', String(prompts)], ['API key', `${key} (${findApiKey(plan.root, key) ? 'found' : 'not found in the environment or .env'})`]], '  '));
-      if (first) print('', colors.bold(`First prompt (${describeGroup(plan, first)}):`), ...variationPrompt(plan.settings.llm, first.base.input, first.strategy as Strategy, first.persona, plan.settings.variation_count).map((m) => `  ${colors.dim(m.role)}: ${m.content.replace(/\n/g, '\n    ')}`));
-      return;
-    }
-    const result = await generate(plan, { limit: options.limit });
-    print('', colors.bold(`Preview: ${result.stats.total} inputs, the first 10:`));
-    for (const entry of result.inputs.slice(0, 10)) print(`  ${colors.dim(String(entry.metadata.strategy).padEnd(13))} ${JSON.stringify(entry.input).slice(0, 100)}`);
-    return;
-  }
+  const { file, display } = inputsFileOf(plan, options.output);
+  if (options.dryRun) return printDryRun(plan, display, fs.existsSync(file), options.limit);
   if (!options.overwrite) assertWritable(file, display);
   const line = progressLine();
   const result = await generate(plan, {
@@ -103,7 +101,7 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     process.exitCode = EXIT_FAILURE;
     return;
   }
-  writeInputsFile(file, display, renderInputsFile(result), options.overwrite === true);
+  writeInputsFile(file, renderInputsFile(result));
   printResult(result, display);
 }
 

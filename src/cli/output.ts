@@ -1,8 +1,9 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { ConfigError } from '../config/errors.js';
 import { resolveProjectRoot } from '../config/project.js';
+
+export { projectRelative } from '../config/project.js';
 
 /** Exit codes: 1 for failures of fluxloop or the user's app, 2 for mistakes in the user's files or command line. */
 export const EXIT_FAILURE = 1;
@@ -92,10 +93,5 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** A path inside the project as the user wrote it (`configs/simulation.yaml`), else absolute. */
-export function projectRelative(root: string, file: string): string {
-  const rel = path.relative(root, file);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
-}
 
 export { pc as colors };

@@ -35,6 +35,18 @@ export function resolveRecordingFile(
   return path.resolve(root, chosen);
 }
 
+/** The recordings an experiment replays: `replay_args.recording_file`, else where the recorder writes. */
+export function replayRecordingFile(root: string, config: SimulationConfig): string {
+  const file = config.replay_args?.recording_file;
+  return file ? path.resolve(root, file) : resolveRecordingFile(root, process.env, config);
+}
+
+/** A path as shown to the user: relative to the project root with `/` when inside it, else absolute. */
+export function projectRelative(root: string, file: string): string {
+  const rel = path.relative(root, file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : file;
+}
+
 /** Whether a `FLUXLOOP_RECORD_ARGS` value turns recording on: `true` or `1`, any case. */
 export function isRecordingEnabled(value: string | undefined): boolean {
   const v = value?.trim().toLowerCase();

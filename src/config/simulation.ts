@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import {
   Document,
   LineCounter,
@@ -14,7 +13,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { ConfigError, type SourceLocation } from './errors.js';
-import { configPath } from './project.js';
+import { configPath, projectRelative } from './project.js';
 import { parseTarget } from './targets.js';
 import { parseParamPath } from './param-path.js';
 import {
@@ -69,7 +68,7 @@ function defaultRecording(): RecordingConfig {
 
 /** The config file's path as shown in messages. */
 function displayPath(root: string): string {
-  return path.relative(root, configPath(root)).split(path.sep).join('/');
+  return projectRelative(root, configPath(root));
 }
 
 /** Parses YAML text, turning the first syntax error into a ConfigError at its line and column. */

@@ -103,7 +103,7 @@ export async function planGeneration(options: GenerateOptions = {}): Promise<Gen
   ];
   const { llm, ...rest } = settings;
   const generation_config = {
-    ...(settings.mode === 'llm' ? { mode: rest.mode, strategies: rest.strategies, variation_count: rest.variation_count, seed: rest.seed, include_base_inputs: rest.include_base_inputs } : rest),
+    ...rest,
     source: seeds.source,
     personas: config.personas.map((p) => p.name),
     ...(settings.mode === 'llm' ? { llm: { provider: llm.provider, base_url: publicUrl(llm.base_url), model: llm.model, temperature: llm.temperature, api_key_env: llm.api_key_env } } : {}),
@@ -113,21 +113,19 @@ export async function planGeneration(options: GenerateOptions = {}): Promise<Gen
 
 /**
  * Makes the variations: `variation_count` distinct ones per base input, strategy and persona, each
- * unlike its base input (adversarial probes aside) and unlike every input before it. With a
- * limit, groups are taken in turn, so that a small sample still covers every base input and
- * strategy. The same config and seed give the same inputs in deterministic mode.
+ * unlike every base input and every input before it. The same config and seed give the same
+ * inputs in deterministic mode.
  */
 export async function generateInputs(options: GenerateOptions = {}): Promise<GenerationResult> {
   const plan = await planGeneration(options);
   return generate(plan, options);
 }
 
+/** The variations of a plan; with a limit, strategies take turns (see takenInTurn). */
 export async function generate(plan: GenerationPlan, options: Pick<GenerateOptions, 'limit' | 'onProgress'> = {}): Promise<GenerationResult> {
   const { settings } = plan;
   const limit = options.limit ?? Infinity;
-  // The groups a limit leaves something of, were each to get all its variations: no prompt is sent for the others.
-  const planned = takenInTurn(plan.groups, plan.groups.map((g) => (g.strategy === 'base' ? 1 : settings.variation_count)), limit);
-  const groups = plan.groups.filter((_, g) => planned[g]! > 0);
+  const groups = groupsWithin(plan, limit);
   // LLM replies compare without case and spacing, which models vary at will.
   const keyOf = settings.mode === 'llm' ? (text: string) => text.trim().replace(/\s+/g, ' ').toLowerCase() : (text: string) => text;
   const seen = new Set(plan.seeds.inputs.map((b) => keyOf(b.input)));
@@ -165,6 +163,13 @@ export async function generate(plan: GenerationPlan, options: Pick<GenerateOptio
     .flatMap(({ g }) => made[g]!.slice(0, taken[g]));
   const prompts = replies === undefined ? 0 : groups.filter((g) => g.strategy !== 'base').length;
   return { plan, inputs, stats: statsOf(plan, inputs), shortfalls, failures, prompts };
+}
+
+/** The groups a limit leaves something of, were each to get all its variations: in LLM mode, the prompts to send. */
+export function groupsWithin(plan: GenerationPlan, limit = Infinity): Group[] {
+  const sizes = plan.groups.map((g) => (g.strategy === 'base' ? 1 : plan.settings.variation_count));
+  const taken = takenInTurn(plan.groups, sizes, limit);
+  return plan.groups.filter((_, g) => taken[g]! > 0);
 }
 
 function entry(group: Group, seed: number, input: string, extra?: Record<string, unknown>): InputEntry {

@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError } from '../config/errors';
-import type { GenerationResult } from './generate';
+import { projectRelative } from '../config/project';
+import type { GenerationPlan, GenerationResult } from './generate';
 
 /** Where the inputs go: `output`, else the config's `inputs_file`; `display` is project-relative. */
-export function inputsFileOf(result: Pick<GenerationResult, 'plan'>, output?: string): { file: string; display: string } {
-  const { root, config } = result.plan;
+export function inputsFileOf(plan: GenerationPlan, output?: string): { file: string; display: string } {
+  const { root, config } = plan;
   const file = path.resolve(root, output ?? config.inputs_file);
-  return { file, display: path.relative(root, file).split(path.sep).join('/') };
+  return { file, display: projectRelative(root, file) };
 }
 
 /** The inputs file: a comment header, `inputs`, `stats` and `generation_config`. */
@@ -26,12 +27,8 @@ export function renderInputsFile(result: GenerationResult, now = new Date()): st
   return `${header.join('\n')}\n${body}`;
 }
 
-/**
- * Writes the file through a temporary file and a rename, so that an experiment never reads half of
- * it. An existing file is replaced only with `overwrite`.
- */
-export function writeInputsFile(file: string, display: string, text: string, overwrite: boolean): void {
-  if (!overwrite) assertWritable(file, display);
+/** Writes the file through a temporary file and a rename, so that an experiment never reads half of it. */
+export function writeInputsFile(file: string, text: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   try {
@@ -42,7 +39,7 @@ export function writeInputsFile(file: string, display: string, text: string, ove
   }
 }
 
-/** Throws when the file exists: checked before generating too, so that no LLM call is wasted. */
+/** Throws when the file exists: checked before generating, so that no LLM call is wasted. */
 export function assertWritable(file: string, display: string): void {
   if (fs.existsSync(file)) throw new ConfigError('the file exists already; pass --overwrite to replace it', { file: display });
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { parseParamPath, type ParamPath } from '../config/param-path';
-import { resolveRecordingFile } from '../config/project';
+import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
@@ -94,10 +93,10 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
       field: 'replay_args.override_param_path',
     });
   }
-  const file = replay.recording_file ? path.resolve(root, replay.recording_file) : resolveRecordingFile(root, process.env, config);
+  const file = replayRecordingFile(root, config);
   const source: ReplaySource = {
     file,
-    display: path.relative(root, file).split(path.sep).join('/'),
+    display: projectRelative(root, file),
     path: parseParamPath(replay.override_param_path),
     select: replay.select,
     function: replay.function !== undefined ? [replay.function] : [targetSpec, nameOf(targetSpec)],

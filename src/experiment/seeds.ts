@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { parseParamPath } from '../config/param-path';
-import { resolveRecordingFile } from '../config/project';
+import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
@@ -43,8 +42,8 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
       field: 'replay_args.override_param_path',
     });
   }
-  const file = replay.recording_file ? path.resolve(root, replay.recording_file) : resolveRecordingFile(root, process.env, config);
-  const display = path.relative(root, file).split(path.sep).join('/');
+  const file = replayRecordingFile(root, config);
+  const display = projectRelative(root, file);
   const target = config.runner.target;
   const only = replay.function !== undefined ? [replay.function] : target !== undefined ? [target, nameOf(target)] : undefined;
   const paramPath = parseParamPath(replay.override_param_path);

@@ -58,7 +58,7 @@ export class TargetLoader {
       return this.method(instance, this.target.member ?? this.target.exportName, `${this.factory.exportName}().${this.target.member ?? this.target.exportName}`);
     }
     const exported = exportOf(exports, this.target, this.options.field ?? 'runner.target');
-    const { member, exportName } = this.target;
+    const { member } = this.target;
     if (member === undefined) {
       if (typeof exported !== 'function') throw this.error(`${this.target.spec} is ${describe(exported)}, not a function`);
       return { fn: exported, thisArg: undefined, name: this.target.spec, params: parseParams(exported) };
