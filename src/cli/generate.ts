@@ -40,13 +40,14 @@ function describeGroup(plan: GenerationPlan, group: Group): string {
 function describePlan(plan: GenerationPlan, display: string, exists: boolean): string[][] {
   const { settings, seeds, config } = plan;
   const llm = settings.llm;
-  const variations = plan.groups.filter((g) => g.strategy !== 'base').length * settings.variation_count;
+  const groups = plan.groups.filter((g) => g.strategy !== 'base');
+  const combination = `base input, strategy${groups.some((g) => g.persona) ? ' and persona' : ''}`;
   return [
     ['Mode', settings.mode === 'llm' ? `llm: ${llm.model} at ${llm.base_url}` : `deterministic, seed ${settings.seed}`],
     ['Base inputs', `${seeds.inputs.length} from ${seeds.source}${seeds.skipped ? colors.dim(` (${seeds.skipped} non-string values skipped)`) : ''}`],
     ['Personas', config.personas.length > 0 ? config.personas.map((p) => p.name).join(', ') : colors.dim('none')],
     ['Strategies', settings.strategies.join(', ')],
-    ['Variations', `${settings.variation_count} per base input and strategy${config.personas.length > 0 ? ' and persona' : ''}: up to ${variations}`],
+    ['Variations', `up to ${groups.length * settings.variation_count}: ${settings.variation_count} for each of ${groups.length} combinations of ${combination}`],
     ['Output', `${display}${exists ? colors.yellow(' (exists: --overwrite replaces it)') : ''}`],
   ];
 }

@@ -72,7 +72,7 @@ base_inputs:
   - input: "I was charged twice this month, can I get a refund?"
     metadata: { topic: billing }
 
-# Simulated users: each strategy's variations are made once per persona.
+# Simulated users: persona_based variations (and in llm mode, all of them) are made once per persona.
 # personas:
 #   - name: impatient
 #     description: in a hurry, writes short messages
@@ -86,7 +86,7 @@ input_generation:
   mode: deterministic          # deterministic (no network, same seed, same file) | llm
   # rephrase, typo, verbose, concise, noise, persona_based, adversarial
   strategies: [rephrase, typo, verbose, concise]
-  variation_count: 2           # per base input and strategy (and persona)
+  variation_count: 2           # per base input and strategy (and persona, for persona_based)
   seed: 42
   # typo_rate: 0.05
   # llm:                       # an OpenAI-compatible chat completions endpoint

@@ -93,7 +93,7 @@ export interface LlmConfig {
 export interface InputGenerationConfig {
   mode: GenerationMode;
   strategies: Strategy[];
-  /** Distinct variations per base input and strategy (and persona, where personas are set). */
+  /** Distinct variations per base input and strategy, and per persona where personas are set (for persona_based, or for every strategy in llm mode). */
   variation_count: number;
   seed: number;
   /** The share of letters the `typo` strategy changes. */

@@ -95,11 +95,14 @@ export async function planGeneration(options: GenerateOptions = {}): Promise<Gen
     });
   }
   const seeds = options.fromRecording ? await recordingSeeds(root, config) : configSeeds(config);
-  const personas: Array<Persona | undefined> = config.personas.length > 0 ? config.personas : [undefined];
+  // Every prompt to a model describes the persona, but of the deterministic transforms only
+  // persona_based reads it: a typo made "for" each persona would only repeat the others.
+  const personasOf = (strategy: Strategy): Array<Persona | undefined> =>
+    config.personas.length > 0 && (settings.mode === 'llm' || strategy === 'persona_based') ? config.personas : [undefined];
   const bases = seeds.inputs.map((base, base_index) => ({ base, base_index }));
   const groups: Group[] = [
     ...(settings.include_base_inputs ? bases.map((b): Group => ({ ...b, strategy: 'base' })) : []),
-    ...settings.strategies.flatMap((strategy) => bases.flatMap((b) => personas.map((persona): Group => ({ ...b, strategy, persona })))),
+    ...settings.strategies.flatMap((strategy) => bases.flatMap((b) => personasOf(strategy).map((persona): Group => ({ ...b, strategy, persona })))),
   ];
   const { llm, ...rest } = settings;
   const generation_config = {

@@ -84,16 +84,18 @@ describe('deterministic generation', () => {
     expect(inputs.filter((e: any) => e.metadata.strategy === 'adversarial').every((e: any) => typeof e.metadata.probe === 'string')).toBe(true);
   });
 
-  it('makes each strategy once per persona, in the persona’s voice for persona_based', async () => {
+  it('makes persona_based variations once per persona, in the persona’s voice', async () => {
     const dir = project('chat-app');
     editConfig(dir, (text) =>
       text.replace('input_generation:', 'personas:\n  - { name: impatient, description: in a hurry, goals: [get my money back] }\n  - { name: novice, expertise_level: novice }\ninput_generation:'),
     );
     await generate(dir, ['--strategy', 'persona_based', '--strategy', 'typo']);
     const { inputs, stats } = readGenerated(dir);
-    expect(stats).toMatchObject({ personas: 2, strategies: { base: 3, persona_based: 12, typo: 12 } });
+    // A typo is no one's in particular: only persona_based is made per persona.
+    expect(stats).toMatchObject({ personas: 2, strategies: { base: 3, persona_based: 12, typo: 6 } });
     const impatient = inputs.filter((e: any) => e.metadata.strategy === 'persona_based' && e.metadata.persona === 'impatient');
     expect(impatient).toHaveLength(6);
+    expect(inputs.filter((e: any) => e.metadata.strategy === 'typo').every((e: any) => e.metadata.persona === null)).toBe(true);
   });
 
   it('reports a bad setting at its line, and persona_based without personas, with exit code 2', async () => {

@@ -123,6 +123,11 @@ describe('rephrase', () => {
     expect(outputs('rephrase', 'Is the shop open on Sunday?', 20).some((t) => /store|Will the shop be open|open for business|Does the shop open/.test(t!))).toBe(true);
   });
 
+  it('continues the sentence after a greeting with a comma', () => {
+    // "Hello, Quick question: …" would be a capital in mid-sentence.
+    for (const t of outputs('rephrase', 'Hello, can I get a refund for order 42?', 30)) expect(t).not.toMatch(/, (?!I\b)\p{Lu}/u);
+  });
+
   it('leaves phrasal uses of its words alone', () => {
     for (const t of outputs('rephrase', 'How do I get to the store?', 20)) expect(t).not.toMatch(/(receive|obtain) to/);
   });
@@ -164,6 +169,13 @@ describe('verbose', () => {
     for (const t of outputs('verbose', 'Can I get a refund?', 6)) {
       expect(t).toContain('Can I get a refund?');
       expect(t!.length).toBeGreaterThan('Can I get a refund?'.length + 20);
+    }
+  });
+
+  it("makes the user's greeting a sentence of its own", () => {
+    for (const t of outputs('verbose', 'Hi, can I get a refund for order 42?', 10)) {
+      expect(t).not.toContain(',.');
+      expect(t).toMatch(/^Hi! (.+ )?Can I get a refund for order 42\?/);
     }
   });
 

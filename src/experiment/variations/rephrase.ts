@@ -1,6 +1,6 @@
 import { chance, int, pick, shuffle, type Random } from './random';
 import type { Transform } from './index';
-import { asContinuation, matchCase, splitGreeting } from './text';
+import { asContinuation, lowerFirst, matchCase, splitGreeting } from './text';
 
 // After a sentence end or at the start: question frames only make sense there.
 const START = String.raw`(?<=^\s*|[.!?]\s+)`;
@@ -203,7 +203,9 @@ function addFraming(rng: Random, text: string): string {
   if (text.trimEnd().endsWith('?') && chance(rng, 0.4)) return text.trimEnd().replace(/\?+$/, pick(rng, QUESTION_TAILS));
   // A text that is only a greeting gets the lead-in in front.
   const [greeting, rest] = splitGreeting(text).includes('') ? ['', text] : splitGreeting(text);
-  const lead = pick(rng, text.includes('?') ? QUESTION_LEAD_INS : LEAD_INS);
+  const picked = pick(rng, text.includes('?') ? QUESTION_LEAD_INS : LEAD_INS);
+  // After "Hello, " the lead-in goes on the same sentence.
+  const lead = /,\s*$/u.test(greeting) ? lowerFirst(picked) : picked;
   return greeting + lead + (lead.endsWith(': ') ? rest : asContinuation(rest));
 }
 

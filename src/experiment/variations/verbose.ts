@@ -40,7 +40,8 @@ export const verbose: Transform = (base, { rng }) => {
   if (parts.length < Math.min(2, open.length)) parts = open;
   const pieces = [
     parts.includes('greeting') ? pick(rng, GREETINGS) : '',
-    greeting ? endSentence(upperFirst(greeting)) : '',
+    // "Hi, can I…" becomes "Hi! Can I…": the greeting is a sentence of its own now.
+    greeting ? endSentence(upperFirst(greeting.trim().replace(/[,;:]$/u, '!'))) : '',
     parts.includes('context') ? pick(rng, CONTEXT) : '',
     rest ? endSentence(upperFirst(rest)) : '',
     parts.includes('closing') ? pick(rng, closings) : '',
