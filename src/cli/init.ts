@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RECORDING_FILE, configPath, envPath } from '../config/project.js';
-import { colors, print, projectRelative, projectRootOf, table } from './output.js';
+import { DEFAULT_RECORDING_FILE, configPath, envPath, projectRelative } from '../config/project.js';
+import { colors, print, projectRootOf, table } from './output.js';
 
 const ENV_TEMPLATE = `# FluxLoop settings for this project, read by \`node --import fluxloop/register\`.
 # Variables already set in the environment win over this file.

@@ -3,8 +3,6 @@ import pc from 'picocolors';
 import { ConfigError } from '../config/errors.js';
 import { resolveProjectRoot } from '../config/project.js';
 
-export { projectRelative } from '../config/project.js';
-
 /** Exit codes: 1 for failures of fluxloop or the user's app, 2 for mistakes in the user's files or command line. */
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -92,6 +90,5 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
-
 
 export { pc as colors };

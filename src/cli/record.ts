@@ -3,16 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { readEnvFile, setEnvValue } from '../config/env.js';
 import { ConfigError } from '../config/errors.js';
-import {
-  configPath,
-  envPath,
-  isRecordingEnabled,
-  resolveRecordingFile,
-} from '../config/project.js';
+import { configPath, envPath, isRecordingEnabled, projectRelative, resolveRecordingFile } from '../config/project.js';
 import { loadSimulationConfig, setConfigValue } from '../config/simulation.js';
 import type { SimulationConfig } from '../config/types.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
-import { colors, formatBytes, print, projectRelative, projectRootOf, table, warn } from './output.js';
+import { colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
 
 const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
 

@@ -1,7 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { projectRelative } from '../config/project';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import type { RunResult } from '../replay/execute';
-import { EXIT_FAILURE, colors, print, progressLine, projectRelative, projectRootOf, table } from './output';
+import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table } from './output';
 
 interface RunOptions {
   limit?: number;
