@@ -30,11 +30,11 @@ function collectStrategy(value: string, previous: Strategy[] = []): Strategy[] {
   return [...previous, value as Strategy];
 }
 
-/** `typo for base_inputs[2] "…" (persona impatient)`: a group as the user can find it in the config. */
-function describeGroup(plan: GenerationPlan, group: Group): string {
+/** `base_inputs[2] "…" (persona impatient)`: a group's base input as the user can find it. */
+function describeBase(plan: GenerationPlan, group: Group): string {
   const where = plan.seeds.source === 'base_inputs' ? `base_inputs[${group.base_index}]` : `input ${group.base_index} from ${plan.seeds.source}`;
   const text = group.base.input.length > 40 ? `${group.base.input.slice(0, 40)}…` : group.base.input;
-  return `${group.strategy} for ${where} ${JSON.stringify(text)}${group.persona ? ` (persona ${group.persona.name})` : ''}`;
+  return `${where} ${JSON.stringify(text)}${group.persona ? ` (persona ${group.persona.name})` : ''}`;
 }
 
 function describePlan(plan: GenerationPlan, display: string, exists: boolean): string[][] {
@@ -61,6 +61,18 @@ function printResult(result: GenerationResult, display: string): void {
   );
 }
 
+/** One warning a strategy, however many base inputs it fell short on: a long list would bury the rest. */
+function warnShortfalls({ plan, shortfalls }: GenerationResult): void {
+  const count = plan.settings.variation_count;
+  for (const strategy of new Set(shortfalls.map((s) => s.group.strategy))) {
+    const short = shortfalls.filter((s) => s.group.strategy === strategy);
+    const first = short[0]!;
+    const where = describeBase(plan, first.group);
+    const why = plan.settings.mode === 'llm' ? 'copies of an input and repeats are dropped' : 'short inputs leave some strategies little to change';
+    warn(`${strategy} made fewer than ${count} distinct variations ${short.length === 1 ? `for ${where}` : `${short.length} times, e.g. for ${where}`}: ${first.made} (${why})`);
+  }
+}
+
 /** What --dry-run shows: the plan, then a preview of the inputs, or in LLM mode the first prompt. */
 async function printDryRun(plan: GenerationPlan, display: string, exists: boolean, limit: number | undefined): Promise<void> {
   print(colors.bold('Input generation plan (dry run: nothing is sent or written)'), ...table(describePlan(plan, display, exists), '  '));
@@ -71,7 +83,7 @@ async function printDryRun(plan: GenerationPlan, display: string, exists: boolea
     const first = prompted[0];
     if (first === undefined) return;
     const messages = variationPrompt(llm, first.base.input, first.strategy as Strategy, first.persona, count);
-    print('', colors.bold(`First prompt (${describeGroup(plan, first)}):`), ...messages.map((m) => `  ${colors.dim(m.role)}: ${m.content.replace(/\n/g, '\n    ')}`));
+    print('', colors.bold(`First prompt (${first.strategy} for ${describeBase(plan, first)}):`), ...messages.map((m) => `  ${colors.dim(m.role)}: ${m.content.replace(/\n/g, '\n    ')}`));
     return;
   }
   const result = await generate(plan, { limit });
@@ -95,8 +107,8 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     limit: options.limit,
     onProgress: ({ done, total }) => line.show(`prompts ${done}/${total}`, done === total),
   }).finally(line.end);
-  for (const failure of result.failures) warn(`prompt ${describeGroup(plan, failure.group)} failed: ${failure.error}`);
-  for (const short of result.shortfalls) warn(`${describeGroup(plan, short.group)}: ${short.made} of ${plan.settings.variation_count} distinct variations (the input leaves no more)`);
+  for (const failure of result.failures) warn(`prompt ${failure.group.strategy} for ${describeBase(plan, failure.group)} failed: ${failure.error}`);
+  warnShortfalls(result);
   if (result.prompts > 0 && result.failures.length === result.prompts) {
     process.stderr.write(colors.red(`fluxloop: every one of the ${result.prompts} prompts failed; ${display} was not written\n`));
     process.exitCode = EXIT_FAILURE;

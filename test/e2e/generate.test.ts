@@ -201,7 +201,7 @@ describe('LLM generation against an OpenAI-compatible server', () => {
     const { inputs } = readGenerated(dir);
     // The copy of the base input and its upper-case twin are dropped; the third line is kept.
     expect(inputs.filter((e: any) => e.metadata.strategy === 'rephrase').map((e: any) => e.input)).toEqual(BASES.map((b) => `Another way: ${b}`));
-    expect(run.stderr).toContain('rephrase for base_inputs[0] "Can I get a refund?": 1 of 2 distinct variations');
+    expect(run.stderr).toContain('warning: rephrase made fewer than 2 distinct variations 3 times, e.g. for base_inputs[0] "Can I get a refund?": 1 (copies of an input and repeats are dropped)');
   });
 
   it('reports a malformed reply and a timeout, skips those prompts and keeps the rest', async () => {
