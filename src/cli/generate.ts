@@ -4,6 +4,7 @@ import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types'
 import { findApiKey, generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
 import { assertWritable, inputsFileOf, renderInputsFile, writeInputsFile } from '../experiment/inputs-file';
 import { variationPrompt } from '../experiment/llm-variations';
+import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
 
 interface GenerateInputsOptions {
@@ -15,14 +16,6 @@ interface GenerateInputsOptions {
   seed?: number;
   fromRecording?: boolean;
   output?: string;
-}
-
-function integer(min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(min === 0 ? 'must be 0 or a positive integer' : 'must be a positive integer');
-    return n;
-  };
 }
 
 function collectStrategy(value: string, previous: Strategy[] = []): Strategy[] {
@@ -126,8 +119,8 @@ export function registerGenerate(program: Command): void {
     .description('write input variations of base_inputs (or of recorded inputs) to inputs_file, for fluxloop run experiment')
     .addOption(new Option('--mode <mode>', 'how variations are made (default: input_generation.mode, else deterministic)').choices(['deterministic', 'llm']))
     .option('--strategy <name>', `a variation strategy, repeatable (default: input_generation.strategies): ${STRATEGIES.join(', ')}`, collectStrategy)
-    .option('--seed <n>', 'the seed of deterministic variations (default: input_generation.seed, else 42)', integer(0))
-    .option('--limit <n>', 'write at most n inputs, spread over base inputs and strategies', integer(1))
+    .option('--seed <n>', 'the seed of deterministic variations (default: input_generation.seed, else 42)', integerAtLeast(0))
+    .option('--limit <n>', 'write at most n inputs, spread over base inputs and strategies', integerAtLeast(1))
     .option('--from-recording', 'vary the distinct values recorded at replay_args.override_param_path instead of base_inputs')
     .option('--output <file>', 'where to write (default: inputs_file, else inputs/generated.yaml)')
     .option('--overwrite', 'replace the file when it exists')

@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { projectRelative } from '../config/project';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import type { RunResult } from '../replay/execute';
+import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table } from './output';
 
 interface RunOptions {
@@ -11,12 +12,6 @@ interface RunOptions {
   dryRun?: boolean;
   json?: boolean;
   failOnError?: boolean;
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
 }
 
 /** Progress on stderr: a bar on a terminal, `i/N` lines elsewhere, with the tally of outcomes. */
@@ -96,8 +91,8 @@ export function registerRun(program: Command): void {
   run
     .command('experiment')
     .description('replay recorded calls with each input at replay_args.override_param_path, and write the results to experiments/')
-    .option('--limit <n>', 'run at most n runs', positiveInteger)
-    .option('--iterations <n>', 'repeat every run n times (default: iterations in the config, else 1)', positiveInteger)
+    .option('--limit <n>', 'run at most n runs', integerAtLeast(1))
+    .option('--iterations <n>', 'repeat every run n times (default: iterations in the config, else 1)', integerAtLeast(1))
     .option('--output <dir>', 'the folder experiment folders go in (default: output_directory, else experiments)')
     .option('--dry-run', 'print the plan and the first run\'s arguments, and run nothing')
     .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')

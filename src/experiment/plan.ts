@@ -9,7 +9,7 @@ import type { RunPlan } from '../replay/execute';
 import type { HarnessOptions } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import { locate } from '../replay/paths';
-import { nameOf, selectRecordings, type ReplayRecord } from '../replay/reader';
+import { recordingFilter, selectRecordings, type ReplayRecord } from '../replay/reader';
 import { loadInputs, type LoadedInputs } from './inputs';
 
 /** Which recordings an experiment replays, checked. */
@@ -99,7 +99,7 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
     display: projectRelative(root, file),
     path: parseParamPath(replay.override_param_path),
     select: replay.select,
-    function: replay.function !== undefined ? [replay.function] : [targetSpec, nameOf(targetSpec)],
+    function: recordingFilter(replay.function, targetSpec)!,
     count: 0,
     resolved: 0,
   };

@@ -5,7 +5,7 @@ import type { InputEntry, SimulationConfig } from '../config/types';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import { locate, valueAt } from '../replay/paths';
-import { nameOf, selectRecordings } from '../replay/reader';
+import { recordingFilter, selectRecordings } from '../replay/reader';
 
 /** The inputs that variations are made from. */
 export interface Seeds {
@@ -44,8 +44,7 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
   }
   const file = replayRecordingFile(root, config);
   const display = projectRelative(root, file);
-  const target = config.runner.target;
-  const only = replay.function !== undefined ? [replay.function] : target !== undefined ? [target, nameOf(target)] : undefined;
+  const only = recordingFilter(replay.function, config.runner.target);
   const paramPath = parseParamPath(replay.override_param_path);
   const seen = new Map<string, InputEntry>();
   let skipped = 0;

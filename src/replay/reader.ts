@@ -193,6 +193,15 @@ export function nameOf(target: string): string {
   return name.slice(name.lastIndexOf('.') + 1) || 'anonymous';
 }
 
+/**
+ * Which recordings belong to an experiment, as a `function` filter for selectRecordings:
+ * `replay_args.function`, else the target by spec or function name; undefined (all) without either.
+ */
+export function recordingFilter(fn: string | undefined, target: string | undefined): string[] | undefined {
+  if (fn !== undefined) return [fn];
+  return target === undefined ? undefined : [target, nameOf(target)];
+}
+
 function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }

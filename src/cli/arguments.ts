@@ -1,0 +1,10 @@
+import { InvalidArgumentError } from 'commander';
+
+/** A commander parser for an integer option of at least `min` (0 or 1), with a message that says which. */
+export function integerAtLeast(min: 0 | 1): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(min === 0 ? 'must be 0 or a positive integer' : 'must be a positive integer');
+    return n;
+  };
+}
