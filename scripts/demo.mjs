@@ -1,6 +1,7 @@
 // The quick-start demo: two example agents, one ESM and one CommonJS, recorded without a single
 // change to their code, their recordings shown, then replayed with input variations: made from
-// the recorded messages for the first, written by hand in its config for the second.
+// the recorded messages for the first, written by hand in its config for the second. The first
+// experiment is evaluated, with a report.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -80,7 +81,11 @@ for (const name of ['support-agent', 'cjs-bot']) {
     run([cli, 'generate', 'inputs', '--from-recording', '--overwrite'], example);
     showInputs(example);
   }
-  run([cli, 'run', 'experiment'], example);
+  // The support agent's experiment is scored too (configs/evaluation.yaml), with a report.
+  run([cli, 'run', 'experiment', ...(name === 'support-agent' ? ['--evaluate'] : [])], example);
   showRuns(example);
 }
-console.log('\nDone. Each experiments/<name>_<time>/ folder holds summary.json, traces.jsonl, observations.jsonl and errors.json.');
+console.log(
+  '\nDone. Each experiments/<name>_<time>/ folder holds summary.json, traces.jsonl, observations.jsonl and errors.json;',
+  '\nthe support agent\'s also evaluation/ and report.html, to open in a browser.',
+);

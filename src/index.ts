@@ -14,10 +14,14 @@ export type { RunResult, RunStatus } from './replay/execute';
 export type { ReplayOptions, ReplayResult } from './experiment/replay';
 export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
 export type { GenerateOptions, GenerationResult, GenerationStats, PromptFailure, Shortfall } from './experiment/generate';
+export type { EvaluationConfig, EvaluatorConfig, EvaluatorType } from './config/types';
+export type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';
+export type { ComparedRun, Comparison, Delta, EvaluationSummary, EvaluatorResult, EvaluatorSummary, TraceEvaluation } from './experiment/evaluation/types';
 
 import type { ReplayOptions, ReplayResult } from './experiment/replay';
 import type { ExperimentOptions, ExperimentResult } from './experiment/runner';
 import type { GenerateOptions, GenerationResult } from './experiment/generate';
+import type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';
 
 // The replay harness is loaded on first use: an app that imports `trace` must not pay for it.
 
@@ -37,4 +41,12 @@ export function runExperiment(options?: ExperimentOptions): Promise<ExperimentRe
  */
 export function generateInputs(options?: GenerateOptions): Promise<GenerationResult> {
   return (require('./experiment/generate') as typeof import('./experiment/generate')).generateInputs(options);
+}
+
+/**
+ * Scores an experiment's runs as `fluxloop evaluate experiment` does, compares them with a
+ * baseline when given one, and writes `evaluation/` and `report.html` into the experiment's folder.
+ */
+export function evaluateExperiment(options: EvaluateOptions): Promise<EvaluationResult> {
+  return (require('./experiment/evaluation/evaluate') as typeof import('./experiment/evaluation/evaluate')).evaluateExperiment(options);
 }

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types';
-import { findApiKey, generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
-import { assertWritable, inputsFileOf, renderInputsFile, writeInputsFile } from '../experiment/inputs-file';
+import { generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
+import { findApiKey } from '../experiment/llm-client';
+import { assertWritable, inputsFileOf, renderInputsFile } from '../experiment/inputs-file';
+import { writeFileAtomic } from '../experiment/output';
 import { variationPrompt } from '../experiment/llm-variations';
 import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
@@ -107,7 +109,7 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     process.exitCode = EXIT_FAILURE;
     return;
   }
-  writeInputsFile(file, renderInputsFile(result));
+  writeFileAtomic(file, renderInputsFile(result));
   printResult(result, display);
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { evaluationConfigPath } from '../config/evaluation.js';
 import { DEFAULT_RECORDING_FILE, configPath, envPath, projectRelative } from '../config/project.js';
 import { colors, print, projectRootOf, table } from './output.js';
 
@@ -101,6 +102,39 @@ input_generation:
 inputs_file: inputs/generated.yaml
 `;
 
+const EVALUATION_TEMPLATE = `# FluxLoop evaluation config, read by \`fluxloop evaluate experiment\` and
+# \`fluxloop run experiment --evaluate\`.
+
+# The weighted share of evaluators a run must pass: 1.0 means all of them.
+pass_threshold: 1.0
+
+evaluators:
+  - type: success              # the run ended ok, not in an error or a timeout
+  - type: output_not_empty
+  # - type: not_contains
+  #   value: "ERROR"
+  #   weight: 2                # counts twice in the run's score
+  # - type: contains           # also: case_sensitive: false
+  #   value: "order"
+  # - type: matches_regex
+  #   pattern: "^(Hi|Hello)"
+  #   flags: i
+  # - type: json_valid
+  # - type: latency_under
+  #   max_ms: 2000
+  # - type: similarity         # to the baseline's output, with --baseline
+  #   threshold: 0.8
+  # - type: llm_judge
+  #   rubric: "Does the reply answer the question politely?"
+  #   threshold: 0.7
+
+# The judge's endpoint; input_generation.llm of configs/simulation.yaml by default.
+# llm:
+#   base_url: https://api.openai.com/v1
+#   model: gpt-4o-mini
+#   api_key_env: OPENAI_API_KEY
+`;
+
 interface Entry {
   file: string;
   /** Files are written; entries without content are folders. */
@@ -130,11 +164,11 @@ const OUTCOME_COLORS: Record<Outcome, (s: string) => string> = {
   exists: colors.dim,
 };
 
-/** Registers `fluxloop init`, which scaffolds .env, configs/simulation.yaml, recordings/ and inputs/. */
+/** Registers `fluxloop init`, which scaffolds .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/. */
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create .env, configs/simulation.yaml, recordings/ and inputs/ in the project root')
+    .description('create .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/ in the project root')
     .option('--force', 'overwrite files that already exist')
     .action((options: { force?: boolean }, command: Command) => {
       const root = projectRootOf(command);
@@ -142,6 +176,7 @@ export function registerInit(program: Command): void {
         // The .env file may hold API keys, so only its owner may read it.
         { file: envPath(root), content: ENV_TEMPLATE, mode: 0o600 },
         { file: configPath(root), content: CONFIG_TEMPLATE },
+        { file: evaluationConfigPath(root), content: EVALUATION_TEMPLATE },
         { file: path.join(root, 'recordings') },
         { file: path.join(root, 'inputs') },
       ];
@@ -157,6 +192,7 @@ export function registerInit(program: Command): void {
         'list the functions to record under recording.targets in configs/simulation.yaml',
         'fluxloop record enable',
         'node --import fluxloop/register your/app.js',
+        'fluxloop run experiment --evaluate',
       ];
       print(
         `FluxLoop project in ${root}`,

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './doctor.js';
+import { registerEvaluate } from './evaluate.js';
 import { registerGenerate } from './generate.js';
 import { registerInit } from './init.js';
 import { EXIT_USAGE, colors, reportError } from './output.js';
@@ -14,7 +16,7 @@ export type RegisterCommand = (program: Command) => void;
  * The commands, in the order `--help` lists them. A new command is one file under src/cli/
  * exporting a RegisterCommand, plus its line here.
  */
-const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun];
+const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun, registerEvaluate, registerDoctor];
 
 function packageVersion(): string {
   // The same relative path works from src/cli (tests) and dist/cli (the published package).

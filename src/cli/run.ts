@@ -3,6 +3,7 @@ import { projectRelative } from '../config/project';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import type { RunResult } from '../replay/execute';
 import { integerAtLeast } from './arguments';
+import { runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table } from './output';
 
 interface RunOptions {
@@ -12,6 +13,7 @@ interface RunOptions {
   dryRun?: boolean;
   json?: boolean;
   failOnError?: boolean;
+  evaluate?: boolean;
 }
 
 /** Progress on stderr: a bar on a terminal, `i/N` lines elsewhere, with the tally of outcomes. */
@@ -97,6 +99,7 @@ export function registerRun(program: Command): void {
     .option('--dry-run', 'print the plan and the first run\'s arguments, and run nothing')
     .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
+    .option('--evaluate', 'evaluate the experiment when it is done, as `fluxloop evaluate experiment` does')
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -118,8 +121,12 @@ export function registerRun(program: Command): void {
           bar.update!(p);
         },
       }).finally(bar.end);
-      if (options.json) print(JSON.stringify({ experiment_dir: dir, ...summary }, null, 2));
-      else printSummary(root, dir, summary, failed);
+      if (options.json && !options.evaluate) print(JSON.stringify({ experiment_dir: dir, ...summary }, null, 2));
+      else if (!options.json) printSummary(root, dir, summary, failed);
+      if (options.evaluate) {
+        if (!options.json) print('');
+        await runEvaluation(root, { experimentDir: dir }, options.json);
+      }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import {
   Document,
   LineCounter,
-  isAlias,
   isMap,
   isScalar,
   isSeq,
@@ -10,12 +9,12 @@ import {
   Scalar,
   stringify,
   type Node,
-  type YAMLMap,
 } from 'yaml';
-import { ConfigError, type SourceLocation } from './errors.js';
 import { configPath, projectRelative } from './project.js';
 import { parseTarget } from './targets.js';
 import { parseParamPath } from './param-path.js';
+import { readLlmConfig } from './llm.js';
+import { parseYaml, Validator } from './validator.js';
 import {
   INPUT_GENERATION_DEFAULTS,
   LLM_DEFAULTS,
@@ -26,7 +25,6 @@ import {
   type InputEntry,
   type InputGenerationConfig,
   type Isolation,
-  type LlmConfig,
   type Persona,
   type RecordingConfig,
   type ReplayArgsConfig,
@@ -41,11 +39,8 @@ const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callab
 const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
 const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
 const GENERATION_KEYS = ['mode', 'strategies', 'variation_count', 'seed', 'typo_rate', 'include_base_inputs', 'llm'] as const;
-const LLM_KEYS = ['provider', 'base_url', 'model', 'api_key_env', 'temperature', 'timeout_ms', 'max_retries', 'concurrency', 'system_prompt', 'user_prompt_template'] as const;
 const PERSONA_KEYS = ['name', 'description', 'characteristics', 'language', 'expertise_level', 'goals', 'constraints'] as const;
 const MODES: readonly GenerationMode[] = ['deterministic', 'llm'];
-// Providers that speak the OpenAI chat completions API; others are reached through base_url.
-const PROVIDERS = ['openai', 'openai-compatible'] as const;
 const PROVIDER_RE = /^(builtin:collector\.(send|error)|[^:\s]+:[^:\s]+)$/;
 
 const RECORDING_KEYS = [
@@ -71,132 +66,8 @@ function displayPath(root: string): string {
   return projectRelative(root, configPath(root));
 }
 
-/** Parses YAML text, turning the first syntax error into a ConfigError at its line and column. */
-function parseYaml(text: string, file: string, lineCounter?: LineCounter): Document.Parsed {
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  const error = doc.errors[0];
-  if (error) {
-    // With prettyErrors, yaml appends " at line L, column C:" and an excerpt; the location goes in front instead.
-    const message = error.message.replace(/ at line \d+, column \d+:[\s\S]*$/, '');
-    const pos = error.linePos?.[0];
-    throw new ConfigError(`invalid YAML: ${message}`, { file, line: pos?.line, column: pos?.col });
-  }
-  return doc;
-}
-
-/** Edits between two strings, a swap of neighbours counting as one (`tpyo` is one from `typo`). */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The known key closest to `key`, when it is close enough to be a typo. */
-function suggest(key: string, known: readonly string[]): string | undefined {
-  const lower = key.toLowerCase();
-  // `timeout` for `timeout_ms`: a known key that merely adds a unit or a suffix.
-  const extended = known.find((candidate) => lower.length >= 4 && candidate.startsWith(lower));
-  if (extended) return extended;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(lower, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-/** Checks the parsed document node by node, so that every message points at the offending node. */
-class Validator {
-  constructor(
-    private readonly doc: Document.Parsed,
-    private readonly lineCounter: LineCounter,
-    private readonly file: string,
-  ) {}
-
-  location(node: Node | null | undefined, field?: string): SourceLocation {
-    const pos = node?.range ? this.lineCounter.linePos(node.range[0]) : undefined;
-    return { file: this.file, line: pos?.line, column: pos?.col, field };
-  }
-
-  fail(message: string, node: Node | null | undefined, field?: string): never {
-    throw new ConfigError(message, this.location(node, field));
-  }
-
-  /** The node an alias stands for; other nodes as they are. */
-  resolve(node: unknown): Node | null {
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
-    return (node as Node | null | undefined) ?? null;
-  }
-
-  /** An empty value (`key:` with nothing after it) counts as absent, as when its lines are commented out. */
-  isEmpty(node: Node | null): boolean {
-    return node === null || (isScalar(node) && node.value === null);
-  }
-
-  describe(node: Node | null): string {
-    if (isMap(node)) return 'a mapping';
-    if (isSeq(node)) return 'a list';
-    if (isScalar(node)) {
-      const v = node.value;
-      return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${String(v)} (${typeof v})`;
-    }
-    return 'nothing';
-  }
-
-  /** A mapping's entries with their key text; `shown` is the node to point at when the value is no mapping. */
-  mapping(node: Node | null, field: string | undefined, shown: Node | null): Array<{ key: string; keyNode: Node | null; value: Node | null }> {
-    if (!isMap(node)) {
-      const what = field ? 'must be a mapping' : 'the top level must be a mapping';
-      this.fail(`${what} (key: value), found ${this.describe(node)}`, node ?? shown, field);
-    }
-    return (node as YAMLMap).items.map((pair) => {
-      const keyNode = this.resolve(pair.key);
-      const key = isScalar(keyNode) ? String(keyNode.value) : String(pair.key);
-      return { key, keyNode, value: this.resolve(pair.value) };
-    });
-  }
-
-  string(node: Node | null, field: string): string | undefined {
-    if (this.isEmpty(node)) return undefined;
-    if (!isScalar(node) || typeof node.value !== 'string') this.fail(`must be a string, found ${this.describe(node)}`, node, field);
-    return node.value as string;
-  }
-
-  boolean(node: Node | null, field: string): boolean | undefined {
-    if (this.isEmpty(node)) return undefined;
-    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(`must be true or false, found ${this.describe(node)}`, node, field);
-    return node.value as boolean;
-  }
-
-  positiveInteger(node: Node | null, field: string): number | undefined {
-    if (this.isEmpty(node)) return undefined;
-    const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) {
-      this.fail(`must be a positive integer, found ${this.describe(node)}`, node, field);
-    }
-    return v as number;
-  }
-
-  /** A list of strings, each checked by `check` with its own node so that errors point at the item. */
-  stringList(node: Node | null, field: string, check?: (item: string, node: Node, field: string) => void): string[] {
-    if (this.isEmpty(node)) return [];
-    if (!isSeq(node)) this.fail(`must be a list of strings, found ${this.describe(node)}`, node, field);
-    return node.items.map((raw, i) => {
-      const item = this.resolve(raw);
-      const itemField = `${field}[${i}]`;
-      if (!isScalar(item) || typeof item.value !== 'string') this.fail(`must be a string, found ${this.describe(item)}`, item ?? node, itemField);
-      check?.(item.value as string, item, itemField);
-      return item.value as string;
-    });
-  }
-
+/** The sections of `configs/simulation.yaml`, each checked node by node. */
+class SimulationValidator extends Validator {
   recording(node: Node | null, keyNode: Node | null): RecordingConfig {
     const config = defaultRecording();
     if (this.isEmpty(node)) return config;
@@ -233,24 +104,6 @@ class Validator {
       }
     }
     return config;
-  }
-
-  /** A key this section does not know: an error, since a misspelt key would otherwise be ignored quietly. */
-  unknownKey(key: string, keyNode: Node | null, section: string, known: readonly string[]): never {
-    const hint = suggest(key, known);
-    this.fail(
-      `unknown key "${key}" under ${section}${hint ? `; did you mean "${hint}"?` : ''} (known keys: ${known.join(', ')})`,
-      keyNode,
-      `${section}.${key}`,
-    );
-  }
-
-  oneOf<T extends string>(node: Node | null, field: string, allowed: readonly T[]): T | undefined {
-    const value = this.string(node, field);
-    if (value !== undefined && !allowed.includes(value as T)) {
-      this.fail(`must be one of ${allowed.join(', ')}, found ${JSON.stringify(value)}`, node, field);
-    }
-    return value as T | undefined;
   }
 
   replayArgs(node: Node | null, keyNode: Node | null): ReplayArgsConfig | undefined {
@@ -302,12 +155,6 @@ class Validator {
     this.fail(`must be all, first, last or a positive number, found ${this.describe(node)}`, node, field);
   }
 
-  nonEmpty(node: Node | null, field: string): string | undefined {
-    const value = this.string(node, field);
-    if (value === '') this.fail('must not be empty', node, field);
-    return value;
-  }
-
   runner(node: Node | null, keyNode: Node | null): RunnerConfig {
     const config: RunnerConfig = { ...RUNNER_DEFAULTS };
     if (this.isEmpty(node)) return config;
@@ -335,21 +182,6 @@ class Validator {
       }
     }
     return config;
-  }
-
-  count(node: Node | null, field: string): number | undefined {
-    if (this.isEmpty(node)) return undefined;
-    const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(`must be 0 or a positive integer, found ${this.describe(node)}`, node, field);
-    return v as number;
-  }
-
-  /** A number in [min, max]. */
-  number(node: Node | null, field: string, min: number, max: number): number | undefined {
-    if (this.isEmpty(node)) return undefined;
-    const v = isScalar(node) ? node.value : undefined;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) this.fail(`must be a number from ${min} to ${max}, found ${this.describe(node)}`, node, field);
-    return v as number;
   }
 
   personas(node: Node | null): Persona[] {
@@ -398,10 +230,7 @@ class Validator {
           break;
         case 'strategies': {
           const strategies = this.stringList(value, field, (name, item, f) => {
-            if (!(STRATEGIES as readonly string[]).includes(name)) {
-              const hint = suggest(name, STRATEGIES);
-              this.fail(`unknown strategy ${JSON.stringify(name)}${hint ? `; did you mean "${hint}"?` : ''} (strategies: ${STRATEGIES.join(', ')})`, item, f);
-            }
+            if (!(STRATEGIES as readonly string[]).includes(name)) this.unknownValue('strategy', name, item, f, STRATEGIES);
           });
           if (strategies.length > 0) config.strategies = [...new Set(strategies)] as InputGenerationConfig['strategies'];
           break;
@@ -419,66 +248,10 @@ class Validator {
           config.include_base_inputs = this.boolean(value, field) ?? config.include_base_inputs;
           break;
         case 'llm':
-          config.llm = this.llm(value, k);
+          config.llm = readLlmConfig(this, value, k, 'input_generation.llm', LLM_DEFAULTS);
           break;
         default:
           this.unknownKey(key, k, 'input_generation', GENERATION_KEYS);
-      }
-    }
-    return config;
-  }
-
-  llm(node: Node | null, keyNode: Node | null): LlmConfig {
-    const config: LlmConfig = { ...LLM_DEFAULTS };
-    if (this.isEmpty(node)) return config;
-    for (const { key, keyNode: k, value } of this.mapping(node, 'input_generation.llm', keyNode)) {
-      const field = `input_generation.llm.${key}`;
-      switch (key) {
-        case 'provider':
-          config.provider = this.oneOf(value, field, PROVIDERS) ?? config.provider;
-          break;
-        case 'base_url': {
-          const url = this.nonEmpty(value, field);
-          if (url === undefined) break;
-          if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) this.fail(`must be an http or https URL, found ${JSON.stringify(url)}`, value, field);
-          config.base_url = url;
-          break;
-        }
-        case 'model':
-          config.model = this.nonEmpty(value, field) ?? config.model;
-          break;
-        case 'system_prompt':
-          config.system_prompt = this.nonEmpty(value, field);
-          break;
-        case 'user_prompt_template':
-          config.user_prompt_template = this.nonEmpty(value, field);
-          if (config.user_prompt_template?.includes('{input}') === false) {
-            this.fail('must contain {input}, where the base input goes (also {strategy}, {persona} and {count})', value, field);
-          }
-          break;
-        case 'api_key_env': {
-          const name = this.nonEmpty(value, field);
-          if (name !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-            this.fail(`must be the name of an environment variable, e.g. OPENAI_API_KEY, found ${JSON.stringify(name)}`, value, field);
-          }
-          config.api_key_env = name ?? config.api_key_env;
-          break;
-        }
-        case 'api_key':
-          // FluxLoop takes the key itself here; a key in a config file ends up in commits and reports.
-          this.fail('an API key does not belong in the config file; put it in .env or the environment and name the variable with api_key_env', k, field);
-        case 'temperature':
-          config.temperature = this.number(value, field, 0, 2) ?? config.temperature;
-          break;
-        case 'timeout_ms':
-        case 'concurrency':
-          config[key] = this.positiveInteger(value, field) ?? config[key];
-          break;
-        case 'max_retries':
-          config.max_retries = this.count(value, field) ?? config.max_retries;
-          break;
-        default:
-          this.unknownKey(key, k, 'input_generation.llm', LLM_KEYS);
       }
     }
     return config;
@@ -560,7 +333,7 @@ export function loadSimulationConfig(root: string): SimulationConfig {
 export function parseSimulationConfig(text: string, file: string = 'configs/simulation.yaml'): SimulationConfig {
   const lineCounter = new LineCounter();
   const doc = parseYaml(text, file, lineCounter);
-  return new Validator(doc, lineCounter, file).config();
+  return new SimulationValidator(doc, lineCounter, file).config();
 }
 
 // Quoted and plain scalars sit on one line and can be rewritten in place; block scalars cannot.
@@ -670,7 +443,7 @@ export function setConfigValue(text: string, keys: (string | number)[], value: u
 export function parseInputsFile(text: string, file: string): InputEntry[] {
   const lineCounter = new LineCounter();
   const doc = parseYaml(text, file, lineCounter);
-  const validator = new Validator(doc, lineCounter, file);
+  const validator = new SimulationValidator(doc, lineCounter, file);
   const root = validator.resolve(doc.contents);
   if (validator.isEmpty(root)) return [];
   const inputs = validator.mapping(root, undefined, root).find((e) => e.key === 'inputs');

@@ -172,3 +172,52 @@ export interface TargetSpec {
   /** The method of an exported object or class, when the spec has one. */
   member?: string;
 }
+
+/** The evaluators of `configs/evaluation.yaml` (or `evaluation:` in `configs/simulation.yaml`). */
+export const EVALUATOR_TYPES = [
+  'output_not_empty',
+  'contains',
+  'not_contains',
+  'matches_regex',
+  'json_valid',
+  'latency_under',
+  'success',
+  'similarity',
+  'llm_judge',
+] as const;
+export type EvaluatorType = (typeof EVALUATOR_TYPES)[number];
+
+/** One entry of `evaluators`. Which optional fields apply depends on `type`. */
+export interface EvaluatorConfig {
+  type: EvaluatorType;
+  /** Unique within the config; the type by default, `type_2`… for repeats. */
+  name: string;
+  /** Its share of a run's score; 1 by default. */
+  weight: number;
+  /** The score at which this evaluator passes: 1 for the rules, 0.8 for similarity, 0.7 for llm_judge by default. */
+  threshold: number;
+  /** contains / not_contains: the text looked for. */
+  value?: string;
+  /** contains / not_contains: false to ignore case; true by default. */
+  case_sensitive?: boolean;
+  /** matches_regex: the pattern's source, checked when the config is read. */
+  pattern?: string;
+  flags?: string;
+  /** latency_under: the bound in milliseconds. */
+  max_ms?: number;
+  /** llm_judge: what the judge is asked. */
+  rubric?: string;
+  /** llm_judge: overrides `evaluation.llm.model`. */
+  model?: string;
+}
+
+/** The evaluation section, with defaults filled in. */
+export interface EvaluationConfig {
+  /** The weighted share of passing evaluators a run needs: 1 (all of them) by default. */
+  pass_threshold: number;
+  evaluators: EvaluatorConfig[];
+  /** The judge's endpoint: `evaluation.llm`, else `input_generation.llm`, with temperature 0 unless set. */
+  llm: LlmConfig;
+  /** Where the config was read, for messages: `configs/evaluation.yaml` or `configs/simulation.yaml`. */
+  source: string;
+}

@@ -1,9 +1,8 @@
 import { ConfigError } from '../config/errors';
-import { readEnvFile } from '../config/env';
-import { envPath, resolveProjectRoot } from '../config/project';
+import { resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
-import type { GenerationMode, InputEntry, InputGenerationConfig, LlmConfig, Persona, SimulationConfig, Strategy } from '../config/types';
-import { createChatClient, type ChatClient } from './llm-client';
+import type { GenerationMode, InputEntry, InputGenerationConfig, Persona, SimulationConfig, Strategy } from '../config/types';
+import { clientFor } from './llm-client';
 import { parseVariations, variationPrompt } from './llm-variations';
 import { configSeeds, recordingSeeds, type Seeds } from './seeds';
 import { TRANSFORMS } from './variations';
@@ -229,33 +228,10 @@ function publicUrl(url: string): string {
 }
 
 /** The API key: the environment first, then `.env`. */
-export function findApiKey(root: string, name: string): string | undefined {
-  return process.env[name] || readEnvFile(envPath(root), '.env').values[name] || undefined;
-}
-
-/** The API key, which only OpenAI's own endpoint requires: local OpenAI-compatible servers often take none. */
-function apiKey(root: string, llm: LlmConfig): string | undefined {
-  const key = findApiKey(root, llm.api_key_env);
-  if (key === undefined && new URL(llm.base_url).hostname === 'api.openai.com') {
-    throw new ConfigError(`--mode llm needs an API key: set ${llm.api_key_env} in the environment or in .env (input_generation.llm.api_key_env names the variable)`, {
-      file: 'configs/simulation.yaml',
-      field: 'input_generation.llm.api_key_env',
-    });
-  }
-  return key;
-}
-
 /** Each group's variations from the model, by group index; failed prompts are reported and left out. */
 async function llmReplies(plan: GenerationPlan, groups: Group[], failures: PromptFailure[], onProgress: GenerateOptions['onProgress']): Promise<string[][]> {
   const { llm, variation_count: count, seed } = plan.settings;
-  const client: ChatClient = createChatClient({
-    baseUrl: llm.base_url,
-    model: llm.model,
-    apiKey: apiKey(plan.root, llm),
-    timeoutMs: llm.timeout_ms,
-    maxRetries: llm.max_retries,
-    concurrency: llm.concurrency,
-  });
+  const client = clientFor(plan.root, llm, '--mode llm', { file: 'configs/simulation.yaml', field: 'input_generation.llm.api_key_env' });
   const prompted = groups.flatMap((group, g) => (group.strategy === 'base' ? [] : [{ group, g }]));
   const out: string[][] = [];
   let done = 0;

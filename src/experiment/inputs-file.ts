@@ -27,18 +27,6 @@ export function renderInputsFile(result: GenerationResult, now = new Date()): st
   return `${header.join('\n')}\n${body}`;
 }
 
-/** Writes the file through a temporary file and a rename, so that an experiment never reads half of it. */
-export function writeInputsFile(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(temporary, text);
-    fs.renameSync(temporary, file);
-  } finally {
-    fs.rmSync(temporary, { force: true });
-  }
-}
-
 /** Throws when the file exists: checked before generating, so that no LLM call is wasted. */
 export function assertWritable(file: string, display: string): void {
   if (fs.existsSync(file)) throw new ConfigError('the file exists already; pass --overwrite to replace it', { file: display });

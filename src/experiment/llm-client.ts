@@ -1,4 +1,8 @@
 import type { LimitFunction } from 'p-limit';
+import { readEnvFile } from '../config/env';
+import { ConfigError, type SourceLocation } from '../config/errors';
+import { envPath } from '../config/project';
+import type { LlmConfig } from '../config/types';
 
 export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
 export interface ChatClientOptions {
@@ -16,7 +20,7 @@ export interface ChatClientOptions {
   /** Backoff base, default 500 ms: exponential (base * 2^retry) with jitter, capped at 20 s. A `Retry-After` header (seconds or HTTP date) on 429/5xx replaces the computed backoff, capped at 60 s. */
   retryBaseMs?: number;
 }
-export interface ChatRequest { messages: ChatMessage[]; temperature?: number; maxTokens?: number; seed?: number }
+export interface ChatRequest { messages: ChatMessage[]; temperature?: number; maxTokens?: number; seed?: number; /** Overrides the client's model. */ model?: string }
 export interface ChatCompletion { content: string; /** 1 + retries used */ attempts: number }
 export type LlmFailure = 'http' | 'timeout' | 'network' | 'malformed';
 
@@ -66,7 +70,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   async function attemptAll(request: ChatRequest): Promise<ChatCompletion> {
     const body = JSON.stringify({
-      model: options.model,
+      model: request.model ?? options.model,
       messages: request.messages,
       temperature: request.temperature,
       max_tokens: request.maxTokens,
@@ -122,4 +126,28 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return (await limit)(() => attemptAll(request));
     },
   };
+}
+
+/** The API key named by `name`, from the environment or the project's `.env`. */
+export function findApiKey(root: string, name: string): string | undefined {
+  return process.env[name] || readEnvFile(envPath(root), '.env').values[name] || undefined;
+}
+
+/**
+ * A client for a config's `llm` section. Only OpenAI's own endpoint requires a key: local
+ * OpenAI-compatible servers often take none. `what` says what needs it, and `at` where the section is, for the message.
+ */
+export function clientFor(root: string, llm: LlmConfig, what: string, at: SourceLocation): ChatClient {
+  const apiKey = findApiKey(root, llm.api_key_env);
+  if (apiKey === undefined && new URL(llm.base_url).hostname === 'api.openai.com') {
+    throw new ConfigError(`${what} needs an API key: set ${llm.api_key_env} in the environment or in .env (${at.field} names the variable)`, at);
+  }
+  return createChatClient({
+    baseUrl: llm.base_url,
+    model: llm.model,
+    apiKey,
+    timeoutMs: llm.timeout_ms,
+    maxRetries: llm.max_retries,
+    concurrency: llm.concurrency,
+  });
 }

@@ -46,3 +46,18 @@ export function errorEntry(result: RunResult): unknown {
 export function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * Writes a file through a temporary file and a rename, with its folder made first, so that no
+ * reader (an experiment, a CI reporter, a browser) ever sees half of it.
+ */
+export function writeFileAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, file);
+  } finally {
+    fs.rmSync(temporary, { force: true });
+  }
+}

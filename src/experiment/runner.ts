@@ -13,6 +13,7 @@ import { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import type { WorkerPool } from '../replay/pool';
 import { createExperimentDir, errorEntry, JsonLines, writeJson } from './output';
+import { durationStats } from './stats';
 import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type SetupOptions } from './plan';
 
 /** Options of {@link runExperiment}. */
@@ -174,9 +175,7 @@ export async function execute(setup: ExperimentSetup, harness: Harness, plans: A
 
 function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, number>; durations: number[]; startedAt: Date; totalMs: number }): ExperimentSummary {
   const { config } = setup;
-  const sorted = [...run.durations].sort((a, b) => a - b);
-  const total = sorted.length;
-  const at = (q: number) => (total === 0 ? 0 : sorted[Math.min(total - 1, Math.ceil(q * total) - 1)]!);
+  const total = run.durations.length;
   const encoder = createEncoder({ redactKeys: config.recording.redact_keys, redactPatterns: config.recording.redact_patterns });
   return {
     name: config.name,
@@ -186,7 +185,7 @@ function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, numb
     total_runs: total,
     counts: run.counts,
     success_rate: total === 0 ? 0 : run.counts.ok / total,
-    duration_ms: { p50: at(0.5), p95: at(0.95), max: total === 0 ? 0 : sorted[total - 1]!, mean: total === 0 ? 0 : round(sorted.reduce((a, b) => a + b, 0) / total) },
+    duration_ms: durationStats(run.durations),
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,
     inputs: setup.inputs.inputs.length,
@@ -198,8 +197,4 @@ function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, numb
     // FluxLoop writes API keys into its summary; the redactor masks them here.
     config: JSON.parse(encoder.encode(config.raw)),
   };
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

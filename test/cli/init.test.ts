@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEvaluationConfig } from '../../src/config/evaluation.js';
 import { loadSimulationConfig } from '../../src/config/simulation.js';
-import { RUNNER_DEFAULTS } from '../../src/config/types.js';
+import { EVALUATOR_TYPES, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO, 'bin', 'fluxloop.js');
@@ -34,7 +35,7 @@ describe('fluxloop init', () => {
     const r = run(dir, 'init');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    for (const name of ['.env', 'configs/simulation.yaml', 'recordings/', 'inputs/']) {
+    for (const name of ['.env', 'configs/simulation.yaml', 'configs/evaluation.yaml', 'recordings/', 'inputs/']) {
       expect(r.stdout).toMatch(new RegExp(`created\\s+${name.replace('.', '\\.')}`));
     }
     expect(r.stdout).toContain('fluxloop record enable');
@@ -70,6 +71,11 @@ describe('fluxloop init', () => {
     });
     expect(config.runner).toEqual(RUNNER_DEFAULTS);
     expect(config.base_inputs).toHaveLength(2);
+    const evaluation = loadEvaluationConfig(dir);
+    expect(evaluation).toMatchObject({ pass_threshold: 1, source: 'configs/evaluation.yaml' });
+    expect(evaluation.evaluators.map((e) => e.type)).toEqual(['success', 'output_not_empty']);
+    // Every evaluator type is shown, commented out, for the user to switch on.
+    for (const type of EVALUATOR_TYPES) expect(fs.readFileSync(path.join(dir, 'configs', 'evaluation.yaml'), 'utf8')).toContain(`type: ${type}`);
   });
 
   it('keeps existing files unless --force', () => {

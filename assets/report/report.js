@@ -1,0 +1,933 @@
+/*
+ * FluxLoop experiment report. Reads the JSON in #fluxloop-data and builds the page from it.
+ * Every value from the data reaches the DOM as text (textContent, text nodes, attribute values),
+ * never as markup: an agent's output may hold anything.
+ */
+(function () {
+  'use strict';
+
+  var PAGE_SIZE = 100;
+  var LIST_STEP = 50;
+  var STATUSES = ['ok', 'error', 'timeout'];
+
+  var data = JSON.parse(document.getElementById('fluxloop-data').textContent);
+  var runs = data.runs;
+  var summary = data.summary;
+  var comparison = data.comparison;
+  var evaluators = data.evaluators;
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+  // ---- DOM helpers -------------------------------------------------------------------------
+
+  /** An element with attributes (`class`, `text` and plain attributes) and children (nodes or text). */
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    setAttrs(node, attrs);
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  var SVG_NS = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs) {
+    var node = document.createElementNS(SVG_NS, tag);
+    setAttrs(node, attrs);
+    for (var i = 2; i < arguments.length; i++) append(node, arguments[i]);
+    return node;
+  }
+
+  function setAttrs(node, attrs) {
+    if (!attrs) return;
+    Object.keys(attrs).forEach(function (key) {
+      var value = attrs[key];
+      if (value === undefined || value === null || value === false) return;
+      if (key === 'text') node.textContent = String(value);
+      else if (key === 'class') node.setAttribute('class', value);
+      else if (key === 'onclick') node.addEventListener('click', value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    });
+  }
+
+  function append(node, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { append(node, c); });
+    else if (typeof child === 'object') node.appendChild(child);
+    else node.appendChild(document.createTextNode(String(child)));
+  }
+
+  function byId(id) {
+    return document.getElementById(id);
+  }
+
+  // ---- Formats -----------------------------------------------------------------------------
+
+  function fmtMs(ms) {
+    if (typeof ms !== 'number' || !isFinite(ms)) return '–';
+    var abs = Math.abs(ms);
+    if (abs < 10) return ms.toFixed(abs < 1 ? 2 : 1) + ' ms';
+    if (abs < 1000) return Math.round(ms) + ' ms';
+    if (abs < 60000) return (ms / 1000).toFixed(abs < 10000 ? 2 : 1) + ' s';
+    var minutes = Math.floor(abs / 60000);
+    return (ms < 0 ? '-' : '') + minutes + 'm ' + Math.round((abs - minutes * 60000) / 1000) + 's';
+  }
+
+  /** An axis label: as short as it can be. */
+  function fmtAxis(ms) {
+    if (ms === 0) return '0';
+    if (ms < 1000) return +ms.toPrecision(3) + ' ms';
+    if (ms < 60000) return +(ms / 1000).toPrecision(3) + ' s';
+    return +(ms / 60000).toPrecision(3) + ' min';
+  }
+
+  function fmtPct(x) {
+    return typeof x === 'number' && isFinite(x) ? (x * 100).toFixed(1) + '%' : '–';
+  }
+
+  function fmtScore(x) {
+    return typeof x === 'number' && isFinite(x) ? x.toFixed(2) : '–';
+  }
+
+  function fmtDate(iso) {
+    if (typeof iso !== 'string') return '–';
+    var date = new Date(iso);
+    return isNaN(date.getTime()) ? iso : date.toLocaleString();
+  }
+
+  function sign(x) {
+    return x > 0 ? '+' : x < 0 ? '−' : '±';
+  }
+
+  /** A delta's text and whether it is good news; `lowerIsBetter` for latencies. */
+  function delta(d, kind) {
+    if (!d || typeof d.delta !== 'number') return null;
+    var text = kind === 'ms' ? sign(d.delta) + fmtMs(Math.abs(d.delta)) : sign(d.delta) + Math.abs(d.delta * 100).toFixed(1) + ' pts';
+    var better = kind === 'ms' ? d.delta < 0 : d.delta > 0;
+    var tone = d.delta === 0 ? 'neutral' : better ? 'good' : 'bad';
+    return { text: text, tone: tone, baseline: kind === 'ms' ? fmtMs(d.baseline) : fmtPct(d.baseline) };
+  }
+
+  function shorten(s, max) {
+    s = String(s);
+    return s.length > max ? s.slice(0, max - 1) + '…' : s;
+  }
+
+  function statusPill(status) {
+    return el('span', { class: 'pill status-' + status, text: status });
+  }
+
+  function verdictPill(passed, title) {
+    return el('span', { class: 'pill ' + (passed ? 'verdict-passed' : 'verdict-failed'), text: passed ? 'passed' : 'failed', title: title });
+  }
+
+  // ---- Header ------------------------------------------------------------------------------
+
+  function renderHeader() {
+    var meta = data.experiment_summary || {};
+    var target = meta.target || (runs[0] && runs[0].target) || null;
+    var items = [
+      ['Target', target],
+      ['Started', meta.started_at ? fmtDate(meta.started_at) : null],
+      ['Evaluated', fmtDate(summary.evaluated_at)],
+      ['Iterations', meta.iterations],
+      ['Inputs', meta.inputs],
+      ['Recording', meta.recording_file],
+      ['Override path', meta.override_param_path],
+      ['Pass threshold', fmtPct(summary.pass_threshold)],
+      ['Baseline', comparison ? comparison.baseline : null],
+    ];
+    var dl = el('dl', { class: 'meta' });
+    items.forEach(function (item) {
+      if (item[1] === null || item[1] === undefined || item[1] === '') return;
+      dl.appendChild(el('div', null, el('dt', { text: item[0] }), el('dd', { text: item[1] })));
+    });
+    byId('report-header').replaceChildren(
+      el('div', { class: 'brand' }, el('span', { class: 'logo', 'aria-hidden': 'true' }), 'FluxLoop · experiment report'),
+      el('h1', { id: 'experiment-name', text: data.experiment }),
+      dl,
+    );
+  }
+
+  // ---- Summary cards -----------------------------------------------------------------------
+
+  function card(id, label, value, sub, change, tone) {
+    return el(
+      'div',
+      { class: 'card' + (tone ? ' tone-' + tone : ''), id: id, 'data-testid': id },
+      el('div', { class: 'card-label', text: label }),
+      el('div', { class: 'card-value', text: value }),
+      sub ? el('div', { class: 'card-sub', text: sub }) : null,
+      change ? el('div', { class: 'card-delta delta-' + change.tone, title: 'change since the baseline (' + change.baseline + ')' }, change.text, el('span', { class: 'muted', text: ' from ' + change.baseline })) : null,
+    );
+  }
+
+  function renderCards() {
+    var counts = summary.counts || {};
+    var c = comparison;
+    var cards = [
+      card('card-total', 'Runs', String(summary.total), STATUSES.map(function (s) { return s + ' ' + (counts[s] || 0); }).join(' · ')),
+      card('card-passed', 'Passed', String(summary.passed), 'failed ' + summary.failed, null, summary.failed > 0 ? null : 'good'),
+      card('card-pass-rate', 'Pass rate', fmtPct(summary.pass_rate), 'threshold ' + fmtPct(summary.pass_threshold), c && delta(c.pass_rate, 'rate')),
+      card('card-success-rate', 'Success rate', fmtPct(summary.success_rate), 'runs with status ok', c && delta(c.success_rate, 'rate')),
+      card('card-p50', 'p50 latency', fmtMs(summary.latency_ms.p50), 'mean ' + fmtMs(summary.latency_ms.mean), c && delta(c.latency_ms.p50, 'ms')),
+      card('card-p95', 'p95 latency', fmtMs(summary.latency_ms.p95), 'max ' + fmtMs(summary.latency_ms.max), c && delta(c.latency_ms.p95, 'ms')),
+    ];
+    if (c) {
+      var stat = function (id, label, value, tone, title) {
+        return el('div', { class: 'mini' + (tone ? ' tone-' + tone : ''), id: id, 'data-testid': id, title: title }, el('div', { class: 'card-value', text: String(value) }), el('div', { class: 'card-label', text: label }));
+      };
+      cards.push(
+        el(
+          'div',
+          { class: 'card wide', id: 'card-comparison', 'data-testid': 'card-comparison' },
+          el('div', { class: 'card-label', text: 'Against the baseline' }),
+          el(
+            'div',
+            { class: 'minis' },
+            stat('card-regressions', 'regressions', c.counts.regressions, c.counts.regressions > 0 ? 'bad' : null, 'passed in the baseline, fail now'),
+            stat('card-fixes', 'fixes', c.counts.fixes, c.counts.fixes > 0 ? 'good' : null, 'failed in the baseline, pass now'),
+            stat('card-new', 'new', c.counts.new_runs, null, 'runs not in the baseline'),
+            stat('card-missing', 'missing', c.counts.missing_runs, null, 'runs only in the baseline'),
+          ),
+        ),
+      );
+    }
+    byId('summary-cards').replaceChildren.apply(byId('summary-cards'), cards);
+  }
+
+  // ---- Latency histogram -------------------------------------------------------------------
+
+  function niceStep(raw) {
+    if (!(raw > 0)) return 1;
+    var power = Math.pow(10, Math.floor(Math.log10(raw)));
+    var f = raw / power;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * power;
+  }
+
+  function renderHistogram() {
+    var box = byId('histogram');
+    var timed = [];
+    var timeouts = [];
+    runs.forEach(function (r) {
+      if (typeof r.duration_ms !== 'number' || !isFinite(r.duration_ms)) return;
+      (r.status === 'timeout' ? timeouts : timed).push(r);
+    });
+    if (timed.length === 0 && timeouts.length === 0) {
+      box.replaceChildren(el('p', { class: 'muted', text: 'No runs.' }));
+      return;
+    }
+    // Timeouts all last as long as the limit: drawn on the same axis they would squeeze every
+    // other run into the first bar, so they get a bar of their own, as do a few far-out runs.
+    var sorted = timed.map(function (r) { return r.duration_ms; }).sort(function (a, b) { return a - b; });
+    var max = sorted.length ? sorted[sorted.length - 1] : 0;
+    var p99 = sorted.length ? sorted[Math.floor(0.99 * (sorted.length - 1))] : 0;
+    var overflow = max > 2 * p99 && p99 > 0;
+    var hi = overflow ? p99 : max;
+    var step = niceStep(hi / 30);
+    var binCount = Math.max(1, Math.ceil(hi / step));
+    if (!overflow && binCount * step <= max) binCount++;
+    var edge = binCount * step;
+    var bins = [];
+    for (var i = 0; i < binCount; i++) bins.push({ slot: i, label: fmtMs(i * step) + ' – ' + fmtMs((i + 1) * step), ok: 0, error: 0, timeout: 0, n: 0 });
+    var extra = binCount + 1;
+    var overflowBin = overflow ? { slot: extra++, label: 'over ' + fmtMs(edge), axis: '> ' + fmtAxis(edge), ok: 0, error: 0, timeout: 0, n: 0 } : null;
+    var timeoutBin = timeouts.length ? { slot: extra++, label: 'timed out', axis: 'timeout', ok: 0, error: 0, timeout: 0, n: 0 } : null;
+    var add = function (bin, r) {
+      bin[r.status] = (bin[r.status] || 0) + 1;
+      bin.n++;
+    };
+    timed.forEach(function (r) {
+      var d = r.duration_ms;
+      add(overflowBin && d > edge ? overflowBin : bins[Math.max(0, Math.min(binCount - 1, Math.floor(d / step)))], r);
+    });
+    timeouts.forEach(function (r) { add(timeoutBin, r); });
+    if (overflowBin) bins.push(overflowBin);
+    if (timeoutBin) bins.push(timeoutBin);
+    var top = bins.reduce(function (m, b) { return Math.max(m, b.n); }, 0) || 1;
+    var slots = extra === binCount + 1 ? binCount : extra;
+
+    var W = 640, H = 190, L = 44, R = 10, T = 14, B = 30;
+    var bw = (W - L - R) / slots;
+    var y = function (n) { return T + (H - T - B) * (1 - n / top); };
+    var chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Latency histogram', class: 'histogram-svg' });
+    [0, 0.5, 1].forEach(function (f) {
+      var n = Math.round(top * f);
+      chart.appendChild(svg('line', { x1: L, x2: W - R, y1: y(n), y2: y(n), class: 'grid' }));
+      chart.appendChild(svg('text', { x: L - 6, y: y(n) + 4, class: 'axis', 'text-anchor': 'end', text: String(n) }));
+    });
+    bins.forEach(function (bin) {
+      var x = L + bin.slot * bw;
+      var g = svg('g', { class: 'bin' });
+      g.appendChild(svg('title', { text: bin.label + ': ' + bin.n + ' runs (ok ' + bin.ok + ', error ' + bin.error + ', timeout ' + bin.timeout + ')' }));
+      g.appendChild(svg('rect', { x: x, y: T, width: bw, height: H - T - B, class: 'hit' }));
+      var base = 0;
+      STATUSES.forEach(function (s) {
+        if (!bin[s]) return;
+        var y0 = y(base), y1 = y(base + bin[s]);
+        g.appendChild(svg('rect', { x: x + 1, y: y1, width: Math.max(1, bw - 2), height: Math.max(0.5, y0 - y1), class: 'bar bar-' + s }));
+        base += bin[s];
+      });
+      if (bin.axis) chart.appendChild(svg('text', { x: x + bw / 2, y: H - B + 16, class: 'axis', 'text-anchor': 'middle', text: bin.axis }));
+      chart.appendChild(g);
+    });
+    var ticks = Math.min(binCount, 5);
+    for (var t = 0; t <= ticks; t++) {
+      var b = Math.round((binCount * t) / ticks);
+      chart.appendChild(svg('text', { x: L + b * bw, y: H - B + 16, class: 'axis', 'text-anchor': t === 0 ? 'start' : t === ticks && slots > binCount ? 'end' : 'middle', text: fmtAxis(b * step) }));
+    }
+    [['p50', summary.latency_ms.p50, 0], ['p95', summary.latency_ms.p95, 11]].forEach(function (m) {
+      var v = m[1];
+      if (typeof v !== 'number' || v > edge) return;
+      var x = L + (v / step) * bw;
+      chart.appendChild(svg('line', { x1: x, x2: x, y1: T - 4, y2: H - B, class: 'marker' }));
+      chart.appendChild(svg('text', { x: x + 3, y: T + 4 + m[2], class: 'marker-label', text: m[0] }));
+    });
+    var legend = el(
+      'div',
+      { class: 'legend' },
+      STATUSES.map(function (s) { return el('span', null, el('i', { class: 'swatch bar-' + s }), s); }),
+      el('span', { class: 'legend-note', text: 'p50 ' + fmtMs(summary.latency_ms.p50) + ' · p95 ' + fmtMs(summary.latency_ms.p95) + ' · max ' + fmtMs(summary.latency_ms.max) }),
+    );
+    box.replaceChildren(chart, legend);
+  }
+
+  // ---- Evaluators --------------------------------------------------------------------------
+
+  function renderEvaluators() {
+    var box = byId('evaluators');
+    var list = summary.evaluators || [];
+    if (list.length === 0) {
+      box.replaceChildren(el('p', { class: 'muted', text: 'No evaluators.' }));
+      return;
+    }
+    var rows = list.map(function (e) {
+      var judged = e.passed + e.failed;
+      var share = judged > 0 ? e.passed / judged : 0;
+      var index = evaluators.findIndex(function (x) { return x.name === e.name; });
+      return el(
+        'tr',
+        null,
+        el('td', null, el('div', { class: 'ev-name', text: e.name }), e.type !== e.name ? el('div', { class: 'muted small', text: e.type }) : null),
+        el('td', { class: 'bar-cell' }, el('div', { class: 'meter', title: fmtPct(share) + ' passed' }, meterFill(share))),
+        el('td', { class: 'num', text: String(e.passed) }),
+        el(
+          'td',
+          { class: 'num' },
+          e.failed > 0 && index >= 0
+            ? el('button', { class: 'link', type: 'button', title: 'Show the runs ' + e.name + ' failed', text: String(e.failed), onclick: function () { showEvaluatorFailures(index); } })
+            : String(e.failed),
+        ),
+        el('td', { class: 'num', text: String(e.skipped) }),
+        el('td', { class: 'num', text: fmtScore(e.mean_score) }),
+      );
+    });
+    var head = el('thead', null, el('tr', null, ['Evaluator', 'Pass share', 'Passed', 'Failed', 'Skipped', 'Mean'].map(function (h, i) { return el('th', { class: i >= 2 ? 'num' : null, text: h }); })));
+    box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { class: 'compact', id: 'evaluators-table' }, head, el('tbody', null, rows))));
+  }
+
+  function meterFill(share) {
+    var fill = el('div', { class: 'meter-fill' });
+    fill.style.width = (share * 100).toFixed(1) + '%';
+    return fill;
+  }
+
+  function showEvaluatorFailures(index) {
+    resetFilters();
+    state.evaluator = String(index);
+    byId('filter-evaluator').value = state.evaluator;
+    update();
+    byId('runs').scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  // ---- Comparison --------------------------------------------------------------------------
+
+  function renderComparison() {
+    var box = byId('comparison');
+    if (!comparison) return;
+    box.hidden = false;
+    var c = comparison;
+    var rows = [
+      ['Pass rate', c.pass_rate, 'rate'],
+      ['Success rate', c.success_rate, 'rate'],
+      ['p50 latency', c.latency_ms.p50, 'ms'],
+      ['p95 latency', c.latency_ms.p95, 'ms'],
+    ].map(function (m) {
+      var d = delta(m[1], m[2]);
+      var f = m[2] === 'ms' ? fmtMs : fmtPct;
+      return el(
+        'tr',
+        null,
+        el('th', { scope: 'row', text: m[0] }),
+        el('td', { class: 'num', text: f(m[1].baseline) }),
+        el('td', { class: 'num', text: f(m[1].current) }),
+        el('td', { class: 'num delta-' + (d ? d.tone : 'neutral'), text: d ? d.text : '–' }),
+      );
+    });
+    var deltas = el(
+      'table',
+      { class: 'compact deltas', id: 'comparison-deltas' },
+      el('thead', null, el('tr', null, el('th', { text: '' }), el('th', { class: 'num', text: 'Baseline' }), el('th', { class: 'num', text: 'Now' }), el('th', { class: 'num', text: 'Change' }))),
+      el('tbody', null, rows),
+    );
+    var counts = c.counts;
+    box.replaceChildren(
+      el('h2', null, 'Compared with the baseline'),
+      el('p', { class: 'muted baseline-path', text: c.baseline }),
+      el(
+        'div',
+        { class: 'comparison-top' },
+        deltas,
+        el(
+          'ul',
+          { class: 'tally' },
+          [
+            ['Regressions', counts.regressions, 'bad'],
+            ['Fixes', counts.fixes, 'good'],
+            ['Still passing', counts.still_passing, null],
+            ['Still failing', counts.still_failing, null],
+            ['New runs', counts.new_runs, null],
+            ['Missing runs', counts.missing_runs, null],
+          ].map(function (t) {
+            return el('li', { class: t[2] && t[1] > 0 ? 'tone-' + t[2] : null }, el('span', { class: 'tally-n', text: String(t[1]) }), el('span', { text: t[0] }));
+          }),
+        ),
+      ),
+      comparedList('comparison-regressions', 'Regressions', 'Passed in the baseline, fail now.', c.regressions, true),
+      comparedList('comparison-fixes', 'Fixes', 'Failed in the baseline, pass now.', c.fixes, true),
+      comparedList('comparison-new', 'New runs', 'Only in this experiment.', c.new_runs, false),
+      comparedList('comparison-missing', 'Missing runs', 'Only in the baseline.', c.missing_runs, false),
+    );
+  }
+
+  function comparedList(id, title, note, list, withReasons) {
+    var section = el('details', { class: 'compared', id: id, open: list.length > 0 && withReasons });
+    section.appendChild(el('summary', null, el('span', { class: 'compared-title', text: title }), el('span', { class: 'count-badge', text: String(list.length) }), el('span', { class: 'muted small', text: note })));
+    if (list.length === 0) {
+      section.appendChild(el('p', { class: 'muted', text: 'None.' }));
+      return section;
+    }
+    var tbody = el('tbody');
+    var table = el(
+      'table',
+      { class: 'compact compared-table' },
+      el('thead', null, el('tr', null, el('th', { text: 'Input' }), el('th', { class: 'num', text: 'Iteration' }), el('th', { class: 'num', text: 'Score' }), el('th', { text: withReasons ? 'Reasons' : 'Trace' }))),
+      tbody,
+    );
+    var more = el('button', { type: 'button', class: 'secondary' });
+    var shown = 0;
+    function showMore() {
+      var end = Math.min(list.length, shown + LIST_STEP);
+      for (; shown < end; shown++) tbody.appendChild(comparedRow(list[shown], withReasons));
+      more.textContent = 'Show ' + Math.min(LIST_STEP, list.length - shown) + ' more of ' + (list.length - shown);
+      more.hidden = shown >= list.length;
+    }
+    more.addEventListener('click', showMore);
+    showMore();
+    section.appendChild(el('div', { class: 'table-wrap' }, table));
+    section.appendChild(more);
+    return section;
+  }
+
+  function comparedRow(r, withReasons) {
+    var score = fmtScore(r.baseline_score) + ' → ' + fmtScore(r.score);
+    var reasons = withReasons
+      ? el('td', { class: 'reasons' }, r.reasons.length ? el('ul', null, r.reasons.map(function (x) { return el('li', { text: x }); })) : el('span', { class: 'muted', text: '–' }))
+      : el('td', { class: 'mono small', text: r.trace_id });
+    var tr = el('tr', null, el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }), el('td', { class: 'num', text: String(r.iteration) }), el('td', { class: 'num', text: score }), reasons);
+    if (typeof r.run_index === 'number') {
+      tr.className = 'clickable';
+      tr.tabIndex = 0;
+      tr.setAttribute('data-index', String(r.run_index));
+      tr.addEventListener('click', function () { openDetail(r.run_index); });
+      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') openDetail(r.run_index); });
+    }
+    return tr;
+  }
+
+  // ---- Runs table --------------------------------------------------------------------------
+
+  var COLUMNS = [
+    { key: 'index', label: '#', num: true, get: function (r) { return r.index; } },
+    { key: 'status', label: 'Status', get: function (r) { return STATUSES.indexOf(r.status); } },
+    { key: 'passed', label: 'Verdict', get: function (r) { return r.passed ? 1 : 0; } },
+    { key: 'score', label: 'Score', num: true, get: function (r) { return r.score; } },
+    { key: 'input', label: 'Input', text: true, get: function (r) { return r.input; } },
+    { key: 'strategy', label: 'Strategy', text: true, get: function (r) { return r.strategy; } },
+    { key: 'persona', label: 'Persona', text: true, get: function (r) { return r.persona; } },
+    { key: 'duration', label: 'Duration', num: true, get: function (r) { return r.duration_ms; } },
+    { key: 'iteration', label: 'Iteration', num: true, get: function (r) { return r.iteration; } },
+  ];
+
+  var state = { status: '', verdict: '', strategy: '', persona: '', evaluator: '', q: '', sort: 'index', dir: 1, page: 0 };
+  var view = [];
+
+  /** The distinct values of a label, most frequent first, and whether some runs have none. */
+  function distinct(key) {
+    var counts = new Map();
+    var none = 0;
+    runs.forEach(function (r) {
+      if (r[key] === null || r[key] === undefined) none++;
+      else counts.set(r[key], (counts.get(r[key]) || 0) + 1);
+    });
+    var values = Array.from(counts.keys()).sort(function (a, b) { return counts.get(b) - counts.get(a) || collator.compare(a, b); });
+    return { values: values, counts: counts, none: none };
+  }
+
+  var labelValues = { strategy: distinct('strategy'), persona: distinct('persona') };
+
+  function select(id, label, options, key) {
+    var node = el('select', { id: id, 'data-testid': id, 'aria-label': label });
+    options.forEach(function (o) { node.appendChild(el('option', { value: o[0], text: o[1] })); });
+    node.addEventListener('change', function () {
+      state[key] = node.value;
+      state.page = 0;
+      update();
+    });
+    return el('label', { class: 'filter' }, el('span', { text: label }), node);
+  }
+
+  function labelOptions(key, all) {
+    var d = labelValues[key];
+    var options = [['', all]];
+    d.values.forEach(function (v, i) { options.push(['v' + i, v + ' (' + d.counts.get(v) + ')']); });
+    if (d.none > 0) options.push(['none', '(none) (' + d.none + ')']);
+    return options;
+  }
+
+  function renderFilters() {
+    var counts = summary.counts || {};
+    var failures = evaluators.map(function () { return 0; });
+    runs.forEach(function (r) { r.failed.forEach(function (i) { failures[i]++; }); });
+    var search = el('input', { id: 'filter-search', 'data-testid': 'filter-search', type: 'search', placeholder: 'Search inputs…', 'aria-label': 'Search inputs', autocomplete: 'off' });
+    var timer = 0;
+    search.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        state.q = search.value.trim().toLowerCase();
+        state.page = 0;
+        update();
+      }, 120);
+    });
+    byId('filters').replaceChildren(
+      el('label', { class: 'filter search' }, el('span', { text: 'Input' }), search),
+      select('filter-status', 'Status', [['', 'All statuses']].concat(STATUSES.map(function (s) { return [s, s + ' (' + (counts[s] || 0) + ')']; })), 'status'),
+      select('filter-verdict', 'Verdict', [['', 'Passed and failed'], ['passed', 'passed (' + summary.passed + ')'], ['failed', 'failed (' + summary.failed + ')']], 'verdict'),
+      select('filter-strategy', 'Strategy', labelOptions('strategy', 'All strategies'), 'strategy'),
+      select('filter-persona', 'Persona', labelOptions('persona', 'All personas'), 'persona'),
+      select(
+        'filter-evaluator',
+        'Failed evaluator',
+        [['', 'Any evaluator']].concat(evaluators.map(function (e, i) { return [String(i), e.name + ' failed (' + failures[i] + ')']; })),
+        'evaluator',
+      ),
+      el('button', { id: 'filter-reset', type: 'button', class: 'secondary', text: 'Reset', onclick: function () { resetFilters(); update(); } }),
+    );
+  }
+
+  function resetFilters() {
+    ['status', 'verdict', 'strategy', 'persona', 'evaluator', 'q'].forEach(function (k) { state[k] = ''; });
+    state.page = 0;
+    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-evaluator', 'filter-search'].forEach(function (id) {
+      var node = byId(id);
+      if (node) node.value = '';
+    });
+  }
+
+  function labelMatches(value, key, chosen) {
+    if (chosen === '') return true;
+    if (chosen === 'none') return value === null || value === undefined;
+    return value === labelValues[key].values[Number(chosen.slice(1))];
+  }
+
+  function matches(r) {
+    if (state.status && r.status !== state.status) return false;
+    if (state.verdict && r.passed !== (state.verdict === 'passed')) return false;
+    if (!labelMatches(r.strategy, 'strategy', state.strategy)) return false;
+    if (!labelMatches(r.persona, 'persona', state.persona)) return false;
+    if (state.evaluator !== '' && r.failed.indexOf(Number(state.evaluator)) < 0) return false;
+    if (state.q && String(r.input).toLowerCase().indexOf(state.q) < 0) return false;
+    return true;
+  }
+
+  function compareRuns(column, dir) {
+    return function (a, b) {
+      var x = column.get(a), y = column.get(b);
+      // Runs without a value go last whichever way the column is sorted.
+      var xn = x === null || x === undefined, yn = y === null || y === undefined;
+      if (xn || yn) return xn === yn ? a.index - b.index : xn ? 1 : -1;
+      var c = column.text ? collator.compare(String(x), String(y)) : x - y;
+      return c !== 0 ? c * dir : a.index - b.index;
+    };
+  }
+
+  function renderHead() {
+    var tr = el('tr');
+    COLUMNS.forEach(function (column) {
+      var active = state.sort === column.key;
+      var th = el('th', { class: (column.num ? 'num ' : '') + 'col-' + column.key, 'aria-sort': active ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' });
+      var button = el('button', { type: 'button', class: 'sort', 'data-sort': column.key, title: 'Sort by ' + column.label.toLowerCase() }, column.label, el('span', { class: 'arrow', 'aria-hidden': 'true', text: active ? (state.dir > 0 ? '▲' : '▼') : '' }));
+      button.addEventListener('click', function () {
+        if (state.sort === column.key) state.dir = -state.dir;
+        else {
+          state.sort = column.key;
+          // Numbers people look for at the top: the slowest runs, the lowest scores first.
+          state.dir = column.key === 'duration' ? -1 : 1;
+        }
+        state.page = 0;
+        update();
+      });
+      th.appendChild(button);
+      tr.appendChild(th);
+    });
+    byId('runs-table').tHead.replaceChildren(tr);
+  }
+
+  function renderRow(r) {
+    var tr = el(
+      'tr',
+      { 'data-index': r.index, tabindex: 0, class: 'run-row' },
+      el('td', { class: 'num muted', text: String(r.index + 1) }),
+      el('td', null, statusPill(r.status)),
+      el('td', null, verdictPill(r.passed, r.reasons.join('\n'))),
+      el('td', { class: 'num', text: fmtScore(r.score) }),
+      el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }),
+      el('td', { class: r.strategy === null ? 'muted' : null, text: r.strategy === null ? '–' : r.strategy }),
+      el('td', { class: r.persona === null ? 'muted' : null, text: r.persona === null ? '–' : r.persona }),
+      el('td', { class: 'num', text: fmtMs(r.duration_ms) }),
+      el('td', { class: 'num', text: String(r.iteration) }),
+    );
+    return tr;
+  }
+
+  function update() {
+    var column = COLUMNS.find(function (c) { return c.key === state.sort; }) || COLUMNS[0];
+    view = runs.filter(matches);
+    if (!(column.key === 'index' && state.dir > 0)) view.sort(compareRuns(column, state.dir));
+    renderHead();
+    var pages = Math.max(1, Math.ceil(view.length / PAGE_SIZE));
+    state.page = Math.min(Math.max(0, state.page), pages - 1);
+    var start = state.page * PAGE_SIZE;
+    var rows = view.slice(start, start + PAGE_SIZE).map(renderRow);
+    if (rows.length === 0) rows = [el('tr', { class: 'empty' }, el('td', { colspan: COLUMNS.length, text: 'No runs match these filters.' }))];
+    var tbody = byId('runs-table').tBodies[0];
+    tbody.replaceChildren.apply(tbody, rows);
+    byId('runs-count').textContent = view.length + ' of ' + runs.length + ' runs';
+    renderPager(pages, start);
+  }
+
+  function renderPager(pages, start) {
+    function go(page) {
+      return function () {
+        state.page = page;
+        update();
+        byId('runs-table').scrollIntoView({ block: 'nearest' });
+      };
+    }
+    var first = state.page === 0, last = state.page >= pages - 1;
+    byId('pager').replaceChildren(
+      el('button', { type: 'button', id: 'page-first', class: 'secondary', disabled: first, onclick: go(0), 'aria-label': 'First page', text: '«' }),
+      el('button', { type: 'button', id: 'page-prev', class: 'secondary', disabled: first, onclick: go(state.page - 1), text: '‹ Previous' }),
+      el('span', {
+        id: 'page-info',
+        text: view.length === 0 ? 'Page 1 of 1' : 'Page ' + (state.page + 1) + ' of ' + pages + ' · runs ' + (start + 1) + '–' + Math.min(view.length, start + PAGE_SIZE),
+      }),
+      el('button', { type: 'button', id: 'page-next', class: 'secondary', disabled: last, onclick: go(state.page + 1), text: 'Next ›' }),
+      el('button', { type: 'button', id: 'page-last', class: 'secondary', disabled: last, onclick: go(pages - 1), 'aria-label': 'Last page', text: '»' }),
+    );
+  }
+
+  function onTableActivate(event) {
+    if (event.type === 'keydown' && event.key !== 'Enter') return;
+    var tr = event.target.closest('tr[data-index]');
+    if (tr) openDetail(Number(tr.getAttribute('data-index')));
+  }
+
+  // ---- Run detail --------------------------------------------------------------------------
+
+  function section(title, id, content, note) {
+    return el('section', { class: 'detail-section', id: id ? id + '-section' : null }, el('h3', null, title, note ? el('span', { class: 'muted small', text: note }) : null), content);
+  }
+
+  function samePath(a, b) {
+    if (a.length !== b.length) return false;
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  function isPrefix(prefix, path) {
+    if (prefix.length > path.length) return false;
+    for (var i = 0; i < prefix.length; i++) if (prefix[i] !== path[i]) return false;
+    return true;
+  }
+
+  /** Pretty JSON as nested spans, so that one value (the override) can be marked. */
+  function jsonTree(value, id, mark, markTitle) {
+    var pre = el('pre', { class: 'json', id: id, 'data-testid': id });
+    function pad(n) { return '  '.repeat(n); }
+    function build(parent, v, path, depth) {
+      var node;
+      var onPath = mark && path !== null && isPrefix(path, mark);
+      if (v === null || v === undefined) node = el('span', { class: 'j-null', text: 'null' });
+      else if (Array.isArray(v)) {
+        node = el('span', { class: 'j-array' });
+        if (v.length === 0) node.textContent = '[]';
+        else {
+          append(node, '[\n');
+          v.forEach(function (item, i) {
+            append(node, pad(depth + 1));
+            build(node, item, onPath ? path.concat(i) : null, depth + 1);
+            append(node, (i < v.length - 1 ? ',' : '') + '\n');
+          });
+          append(node, pad(depth) + ']');
+        }
+      } else if (typeof v === 'object') {
+        var keys = Object.keys(v);
+        node = el('span', { class: 'j-object' });
+        if (keys.length === 0) node.textContent = '{}';
+        else {
+          append(node, '{\n');
+          keys.forEach(function (k, i) {
+            append(node, pad(depth + 1));
+            node.appendChild(el('span', { class: 'j-key', text: JSON.stringify(k) }));
+            append(node, ': ');
+            build(node, v[k], onPath ? path.concat(k) : null, depth + 1);
+            append(node, (i < keys.length - 1 ? ',' : '') + '\n');
+          });
+          append(node, pad(depth) + '}');
+        }
+      } else if (typeof v === 'string') node = el('span', { class: 'j-string', text: JSON.stringify(v) });
+      else node = el('span', { class: typeof v === 'number' ? 'j-number' : 'j-bool', text: String(v) });
+      if (onPath && samePath(path, mark)) {
+        node.classList.add('override');
+        node.setAttribute('data-testid', 'override');
+        if (markTitle) node.title = markTitle;
+      }
+      parent.appendChild(node);
+    }
+    build(pre, value, mark ? [] : null, 0);
+    return pre;
+  }
+
+  /** Text as text, anything else as JSON. */
+  function valueBlock(value, id) {
+    if (typeof value === 'string') return el('pre', { class: 'text', id: id, 'data-testid': id, text: value });
+    return jsonTree(value, id);
+  }
+
+  function isEmptyMessages(m) {
+    return m === null || m === undefined || (Array.isArray(m) && m.length === 0) || (typeof m === 'object' && !Array.isArray(m) && Object.keys(m).length === 0);
+  }
+
+  function evaluatorTable(r) {
+    if (r.evaluators.length === 0) return el('p', { class: 'muted', text: 'No evaluators ran.' });
+    return el(
+      'table',
+      { class: 'compact', id: 'detail-evaluators' },
+      el('thead', null, el('tr', null, el('th', { text: 'Evaluator' }), el('th', { class: 'num', text: 'Score' }), el('th', { text: 'Result' }), el('th', { text: 'Reason' }))),
+      el(
+        'tbody',
+        null,
+        r.evaluators.map(function (e) {
+          var info = evaluators[e.evaluator] || { name: '?', type: '?' };
+          var result = e.skipped ? el('span', { class: 'pill skipped', text: 'skipped' }) : verdictPill(e.passed);
+          return el('tr', null, el('td', null, el('div', { text: info.name }), info.type !== info.name ? el('div', { class: 'muted small', text: info.type }) : null), el('td', { class: 'num', text: fmtScore(e.score) }), el('td', null, result), el('td', { class: 'reason', text: e.reason || '' }));
+        }),
+      ),
+    );
+  }
+
+  function metaList(r) {
+    var items = [
+      ['Trace id', r.trace_id],
+      ['Iteration', r.iteration],
+      ['Input index', r.input_index],
+      ['Recording', r.recording_index === null ? null : '#' + r.recording_index + (r.recording_line === null ? '' : ' (line ' + r.recording_line + ')')],
+      ['Target', r.target],
+      ['Override path', r.override_param_path],
+      ['Input placed at', r.override_location],
+      ['Duration', fmtMs(r.duration_ms)],
+      ['Attempts', r.attempts],
+      ['Strategy', r.strategy],
+      ['Persona', r.persona],
+    ];
+    return el(
+      'dl',
+      { class: 'meta detail-meta' },
+      items
+        .filter(function (i) { return i[1] !== null && i[1] !== undefined; })
+        .map(function (i) { return el('div', null, el('dt', { text: i[0] }), el('dd', { text: i[1] })); }),
+    );
+  }
+
+  function errorBlock(error) {
+    if (!error || typeof error !== 'object') return valueBlock(error, 'detail-error');
+    var box = el('div', { class: 'error-box', id: 'detail-error', 'data-testid': 'detail-error' });
+    box.appendChild(el('div', { class: 'error-title' }, el('strong', { text: String(error.name || 'Error') }), ': ', el('span', { text: String(error.message || '') })));
+    if (error.stack) box.appendChild(el('details', null, el('summary', { text: 'Stack' }), el('pre', { class: 'text', text: String(error.stack) })));
+    return box;
+  }
+
+  /** Observations as bars on one time axis, children under their parent. */
+  function timeline(r) {
+    var obs = r.observations;
+    if (obs.length === 0) return el('p', { class: 'muted', id: 'detail-timeline', text: 'No observations.' });
+    var children = obs.map(function () { return []; });
+    var roots = [];
+    obs.forEach(function (o, i) {
+      if (o.parent === null || o.parent === i || !obs[o.parent]) roots.push(i);
+      else children[o.parent].push(i);
+    });
+    var byStart = function (a, b) { return obs[a].start_ms - obs[b].start_ms || a - b; };
+    var order = [];
+    var seen = new Set();
+    function walk(i, depth) {
+      if (seen.has(i)) return;
+      seen.add(i);
+      order.push([i, depth]);
+      children[i].sort(byStart).forEach(function (c) { walk(c, depth + 1); });
+    }
+    roots.sort(byStart).forEach(function (i) { walk(i, 0); });
+    // A parent cycle leaves observations unreached; they still get a row.
+    obs.forEach(function (_, i) { if (!seen.has(i)) walk(i, 0); });
+    var span = obs.reduce(function (m, o) { return Math.max(m, o.start_ms + o.duration_ms); }, 0) || 1;
+
+    var box = el('div', { class: 'timeline', id: 'detail-timeline', 'data-testid': 'detail-timeline' });
+    var scale = el('div', { class: 'obs-row obs-scale' }, el('div', { class: 'obs-label' }), el('div', { class: 'obs-track' }, [0, 0.25, 0.5, 0.75, 1].map(function (f) {
+      var tick = el('span', { class: 'tick', text: fmtAxis(span * f) });
+      tick.style.left = f * 100 + '%';
+      return tick;
+    })), el('div', { class: 'obs-dur' }));
+    box.appendChild(scale);
+    order.forEach(function (entry) {
+      var o = obs[entry[0]];
+      var depth = entry[1];
+      var failed = o.error !== undefined;
+      var label = el('div', { class: 'obs-label' }, el('span', { class: 'pill obs-type type-' + (o.type === 'agent' ? 'agent' : 'span'), text: o.type }), el('span', { class: 'obs-name', text: o.name }));
+      label.style.paddingLeft = depth * 14 + 'px';
+      var bar = el('div', { class: 'obs-bar' + (o.type === 'agent' ? ' agent' : '') + (failed ? ' failed' : ''), title: o.name + ': ' + fmtMs(o.duration_ms) + ' at +' + fmtMs(o.start_ms) });
+      bar.style.left = (o.start_ms / span) * 100 + '%';
+      bar.style.width = Math.max(0.4, (o.duration_ms / span) * 100) + '%';
+      var row = el('div', { class: 'obs-row', tabindex: 0, 'data-depth': depth, role: 'button', 'aria-expanded': 'false' }, label, el('div', { class: 'obs-track' }, bar), el('div', { class: 'obs-dur', text: fmtMs(o.duration_ms) }));
+      var detail = null;
+      function toggle() {
+        if (detail) {
+          detail.remove();
+          detail = null;
+          row.setAttribute('aria-expanded', 'false');
+          return;
+        }
+        detail = el(
+          'div',
+          { class: 'obs-detail' },
+          el('div', { class: 'muted small', text: 'started +' + fmtMs(o.start_ms) + ' · took ' + fmtMs(o.duration_ms) }),
+          el('h4', { text: 'Input' }),
+          jsonTree(o.input),
+          'output' in o ? [el('h4', { text: 'Output' }), valueBlock(o.output)] : null,
+          failed ? [el('h4', { text: 'Error' }), jsonTree(o.error)] : null,
+        );
+        row.after(detail);
+        row.setAttribute('aria-expanded', 'true');
+      }
+      row.addEventListener('click', toggle);
+      row.addEventListener('keydown', function (e) { if (e.key === 'Enter') toggle(); });
+      box.appendChild(row);
+    });
+    if (r.observations_omitted > 0) box.appendChild(el('p', { class: 'muted small', text: r.observations_omitted + ' more observations are not in this report (it keeps the first ' + obs.length + ' by start time).' }));
+    return box;
+  }
+
+  function openDetail(index) {
+    var r = runs[index];
+    if (!r) return;
+    var dialog = byId('run-detail');
+    var position = view.indexOf(r);
+    var list = position >= 0 ? view : runs;
+    var at = position >= 0 ? position : index;
+    var nav = function (to) {
+      return function () { if (list[to]) openDetail(list[to].index); };
+    };
+    var overrideNote = r.override_location ? 'the input is marked at ' + r.override_location : null;
+    var head = el(
+      'header',
+      { class: 'detail-head' },
+      el(
+        'div',
+        { class: 'detail-title-row' },
+        el('h2', { id: 'detail-title', text: 'Run ' + (r.index + 1) }),
+        statusPill(r.status),
+        verdictPill(r.passed),
+        el('span', { class: 'score', text: 'score ' + fmtScore(r.score) }),
+        el('span', { class: 'muted', text: fmtMs(r.duration_ms) }),
+      ),
+      el(
+        'div',
+        { class: 'detail-nav' },
+        el('button', { type: 'button', class: 'secondary', id: 'detail-prev', disabled: at <= 0, onclick: nav(at - 1), title: 'Previous run (←)', text: '‹' }),
+        el('button', { type: 'button', class: 'secondary', id: 'detail-next', disabled: at >= list.length - 1, onclick: nav(at + 1), title: 'Next run (→)', text: '›' }),
+        el('button', { type: 'button', class: 'secondary', id: 'detail-close', autofocus: true, onclick: closeDetail, 'aria-label': 'Close', title: 'Close (Esc)', text: '✕' }),
+      ),
+    );
+    var body = el(
+      'div',
+      { class: 'detail-body' },
+      section('Input', null, el('pre', { class: 'text input-text', id: 'detail-input', 'data-testid': 'detail-input', text: r.input })),
+      r.reasons.length ? el('ul', { class: 'reasons-list' + (r.passed ? ' muted' : '') }, r.reasons.map(function (x) { return el('li', { text: x }); })) : null,
+      section('Evaluators', null, evaluatorTable(r)),
+      r.error ? section('Error', null, errorBlock(r.error)) : null,
+      section('Output', null, r.output === null || r.output === undefined ? el('p', { class: 'muted', id: 'detail-output', text: 'No output.' }) : valueBlock(r.output, 'detail-output')),
+      section('Arguments as invoked', null, r.args === null || r.args === undefined ? el('p', { class: 'muted', id: 'detail-args', text: 'The function was not called.' }) : jsonTree(r.args, 'detail-args', r.override_path, overrideNote), overrideNote),
+      section('Callback messages', null, isEmptyMessages(r.messages) ? el('p', { class: 'muted', id: 'detail-messages', text: 'None.' }) : valueBlock(r.messages, 'detail-messages')),
+      section('Observations', null, timeline(r), r.observation_count ? r.observation_count + ' in all' : null),
+      section('Run', null, el('div', null, metaList(r), r.metadata && Object.keys(r.metadata).length ? [el('h4', { text: 'Input metadata' }), jsonTree(r.metadata, 'detail-metadata')] : null)),
+    );
+    dialog.replaceChildren(head, body);
+    if (!dialog.open) dialog.showModal();
+    body.scrollTop = 0;
+    var mark = dialog.querySelector('.override');
+    if (mark) mark.scrollIntoView({ block: 'nearest' });
+    body.scrollTop = 0;
+    setHash('run-' + (r.index + 1));
+  }
+
+  function closeDetail() {
+    var dialog = byId('run-detail');
+    if (dialog.open) dialog.close();
+  }
+
+  function setHash(hash) {
+    try {
+      history.replaceState(null, '', hash ? '#' + hash : location.pathname + location.search);
+    } catch (e) {
+      // Some browsers refuse history changes on file:// pages; the hash is only a convenience.
+    }
+  }
+
+  function openFromHash() {
+    var m = /^#run-(\d+)$/.exec(location.hash);
+    if (m) openDetail(Number(m[1]) - 1);
+  }
+
+  // ---- Start -------------------------------------------------------------------------------
+
+  renderHeader();
+  renderCards();
+  renderHistogram();
+  renderEvaluators();
+  renderComparison();
+  renderFilters();
+  update();
+
+  var table = byId('runs-table');
+  table.addEventListener('click', onTableActivate);
+  table.addEventListener('keydown', onTableActivate);
+  var dialog = byId('run-detail');
+  dialog.addEventListener('close', function () { setHash(''); });
+  // A click on the backdrop lands on the dialog itself.
+  dialog.addEventListener('click', function (e) { if (e.target === dialog) closeDetail(); });
+  dialog.addEventListener('keydown', function (e) {
+    if (e.target.tagName === 'INPUT') return;
+    if (e.key === 'ArrowLeft') byId('detail-prev') && !byId('detail-prev').disabled && byId('detail-prev').click();
+    if (e.key === 'ArrowRight') byId('detail-next') && !byId('detail-next').disabled && byId('detail-next').click();
+  });
+  window.addEventListener('hashchange', openFromHash);
+  openFromHash();
+  document.documentElement.setAttribute('data-ready', 'true');
+})();

@@ -1,0 +1,66 @@
+import { durationStats } from '../stats';
+import type { ComparedRun, Comparison, Delta, TraceEvaluation } from './types';
+
+type Keyed = Pick<TraceEvaluation, 'recording_line' | 'recording_index' | 'input' | 'iteration'>;
+
+/**
+ * Which baseline run each run is the same as: the same recording (by its line in the file, which
+ * stays when records are appended), input and iteration. A repeated input pairs in order.
+ */
+export function pairRuns<T extends Keyed>(current: readonly T[], baseline: readonly T[]): { pairs: Array<T | undefined>; missing: T[] } {
+  const key = (run: Keyed) => JSON.stringify([run.recording_line ?? run.recording_index, run.input, run.iteration]);
+  const waiting = new Map<string, T[]>();
+  for (const run of baseline) {
+    const list = waiting.get(key(run));
+    if (list) list.push(run);
+    else waiting.set(key(run), [run]);
+  }
+  const pairs = current.map((run) => waiting.get(key(run))?.shift());
+  return { pairs, missing: [...waiting.values()].flat() };
+}
+
+const delta = (baseline: number, current: number): Delta => ({ baseline, current, delta: Math.round((current - baseline) * 1e6) / 1e6 });
+const rate = (runs: readonly TraceEvaluation[], test: (t: TraceEvaluation) => boolean) => (runs.length === 0 ? 0 : runs.filter(test).length / runs.length);
+
+function compared(run: TraceEvaluation | undefined, before: TraceEvaluation | undefined, reasons: string[]): ComparedRun {
+  const shown = (run ?? before)!;
+  return {
+    trace_id: shown.trace_id,
+    baseline_trace_id: run && before ? before.trace_id : null,
+    input: shown.input,
+    iteration: shown.iteration,
+    recording_index: shown.recording_index,
+    reasons,
+    score: run?.score ?? null,
+    baseline_score: before?.score ?? null,
+  };
+}
+
+/** Regressions, fixes, new and missing runs, and the change in rates and latency. */
+export function compare(baselineDir: string, current: readonly TraceEvaluation[], baseline: readonly TraceEvaluation[]): Comparison {
+  const { pairs, missing } = pairRuns(current, baseline);
+  const comparison: Comparison = {
+    baseline: baselineDir,
+    regressions: [],
+    fixes: [],
+    new_runs: [],
+    missing_runs: missing.map((before) => compared(undefined, before, before.reasons)),
+    counts: { regressions: 0, fixes: 0, new_runs: 0, missing_runs: missing.length, still_passing: 0, still_failing: 0 },
+    pass_rate: delta(rate(baseline, (t) => t.passed), rate(current, (t) => t.passed)),
+    success_rate: delta(rate(baseline, (t) => t.status === 'ok'), rate(current, (t) => t.status === 'ok')),
+    latency_ms: { p50: delta(0, 0), p95: delta(0, 0) },
+  };
+  current.forEach((run, i) => {
+    const before = pairs[i];
+    if (before === undefined) comparison.new_runs.push(compared(run, undefined, run.reasons));
+    else if (before.passed && !run.passed) comparison.regressions.push(compared(run, before, run.reasons));
+    else if (!before.passed && run.passed) comparison.fixes.push(compared(run, before, before.reasons));
+    else comparison.counts[run.passed ? 'still_passing' : 'still_failing']++;
+  });
+  comparison.counts.regressions = comparison.regressions.length;
+  comparison.counts.fixes = comparison.fixes.length;
+  comparison.counts.new_runs = comparison.new_runs.length;
+  const [was, now] = [durationStats(baseline.map((t) => t.duration_ms)), durationStats(current.map((t) => t.duration_ms))];
+  comparison.latency_ms = { p50: delta(was.p50, now.p50), p95: delta(was.p95, now.p95) };
+  return comparison;
+}

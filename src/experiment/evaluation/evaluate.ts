@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadEvaluationConfig } from '../../config/evaluation';
+import { projectRelative, resolveProjectRoot } from '../../config/project';
+import type { EvaluationConfig } from '../../config/types';
+import type { RunResult, RunStatus } from '../../replay/execute';
+import { clientFor } from '../llm-client';
+import { writeJson } from '../output';
+import { writeReport } from '../report/render';
+import { durationStats } from '../stats';
+import { compare, pairRuns } from './compare';
+import { createJudge } from './judge';
+import { writeJunit } from './junit';
+import { writeMarkdown } from './markdown';
+import { readExperiment, type ExperimentData } from './read';
+import { RULES, type Verdict } from './rules';
+import { evaluatorResult, scoreRun } from './score';
+import type { EvaluationSummary, EvaluatorSummary, TraceEvaluation } from './types';
+
+/** Options of {@link evaluateExperiment}. */
+export interface EvaluateOptions {
+  /** The experiment's folder. */
+  experimentDir: string;
+  /** An earlier experiment to compare with: regressions, fixes, new and missing runs. */
+  baselineDir?: string;
+  /** The project root, where the configs are; `FLUXLOOP_PROJECT_DIR` or the current directory by default. */
+  projectDir?: string;
+  /** The evaluators; read from `configs/evaluation.yaml` or `configs/simulation.yaml` by default. */
+  config?: EvaluationConfig;
+  /** Also write JUnit XML here. */
+  junit?: string;
+  /** Also write a Markdown summary here. */
+  markdown?: string;
+  /** Write `report.html`; true by default. */
+  report?: boolean;
+  /** Called as each run of the experiment (then of the baseline) is scored. */
+  onProgress?: (progress: { done: number; total: number; experiment: 'current' | 'baseline' }) => void;
+}
+
+/** What {@link evaluateExperiment} wrote. */
+export interface EvaluationResult {
+  dir: string;
+  summary: EvaluationSummary;
+  /** Each run's evaluation, in the order of traces.jsonl. */
+  traces: TraceEvaluation[];
+  /** The files written, by kind: per_trace, summary, report, junit, markdown. */
+  files: Record<string, string>;
+  /** Lines of the experiment folders that could not be read. */
+  warnings: string[];
+}
+
+type Evaluate = (run: RunResult, baseline: RunResult | undefined) => Promise<TraceEvaluation>;
+
+function evaluator(root: string, config: EvaluationConfig): Evaluate {
+  const needsJudge = config.evaluators.some((e) => e.type === 'llm_judge');
+  const judge = needsJudge
+    ? createJudge(clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' }), config.llm.model, config.llm.temperature)
+    : undefined;
+  return async (run, baseline) => {
+    const verdicts = await Promise.all(
+      config.evaluators.map((e): Verdict | Promise<Verdict> => (e.type === 'llm_judge' ? judge!(e, run) : RULES[e.type](run, e, baseline))),
+    );
+    const evaluators = verdicts.map((v, i) => evaluatorResult(config.evaluators[i]!, v));
+    const { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata } = run;
+    return { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata, ...scoreRun(evaluators, config.pass_threshold), evaluators };
+  };
+}
+
+async function evaluateAll(
+  experiment: ExperimentData,
+  evaluate: Evaluate,
+  baselines: Array<RunResult | undefined>,
+  report: (done: number) => void,
+): Promise<TraceEvaluation[]> {
+  let done = 0;
+  // Every run at once: the judge's client bounds the requests in flight, and rules are synchronous.
+  return Promise.all(
+    experiment.runs.map(async (run, i) => {
+      const result = await evaluate(run, baselines[i]);
+      report(++done);
+      return result;
+    }),
+  );
+}
+
+function summarize(experiment: ExperimentData, config: EvaluationConfig, traces: TraceEvaluation[]): EvaluationSummary {
+  const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
+  for (const t of traces) counts[t.status]++;
+  const passed = traces.filter((t) => t.passed).length;
+  const evaluators: EvaluatorSummary[] = config.evaluators.map((e, i) => {
+    const results = traces.map((t) => t.evaluators[i]!);
+    const scored = results.filter((r) => !r.skipped);
+    const mean = scored.length === 0 ? null : Math.round((scored.reduce((a, r) => a + r.score!, 0) / scored.length) * 1000) / 1000;
+    const pass = scored.filter((r) => r.passed).length;
+    return { name: e.name, type: e.type, weight: e.weight, passed: pass, failed: scored.length - pass, skipped: results.length - scored.length, mean_score: mean };
+  });
+  return {
+    experiment: experiment.name,
+    evaluated_at: new Date().toISOString(),
+    total: traces.length,
+    passed,
+    failed: traces.length - passed,
+    pass_rate: traces.length === 0 ? 0 : passed / traces.length,
+    pass_threshold: config.pass_threshold,
+    counts,
+    success_rate: traces.length === 0 ? 0 : counts.ok / traces.length,
+    latency_ms: durationStats(traces.map((t) => t.duration_ms)),
+    evaluators,
+    comparison: null,
+  };
+}
+
+/**
+ * Scores every run of an experiment with the configured evaluators and writes
+ * `evaluation/per_trace.jsonl`, `evaluation/summary.json` and `report.html` into its folder.
+ * With a baseline, the baseline's runs are scored with the same evaluators (so that a change of
+ * config never shows up as a regression) and the two are compared; the baseline's folder is not
+ * written to.
+ */
+export async function evaluateExperiment(options: EvaluateOptions): Promise<EvaluationResult> {
+  const root = resolveProjectRoot(options.projectDir);
+  const config = options.config ?? loadEvaluationConfig(root);
+  const shown = (dir: string) => projectRelative(root, path.resolve(root, dir));
+  const dir = path.resolve(root, options.experimentDir);
+  const withReport = options.report !== false;
+  const experiment = readExperiment(dir, shown(dir), withReport);
+  const baseline = options.baselineDir === undefined ? undefined : readExperiment(path.resolve(root, options.baselineDir), shown(options.baselineDir), false);
+  const evaluate = evaluator(root, config);
+  const progress = (which: 'current' | 'baseline', total: number) => (done: number) => options.onProgress?.({ done, total, experiment: which });
+
+  const pairs = baseline ? pairRuns(experiment.runs, baseline.runs).pairs : [];
+  const traces = await evaluateAll(experiment, evaluate, pairs, progress('current', experiment.runs.length));
+  const summary = summarize(experiment, config, traces);
+  if (baseline) {
+    const before = await evaluateAll(baseline, evaluate, [], progress('baseline', baseline.runs.length));
+    summary.comparison = compare(shown(baseline.dir), traces, before);
+  }
+
+  const out = path.join(dir, 'evaluation');
+  fs.mkdirSync(out, { recursive: true });
+  const files: Record<string, string> = { per_trace: path.join(out, 'per_trace.jsonl'), summary: path.join(out, 'summary.json') };
+  fs.writeFileSync(files.per_trace!, traces.map((t) => `${JSON.stringify(t)}\n`).join(''));
+  writeJson(files.summary!, summary);
+  if (withReport) {
+    files.report = path.join(dir, 'report.html');
+    writeReport(files.report, {
+      experiment: experiment.name,
+      experiment_summary: experiment.summary,
+      evaluation: summary,
+      runs: experiment.runs.map((result, i) => ({ result, evaluation: traces[i]!, observations: experiment.observations.get(result.trace_id) ?? [] })),
+    });
+  }
+  if (options.junit) writeJunit((files.junit = path.resolve(root, options.junit)), summary, traces);
+  if (options.markdown) {
+    files.markdown = path.resolve(root, options.markdown);
+    writeMarkdown(files.markdown, summary, { reportPath: files.report ? projectRelative(root, files.report) : undefined });
+  }
+  return { dir, summary, traces, files, warnings: [...experiment.warnings, ...(baseline?.warnings ?? [])] };
+}

@@ -1,0 +1,79 @@
+import type { EvaluatorConfig } from '../../config/types';
+import type { RunResult } from '../../replay/execute';
+import { LlmError, type ChatClient } from '../llm-client';
+import { outputText, type Verdict } from './rules';
+
+// Long texts are cut so that one huge reply cannot blow the model's context or the bill.
+const MAX_TEXT = 8000;
+const cut = (text: string) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}\n[... ${text.length - MAX_TEXT} more characters cut]` : text);
+
+const SYSTEM_PROMPT =
+  'You grade one reply of an AI agent against a rubric. Answer with only a JSON object: ' +
+  '{"score": <a number from 0 (fails the rubric) to 1 (fully meets it)>, "reason": "<one short sentence>"}.';
+
+export function judgePrompt(rubric: string, run: RunResult): string {
+  const outcome = run.status === 'ok' ? outputText(run.output) : `(the agent failed: ${run.error?.message ?? run.status})`;
+  return `Rubric:\n${rubric}\n\nThe user's input:\n${cut(run.input)}\n\nThe agent's reply:\n${cut(outcome)}`;
+}
+
+/** A score on 0–1, 0–10 or 0–100 brought to 0–1; undefined when it is no score. */
+function unitScore(value: unknown, scale?: number): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  const base = scale ?? (n <= 1 ? 1 : n <= 10 ? 10 : n <= 100 ? 100 : undefined);
+  return base === undefined || n > base ? undefined : n / base;
+}
+
+/**
+ * The judge's score and reason. Models do not always answer with bare JSON: a code fence, a
+ * sentence around the object, `Score: 8/10` or `0.7 - because...` are read too.
+ */
+export function parseJudgement(text: string): Verdict | undefined {
+  const object = text.match(/\{[\s\S]*\}/)?.[0];
+  if (object) {
+    try {
+      const json = JSON.parse(object) as { score?: unknown; reason?: unknown };
+      const score = unitScore(json.score);
+      if (score !== undefined) return { score, reason: typeof json.reason === 'string' && json.reason.trim() ? json.reason.trim() : 'no reason given' };
+    } catch {
+      // Not JSON after all: try the plain-text forms.
+    }
+  }
+  const labelled = text.match(/score\W{0,3}?\s*([0-9]+(?:\.[0-9]+)?)(?:\s*(?:\/|out of)\s*(10{0,2}|5))?/i) ?? text.match(/^\s*([0-9]+(?:\.[0-9]+)?)(?:\s*(?:\/|out of)\s*(10{0,2}|5))?\b/);
+  if (!labelled) return undefined;
+  const score = unitScore(labelled[1], labelled[2] ? Number(labelled[2]) : undefined);
+  if (score === undefined) return undefined;
+  const reason = text.replace(labelled[0], '').replace(/^[\s.,:;\-–—]+/, '').trim().split('\n')[0] || 'no reason given';
+  return { score, reason };
+}
+
+/**
+ * The llm_judge evaluator over a client. Verdicts are cached by model, rubric, input and output,
+ * so that iterations and the baseline's identical replies cost one call.
+ */
+export function createJudge(client: ChatClient, model: string, temperature: number): (config: EvaluatorConfig, run: RunResult) => Promise<Verdict> {
+  const cache = new Map<string, Promise<Verdict>>();
+  const ask = async (config: EvaluatorConfig, run: RunResult): Promise<Verdict> => {
+    try {
+      const { content } = await client.complete({
+        messages: [
+          { role: 'system', content: SYSTEM_PROMPT },
+          { role: 'user', content: judgePrompt(config.rubric!, run) },
+        ],
+        temperature,
+        model: config.model ?? model,
+      });
+      const verdict = parseJudgement(content);
+      return verdict ?? { score: null, reason: `the judge's reply has no score: ${JSON.stringify(content.slice(0, 80))}` };
+    } catch (error) {
+      if (error instanceof LlmError) return { score: null, reason: `the judge could not be reached: ${error.message}` };
+      throw error;
+    }
+  };
+  return (config, run) => {
+    const key = JSON.stringify([config.model ?? model, config.rubric, run.input, run.status, outputText(run.output)]);
+    let verdict = cache.get(key);
+    if (verdict === undefined) cache.set(key, (verdict = ask(config, run)));
+    return verdict;
+  };
+}

@@ -1,0 +1,160 @@
+import { writeFileAtomic } from '../output';
+import type { ComparedRun, Comparison, Delta, EvaluationSummary } from './types';
+
+// A short Markdown summary of an evaluation, for a CI step summary such as $GITHUB_STEP_SUMMARY:
+// what a reviewer needs at a glance, the details being in the report.
+
+export interface MarkdownOptions {
+  /** Where the full report is, linked when it is a URL, shown as is otherwise. */
+  reportPath?: string;
+  /** Regressions listed at most; 20 by default. */
+  maxRows?: number;
+}
+
+/** Control characters (but tab and line breaks) and lone surrogates: invisible at best, a broken file at worst. */
+const UNPRINTABLE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]|[\uD800-\uDFFF]/gu;
+
+/**
+ * Text for a table cell or a line: on one line, at most `max` characters, with the characters
+ * Markdown would read as syntax escaped: `|` would end the cell, `<` could open HTML that hides the
+ * rest, `*`, `_`, `` ` ``, `[`… would format agent output that was never meant as Markdown.
+ */
+function inline(value: string, max = Infinity): string {
+  const chars = Array.from(value.replace(UNPRINTABLE, '').replace(/\s+/g, ' ').trim());
+  const short = chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+  return short.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
+}
+
+function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)}%`;
+}
+
+function ms(value: number): string {
+  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`;
+}
+
+/** A change, with its sign always shown. */
+function signed(delta: number, format: (magnitude: number) => string): string {
+  return `${delta > 0 ? '+' : delta < 0 ? '−' : ''}${format(Math.abs(delta))}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function row(cells: Array<string | number>): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/**
+ * The baseline's run counts, which the comparison does not hold: its runs are those paired with
+ * one now plus the missing ones, and its pass rate gives how many passed. Null when the figures
+ * do not agree, rather than a wrong count.
+ */
+function baselineCounts(c: Comparison): { total: number; passed: number } | null {
+  const { regressions, fixes, still_passing, still_failing, missing_runs } = c.counts;
+  const total = regressions + fixes + still_passing + still_failing + missing_runs;
+  const passed = Math.round(c.pass_rate.baseline * total);
+  const known = still_passing + regressions;
+  if (total === 0 || passed < known || passed > known + missing_runs || Math.abs(passed / total - c.pass_rate.baseline) > 1e-9) return null;
+  return { total, passed };
+}
+
+function figures(summary: EvaluationSummary): string[] {
+  const { comparison: c, latency_ms: latency } = summary;
+  if (!c) {
+    return [
+      row(['', 'Now']),
+      row(['---', '---:']),
+      row(['Runs', summary.total]),
+      row(['Passed', summary.passed]),
+      row(['Failed', summary.failed]),
+      row(['Pass rate', percent(summary.pass_rate)]),
+      row(['Success rate', percent(summary.success_rate)]),
+      row(['p50 latency', ms(latency.p50)]),
+      row(['p95 latency', ms(latency.p95)]),
+    ];
+  }
+  const base = baselineCounts(c);
+  const count = (name: string, now: number, then: number | undefined) =>
+    row([name, then ?? '—', now, then === undefined ? '' : signed(now - then, String)]);
+  const rate = (name: string, d: Delta) => row([name, percent(d.baseline), percent(d.current), signed(d.delta, (x) => `${(x * 100).toFixed(1)} pp`)]);
+  const time = (name: string, d: Delta) => row([name, ms(d.baseline), ms(d.current), signed(d.delta, ms)]);
+  return [
+    row(['', 'Baseline', 'Now', 'Δ']),
+    row(['---', '---:', '---:', '---:']),
+    count('Runs', summary.total, base?.total),
+    count('Passed', summary.passed, base?.passed),
+    count('Failed', summary.failed, base ? base.total - base.passed : undefined),
+    rate('Pass rate', c.pass_rate),
+    rate('Success rate', c.success_rate),
+    time('p50 latency', c.latency_ms.p50),
+    time('p95 latency', c.latency_ms.p95),
+  ];
+}
+
+function evaluators(summary: EvaluationSummary): string[] {
+  if (summary.evaluators.length === 0) return [];
+  return [
+    row(['Evaluator', 'Passed', 'Failed', 'Skipped', 'Mean score']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    ...summary.evaluators.map((e) =>
+      row([e.name === e.type ? inline(e.name) : `${inline(e.name)} (${e.type})`, e.passed, e.failed, e.skipped, e.mean_score === null ? '—' : e.mean_score.toFixed(2)]),
+    ),
+  ];
+}
+
+function score(run: ComparedRun): string {
+  const f = (s: number | null) => (s === null ? '—' : s.toFixed(2));
+  return `${f(run.baseline_score)} → ${f(run.score)}`;
+}
+
+function regressions(c: Comparison, maxRows: number, more: string): string[] {
+  if (c.regressions.length === 0) return [];
+  const shown = c.regressions.slice(0, maxRows);
+  const lines = [
+    `### Regressions (${c.regressions.length})`,
+    '',
+    row(['Input', 'Iteration', 'Score', 'Why it fails now']),
+    row(['---', '---:', '---:', '---']),
+    ...shown.map((r) => row([inline(r.input, 80) || '(empty)', r.iteration, score(r), r.reasons.map((reason) => inline(reason, 200)).join('<br>') || '—'])),
+  ];
+  const rest = c.regressions.length - shown.length;
+  if (rest > 0) lines.push('', `…and ${rest} more${more}.`);
+  return lines;
+}
+
+function reportLine(reportPath: string): string {
+  // Characters that would end the link's destination are percent-encoded (encodeURIComponent leaves the parentheses).
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  if (/^https?:\/\/\S+$/i.test(reportPath)) return `[Full report](${reportPath.replace(/[()<>]/g, hex)})`;
+  return `Full report: \`${reportPath.replace(/[`\r\n]/g, '')}\``;
+}
+
+/** The summary: a heading, a verdict, the figures, the evaluators and, against a baseline, what changed. */
+export function renderMarkdown(summary: EvaluationSummary, options: MarkdownOptions = {}): string {
+  const c = summary.comparison;
+  const maxRows = Math.max(0, Math.floor(options.maxRows ?? 20));
+  const verdict =
+    summary.total === 0 ? '⚪ No runs were evaluated' : summary.failed === 0 ? `✅ All ${plural(summary.total, 'run')} passed` : `❌ ${summary.failed} of ${plural(summary.total, 'run')} failed`;
+  const against = c && (c.counts.regressions > 0 ? ` · ⚠️ ${plural(c.counts.regressions, 'regression')}` : ' · no regressions');
+  const lines = [`## fluxloop evaluation: ${inline(summary.experiment)}`, '', `${verdict}${against ?? ''} (pass threshold ${summary.pass_threshold})`];
+  if (c) lines.push('', `Compared with the baseline ${inline(c.baseline)}.`);
+  lines.push('', ...figures(summary));
+  const perEvaluator = evaluators(summary);
+  if (perEvaluator.length > 0) lines.push('', ...perEvaluator);
+  if (c) {
+    const more = options.reportPath ? ' in the full report' : '';
+    const changed = regressions(c, maxRows, more);
+    if (changed.length > 0) lines.push('', ...changed);
+    const { fixes, new_runs, missing_runs } = c.counts;
+    lines.push('', `${plural(fixes, 'fix', 'fixes')} · ${plural(new_runs, 'new run')} · ${plural(missing_runs, 'missing run')} (only in the baseline)`);
+  }
+  if (options.reportPath) lines.push('', reportLine(options.reportPath));
+  return lines.join('\n') + '\n';
+}
+
+/** Writes it whole or not at all. */
+export function writeMarkdown(file: string, summary: EvaluationSummary, options: MarkdownOptions = {}): void {
+  writeFileAtomic(file, renderMarkdown(summary, options));
+}

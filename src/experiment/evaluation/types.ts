@@ -1,0 +1,132 @@
+import type { EvaluatorType } from '../../config/types';
+import type { RunResult, RunStatus } from '../../replay/execute';
+
+export { EVALUATOR_TYPES, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType } from '../../config/types';
+
+/** What one evaluator said about one run. */
+export interface EvaluatorResult {
+  name: string;
+  type: EvaluatorType;
+  weight: number;
+  /** 0 to 1; null when the evaluator could not judge (no baseline to compare with, judge unreachable). */
+  score: number | null;
+  passed: boolean;
+  /** Skipped evaluators do not count towards the run's score. */
+  skipped: boolean;
+  reason: string;
+}
+
+/** One line of `evaluation/per_trace.jsonl`. */
+export interface TraceEvaluation {
+  trace_id: string;
+  input: string;
+  iteration: number;
+  recording_index: number | null;
+  recording_line: number | null;
+  status: RunStatus;
+  duration_ms: number;
+  metadata: Record<string, unknown>;
+  /** Weighted share of the evaluators that passed, among those not skipped; 0 when every one was skipped. */
+  score: number;
+  passed: boolean;
+  /** One line per evaluator that failed or was skipped, e.g. `not_contains: output contains "ERROR"`. */
+  reasons: string[];
+  evaluators: EvaluatorResult[];
+}
+
+/** A run of both experiments whose verdict changed, or one that only one of them has. */
+export interface ComparedRun {
+  trace_id: string;
+  /** The paired run in the baseline; null for a new run. */
+  baseline_trace_id: string | null;
+  input: string;
+  iteration: number;
+  recording_index: number | null;
+  /** Now: why it fails (a regression) or the baseline's reasons (a fix). */
+  reasons: string[];
+  score: number | null;
+  baseline_score: number | null;
+}
+
+/** A figure in both experiments. */
+export interface Delta {
+  baseline: number;
+  current: number;
+  /** current − baseline. */
+  delta: number;
+}
+
+/** `comparison` in `evaluation/summary.json`. Runs pair by (recording, input, iteration). */
+export interface Comparison {
+  /** The baseline's folder, as given. */
+  baseline: string;
+  /** Passed in the baseline, fails now. */
+  regressions: ComparedRun[];
+  /** Failed in the baseline, passes now. */
+  fixes: ComparedRun[];
+  /** Only in this experiment (`baseline_trace_id` null). */
+  new_runs: ComparedRun[];
+  /** Only in the baseline (`trace_id` is the baseline's). */
+  missing_runs: ComparedRun[];
+  counts: { regressions: number; fixes: number; new_runs: number; missing_runs: number; still_passing: number; still_failing: number };
+  pass_rate: Delta;
+  /** Share of runs whose status is ok. */
+  success_rate: Delta;
+  latency_ms: { p50: Delta; p95: Delta };
+}
+
+/** Per evaluator, over every run. */
+export interface EvaluatorSummary {
+  name: string;
+  type: EvaluatorType;
+  weight: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Over the runs it scored; null when it scored none. */
+  mean_score: number | null;
+}
+
+/** `evaluation/summary.json`. */
+export interface EvaluationSummary {
+  /** The experiment's folder name. */
+  experiment: string;
+  evaluated_at: string;
+  total: number;
+  passed: number;
+  failed: number;
+  pass_rate: number;
+  pass_threshold: number;
+  /** Run status counts, as in the experiment's summary. */
+  counts: Record<RunStatus, number>;
+  success_rate: number;
+  latency_ms: { p50: number; p95: number; max: number; mean: number };
+  evaluators: EvaluatorSummary[];
+  /** Present with `--baseline`. */
+  comparison: Comparison | null;
+}
+
+/** An observation as written in `observations.jsonl` (see src/trace/observations.ts). */
+export interface ObservationLine {
+  id: string;
+  trace_id: string;
+  parent_id: string | null;
+  name: string;
+  type: string;
+  start_time: string;
+  end_time: string;
+  duration_ms: number;
+  input: unknown;
+  output?: unknown;
+  error?: unknown;
+}
+
+/** Everything `report.html` shows, in the order runs were written. */
+export interface ReportData {
+  /** The experiment's folder name. */
+  experiment: string;
+  /** The experiment's `summary.json`, as written. */
+  experiment_summary: Record<string, unknown>;
+  evaluation: EvaluationSummary;
+  runs: Array<{ result: RunResult; evaluation: TraceEvaluation; observations: ObservationLine[] }>;
+}

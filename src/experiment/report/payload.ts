@@ -1,0 +1,222 @@
+import type { RunResult, RunStatus } from '../../replay/execute';
+import type { ComparedRun, Comparison, EvaluationSummary, ObservationLine, ReportData, TraceEvaluation } from '../evaluation/types';
+import { compact, isObject, locateOverride, truncateString, type Limits } from './compact';
+
+// A report of 10,000 runs is one page: what it shows of each run must stay small. Typical runs
+// fit the first limits; a run whose detail is still big after them gets the tight ones.
+const DETAIL: Limits = { string: 2000, array: 100, keys: 100, depth: 10 };
+const OBSERVATION: Limits = { string: 500, array: 20, keys: 30, depth: 6 };
+const TIGHT: Limits = { string: 200, array: 20, keys: 30, depth: 5 };
+const MAX_OBSERVATIONS = 200;
+const MAX_OBSERVATIONS_TIGHT = 50;
+const RUN_BUDGET = 64 * 1024;
+/** Reasons and the inputs of compared runs: lines of a table, not documents. */
+const LINE = 500;
+
+/** An observation as the timeline draws it. */
+export interface ReportObservation {
+  name: string;
+  type: string;
+  /** Index of the parent in the run's list; null for a root, or when the parent was left out. */
+  parent: number | null;
+  /** Milliseconds after the run's first observation started. */
+  start_ms: number;
+  duration_ms: number;
+  input: unknown;
+  output?: unknown;
+  error?: unknown;
+}
+
+/** One run on the page: the table's columns and the detail's content. */
+export interface ReportRun {
+  index: number;
+  trace_id: string;
+  iteration: number;
+  input_index: number;
+  recording_index: number | null;
+  recording_line: number | null;
+  target: string | null;
+  status: RunStatus;
+  passed: boolean;
+  score: number;
+  duration_ms: number;
+  attempts: number;
+  input: string;
+  strategy: string | null;
+  persona: string | null;
+  metadata: unknown;
+  /** Indexes in `evaluators` of those that failed this run, for the evaluator filter. */
+  failed: number[];
+  reasons: string[];
+  evaluators: Array<{ evaluator: number; score: number | null; passed: boolean; skipped: boolean; reason: string }>;
+  override_param_path: string | null;
+  override_location: string | null;
+  /** Where the input is in `args` as shown (tagged objects add a `value` step); null when not found. */
+  override_path: Array<string | number> | null;
+  args: unknown;
+  output: unknown;
+  error: unknown;
+  messages: unknown;
+  observations: ReportObservation[];
+  observation_count: number;
+  /** Observations of the run not on the page. */
+  observations_omitted: number;
+}
+
+/** A compared run, with where it is in `runs` when this experiment has it. */
+export type ReportComparedRun = ComparedRun & { run_index: number | null };
+
+/** The JSON the page reads. */
+export interface ReportPayload {
+  format: 1;
+  experiment: string;
+  generated_at: string;
+  /** The scalar fields of the experiment's summary.json (name, started_at, target…). */
+  experiment_summary: Record<string, string | number | boolean | null>;
+  summary: Omit<EvaluationSummary, 'comparison'>;
+  /** The evaluators' names and types, which runs refer to by index. */
+  evaluators: Array<{ name: string; type: string }>;
+  comparison: (Omit<Comparison, 'regressions' | 'fixes' | 'new_runs' | 'missing_runs'> & Record<'regressions' | 'fixes' | 'new_runs' | 'missing_runs', ReportComparedRun[]>) | null;
+  runs: ReportRun[];
+}
+
+export function preparePayload(data: ReportData, now: Date): ReportPayload {
+  const { comparison, ...summary } = data.evaluation;
+  const evaluators: ReportPayload['evaluators'] = summary.evaluators.map((e) => ({ name: e.name, type: e.type }));
+  const evaluatorIndex = new Map(evaluators.map((e, i) => [e.name, i]));
+  // A run may name an evaluator the summary lacks (a partial summary); it still gets an index.
+  const indexOf = (name: string, type: string): number => {
+    let i = evaluatorIndex.get(name);
+    if (i === undefined) {
+      i = evaluators.push({ name, type }) - 1;
+      evaluatorIndex.set(name, i);
+    }
+    return i;
+  };
+  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf));
+  const runIndex = new Map(runs.map((r) => [r.trace_id, r.index]));
+  return {
+    format: 1,
+    experiment: data.experiment,
+    generated_at: now.toISOString(),
+    experiment_summary: scalars(data.experiment_summary),
+    summary,
+    evaluators,
+    comparison: comparison ? prepareComparison(comparison, runIndex) : null,
+    runs,
+  };
+}
+
+function prepareRun(
+  index: number,
+  result: RunResult,
+  evaluation: TraceEvaluation,
+  observations: ObservationLine[],
+  indexOf: (name: string, type: string) => number,
+): ReportRun {
+  const located = locateOverride(result.args, result.override_location);
+  const build = (limits: Limits, observationLimits: Limits, maxObservations: number): ReportRun => {
+    const kept = prepareObservations(observations, observationLimits, maxObservations);
+    return {
+      index,
+      trace_id: result.trace_id,
+      iteration: result.iteration,
+      input_index: result.input_index,
+      recording_index: result.recording_index,
+      recording_line: result.recording_line,
+      target: result.target,
+      status: result.status,
+      passed: evaluation.passed,
+      score: evaluation.score,
+      duration_ms: result.duration_ms,
+      attempts: result.attempts,
+      input: truncateString(result.input, limits.string),
+      strategy: label(result.metadata?.strategy),
+      persona: label(result.metadata?.persona),
+      metadata: compact(result.metadata, limits),
+      failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
+      reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
+      evaluators: evaluation.evaluators.map((e) => ({
+        evaluator: indexOf(e.name, e.type),
+        score: e.score,
+        passed: e.passed,
+        skipped: e.skipped,
+        reason: truncateString(e.reason, LINE),
+      })),
+      override_param_path: result.override_param_path,
+      override_location: result.override_location,
+      override_path: located,
+      args: compact(result.args, limits, located ?? undefined),
+      output: compact(result.output, limits),
+      error: compact(result.error, { ...limits, string: limits.string * 2 }),
+      messages: compact(result.messages, limits),
+      observations: kept,
+      observation_count: Math.max(result.observation_count, observations.length),
+      observations_omitted: observations.length - kept.length,
+    };
+  };
+  const run = build(DETAIL, OBSERVATION, MAX_OBSERVATIONS);
+  return JSON.stringify(run).length <= RUN_BUDGET ? run : build(TIGHT, TIGHT, MAX_OBSERVATIONS_TIGHT);
+}
+
+/** The first observations by start time, placed relative to the earliest of them. */
+function prepareObservations(observations: ObservationLine[], limits: Limits, max: number): ReportObservation[] {
+  const timed = observations.map((o) => ({ o, start: Date.parse(o.start_time) }));
+  timed.sort((a, b) => (a.start || 0) - (b.start || 0));
+  const kept = timed.slice(0, max);
+  const origin = kept.reduce((min, t) => (Number.isFinite(t.start) ? Math.min(min, t.start) : min), Infinity);
+  const position = new Map(kept.map((t, i) => [t.o.id, i]));
+  return kept.map(({ o, start }) => {
+    const observation: ReportObservation = {
+      name: String(o.name),
+      type: String(o.type),
+      parent: o.parent_id === null ? null : (position.get(o.parent_id) ?? null),
+      start_ms: Number.isFinite(start) && Number.isFinite(origin) ? start - origin : 0,
+      duration_ms: Number.isFinite(o.duration_ms) ? round(o.duration_ms) : 0,
+      input: compact(o.input, limits),
+    };
+    if ('output' in o) observation.output = compact(o.output, limits);
+    if ('error' in o && o.error !== undefined) observation.error = compact(o.error, limits);
+    return observation;
+  });
+}
+
+function prepareComparison(comparison: Comparison, runIndex: Map<string, number>): NonNullable<ReportPayload['comparison']> {
+  const list = (runs: ComparedRun[], here: boolean): ReportComparedRun[] =>
+    runs.map((r) => ({
+      ...r,
+      input: truncateString(r.input, LINE),
+      reasons: r.reasons.map((reason) => truncateString(reason, LINE)),
+      // Missing runs carry the baseline's trace id, which names no run here.
+      run_index: here ? (runIndex.get(r.trace_id) ?? null) : null,
+    }));
+  return {
+    ...comparison,
+    regressions: list(comparison.regressions, true),
+    fixes: list(comparison.fixes, true),
+    new_runs: list(comparison.new_runs, true),
+    missing_runs: list(comparison.missing_runs, false),
+  };
+}
+
+/** A metadata value as a filter label: strategy and persona are names, or objects with one. */
+function label(value: unknown): string | null {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (isObject(value) && typeof value.name === 'string') return value.name;
+  return null;
+}
+
+/** The summary's plain fields; its config and runner settings have no place on the page. */
+function scalars(record: Record<string, unknown>): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const [key, value] of Object.entries(record ?? {})) {
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') out[key] = value;
+    else if (typeof value === 'string') out[key] = truncateString(value, LINE);
+  }
+  return out;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { parseEvaluationConfig } from '../../src/config/evaluation';
+import { ConfigError } from '../../src/config/errors';
+import type { EvaluatorConfig } from '../../src/config/types';
+import { compare, pairRuns } from '../../src/experiment/evaluation/compare';
+import { createJudge, parseJudgement } from '../../src/experiment/evaluation/judge';
+import { RULES, similarity } from '../../src/experiment/evaluation/rules';
+import { evaluatorResult, scoreRun } from '../../src/experiment/evaluation/score';
+import type { TraceEvaluation } from '../../src/experiment/evaluation/types';
+import type { RunResult } from '../../src/replay/execute';
+
+function run(fields: Partial<RunResult> = {}): RunResult {
+  return {
+    trace_id: 't1',
+    iteration: 0,
+    recording_index: 0,
+    recording_line: 1,
+    target: 'app/agent.js:reply',
+    input: 'hi',
+    input_index: 0,
+    metadata: {},
+    override_param_path: 'kwargs.message',
+    override_location: 'args.1',
+    args: [{}, 'hi'],
+    output: 'Hello there',
+    status: 'ok',
+    error: null,
+    duration_ms: 12,
+    attempts: 1,
+    messages: null,
+    observation_count: 0,
+    ...fields,
+  };
+}
+
+const config = (fields: Partial<EvaluatorConfig> & Pick<EvaluatorConfig, 'type'>): EvaluatorConfig => ({ name: fields.type, weight: 1, threshold: 1, ...fields });
+const rule = (c: EvaluatorConfig, r: RunResult, baseline?: RunResult) => RULES[c.type as Exclude<EvaluatorConfig['type'], 'llm_judge'>](r, c, baseline);
+
+describe('rules', () => {
+  it('output_not_empty fails on nothing, blank text and empty collections', () => {
+    const c = config({ type: 'output_not_empty' });
+    expect(rule(c, run()).score).toBe(1);
+    expect(rule(c, run({ output: 0 })).score).toBe(1);
+    for (const output of [null, undefined, '  \n', [], {}]) expect(rule(c, run({ output })).score).toBe(0);
+  });
+
+  it('contains and not_contains look at text and at JSON of other values, with case as asked', () => {
+    expect(rule(config({ type: 'contains', value: 'hello' }), run()).score).toBe(0);
+    expect(rule(config({ type: 'contains', value: 'hello', case_sensitive: false }), run())).toEqual({ score: 1, reason: 'output contains "hello"' });
+    expect(rule(config({ type: 'contains', value: '"ok":true' }), run({ output: { ok: true } })).score).toBe(1);
+    expect(rule(config({ type: 'not_contains', value: 'ERROR' }), run({ output: 'ERROR: down' }))).toEqual({ score: 0, reason: 'output contains "ERROR"' });
+  });
+
+  it('matches_regex, json_valid, latency_under and success', () => {
+    expect(rule(config({ type: 'matches_regex', pattern: '^hello', flags: 'i' }), run()).score).toBe(1);
+    expect(rule(config({ type: 'matches_regex', pattern: '^bye' }), run()).reason).toBe('output does not match /^bye/');
+    expect(rule(config({ type: 'json_valid' }), run({ output: '{"a":1}' })).score).toBe(1);
+    expect(rule(config({ type: 'json_valid' }), run({ output: { a: 1 } })).score).toBe(1);
+    expect(rule(config({ type: 'json_valid' }), run({ output: '{a:1}' })).reason).toMatch(/^output is not valid JSON: /);
+    expect(rule(config({ type: 'latency_under', max_ms: 12 }), run()).reason).toBe('took 12 ms, not under 12 ms');
+    expect(rule(config({ type: 'latency_under', max_ms: 13 }), run()).score).toBe(1);
+    expect(rule(config({ type: 'success' }), run({ status: 'timeout' })).reason).toBe('timed out');
+    expect(rule(config({ type: 'success' }), run({ status: 'error', error: { name: 'TypeError', message: 'x is undefined' } })).reason).toBe('ended in error: TypeError: x is undefined');
+  });
+
+  it('similarity compares with the baseline run, and has nothing to say without one', () => {
+    const c = config({ type: 'similarity', threshold: 0.8 });
+    expect(rule(c, run())).toEqual({ score: null, reason: 'no baseline run to compare with' });
+    expect(rule(c, run(), run()).score).toBe(1);
+    const far = rule(c, run({ output: 'Goodbye' }), run());
+    expect(far.score).toBeLessThan(0.3);
+    expect(far.reason).toMatch(/% like the baseline's output, under 80%$/);
+  });
+
+  it('similarity ignores case and spacing, and counts repeated bigrams once each', () => {
+    expect(similarity('Hello  World', 'hello world')).toBe(1);
+    expect(similarity('night', 'nacht')).toBeCloseTo(0.25);
+    expect(similarity('aaaa', 'aa')).toBeCloseTo(0.5);
+    expect(similarity('', 'a')).toBe(0);
+    expect(similarity('The order ships tomorrow.', 'Your order ships tomorrow!')).toBeGreaterThan(0.7);
+  });
+});
+
+describe('the judge', () => {
+  it.each([
+    ['{"score": 0.8, "reason": "good"}', { score: 0.8, reason: 'good' }],
+    ['```json\n{"score": "7", "reason": "fine"}\n```', { score: 0.7, reason: 'fine' }],
+    ['Here you go: {"score": 85, "reason": "mostly"} Thanks', { score: 0.85, reason: 'mostly' }],
+    ['Score: 8/10. Polite and on topic.', { score: 0.8, reason: 'Polite and on topic.' }],
+    ['score = 0.25 - it ignores the question', { score: 0.25, reason: 'it ignores the question' }],
+    ['4 out of 5: clear', { score: 0.8, reason: 'clear' }],
+    ['1', { score: 1, reason: 'no reason given' }],
+  ])('reads %j', (text, expected) => {
+    expect(parseJudgement(text)).toEqual(expected);
+  });
+
+  it.each(['I cannot grade this.', '{"score": "high"}', 'Score: 12/10', '{"score": -1}', ''])('finds no score in %j', (text) => {
+    expect(parseJudgement(text)).toBeUndefined();
+  });
+
+  it('asks once for the same rubric, input and output, and turns a failed request into a skip', async () => {
+    const asked: unknown[] = [];
+    const judge = createJudge(
+      {
+        complete: async (request) => {
+          asked.push(request);
+          if (asked.length > 1) {
+            const { LlmError } = await import('../../src/experiment/llm-client');
+            throw new LlmError('HTTP 500 after 1 attempt: down', 'http', 1, 500);
+          }
+          return { content: '{"score": 1, "reason": "yes"}', attempts: 1 };
+        },
+      },
+      'model-a',
+      0,
+    );
+    const c = config({ type: 'llm_judge', rubric: 'Polite?', threshold: 0.7 });
+    const [a, b] = await Promise.all([judge(c, run({ trace_id: 'a' })), judge(c, run({ trace_id: 'b' }))]);
+    expect(a).toEqual({ score: 1, reason: 'yes' });
+    expect(b).toBe(a);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatchObject({ temperature: 0, model: 'model-a' });
+    expect(await judge({ ...c, model: 'model-b' }, run())).toEqual({ score: null, reason: 'the judge could not be reached: HTTP 500 after 1 attempt: down' });
+  });
+});
+
+describe('scoring', () => {
+  const result = (name: string, score: number | null, weight = 1, threshold = 1) =>
+    evaluatorResult({ type: 'contains', name, weight, threshold }, { score, reason: `${name} says so` });
+
+  it('passes an evaluator at its threshold and skips one without a score', () => {
+    expect(result('judge', 0.7, 1, 0.7)).toMatchObject({ passed: true, skipped: false });
+    expect(result('judge', 0.69, 1, 0.7)).toMatchObject({ passed: false, skipped: false });
+    expect(result('judge', null)).toMatchObject({ passed: false, skipped: true, score: null });
+  });
+
+  it('weighs the evaluators that passed, against the threshold', () => {
+    const results = [result('a', 1), result('b', 0, 2), result('c', null)];
+    expect(scoreRun(results, 1)).toEqual({ score: 0.333, passed: false, reasons: ['b: b says so', 'c: skipped, c says so'] });
+    expect(scoreRun(results, 0.3).passed).toBe(true);
+    expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 2 / 3).passed).toBe(true);
+  });
+
+  it('fails a run that no evaluator could judge, and passes one of weight-0 evaluators only', () => {
+    expect(scoreRun([result('a', null)], 0)).toMatchObject({ score: 0, passed: false });
+    expect(scoreRun([result('a', 0, 0)], 1)).toMatchObject({ score: 1, passed: true });
+  });
+});
+
+describe('comparison', () => {
+  const trace = (trace_id: string, input: string, passed: boolean, fields: Partial<TraceEvaluation> = {}): TraceEvaluation => ({
+    trace_id,
+    input,
+    iteration: 0,
+    recording_index: 0,
+    recording_line: 3,
+    status: 'ok',
+    duration_ms: 10,
+    metadata: {},
+    score: passed ? 1 : 0,
+    passed,
+    reasons: passed ? [] : [`${input} failed`],
+    evaluators: [],
+    ...fields,
+  });
+
+  it('pairs by recording line, input and iteration, a repeated input in order', () => {
+    const baseline = [trace('b1', 'x', true), trace('b2', 'x', true), trace('b3', 'y', true, { iteration: 1 }), trace('b4', 'z', true)];
+    const current = [trace('c1', 'x', true), trace('c2', 'y', true, { iteration: 1 }), trace('c3', 'x', true), trace('c4', 'x', true), trace('c5', 'z', true, { recording_line: 9 })];
+    const { pairs, missing } = pairRuns(current, baseline);
+    expect(pairs.map((p) => p?.trace_id)).toEqual(['b1', 'b3', 'b2', undefined, undefined]);
+    expect(missing.map((m) => m.trace_id)).toEqual(['b4']);
+  });
+
+  it('lists regressions, fixes, new and missing runs, and the changes in rates and latency', () => {
+    const baseline = [trace('b1', 'a', true), trace('b2', 'b', false), trace('b3', 'c', true), trace('b4', 'gone', true, { duration_ms: 30 })];
+    const current = [trace('c1', 'a', false, { duration_ms: 50, status: 'error' }), trace('c2', 'b', true), trace('c3', 'c', true), trace('c4', 'new', false)];
+    const c = compare('experiments/base', current, baseline);
+    expect(c.regressions).toEqual([{ trace_id: 'c1', baseline_trace_id: 'b1', input: 'a', iteration: 0, recording_index: 0, reasons: ['a failed'], score: 0, baseline_score: 1 }]);
+    expect(c.fixes).toEqual([{ trace_id: 'c2', baseline_trace_id: 'b2', input: 'b', iteration: 0, recording_index: 0, reasons: ['b failed'], score: 1, baseline_score: 0 }]);
+    expect(c.new_runs.map((r) => [r.trace_id, r.baseline_trace_id])).toEqual([['c4', null]]);
+    expect(c.missing_runs.map((r) => [r.trace_id, r.score, r.baseline_score])).toEqual([['b4', null, 1]]);
+    expect(c.counts).toEqual({ regressions: 1, fixes: 1, new_runs: 1, missing_runs: 1, still_passing: 1, still_failing: 0 });
+    expect(c.pass_rate).toEqual({ baseline: 0.75, current: 0.5, delta: -0.25 });
+    expect(c.success_rate).toEqual({ baseline: 1, current: 0.75, delta: -0.25 });
+    expect(c.latency_ms).toEqual({ p50: { baseline: 10, current: 10, delta: 0 }, p95: { baseline: 30, current: 50, delta: 20 } });
+  });
+});
+
+describe('evaluation config', () => {
+  const parse = (text: string) => parseEvaluationConfig(text, 'configs/evaluation.yaml');
+  const errorOf = (text: string): ConfigError => {
+    try {
+      parse(text);
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('no error');
+  };
+
+  it('fills in defaults: success and output_not_empty, all must pass, the judge at temperature 0', () => {
+    const c = parse('');
+    expect(c.pass_threshold).toBe(1);
+    expect(c.evaluators.map((e) => e.type)).toEqual(['success', 'output_not_empty']);
+    expect(c.llm).toMatchObject({ model: 'gpt-4o-mini', temperature: 0 });
+  });
+
+  it('reads the section bare or under evaluation:, numbering repeated types', () => {
+    const yaml = 'pass_threshold: 0.5\nevaluators:\n  - type: contains\n    value: a\n  - type: contains\n    value: b\n    weight: 2\n  - type: llm_judge\n    rubric: Polite?\n    model: big\nllm:\n  base_url: http://127.0.0.1:9/v1\n';
+    const bare = parse(yaml);
+    expect(bare.evaluators).toEqual([
+      { type: 'contains', name: 'contains', weight: 1, threshold: 1, value: 'a' },
+      { type: 'contains', name: 'contains_2', weight: 2, threshold: 1, value: 'b' },
+      { type: 'llm_judge', name: 'llm_judge', weight: 1, threshold: 0.7, rubric: 'Polite?', model: 'big' },
+    ]);
+    expect(bare.llm.base_url).toBe('http://127.0.0.1:9/v1');
+    const wrapped = parse(`evaluation:\n${yaml.replace(/^/gm, '  ')}`);
+    expect(wrapped.evaluators).toEqual(bare.evaluators);
+    expect(parse('evaluators: [success, json_valid]').evaluators.map((e) => e.name)).toEqual(['success', 'json_valid']);
+  });
+
+  it.each([
+    ['evaluators:\n  - type: contains\n    name: x\n    value: a\n  - type: success\n    name: x\n', 5, 'evaluators[1].name', 'duplicate evaluator name "x"'],
+    ['evaluators:\n  - value: a\n', 2, 'evaluators[0]', 'has no "type"'],
+    ['evaluators:\n  - type: llm_judge\n', 2, 'evaluators[0]', 'llm_judge needs "rubric"'],
+    ['evaluators:\n  - type: similarity\n    threshold: 1.5\n', 3, 'evaluators[0].threshold', 'must be a number from 0 to 1'],
+    ['evaluators:\n  - type: latency_under\n    max_ms: fast\n', 3, 'evaluators[0].max_ms', 'must be a number'],
+    ['evaluators:\n  - type: matches_regex\n    pattern: a\n    flags: q\n', 4, 'evaluators[0].flags', 'is not a valid regular expression'],
+    ['evaluators:\n  - type: success\n    value: x\n', 3, 'evaluators[0] (success).value', 'unknown key "value"'],
+    ['evaluators: success\n', 1, 'evaluators', 'must be a list of evaluators'],
+    ['llm:\n  system_prompt: hi\n', 2, 'llm.system_prompt', 'unknown key "system_prompt" under llm'],
+    ['evaluation:\n  evaluators: [success]\nname: x\n', 3, 'name', 'unknown key "name" at the top level'],
+    ['evaluators: []\n', 1, 'evaluators', 'must list at least one evaluator'],
+    ['evaluators:\n  - sucess\n', 2, 'evaluators[0]', 'unknown evaluator type "sucess"; did you mean "success"?'],
+    ['evaluators:\n  - contains\n', 2, 'evaluators[0]', 'contains needs "value"'],
+    ['thresold: 1\n', 1, 'thresold', 'unknown key "thresold" at the top level'],
+  ])('points at the mistake in %j', (yaml, line, field, message) => {
+    const error = errorOf(yaml);
+    expect(error.location).toMatchObject({ file: 'configs/evaluation.yaml', line, field });
+    expect(error.message).toContain(message);
+  });
+});
