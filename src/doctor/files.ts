@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../config/errors';
+import { ConfigError, formatLocation } from '../config/errors';
 import { isRecordingEnabled, projectRelative } from '../config/project';
 import { readRecordings } from '../replay/reader';
 import { check, messageOf, type Check } from './check';
@@ -17,8 +17,7 @@ function recordCommands(root: string): string {
 /** `file:line:column` of a ConfigError, or just the file. */
 function whereIn(error: unknown, fallback: string): string {
   const loc = error instanceof ConfigError ? error.location : undefined;
-  if (loc?.line === undefined) return loc?.file ?? fallback;
-  return `${loc.file}:${loc.line}${loc.column === undefined ? '' : `:${loc.column}`}`;
+  return loc ? formatLocation({ ...loc, field: undefined }) : fallback;
 }
 
 /** 3a. `.env` parses, and whether it (or the environment) turns recording on. */

@@ -1,5 +1,6 @@
 import type { EvaluatorType } from '../../config/types';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import type { Observation } from '../../trace/observations';
 
 export { EVALUATOR_TYPES, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType } from '../../config/types';
 
@@ -106,20 +107,8 @@ export interface EvaluationSummary {
   comparison: Comparison | null;
 }
 
-/** An observation as written in `observations.jsonl` (see src/trace/observations.ts). */
-export interface ObservationLine {
-  id: string;
-  trace_id: string;
-  parent_id: string | null;
-  name: string;
-  type: string;
-  start_time: string;
-  end_time: string;
-  duration_ms: number;
-  input: unknown;
-  output?: unknown;
-  error?: unknown;
-}
+/** An observation as written in `observations.jsonl`: its values in the recorder's encoding. */
+export type ObservationLine = Observation;
 
 /** Everything `report.html` shows, in the order runs were written. */
 export interface ReportData {
