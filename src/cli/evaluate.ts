@@ -35,7 +35,7 @@ function latestExperiment(root: string): string {
 }
 
 /** The evaluation's result on stdout: totals, each evaluator, and with a baseline what changed. */
-export function printEvaluation(root: string, { summary, files }: EvaluationResult): void {
+function printEvaluation(root: string, { summary, files }: EvaluationResult): void {
   const pass = summary.failed === 0 ? colors.green(`${summary.passed} passed`) : `${colors.green(`${summary.passed} passed`)}  ${colors.red(`${summary.failed} failed`)}`;
   print(
     colors.bold(`Evaluation of ${summary.experiment}: ${summary.total} runs`),

@@ -25,16 +25,21 @@ const EVALUATOR_KEYS: Record<EvaluatorType, { keys: readonly string[]; required:
 const DEFAULT_THRESHOLDS: Partial<Record<EvaluatorType, number>> = { similarity: 0.8, llm_judge: 0.7 };
 
 /** What `fluxloop evaluate` checks when nothing is configured: that each run succeeded and said something. */
-export function defaultEvaluators(): EvaluatorConfig[] {
+function defaultEvaluators(): EvaluatorConfig[] {
   return [
     { type: 'success', name: 'success', weight: 1, threshold: 1 },
     { type: 'output_not_empty', name: 'output_not_empty', weight: 1, threshold: 1 },
   ];
 }
 
+/** The section when nothing is set: every evaluator must pass. */
+function defaults(llm: LlmConfig): Omit<EvaluationConfig, 'source'> {
+  return { pass_threshold: 1, evaluators: defaultEvaluators(), llm };
+}
+
 class EvaluationValidator extends Validator {
   section(node: Node | null, keyNode: Node | null, prefix: string, judgeBase: LlmConfig): Omit<EvaluationConfig, 'source'> {
-    const config: Omit<EvaluationConfig, 'source'> = { pass_threshold: 1, evaluators: defaultEvaluators(), llm: judgeBase };
+    const config = defaults(judgeBase);
     if (this.isEmpty(node)) return config;
     const field = (key: string) => (prefix ? `${prefix}.${key}` : key);
     for (const { key, keyNode: k, value } of this.mapping(node, prefix || undefined, keyNode)) {
@@ -134,7 +139,6 @@ class EvaluationValidator extends Validator {
       }
     }
   }
-
 }
 
 function regexError(pattern: string, flags: string | undefined): string | undefined {
@@ -147,7 +151,7 @@ function regexError(pattern: string, flags: string | undefined): string | undefi
 }
 
 /** The judge's defaults: the input generator's endpoint, at temperature 0 so that verdicts repeat. */
-export function judgeDefaults(generation?: LlmConfig): LlmConfig {
+function judgeDefaults(generation?: LlmConfig): LlmConfig {
   return { ...(generation ?? LLM_DEFAULTS), temperature: 0 };
 }
 
@@ -195,7 +199,7 @@ export function loadEvaluationConfig(root: string): EvaluationConfig {
     return parseEvaluationConfig(text, projectRelative(root, file), base);
   }
   if (inSimulation) return parseEvaluationConfig(simulationText!, simulationFile, base, true);
-  return { pass_threshold: 1, evaluators: defaultEvaluators(), llm: base, source: '(defaults)' };
+  return { ...defaults(base), source: '(defaults)' };
 }
 
 function readIfExists(file: string): string | undefined {

@@ -66,3 +66,17 @@ export function findModule(file: string): string | undefined {
   }
   return undefined;
 }
+
+/** Whether Node loads `file` as CommonJS: by extension, else by the nearest package.json's `type`. */
+export function isCommonJs(file: string): boolean {
+  if (/\.c[jt]s$/.test(file)) return true;
+  if (/\.m[jt]s$/.test(file)) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string };
+      return pkg.type !== 'module';
+    } catch {
+      if (path.dirname(dir) === dir) return true;
+    }
+  }
+}

@@ -45,3 +45,17 @@ export function parseTarget(spec: string, location?: SourceLocation): TargetSpec
   }
   return member === undefined ? { spec, file, exportName } : { spec, file, exportName, member };
 }
+
+/** What a value is, for messages: `a string`, `an array`, `null`. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : type === 'undefined' ? 'undefined' : `a ${type}`;
+}
+
+/** A module's export names, for messages: at most 20, `none` for none. */
+export function listExports(exports: unknown): string {
+  const names = Object.keys(exports ?? {}).filter((k) => k !== '__esModule');
+  return names.length === 0 ? 'none' : names.slice(0, 20).join(', ') + (names.length > 20 ? ', …' : '');
+}

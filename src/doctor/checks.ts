@@ -16,7 +16,7 @@ export interface DoctorOptions {
   onUnexpected?: (error: unknown) => void;
 }
 
-export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
 /**
  * Runs every check, in order. A check never stops the ones after it: what needs a file that does

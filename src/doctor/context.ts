@@ -38,7 +38,7 @@ export function loadContext(root: string): DoctorContext {
 }
 
 /** The variables as the recorder sees them: the environment wins over .env. */
-export function effectiveEnv(ctx: DoctorContext): Record<string, string | undefined> {
+function effectiveEnv(ctx: DoctorContext): Record<string, string | undefined> {
   return { ...(ctx.env.ok ? ctx.env.value.values : {}), ...process.env };
 }
 

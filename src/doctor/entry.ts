@@ -16,7 +16,7 @@ const VALUE_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--exper
 const NO_SCRIPT = new Set(['-e', '--eval', '-p', '--print']);
 
 /** The script a `node …` command runs: the first word after the runner that is not a flag. */
-export function scriptOf(command: string): string | undefined {
+function scriptOf(command: string): string | undefined {
   const words = command.split(/\s+/).filter(Boolean);
   let i = words.findIndex((word) => RUNNERS.has(path.basename(word)));
   if (i === -1) return undefined;

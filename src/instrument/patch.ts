@@ -1,3 +1,4 @@
+import { describeValue, listExports } from '../config/targets';
 import type { TargetSpec } from '../config/types';
 import { wrap, type CallObserver } from './wrap';
 
@@ -18,7 +19,7 @@ type Bag = Record<PropertyKey, unknown>;
  */
 export function patchExports(exports: unknown, format: 'esm' | 'cjs', target: TargetSpec, observerFor: ObserverFor): PatchOutcome {
   if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) {
-    return { ok: false, reason: `the module exports ${describe(exports)}, not an object` };
+    return { ok: false, reason: `the module exports ${describeValue(exports)}, not an object` };
   }
   const bag = exports as Bag;
   // For CommonJS, `default` is module.exports itself, unless it is compiled ESM with a real default.
@@ -31,7 +32,7 @@ export function patchExports(exports: unknown, format: 'esm' | 'cjs', target: Ta
   if (target.member !== undefined) return patchMember(exported, target, observerFor);
 
   if (typeof exported !== 'function') {
-    return { ok: false, reason: `export "${target.exportName}" is ${describe(exported)}, not a function` };
+    return { ok: false, reason: `export "${target.exportName}" is ${describeValue(exported)}, not a function` };
   }
   const wrapped = wrap(exported, observerFor(exported));
   if (wholeModule) return { ok: true, fn: exported, exports: wrapped };
@@ -56,7 +57,7 @@ function patchMember(owner: unknown, target: TargetSpec, observerFor: ObserverFo
     const where = `"${target.exportName}"`;
     return fn === undefined
       ? { ok: false, reason: `${where} has no method "${member}"` }
-      : { ok: false, reason: `"${target.exportName}.${member}" is ${describe(fn)}, not a function` };
+      : { ok: false, reason: `"${target.exportName}.${member}" is ${describeValue(fn)}, not a function` };
   }
   if (!setProperty(holder as Bag, member, wrap(fn, observerFor(fn)))) {
     return { ok: false, reason: `"${target.exportName}.${member}" is read-only` };
@@ -86,16 +87,4 @@ function withProperty(bag: Bag, key: string, value: unknown): unknown {
   return new Proxy(bag, {
     get: (target, property, receiver) => (property === key ? value : Reflect.get(target, property, receiver)),
   });
-}
-
-function listExports(bag: Bag): string {
-  const names = Object.keys(bag).filter((k) => k !== '__esModule');
-  return names.length ? names.slice(0, 20).join(', ') : 'none';
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  const type = typeof value;
-  return type === 'object' ? 'an object' : type === 'undefined' ? 'undefined' : `a ${type}`;
 }

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
-import { findModule } from '../config/project';
-import { parseTarget } from '../config/targets';
+import { findModule, isCommonJs } from '../config/project';
+import { describeValue, listExports, parseTarget } from '../config/targets';
 import type { TargetSpec } from '../config/types';
 import { parseParams, type Param } from '../instrument/params';
 
@@ -60,7 +59,7 @@ export class TargetLoader {
     const exported = exportOf(exports, this.target, this.options.field ?? 'runner.target');
     const { member } = this.target;
     if (member === undefined) {
-      if (typeof exported !== 'function') throw this.error(`${this.target.spec} is ${describe(exported)}, not a function`);
+      if (typeof exported !== 'function') throw this.error(`${this.target.spec} is ${describeValue(exported)}, not a function`);
       return { fn: exported, thisArg: undefined, name: this.target.spec, params: parseParams(exported) };
     }
     const isClass = typeof exported === 'function' && typeof (exported as { prototype?: Record<string, unknown> }).prototype?.[member] === 'function';
@@ -70,7 +69,7 @@ export class TargetLoader {
 
   private method(owner: unknown, member: string, name: string): LoadedTarget {
     const fn = owner === null || owner === undefined ? undefined : (owner as Record<string, unknown>)[member];
-    if (typeof fn !== 'function') throw this.error(`${name} is ${describe(fn)}, not a method`);
+    if (typeof fn !== 'function') throw this.error(`${name} is ${describeValue(fn)}, not a method`);
     return { fn, thisArg: owner, name, params: parseParams(fn) };
   }
 
@@ -105,31 +104,10 @@ function exportOf(exports: unknown, spec: TargetSpec, field: string): unknown {
   const bag = (exports ?? {}) as Record<string, unknown>;
   if (spec.exportName === 'default' && !('default' in bag)) return exports;
   if (!(spec.exportName in bag)) {
-    const names = Object.keys(bag).filter((k) => k !== '__esModule');
-    throw new TargetError(`export "${spec.exportName}" not found in ${spec.file} (exports: ${names.join(', ') || 'none'})`, {
+    throw new TargetError(`export "${spec.exportName}" not found in ${spec.file} (exports: ${listExports(bag)})`, {
       file: 'configs/simulation.yaml',
       field,
     });
   }
   return bag[spec.exportName];
-}
-
-/** Whether Node loads `file` as CommonJS: by extension, else by the nearest package.json's `type`. */
-function isCommonJs(file: string): boolean {
-  if (/\.c[jt]s$/.test(file)) return true;
-  if (/\.m[jt]s$/.test(file)) return false;
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string };
-      return pkg.type !== 'module';
-    } catch {
-      if (path.dirname(dir) === dir) return true;
-    }
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -11,7 +11,7 @@ const SYSTEM_PROMPT =
   'You grade one reply of an AI agent against a rubric. Answer with only a JSON object: ' +
   '{"score": <a number from 0 (fails the rubric) to 1 (fully meets it)>, "reason": "<one short sentence>"}.';
 
-export function judgePrompt(rubric: string, run: RunResult): string {
+function judgePrompt(rubric: string, run: RunResult): string {
   const outcome = run.status === 'ok' ? outputText(run.output) : `(the agent failed: ${run.error?.message ?? run.status})`;
   return `Rubric:\n${rubric}\n\nThe user's input:\n${cut(run.input)}\n\nThe agent's reply:\n${cut(outcome)}`;
 }
