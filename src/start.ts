@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { findModule, resolveRecordingFile } from './config/project';
-import { loadSimulationConfig } from './config/simulation';
+import { loadRecordingConfig } from './config/recording-cache';
 import { parseTarget } from './config/targets';
 import { hookTargets, type LocatedTarget } from './instrument/targets';
 import { Session } from './instrument/session';
@@ -8,10 +8,10 @@ import { warn } from './record/warn';
 
 /** Starts recording in this process: the session, and with `hooks` the configured targets. */
 export function startSession(root: string, hooks: boolean): Session {
-  const config = loadSimulationConfig(root);
+  const recording = loadRecordingConfig(root);
   const entry = entryScript();
-  const session = new Session({ root, recordingFile: resolveRecordingFile(root, process.env, config), recording: config.recording, entry });
-  if (hooks) hookConfigured(session, root, config.recording.targets, entry);
+  const session = new Session({ root, recordingFile: resolveRecordingFile(root, process.env, { recording }), recording, entry });
+  if (hooks) hookConfigured(session, root, recording.targets, entry);
   return session;
 }
 

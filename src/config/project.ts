@@ -28,7 +28,7 @@ export function configPath(root: string): string {
 export function resolveRecordingFile(
   root: string,
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
-  config?: SimulationConfig,
+  config?: Pick<SimulationConfig, 'recording'>,
 ): string {
   const fromEnv = env.FLUXLOOP_RECORDING_FILE?.trim();
   const chosen = fromEnv || config?.recording.file || DEFAULT_RECORDING_FILE;

@@ -37,6 +37,25 @@ export class JsonLines {
   }
 }
 
+/**
+ * Writes a JSON array to a file one element at a time, so that a million failed runs are never
+ * held in memory (nor in one string, which V8 caps). The file is valid JSON once closed.
+ */
+export class JsonArray {
+  private readonly fd: number;
+  private count = 0;
+  constructor(file: string) {
+    this.fd = fs.openSync(file, 'w');
+  }
+  write(value: unknown): void {
+    fs.writeSync(this.fd, `${this.count++ === 0 ? '[\n' : ',\n'}${JSON.stringify(value, null, 2).replace(/^/gm, '  ')}`);
+  }
+  close(): void {
+    fs.writeSync(this.fd, this.count === 0 ? '[]\n' : '\n]\n');
+    fs.closeSync(this.fd);
+  }
+}
+
 /** The error of each run that did not end ok, for errors.json. */
 export function errorEntry(result: RunResult): unknown {
   const { trace_id, iteration, recording_index, recording_line, target, input, status, error, attempts } = result;

@@ -12,7 +12,7 @@ import type { RunOutcome, RunPlan, RunResult, RunStatus } from '../replay/execut
 import { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import type { WorkerPool } from '../replay/pool';
-import { createExperimentDir, errorEntry, JsonLines, writeJson } from './output';
+import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
 import { durationStats } from './stats';
 import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type SetupOptions } from './plan';
 
@@ -119,7 +119,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const dir = createExperimentDir(path.resolve(root, options.outputDir ?? config.output_directory), config.name);
   const traces = new JsonLines(path.join(dir, 'traces.jsonl'));
   const observations = new JsonLines(path.join(dir, 'observations.jsonl'));
-  const errors: unknown[] = [];
+  const errors = new JsonArray(path.join(dir, 'errors.json'));
   const durations: number[] = [];
   const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
   const startedAt = new Date();
@@ -131,15 +131,15 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       observations.write(outcome.observations);
       counts[result.status]++;
       durations.push(result.duration_ms);
-      if (result.status !== 'ok') errors.push(errorEntry(result));
+      if (result.status !== 'ok') errors.write(errorEntry(result));
       options.onProgress?.({ done: durations.length, total: setup.total, result });
     });
   } finally {
     traces.close();
     observations.close();
+    errors.close();
   }
   const summary = summarize(setup, { counts, durations, startedAt, totalMs: performance.now() - started });
-  writeJson(path.join(dir, 'errors.json'), errors);
   writeJson(path.join(dir, 'summary.json'), summary);
   return { dir, summary };
 }

@@ -1,7 +1,7 @@
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Hook as ImportHook } from 'import-in-the-middle';
-import { Hook as RequireHook } from 'require-in-the-middle';
+import { isCommonJs } from '../config/project';
 
 /** A module's exports as loaded; return replacement exports (CommonJS only) or undefined. */
 export type OnLoad = (exports: unknown, format: 'esm' | 'cjs') => unknown;
@@ -24,11 +24,23 @@ export function hookFiles(files: ReadonlyMap<string, OnLoad>): void {
     new ImportHook([file], (namespace) => {
       onLoad(namespace, 'esm');
     });
+    if (!canBeRequired(file)) continue;
+    // Loaded only for a file that `require` can reach: it and its dependencies cost start-up time.
+    const { Hook: RequireHook } = require('require-in-the-middle') as typeof import('require-in-the-middle');
     new RequireHook([file], <T>(exports: T): T => {
       const replaced = onLoad(exports, 'cjs');
       return replaced === undefined ? exports : (replaced as T);
     });
   }
+}
+
+/**
+ * Whether `require` can load the file: not an ES module by extension or by its package's
+ * `type`, which Node 20 refuses to require. TypeScript is left to tsx, which may compile any
+ * `.ts` file for `require`.
+ */
+function canBeRequired(file: string): boolean {
+  return !/\.m[jt]s$/.test(file) && (/\.tsx?$/.test(file) || isCommonJs(file));
 }
 
 function escapeRegExp(text: string): string {

@@ -1,3 +1,4 @@
+import { PlainCheck } from './plain';
 import { createRedactor, MASK, type Redactor } from './redact';
 
 /** Limits and redaction rules of an encoder. */
@@ -38,10 +39,22 @@ const DEFAULTS: EncoderOptions = {
  */
 export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const config = resolve(options);
+  const limits = { ...config, isSensitiveKey: (key: string) => config.keys.get(key).sensitive };
+  let idleCheck: PlainCheck | undefined = new PlainCheck(limits);
   let idle: Walker | undefined = new Walker(config);
   return {
     encode(value) {
-      // A getter run by the walk may record a call itself, which needs a walker of its own.
+      // A getter run by the check or the walk may record a call itself, which then needs a
+      // check and a walker of its own.
+      const check = idleCheck ?? new PlainCheck(limits);
+      idleCheck = undefined;
+      try {
+        if (check.test(value)) return JSON.stringify(value);
+      } catch {
+        // A getter or a proxy threw: the walk below guards every read.
+      } finally {
+        idleCheck = check;
+      }
       const walker = idle ?? new Walker(config);
       idle = undefined;
       try {
@@ -72,6 +85,12 @@ function resolve(options: Partial<EncoderOptions>): Config {
     redactor,
     keys: new KeyCache(redactor),
   };
+}
+
+/** Whether an app put enumerable keys on Object.prototype, which for-in would then list. */
+function isPolluted(): boolean {
+  for (const _ in OBJECT_PROTO) return true;
+  return false;
 }
 
 function atLeast(n: number, min: number): number {
@@ -176,7 +195,7 @@ class Walker {
   run(value: unknown): string {
     try {
       // An app that put enumerable keys on Object.prototype would have them recorded by for-in.
-      for (const _ in OBJECT_PROTO) this.careful = true;
+      this.careful = isPolluted();
       this.value(value, ROOT, 0, 0);
       return this.out;
     } catch {

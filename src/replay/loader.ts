@@ -84,8 +84,14 @@ export class TargetLoader {
     if (file === undefined) throw this.error(`module not found: ${spec.file} (looked for ${path.relative(this.options.root, configured) || '.'} with .js, .mjs, .cjs, .ts and index files)`);
     try {
       if (isCommonJs(file)) {
-        if (fresh) delete require.cache[file];
-        return require(file);
+        if (!fresh) return require(file);
+        delete require.cache[file];
+        const exports: unknown = require(file);
+        // Each fresh copy is also listed among this module's children, which would keep every
+        // copy alive for as long as the process runs.
+        const child = module.children.findIndex((m) => m.filename === file);
+        if (child >= 0) module.children.splice(child, 1);
+        return exports;
       }
       return await import(pathToFileURL(file).href + (fresh ? `?fluxloop_run=${++generation}` : ''));
     } catch (error) {

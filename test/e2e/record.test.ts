@@ -318,3 +318,39 @@ describe('nothing recorded is lost', () => {
     expect(recorded.length).toBeGreaterThan(lastSeen - 150);
   });
 });
+
+describe('the recording config, kept checked', () => {
+  it('skips the YAML parser while simulation.yaml is unchanged, and reads it again when it changes', async () => {
+    const dir = project('esm-app');
+    // What the preload loaded, seen from the app: whether the YAML library is among it.
+    fs.writeFileSync(
+      path.join(dir, 'app', 'yaml.js'),
+      [
+        "import { createRequire } from 'node:module';",
+        "import './agent.js';",
+        'console.log(Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]yaml[\\/]/.test(f)));',
+        '',
+      ].join('\n'),
+    );
+    const cache = path.join(dir, '.fluxloop', 'recording-config.json');
+    expect((await runApp(dir, 'app/yaml.js')).stdout).toBe('true\n');
+    expect(JSON.parse(fs.readFileSync(cache, 'utf8')).recording.targets).toContain('app/agent.js:handleRequest');
+    expect((await runApp(dir, 'app/yaml.js')).stdout).toBe('false\n');
+    expect((await runApp(dir, 'app/main.js')).stdout).toBe(await plainOutput(dir, 'app/main.js'));
+    expect(byTarget(readRecords(dir), 'app/agent.js:handleRequest')).toHaveLength(2);
+
+    // A changed config is read and checked again: a mistake in it is reported at its line, every
+    // time, and the last good config is not used in its place.
+    const config = path.join(dir, 'configs', 'simulation.yaml');
+    fs.writeFileSync(config, 'recording:\n  targets:\n    - app/agent.js:handleRequest\n  max_depht: 3\n');
+    for (let i = 0; i < 2; i++) {
+      const broken = await runApp(dir, 'app/yaml.js');
+      expect(broken.code).toBe(0);
+      expect(broken.stderr).toContain('configs/simulation.yaml:4');
+      expect(broken.stderr).toContain('max_depth');
+    }
+    fs.writeFileSync(config, 'recording:\n  targets:\n    - app/agent.js:handleRequest\n  redact_keys: [query]\n');
+    expect((await runApp(dir, 'app/yaml.js')).stdout).toBe('true\n');
+    expect(JSON.parse(fs.readFileSync(cache, 'utf8')).recording.redact_keys).toEqual(['query']);
+  });
+});

@@ -70,3 +70,62 @@ describe('RecordWriter', () => {
     writer.close();
   });
 });
+
+describe('RecordWriter: chunks', () => {
+  it('keeps every line whole and in order across chunks, with text of any script', () => {
+    const file = tempFile();
+    const writer = new RecordWriter(file, { flushIntervalMs: 60_000, eagerFlushBytes: Infinity });
+    const written: string[] = [];
+    // About 4 MB in lines of varied length: several 1 MB chunks, each line going into the next
+    // one when it does not fit.
+    for (let i = 0; i < 4000; i++) {
+      const line = `${JSON.stringify({ i, text: `é日本😀${'x'.repeat((i * 37) % 1500)}` })}\n`;
+      written.push(line);
+      writer.write(line);
+    }
+    // A line larger than a chunk gets one of its own.
+    const big = `${JSON.stringify({ big: 'ß'.repeat(1_500_000) })}\n`;
+    written.push(big);
+    writer.write(big);
+    writer.write('{"last":true}\n');
+    written.push('{"last":true}\n');
+    writer.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(written.join(''));
+  });
+
+  it('lays out a line in place through reserve and commit', () => {
+    const file = tempFile();
+    const writer = new RecordWriter(file, { flushIntervalMs: 60_000 });
+    writer.write('{"a":1}\n');
+    const buffer = writer.reserve(64);
+    const end = writer.end + buffer.write('{"b":"ü"}\n', writer.end);
+    writer.commit(end);
+    writer.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n{"b":"ü"}\n');
+  });
+
+  it('flushes at once past its memory bound, when no timer can run', () => {
+    const file = tempFile();
+    const writer = new RecordWriter(file, { flushIntervalMs: 60_000, maxBufferedBytes: 1000 });
+    for (let i = 0; i < 30; i++) writer.write(`${JSON.stringify({ i, pad: 'p'.repeat(50) })}\n`);
+    // Written synchronously, in the loop: at most the last few lines are still in memory.
+    expect(lines(file).length).toBeGreaterThanOrEqual(15);
+    writer.close();
+    expect(lines(file).map((r) => r.i)).toEqual([...Array(30).keys()]);
+  });
+});
+
+describe('Recorder: record numbers', () => {
+  it('writes the iteration in decimal at every number of digits', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file });
+    const site = recorder.site('t', 'f');
+    const numbers = [0, 7, 9, 10, 99, 100, 1005, 65_536, 2 ** 31 + 5, Number.MAX_SAFE_INTEGER];
+    for (const n of numbers) {
+      site.iteration = n;
+      recorder.record(site, [n]);
+    }
+    recorder.flush();
+    expect(lines(file).map((r) => [r.iteration, (r.args as number[])[0]])).toEqual(numbers.map((n) => [n, n]));
+  });
+});

@@ -1,0 +1,28 @@
+// `npm run bench`: every benchmark in turn, one table each. `--quick` makes each one short (a
+// smoke run, its figures not worth quoting); `--only NAME[,NAME]` picks benchmarks; `--json`
+// prints the results as JSON instead of tables.
+import { parseArgs } from 'node:util';
+import { overhead } from './overhead.mjs';
+import { replay } from './replay.mjs';
+import { startup } from './startup.mjs';
+import { sustained } from './sustained.mjs';
+import { table } from './lib/table.mjs';
+
+const BENCHMARKS = { overhead, sustained, startup, replay };
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' } } });
+const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
+for (const name of names) {
+  if (!(name in BENCHMARKS)) {
+    console.error(`unknown benchmark "${name}"; choose from ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const results = {};
+for (const name of names) {
+  const result = await BENCHMARKS[name]({ quick: values.quick === true });
+  results[name] = result;
+  if (!values.json) console.log(`${table(result.title, result.columns, result.rows)}\n\n${result.checks.join('\n')}\n`);
+}
+if (values.json) console.log(JSON.stringify(results, null, 2));

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { configPath, projectRelative } from './project';
+import type { RecordingConfig } from './types';
+
+// The parser and the validator are part of what is cached: a new version of fluxloop reads anew.
+const { version } = require('../../package.json') as { version: string };
+
+interface Cached {
+  version: string;
+  text: string;
+  recording: RecordingConfig;
+}
+
+/**
+ * The `recording` section of `configs/simulation.yaml`, for a process that records. Loading the
+ * YAML library is the largest part of a recording process's start-up, so the checked section is
+ * kept as JSON in `.fluxloop/recording-config.json` together with the text it came from, and
+ * the library is loaded only when that text has changed. A config with a mistake is never
+ * cached: it is read, and reported, every time.
+ */
+export function loadRecordingConfig(root: string): RecordingConfig {
+  let text = '';
+  try {
+    text = fs.readFileSync(configPath(root), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const file = cachePath(root);
+  const cached = readCache(file);
+  if (cached !== undefined && cached.version === version && cached.text === text) return cached.recording;
+  const { parseSimulationConfig } = require('./simulation') as typeof import('./simulation');
+  const { recording } = parseSimulationConfig(text, projectRelative(root, configPath(root)));
+  writeCache(file, { version, text, recording });
+  return recording;
+}
+
+function cachePath(root: string): string {
+  return path.join(root, '.fluxloop', 'recording-config.json');
+}
+
+function readCache(file: string): Cached | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Cached;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeCache(file: string, cached: Cached): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Written aside and renamed, so that a process starting meanwhile never reads half a file.
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, JSON.stringify(cached));
+    fs.renameSync(temp, file);
+  } catch {
+    // Only a cache: the next start reads the YAML again.
+  }
+}
