@@ -16,12 +16,12 @@ const ARRAY_PROTO = Array.prototype;
 const LINEAR_LIMIT = 32;
 
 /**
- * Tells whether `JSON.stringify(value)` is exactly the text that the encoder's walk would write: only
- * strings that need neither a cut nor a mask, finite numbers other than -0, booleans, null, and
- * arrays and plain objects within the limits, each met once, with no sensitive key, no `$type`
- * and no `toJSON`. Most recorded arguments are such trees, and V8's native serializer writes them
- * several times faster than any walk in JavaScript can, as one flat string, which the writer
- * then copies without the cost of flattening a rope.
+ * Tells whether `JSON.stringify(value)` is exactly the text that the encoder's walk would write:
+ * only strings that need neither a cut nor a mask, finite numbers other than -0, booleans, null,
+ * and arrays and plain objects within the limits, each met once, with no sensitive key, no
+ * `$type` and no `toJSON`. Most recorded arguments are such trees, and V8's native serializer
+ * writes them faster than any walk in JavaScript can, as one flat string, which the writer then
+ * copies without the cost of flattening a rope.
  *
  * Keys inherited from a polluted Object.prototype do not matter: JSON.stringify leaves them out,
  * as the walk does in that case; meeting them here only makes the check stricter.
@@ -32,15 +32,8 @@ const LINEAR_LIMIT = 32;
 export class PlainCheck {
   private readonly seen: object[] = [];
   private index: Set<object> | undefined;
-  private readonly maxDepth: number;
-  private readonly maxArrayLength: number;
-  private readonly maxStringLength: number;
-  private readonly redactor: Redactor;
-  private readonly isSensitiveKey: (key: string) => boolean;
 
-  constructor(limits: PlainLimits) {
-    ({ maxDepth: this.maxDepth, maxArrayLength: this.maxArrayLength, maxStringLength: this.maxStringLength, redactor: this.redactor, isSensitiveKey: this.isSensitiveKey } = limits);
-  }
+  constructor(private readonly limits: PlainLimits) {}
 
   test(value: unknown): boolean {
     try {
@@ -55,7 +48,7 @@ export class PlainCheck {
   private value(v: unknown, depth: number): boolean {
     switch (typeof v) {
       case 'string':
-        return v.length <= this.maxStringLength && this.redactor.redactString(v) === v;
+        return v.length <= this.limits.maxStringLength && this.limits.redactor.redactString(v) === v;
       case 'number':
         return v - v === 0 && (v !== 0 || 1 / v > 0);
       case 'boolean':
@@ -70,10 +63,10 @@ export class PlainCheck {
 
   private object(v: object, depth: number): boolean {
     // Deeper than the limit is cut; met twice is a reference; either way the walk must write it.
-    if (depth > this.maxDepth || !this.first(v)) return false;
+    if (depth > this.limits.maxDepth || !this.first(v)) return false;
     const d = depth + 1;
     if (Array.isArray(v)) {
-      if (Object.getPrototypeOf(v) !== ARRAY_PROTO || v.length > this.maxArrayLength) return false;
+      if (Object.getPrototypeOf(v) !== ARRAY_PROTO || v.length > this.limits.maxArrayLength) return false;
       for (let i = 0; i < v.length; i++) if (!this.value(v[i], d)) return false;
       return true;
     }
@@ -81,7 +74,7 @@ export class PlainCheck {
     if ((proto !== OBJECT_PROTO && proto !== null) || (v as { toJSON?: unknown }).toJSON !== undefined) return false;
     const record = v as Record<string, unknown>;
     for (const k in record) {
-      if (k === '$type' || this.isSensitiveKey(k) || !this.value(record[k], d)) return false;
+      if (k === '$type' || this.limits.isSensitiveKey(k) || !this.value(record[k], d)) return false;
     }
     return true;
   }

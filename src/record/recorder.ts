@@ -116,7 +116,7 @@ export class Recorder {
     return { args: `[${marker}]`, kwargs: kwargs === undefined ? undefined : marker };
   }
 
-/** The site's line ending for this millisecond: toISOString costs more than encoding small arguments. */
+  /** The site's line ending for this millisecond: toISOString costs more than encoding small arguments. */
   private trailer(site: RecordSite): Buffer {
     const now = Date.now();
     if (now !== site.trailerMs) {
