@@ -1,4 +1,5 @@
-import { PlainCheck } from './plain';
+import { numberText } from './number-text';
+import { isPolluted, PlainWriter } from './plain';
 import { createRedactor, MASK, type Redactor } from './redact';
 
 /** Limits and redaction rules of an encoder. */
@@ -39,21 +40,21 @@ const DEFAULTS: EncoderOptions = {
  */
 export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const config = resolve(options);
-  const limits = { ...config, isSensitiveKey: (key: string) => config.keys.get(key).sensitive };
-  let idleCheck: PlainCheck | undefined = new PlainCheck(limits);
+  const plain = createPlainWriter(options);
+  let idlePlain: PlainWriter | undefined = plain();
   let idle: Walker | undefined = new Walker(config);
   return {
     encode(value) {
-      // A getter run by the check or the walk may record a call itself, which then needs a
-      // check and a walker of its own.
-      const check = idleCheck ?? new PlainCheck(limits);
-      idleCheck = undefined;
+      // A getter run by either writer may record a call itself, which then needs writers of its own.
+      const writer = idlePlain ?? plain();
+      idlePlain = undefined;
       try {
-        if (check.test(value)) return JSON.stringify(value);
+        const text = writer.text(value);
+        if (text !== undefined) return text;
       } catch {
         // A getter or a proxy threw: the walk below guards every read.
       } finally {
-        idleCheck = check;
+        idlePlain = writer;
       }
       const walker = idle ?? new Walker(config);
       idle = undefined;
@@ -74,6 +75,16 @@ interface Config {
   keys: KeyCache;
 }
 
+/**
+ * Makes PlainWriters with the limits and redaction of an encoder made with the same options: the
+ * recorder writes plain values straight into its buffer with one, and hands the rest to the encoder.
+ */
+export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => PlainWriter {
+  const config = resolve(options);
+  const limits = { ...config, isSensitiveKey: (key: string) => config.keys.get(key).sensitive };
+  return () => new PlainWriter(limits);
+}
+
 function resolve(options: Partial<EncoderOptions>): Config {
   const o = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) if (value !== undefined) (o as Record<string, unknown>)[name] = value;
@@ -85,12 +96,6 @@ function resolve(options: Partial<EncoderOptions>): Config {
     redactor,
     keys: new KeyCache(redactor),
   };
-}
-
-/** Whether an app put enumerable keys on Object.prototype, which for-in would then list. */
-function isPolluted(): boolean {
-  for (const _ in OBJECT_PROTO) return true;
-  return false;
 }
 
 function atLeast(n: number, min: number): number {
@@ -134,10 +139,6 @@ function quote(s: string): string {
 }
 
 const UNDEFINED = '{"$type":"undefined"}';
-const NAN = '{"$type":"number","value":"NaN"}';
-const INFINITY = '{"$type":"number","value":"Infinity"}';
-const NEG_INFINITY = '{"$type":"number","value":"-Infinity"}';
-const NEG_ZERO = '{"$type":"number","value":"-0"}';
 const MASKED = `"${MASK}"`;
 const OBJECT_PROTO = Object.prototype;
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -643,23 +644,6 @@ class Walker {
 }
 
 const ERROR_FIELDS = new Set(['name', 'message', 'stack', 'cause']);
-
-// V8 turns a fraction into text several times slower than an integer, and the same fractions
-// (temperatures, prices, scores) come back call after call.
-const FRACTION_CACHE_LIMIT = 2048;
-const fractionText = new Map<number, string>();
-
-function numberText(n: number): string {
-  if ((n | 0) === n) return n === 0 && 1 / n < 0 ? NEG_ZERO : '' + n;
-  if (n - n !== 0) return n !== n ? NAN : n > 0 ? INFINITY : NEG_INFINITY;
-  let text = fractionText.get(n);
-  if (text === undefined) {
-    text = '' + n;
-    if (fractionText.size >= FRACTION_CACHE_LIMIT) fractionText.clear();
-    fractionText.set(n, text);
-  }
-  return text;
-}
 
 // Below this length, calling JSON.stringify costs more than it saves.
 const NUMBER_RUN = 16;

@@ -1,4 +1,5 @@
-import { createEncoder, type Encoder, type EncoderOptions } from './encode';
+import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions } from './encode';
+import type { PlainWriter } from './plain';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
 
@@ -20,12 +21,26 @@ export interface RecordSite {
   readonly head: Buffer;
   /** The record's text from `"params"` to the timestamp's opening quote. */
   readonly tail: string;
-  /** From `,"params"` to the end of the line, as UTF-8, for calls within millisecond `trailerMs`. */
+  /** From `,"params"` to the end of the line, as UTF-8, for calls within millisecond `endingsMs`. */
   trailer: Buffer;
-  trailerMs: number;
+  /** `,"kwargs":{}` and the trailer: how a call without keyword arguments ends. */
+  closing: Buffer;
+  endingsMs: number;
 }
 
 const RECORD_VERSION = '1';
+
+// The most bytes of arguments laid out straight into the writer's buffer; a record with more is
+// made as text by the encoder first, where it is also shrunk when it passes maxRecordBytes.
+const DIRECT_BYTES = 64 * 1024;
+
+/** A record whose arguments are encoded, waiting to be laid out. */
+interface Pending {
+  site: RecordSite;
+  iteration: number;
+  args: string;
+  kwargs: string | undefined;
+}
 
 /** Turns calls into JSON lines (see the README's record format) and hands them to the writer. */
 export class Recorder {
@@ -33,12 +48,17 @@ export class Recorder {
   private readonly encoder: Encoder;
   private readonly encoderOptions: Partial<EncoderOptions>;
   private tightEncoder: Encoder | undefined;
+  private readonly plain: PlainWriter;
   private readonly maxRecordBytes: number;
   private readonly meta = `,"meta":{"pid":${process.pid}}}\n`;
+  /** True while a record is being laid out in the writer's buffer. */
+  private busy = false;
+  private pending: Pending[] = [];
 
   constructor(options: RecorderOptions) {
     this.encoderOptions = options.encoder ?? {};
     this.encoder = createEncoder(this.encoderOptions);
+    this.plain = createPlainWriter(this.encoderOptions)();
     this.maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
     this.writer = new RecordWriter(options.file, options.writer);
   }
@@ -51,7 +71,8 @@ export class Recorder {
       head: Buffer.from(`{"_version":"${RECORD_VERSION}","function":${JSON.stringify(functionName)},"target":${JSON.stringify(target)},"iteration":`),
       tail: `,"params":${JSON.stringify(params ?? [])},"timestamp":"`,
       trailer: Buffer.alloc(0),
-      trailerMs: -1,
+      closing: Buffer.alloc(0),
+      endingsMs: -1,
     };
   }
 
@@ -59,11 +80,25 @@ export class Recorder {
   record(site: RecordSite, args: readonly unknown[], kwargs?: object): void {
     try {
       const iteration = site.iteration++;
-      let argsText = this.encoder.encode(args);
-      let kwargsText = kwargs === undefined ? undefined : this.encoder.encode(kwargs);
-      const length = argsText.length + (kwargsText?.length ?? 0);
-      if (length > this.maxRecordBytes) ({ args: argsText, kwargs: kwargsText } = this.shrink(args, kwargs, length));
-      this.write(site, iteration, argsText, kwargsText);
+      if (this.busy) {
+        // A getter read while a record is laid out has called a recorded function: its record
+        // is encoded now, and laid out once the buffer is free.
+        this.pending.push({ site, iteration, ...this.encode(args, kwargs) });
+        return;
+      }
+      this.busy = true;
+      try {
+        if (!this.writeDirect(site, iteration, args, kwargs)) {
+          const { args: argsText, kwargs: kwargsText } = this.encode(args, kwargs);
+          this.layout(site, iteration, argsText, kwargsText);
+        }
+        while (this.pending.length > 0) {
+          const next = this.pending.shift()!;
+          this.layout(next.site, next.iteration, next.args, next.kwargs);
+        }
+      } finally {
+        this.busy = false;
+      }
     } catch (error) {
       warn('record', `could not record a call of ${site.target}: ${(error as Error).message}`);
     }
@@ -74,31 +109,64 @@ export class Recorder {
   }
 
   /**
-   * Lays the record out in the writer's buffer. What every call of a site within one millisecond
-   * shares is copied as bytes made once, instead of being joined into a new string each call.
+   * Lays out a record whose arguments are plain JSON straight into the writer's buffer, with no
+   * string made on the way; false, with nothing written, for any other record.
    */
-  private write(site: RecordSite, iteration: number, argsText: string, kwargsText: string | undefined): void {
-    const { head } = site;
-    const trailer = this.trailer(site);
-    // UTF-8 takes at most three bytes per UTF-16 unit; a record number at most 16 digits.
-    const bound = head.length + 16 + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 2) * 3 + trailer.length;
+  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined): boolean {
+    this.refresh(site);
+    const room = site.head.length + 16 + ARGS.length + DIRECT_BYTES + site.closing.length;
+    const buffer = this.writer.reserve(room);
+    const end = this.writer.end + room;
+    const body = this.begin(buffer, this.writer.end, site, iteration);
+    let at = this.plain.write(args, buffer, body, end - site.closing.length);
+    if (at >= 0 && kwargs !== undefined) {
+      buffer.set(KWARGS, at);
+      at = this.plain.write(kwargs, buffer, at + KWARGS.length, end - site.trailer.length);
+    }
+    if (at < 0 || at - body > this.maxRecordBytes) return false;
+    this.writer.commit(this.finish(buffer, at, site, kwargs !== undefined));
+    return true;
+  }
+
+  /** The arguments' text, shrunk when it passes maxRecordBytes. */
+  private encode(args: readonly unknown[], kwargs: object | undefined): { args: string; kwargs: string | undefined } {
+    const texts = { args: this.encoder.encode(args), kwargs: kwargs === undefined ? undefined : this.encoder.encode(kwargs) };
+    const length = texts.args.length + (texts.kwargs?.length ?? 0);
+    return length > this.maxRecordBytes ? this.shrink(args, kwargs, length) : texts;
+  }
+
+  /** Lays out a record whose arguments are encoded. */
+  private layout(site: RecordSite, iteration: number, argsText: string, kwargsText: string | undefined): void {
+    this.refresh(site);
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    const bound = site.head.length + 16 + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + site.closing.length;
     const buffer = this.writer.reserve(bound);
-    let at = this.writer.end;
-    buffer.set(head, at);
-    at = writeDigits(buffer, head.length + at, iteration);
-    buffer.set(ARGS, at);
-    at += ARGS.length;
+    let at = this.begin(buffer, this.writer.end, site, iteration);
     at += buffer.write(argsText, at);
-    buffer.set(KWARGS, at);
-    at += KWARGS.length;
-    if (kwargsText === undefined) {
-      buffer.set(EMPTY_OBJECT, at);
-      at += EMPTY_OBJECT.length;
-    } else {
+    if (kwargsText !== undefined) {
+      buffer.set(KWARGS, at);
+      at += KWARGS.length;
       at += buffer.write(kwargsText, at);
     }
-    buffer.set(trailer, at);
-    this.writer.commit(at + trailer.length);
+    this.writer.commit(this.finish(buffer, at, site, kwargsText !== undefined));
+  }
+
+  /**
+   * Writes a record's beginning, up to where its arguments go, and returns where that is. What
+   * every call of a site shares is copied as bytes made once, rather than joined into a new string.
+   */
+  private begin(buffer: Buffer, at: number, site: RecordSite, iteration: number): number {
+    buffer.set(site.head, at);
+    at = writeDigits(buffer, at + site.head.length, iteration);
+    buffer.set(ARGS, at);
+    return at + ARGS.length;
+  }
+
+  /** Writes a record's end after its arguments (and keyword arguments, when written), and returns the line's end. */
+  private finish(buffer: Buffer, at: number, site: RecordSite, kwargsWritten: boolean): number {
+    const ending = kwargsWritten ? site.trailer : site.closing;
+    buffer.set(ending, at);
+    return at + ending.length;
   }
 
   /** Keeps an oversized record, smaller: tighter caps first, a size marker as the last resort. */
@@ -116,20 +184,20 @@ export class Recorder {
     return { args: `[${marker}]`, kwargs: kwargs === undefined ? undefined : marker };
   }
 
-  /** The site's line ending for this millisecond: toISOString costs more than encoding small arguments. */
-  private trailer(site: RecordSite): Buffer {
+  /** Brings the site's line endings to this millisecond: toISOString costs more than encoding small arguments. */
+  private refresh(site: RecordSite): void {
     const now = Date.now();
-    if (now !== site.trailerMs) {
-      site.trailerMs = now;
-      site.trailer = Buffer.from(`${site.tail}${new Date(now).toISOString()}"${this.meta}`);
-    }
-    return site.trailer;
+    if (now === site.endingsMs) return;
+    site.endingsMs = now;
+    const trailer = `${site.tail}${new Date(now).toISOString()}"${this.meta}`;
+    site.trailer = Buffer.from(trailer);
+    site.closing = Buffer.from(`${EMPTY_KWARGS}${trailer}`);
   }
 }
 
 const ARGS = Buffer.from(',"args":');
 const KWARGS = Buffer.from(',"kwargs":');
-const EMPTY_OBJECT = Buffer.from('{}');
+const EMPTY_KWARGS = ',"kwargs":{}';
 
 /** Writes a non-negative integer in decimal; by hand, since a native call costs more than its few digits. */
 function writeDigits(buffer: Buffer, at: number, n: number): number {

@@ -266,9 +266,11 @@ describe('choosing the runs', () => {
     fs.writeFileSync(path.join(dir, 'inputs', 'generated.yaml'), 'inputs:\n  - input: from file\n    metadata: { source: generated }\n  - input: also from file\n');
     await experiment(dir);
     const exp = readExperiment(dir);
-    expect(exp.traces.map((t) => [t.input, t.metadata, t.output.reply])).toEqual([
-      ['from file', { source: 'generated' }, 're:from file!'],
+    // Runs end in any order at the default concurrency; traces.jsonl lists them as they end.
+    const byInput = exp.traces.map((t) => [t.input, t.metadata, t.output.reply]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(byInput).toEqual([
       ['also from file', {}, 're:also from file!'],
+      ['from file', { source: 'generated' }, 're:from file!'],
     ]);
     expect(exp.summary.inputs_source).toBe('inputs/generated.yaml');
   });

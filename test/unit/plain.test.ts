@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createEncoder } from '../../src/record/encode';
-import { PlainCheck } from '../../src/record/plain';
+import { NO_ROOM, NOT_PLAIN, PlainWriter } from '../../src/record/plain';
 import { createRedactor } from '../../src/record/redact';
 
 const redactor = createRedactor(['session id'], ['\\d{3}-\\d{2}-\\d{4}']);
-const check = new PlainCheck({
+const writer = new PlainWriter({
   maxDepth: 3,
   maxArrayLength: 4,
   maxStringLength: 10,
@@ -12,8 +12,18 @@ const check = new PlainCheck({
   isSensitiveKey: (key) => redactor.isSensitiveKey(key),
 });
 
-describe('PlainCheck', () => {
-  it('lets through what JSON.stringify writes as the walk would', () => {
+/** What the writer puts in a buffer, as text, or its answer when it writes nothing. */
+function written(value: unknown, room = 1 << 16): string | number {
+  const buffer = Buffer.alloc(room + 8, '#');
+  const end = writer.write(value, buffer, 4, 4 + room);
+  // Nothing is written before the start or at or past the limit.
+  expect(buffer.subarray(0, 4).toString()).toBe('####');
+  expect(buffer.subarray(4 + room).toString()).toBe('####');
+  return end < 0 ? end : buffer.toString('utf8', 4, end);
+}
+
+describe('PlainWriter', () => {
+  it('writes exactly what JSON.stringify does, as UTF-8', () => {
     for (const value of [
       'short',
       0,
@@ -24,9 +34,36 @@ describe('PlainCheck', () => {
       {},
       [1, 'a', [null, false], { b: { c: 2 } }],
       Object.assign(Object.create(null), { x: 1 }),
+      ['tab\tquote"', 'é', '日本', '😀'],
+      ['a\ud800b', '\u007f', 'back\\slash', 'x'.repeat(10)],
+      { 'key "quoted"': 1, 'ключ': 2, '': 3 },
+      [0.1, 1e21, -5, 2 ** 40],
+      [1.5e-7, -0.25],
     ]) {
-      expect(check.test(value), JSON.stringify(value)).toBe(true);
+      expect(written(value), JSON.stringify(value)).toBe(JSON.stringify(value));
     }
+  });
+
+  it('copies long strings whole, printable ASCII or not', () => {
+    const long = new PlainWriter({ maxDepth: 3, maxArrayLength: 4, maxStringLength: 1000, redactor, isSensitiveKey: () => false });
+    for (const s of ['a'.repeat(500), `${'b'.repeat(300)}"${'c'.repeat(300)}`, `${'d'.repeat(200)}ü`]) {
+      const buffer = Buffer.alloc(2000);
+      const end = long.write([s], buffer, 0, buffer.length);
+      expect(buffer.toString('utf8', 0, end)).toBe(JSON.stringify([s]));
+    }
+  });
+
+  it('says when the value does not fit before the limit, and never writes past it', () => {
+    expect(written(['abcdef', 12345], 12)).toBe(NO_ROOM);
+    expect(written(['abcdef', 12345], 15)).toBe(NO_ROOM);
+    expect(written(['abcdef', 12345], 16)).toBe('["abcdef",12345]');
+    expect(written(['日本'], 4)).toBe(NO_ROOM);
+  });
+
+  it('gives the text of a plain value, growing its own buffer', () => {
+    const big = { rows: Array.from({ length: 4 }, () => 'r'.repeat(10)) };
+    expect(writer.text(big)).toBe(JSON.stringify(big));
+    expect(writer.text([undefined])).toBeUndefined();
   });
 
   const shared = { s: 1 };
@@ -62,7 +99,7 @@ describe('PlainCheck', () => {
     ['a boxed string', [new String('s')]],
     ['an array subclass', [new (class extends Array {})()]],
   ])('sends %s to the walk', (_, value) => {
-    expect(check.test(value)).toBe(false);
+    expect(written(value)).toBe(NOT_PLAIN);
   });
 
   it('throws where a getter throws, so that the caller can take the guarded walk', () => {
@@ -71,12 +108,12 @@ describe('PlainCheck', () => {
         throw new Error('no');
       },
     };
-    expect(() => check.test([hostile])).toThrow('no');
-    expect(check.test([1])).toBe(true);
+    expect(() => written([hostile])).toThrow('no');
+    expect(written([1])).toBe('[1]');
   });
 });
 
-describe('encode: the JSON.stringify fast path', () => {
+describe('encode: plain values', () => {
   const encoder = createEncoder();
 
   it('writes plain values exactly as JSON.stringify does', () => {

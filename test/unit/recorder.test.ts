@@ -129,3 +129,44 @@ describe('Recorder: record numbers', () => {
     expect(lines(file).map((r) => [r.iteration, (r.args as number[])[0]])).toEqual(numbers.map((n) => [n, n]));
   });
 });
+
+describe('Recorder: records laid out straight into the buffer', () => {
+  it('keeps both records whole when a getter read for one records another', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file });
+    const outer = recorder.site('a.js:outer', 'outer');
+    const inner = recorder.site('a.js:inner', 'inner');
+    const value = {
+      before: 'b'.repeat(40),
+      get during(): string {
+        recorder.record(inner, [{ nested: true }]);
+        return 'read';
+      },
+      after: 'a'.repeat(40),
+    };
+    recorder.record(outer, [value]);
+    recorder.record(outer, [{ plain: 1 }]);
+    recorder.flush();
+    // The inner call's record waits for the outer one, which was being laid out when it came.
+    expect(lines(file).map((r) => [r.function, r.args])).toEqual([
+      ['outer', [{ before: 'b'.repeat(40), during: 'read', after: 'a'.repeat(40) }]],
+      ['inner', [{ nested: true }]],
+      ['outer', [{ plain: 1 }]],
+    ]);
+  });
+
+  it('makes larger records as text first, and tags what is not plain JSON', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file });
+    const site = recorder.site('t', 'f');
+    const large = { rows: Array.from({ length: 200 }, (_, i) => ({ i, text: 'x'.repeat(500) })) };
+    recorder.record(site, [large]);
+    recorder.record(site, [{ when: new Date(0), none: undefined }]);
+    recorder.record(site, [], { message: 'by name', n: -0 });
+    recorder.flush();
+    const [first, second, third] = lines(file);
+    expect(first.args).toEqual([large]);
+    expect(second.args).toEqual([{ when: { $type: 'Date', value: '1970-01-01T00:00:00.000Z' }, none: { $type: 'undefined' } }]);
+    expect(third.kwargs).toEqual({ message: 'by name', n: { $type: 'number', value: '-0' } });
+  });
+});
