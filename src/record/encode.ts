@@ -40,7 +40,7 @@ const DEFAULTS: EncoderOptions = {
  */
 export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const config = resolve(options);
-  const plain = createPlainWriter(options);
+  const plain = plainWriters(config);
   let idlePlain: PlainWriter | undefined = plain();
   let idle: Walker | undefined = new Walker(config);
   return {
@@ -80,7 +80,10 @@ interface Config {
  * recorder writes plain values straight into its buffer with one, and hands the rest to the encoder.
  */
 export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => PlainWriter {
-  const config = resolve(options);
+  return plainWriters(resolve(options));
+}
+
+function plainWriters(config: Config): () => PlainWriter {
   const limits = { ...config, isSensitiveKey: (key: string) => config.keys.get(key).sensitive };
   return () => new PlainWriter(limits);
 }

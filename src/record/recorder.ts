@@ -88,7 +88,13 @@ export class Recorder {
       }
       this.busy = true;
       try {
-        if (!this.writeDirect(site, iteration, args, kwargs)) {
+        let direct = false;
+        try {
+          direct = this.writeDirect(site, iteration, args, kwargs);
+        } catch {
+          // A getter or a proxy threw: the encoder's walk guards every read.
+        }
+        if (!direct) {
           const { args: argsText, kwargs: kwargsText } = this.encode(args, kwargs);
           this.layout(site, iteration, argsText, kwargsText);
         }

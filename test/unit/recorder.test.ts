@@ -170,3 +170,20 @@ describe('Recorder: records laid out straight into the buffer', () => {
     expect(third.kwargs).toEqual({ message: 'by name', n: { $type: 'number', value: '-0' } });
   });
 });
+
+describe('Recorder: values that cannot be read', () => {
+  it('records a getter that throws as Unreadable, and the rest of the call as it was', () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file });
+    const site = recorder.site('t', 'f');
+    const value = {
+      ok: 'fine',
+      get broken(): string {
+        throw new Error('not now');
+      },
+    };
+    recorder.record(site, [value, 2]);
+    recorder.flush();
+    expect(lines(file)[0].args).toEqual([{ ok: 'fine', broken: { $type: 'Unreadable', reason: 'not now' } }, 2]);
+  });
+});
