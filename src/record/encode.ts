@@ -20,6 +20,8 @@ export interface EncoderOptions {
 export interface Encoder {
   /** JSON text of one value: tagged, redacted, capped. Never throws. */
   encode(value: unknown): string;
+  /** The same text, made by the walk alone, for a value already known not to be plain JSON. */
+  walk(value: unknown): string;
 }
 
 const DEFAULTS: EncoderOptions = {
@@ -43,27 +45,31 @@ export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const plain = plainWriters(config);
   let idlePlain: PlainWriter | undefined = plain();
   let idle: Walker | undefined = new Walker(config);
+  const walk = (value: unknown): string => {
+    // A getter run by either writer may record a call itself, which then needs writers of its own.
+    const walker = idle ?? new Walker(config);
+    idle = undefined;
+    try {
+      return walker.run(value);
+    } finally {
+      idle = walker;
+    }
+  };
   return {
     encode(value) {
-      // A getter run by either writer may record a call itself, which then needs writers of its own.
       const writer = idlePlain ?? plain();
       idlePlain = undefined;
       try {
         const text = writer.text(value);
         if (text !== undefined) return text;
       } catch {
-        // A getter or a proxy threw: the walk below guards every read.
+        // A getter or a proxy threw: the walk guards every read.
       } finally {
         idlePlain = writer;
       }
-      const walker = idle ?? new Walker(config);
-      idle = undefined;
-      try {
-        return walker.run(value);
-      } finally {
-        idle = walker;
-      }
+      return walk(value);
     },
+    walk,
   };
 }
 

@@ -1,5 +1,5 @@
 import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions } from './encode';
-import type { PlainWriter } from './plain';
+import { NO_ROOM, NOT_PLAIN, type PlainWriter } from './plain';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
 
@@ -33,6 +33,7 @@ const RECORD_VERSION = '1';
 // The most bytes of arguments laid out straight into the writer's buffer; a record with more is
 // made as text by the encoder first, where it is also shrunk when it passes maxRecordBytes.
 const DIRECT_BYTES = 64 * 1024;
+const WRITTEN = 0;
 
 /** A record whose arguments are encoded, waiting to be laid out. */
 interface Pending {
@@ -83,19 +84,21 @@ export class Recorder {
       if (this.busy) {
         // A getter read while a record is laid out has called a recorded function: its record
         // is encoded now, and laid out once the buffer is free.
-        this.pending.push({ site, iteration, ...this.encode(args, kwargs) });
+        this.pending.push({ site, iteration, ...this.encode(args, kwargs, false) });
         return;
       }
       this.busy = true;
       try {
-        let direct = false;
+        let direct: number;
         try {
           direct = this.writeDirect(site, iteration, args, kwargs);
         } catch {
           // A getter or a proxy threw: the encoder's walk guards every read.
+          direct = NOT_PLAIN;
         }
-        if (!direct) {
-          const { args: argsText, kwargs: kwargsText } = this.encode(args, kwargs);
+        if (direct !== WRITTEN) {
+          // What is known not to be plain JSON goes straight to the walk, rather than being tried again.
+          const { args: argsText, kwargs: kwargsText } = this.encode(args, kwargs, direct === NOT_PLAIN);
           this.layout(site, iteration, argsText, kwargsText);
         }
         while (this.pending.length > 0) {
@@ -116,9 +119,10 @@ export class Recorder {
 
   /**
    * Lays out a record whose arguments are plain JSON straight into the writer's buffer, with no
-   * string made on the way; false, with nothing written, for any other record.
+   * string made on the way, and returns WRITTEN; for any other record it writes nothing and says
+   * why: NOT_PLAIN, or NO_ROOM when the arguments are too large to be laid out this way.
    */
-  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined): boolean {
+  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined): number {
     this.refresh(site);
     const room = site.head.length + 16 + ARGS.length + DIRECT_BYTES + site.closing.length;
     const buffer = this.writer.reserve(room);
@@ -129,14 +133,16 @@ export class Recorder {
       buffer.set(KWARGS, at);
       at = this.plain.write(kwargs, buffer, at + KWARGS.length, end - site.trailer.length);
     }
-    if (at < 0 || at - body > this.maxRecordBytes) return false;
+    if (at < 0) return at;
+    if (at - body > this.maxRecordBytes) return NO_ROOM;
     this.writer.commit(this.finish(buffer, at, site, kwargs !== undefined));
-    return true;
+    return WRITTEN;
   }
 
-  /** The arguments' text, shrunk when it passes maxRecordBytes. */
-  private encode(args: readonly unknown[], kwargs: object | undefined): { args: string; kwargs: string | undefined } {
-    const texts = { args: this.encoder.encode(args), kwargs: kwargs === undefined ? undefined : this.encoder.encode(kwargs) };
+  /** The arguments' text, shrunk when it passes maxRecordBytes; `walk` when they are known not to be plain JSON. */
+  private encode(args: readonly unknown[], kwargs: object | undefined, walk: boolean): { args: string; kwargs: string | undefined } {
+    const encode = (value: unknown) => (walk ? this.encoder.walk(value) : this.encoder.encode(value));
+    const texts = { args: encode(args), kwargs: kwargs === undefined ? undefined : encode(kwargs) };
     const length = texts.args.length + (texts.kwargs?.length ?? 0);
     return length > this.maxRecordBytes ? this.shrink(args, kwargs, length) : texts;
   }
