@@ -13,6 +13,7 @@ export type { Observation } from './trace/observations';
 export type { RunResult, RunStatus } from './replay/execute';
 export type { ReplayOptions, ReplayResult } from './experiment/replay';
 export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
+export type { DurationStats } from './experiment/stats';
 export type { GenerateOptions, GenerationResult, GenerationStats, PromptFailure, Shortfall } from './experiment/generate';
 export type { EvaluationConfig, EvaluatorConfig, EvaluatorType } from './config/types';
 export type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';

@@ -13,7 +13,7 @@ import { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import type { WorkerPool } from '../replay/pool';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
-import { durationStats } from './stats';
+import { durationStats, type DurationStats } from './stats';
 import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type SetupOptions } from './plan';
 
 /** Options of {@link runExperiment}. */
@@ -41,7 +41,7 @@ export interface ExperimentSummary {
   total_runs: number;
   counts: Record<RunStatus, number>;
   success_rate: number;
-  duration_ms: { p50: number; p95: number; max: number; mean: number };
+  duration_ms: DurationStats;
   iterations: number;
   recordings: number;
   inputs: number;

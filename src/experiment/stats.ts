@@ -1,5 +1,13 @@
-/** p50, p95, max and mean of durations in milliseconds; all 0 for none. Percentiles are nearest-rank. */
-export function durationStats(durations: readonly number[]): { p50: number; p95: number; max: number; mean: number } {
+/** p50, p95, max and mean of durations in milliseconds. */
+export interface DurationStats {
+  p50: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+/** The stats of durations in milliseconds; all 0 for none. Percentiles are nearest-rank. */
+export function durationStats(durations: readonly number[]): DurationStats {
   const sorted = [...durations].sort((a, b) => a - b);
   const total = sorted.length;
   if (total === 0) return { p50: 0, p95: 0, max: 0, mean: 0 };

@@ -69,11 +69,11 @@ export class PlainWriter {
    * NOT_PLAIN when the walk must write it, NO_ROOM when it does not fit.
    */
   write(value: unknown, buffer: Buffer, at: number, limit: number): number {
+    if (isPolluted()) return NOT_PLAIN;
     this.buffer = buffer;
     this.at = at;
     this.limit = Math.min(limit, buffer.length);
     this.full = false;
-    if (isPolluted()) return NOT_PLAIN;
     try {
       if (this.value(value, 0)) return this.at;
       return this.full ? NO_ROOM : NOT_PLAIN;

@@ -16,12 +16,11 @@ export interface WriterOptions {
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * Appends JSON lines to one file. `write` only queues; the lines go out in batches on a timer,
- * synchronously, so that a batch is on disk before the process can exit from under it.
- *
- * Each line is encoded into a chunk buffer as it is queued, rather than kept as a string and
- * joined at the flush: the string dies young instead of being promoted by the garbage collector,
- * and writing a record's text (a rope of pieces) into a buffer costs a fraction of joining ropes.
+ * Appends JSON lines to one file. Queuing a line (`write`, or `reserve` and `commit` for a caller
+ * that lays out its bytes itself) only puts it in a chunk buffer; the chunks go out in batches on
+ * a timer, synchronously, so that a batch is on disk before the process can exit from under it.
+ * Lines are bytes from the moment they are queued, not strings joined at the flush: no string is
+ * kept long enough for the garbage collector to promote it, and no rope has to be flattened.
  */
 export class RecordWriter {
   readonly file: string;

@@ -1,5 +1,6 @@
 import type { EvaluatorType } from '../../config/types';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import type { DurationStats } from '../stats';
 import type { Observation } from '../../trace/observations';
 
 export { EVALUATOR_TYPES, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType } from '../../config/types';
@@ -101,7 +102,7 @@ export interface EvaluationSummary {
   /** Run status counts, as in the experiment's summary. */
   counts: Record<RunStatus, number>;
   success_rate: number;
-  latency_ms: { p50: number; p95: number; max: number; mean: number };
+  latency_ms: DurationStats;
   evaluators: EvaluatorSummary[];
   /** Present with `--baseline`. */
   comparison: Comparison | null;
