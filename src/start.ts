@@ -2,7 +2,9 @@ import path from 'node:path';
 import { findModule, resolveRecordingFile } from './config/project';
 import { loadRecordingConfig } from './config/recording-cache';
 import { parseTarget } from './config/targets';
+import { servedByTransform } from './instrument/mechanism';
 import { hookTargets, type LocatedTarget } from './instrument/targets';
+import { transformTargets } from './instrument/transform';
 import { Session } from './instrument/session';
 import { warn } from './record/warn';
 
@@ -11,29 +13,31 @@ export function startSession(root: string, hooks: boolean): Session {
   const recording = loadRecordingConfig(root);
   const entry = entryScript();
   const session = new Session({ root, recordingFile: resolveRecordingFile(root, process.env, { recording }), recording, entry });
-  if (hooks) hookConfigured(session, root, recording.targets, entry);
+  if (hooks) hookConfigured(session, root, recording.targets);
   return session;
 }
 
-function hookConfigured(session: Session, root: string, specs: string[], entry: string | undefined): void {
-  const located: LocatedTarget[] = [];
+function hookConfigured(session: Session, root: string, specs: string[]): void {
+  const patched: LocatedTarget[] = [];
+  const transformed: LocatedTarget[] = [];
   for (const text of specs) {
     const spec = parseTarget(text);
     session.addTarget(spec.spec);
     const configured = path.resolve(root, spec.file);
     const file = findModule(configured);
-    const reason =
-      file === undefined
-        ? `file not found: ${configured}`
-        : file === entry
-          ? `${spec.file} is the entry module; loader hooks cannot reach the functions of the entry module itself. Move "${spec.exportName}" into a module that the entry imports`
-          : undefined;
-    if (reason) notHooked(session, spec.spec, reason);
-    else located.push({ spec, file: file! });
+    if (file === undefined) {
+      notHooked(session, spec.spec, `file not found: ${configured}`);
+    } else if (servedByTransform(spec, file)) {
+      session.recordTransformed(spec.spec);
+      transformed.push({ spec, file });
+    } else {
+      patched.push({ spec, file });
+    }
   }
-  hookTargets(located, {
+  transformTargets(transformed, (report) => (report.ok ? session.transformed(report) : notHooked(session, report.target, report.reason)));
+  hookTargets(patched, {
     observerFor: (target, fn) => session.observer(target.spec, fn),
-    onOutcome: (target, reason) => (reason === undefined ? session.markHooked(target.spec) : notHooked(session, target.spec, reason)),
+    onOutcome: (target, reason) => (reason === undefined ? session.markHooked(target.spec, { mechanism: 'patch' }) : notHooked(session, target.spec, reason)),
   });
 }
 

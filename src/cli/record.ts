@@ -6,6 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import { configPath, envPath, isRecordingEnabled, projectRelative, resolveRecordingFile } from '../config/project.js';
 import { loadSimulationConfig, setConfigValue } from '../config/simulation.js';
 import type { SimulationConfig } from '../config/types.js';
+import { isLineTarget } from '../config/targets.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
 
@@ -137,6 +138,11 @@ interface TargetRow {
   state: TargetState | 'no_run_yet';
   calls: number | null;
   reason: string | null;
+  /** `transform` (its source rewritten at load) or `patch` (its module's exports), once hooked. */
+  mechanism: 'transform' | 'patch' | null;
+  /** For a transformed target: the line its function begins on, and that line's text. */
+  line: number | null;
+  source: string | null;
 }
 
 interface Status {
@@ -176,10 +182,18 @@ async function collectStatus(root: string): Promise<Status> {
 
   const run = readLastRun(root);
   const configured = project.config.recording.targets;
-  const row = (seen: TargetStatus): TargetRow => ({ target: seen.target, state: seen.state, calls: seen.calls, reason: seen.reason ?? null });
+  const row = (seen: TargetStatus): TargetRow => ({
+    target: seen.target,
+    state: seen.state,
+    calls: seen.calls,
+    reason: seen.reason ?? null,
+    mechanism: seen.mechanism ?? null,
+    line: seen.line ?? null,
+    source: seen.source ?? null,
+  });
   const targets = configured.map((target): TargetRow => {
     const seen = run?.targets.find((t) => t.target === target);
-    return seen ? row(seen) : { target, state: 'no_run_yet', calls: null, reason: null };
+    return seen ? row(seen) : { target, state: 'no_run_yet', calls: null, reason: null, mechanism: null, line: null, source: null };
   });
   // Functions marked in code (trace(), recordCallArgs()) are known only from the run itself.
   for (const seen of run?.targets ?? []) if (!configured.includes(seen.target)) targets.push(row(seen));
@@ -235,7 +249,8 @@ function printStatus(status: Status): void {
     t.target,
     STATE_TEXT[t.state],
     t.calls === null ? '' : `${t.calls} call${t.calls === 1 ? '' : 's'}`,
-    t.reason ?? '',
+    // A line target shows its line, so that the user sees which function it is.
+    t.reason ?? (t.source !== null && isLineTarget(t.target) ? colors.dim(`${t.line} │ ${t.source}`) : ''),
   ]);
   print(...table(rows), ...table(targetRows, '  '));
   for (const note of status.notes) warn(note);

@@ -10,6 +10,8 @@ const EXPECTED_FORMS = [
   'path/to/module.js:ClassName.method',
   'path/to/module.js:default',
   'path/to/module.js:default.method',
+  'path/to/module.js:ClassName.#privateMethod',
+  'path/to/module.js:LINE',
 ];
 
 function fail(spec: string, why: string, location?: SourceLocation): never {
@@ -17,6 +19,14 @@ function fail(spec: string, why: string, location?: SourceLocation): never {
     `invalid target ${JSON.stringify(spec)}: ${why}; expected one of ${EXPECTED_FORMS.join(', ')}`,
     location,
   );
+}
+
+// `path:LINE` or `path:LINE:COLUMN`; a name after ":" never starts with a digit.
+const LINE_TARGET_RE = /^(.+?):([1-9]\d*)(?::([1-9]\d*))?$/;
+
+/** Whether a target names a function by the line it begins on. */
+export function isLineTarget(spec: string): boolean {
+  return LINE_TARGET_RE.test(spec);
 }
 
 /**
@@ -28,6 +38,13 @@ export function parseTarget(spec: string, location?: SourceLocation): TargetSpec
   if (spec.trim() !== spec) fail(spec, 'it starts or ends with blanks', location);
   const colon = spec.lastIndexOf(':');
   if (colon === -1) fail(spec, 'no ":" between the module path and the export name', location);
+  const lineTarget = LINE_TARGET_RE.exec(spec);
+  if (lineTarget && lineTarget[1]!.trim() === lineTarget[1]) {
+    const [, file, line, column] = lineTarget as unknown as [string, string, string, string | undefined];
+    const parsed: TargetSpec = { spec, file, exportName: line, line: Number(line) };
+    if (column !== undefined) parsed.column = Number(column);
+    return parsed;
+  }
   const file = spec.slice(0, colon);
   const name = spec.slice(colon + 1);
   if (file === '') fail(spec, 'the module path before ":" is empty', location);
@@ -41,7 +58,7 @@ export function parseTarget(spec: string, location?: SourceLocation): TargetSpec
   if (!IDENTIFIER_RE.test(exportName)) fail(spec, `${JSON.stringify(exportName)} is not a JavaScript identifier`, location);
   if (member !== undefined) {
     if (member === '') fail(spec, 'the method name after "." is empty', location);
-    if (!IDENTIFIER_RE.test(member)) fail(spec, `${JSON.stringify(member)} is not a JavaScript identifier`, location);
+    if (!IDENTIFIER_RE.test(member.startsWith('#') ? member.slice(1) : member)) fail(spec, `${JSON.stringify(member)} is not a JavaScript identifier`, location);
   }
   return member === undefined ? { spec, file, exportName } : { spec, file, exportName, member };
 }

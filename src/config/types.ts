@@ -167,10 +167,17 @@ export interface TargetSpec {
   spec: string;
   /** The module path as configured, relative to the project root. */
   file: string;
-  /** The export name: a named export, or `default`. */
+  /**
+   * The name: an export, `default`, or (in the project's own files) any function, class or
+   * object declared at the module's top level. For a line target, the line as written.
+   */
   exportName: string;
   /** The method of an exported object or class, when the spec has one. */
   member?: string;
+  /** A line target (`app/server.js:42`): the function that begins on this line (1-based). */
+  line?: number;
+  /** With `app/server.js:42:17`, the column (1-based) it begins at, when a line has several. */
+  column?: number;
 }
 
 /** The evaluators of `configs/evaluation.yaml` (or `evaluation:` in `configs/simulation.yaml`). */

@@ -6,6 +6,7 @@ import { currentReplay } from '../trace/context';
 import { observeCall } from '../trace/observations';
 import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
+import { channelOf, type CallMessage, type TargetReport } from './transform';
 import type { CallObserver } from './wrap';
 
 export interface SessionOptions {
@@ -74,10 +75,27 @@ export class Session {
     this.statusChanged();
   }
 
-  markHooked(target: string): void {
+  markHooked(target: string, details?: Pick<TargetStatus, 'mechanism' | 'line' | 'source'>): void {
     const status = this.addTarget(target);
-    Object.assign(status, { state: 'hooked', reason: undefined });
+    Object.assign(status, { state: 'hooked', reason: undefined }, details);
     this.statusChanged();
+  }
+
+  /** Records the calls that a target's transformed source publishes to its tracing channel. */
+  recordTransformed(target: string): void {
+    const status = this.addTarget(target);
+    status.mechanism = 'transform';
+    channelOf(target).start.subscribe((message) => {
+      if (currentReplay() !== undefined) return;
+      this.recorder.record(this.site(target, target), (message as CallMessage).arguments);
+      if (status.calls++ === 0) this.statusChanged();
+    });
+  }
+
+  /** What the transform found for a target, reported by its module when it first runs. */
+  transformed(report: Extract<TargetReport, { ok: true }>): void {
+    if (!this.sites.has(report.target)) this.sites.set(report.target, this.recorder.site(report.target, report.name, report.params));
+    this.markHooked(report.target, { mechanism: 'transform', line: report.line, source: report.source });
   }
 
   /** The observer that records the calls of `fn` under `target`; one record site per target. */

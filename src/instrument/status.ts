@@ -11,9 +11,14 @@ export type TargetState = 'hooked' | 'not_loaded' | 'failed';
 export interface TargetStatus {
   target: string;
   state: TargetState;
-  /** Why a target is not hooked: file not found, export missing, not a function, entry module. */
+  /** Why a target is not hooked: file not found, export missing, not a function. */
   reason?: string;
   calls: number;
+  /** How it is recorded: its file's source transformed at load, or its module's exports patched. */
+  mechanism?: 'transform' | 'patch';
+  /** Where a transformed target's function begins, and that line's text. */
+  line?: number;
+  source?: string;
 }
 
 export interface ProcessStatus {
@@ -80,7 +85,7 @@ export function readLastRun(root: string): RunStatus | undefined {
       if (!seen) byTarget.set(t.target, { ...t });
       else {
         seen.calls += t.calls;
-        if (STATE_RANK[t.state] > STATE_RANK[seen.state]) Object.assign(seen, { state: t.state, reason: t.reason });
+        if (STATE_RANK[t.state] > STATE_RANK[seen.state]) Object.assign(seen, { ...t, calls: seen.calls });
       }
     }
   }

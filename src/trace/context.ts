@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Channel } from 'node:diagnostics_channel';
 import type { Observation } from './observations';
 
 /** What the replay harness knows about the run in progress. */
@@ -27,4 +28,12 @@ export function currentReplay(): ReplayContext | undefined {
 /** Runs `fn` inside a replay run: nothing it calls is recorded again. */
 export function runInReplay<T>(context: ReplayContext, fn: () => T): T {
   return storage.run(context, fn);
+}
+
+/**
+ * Makes each call published on a tracing channel run in the replay context that `contextOf` gives
+ * for its message, as `runInReplay` would: the channel's own way of carrying a context into a call.
+ */
+export function bindReplayContext(channel: Channel, contextOf: (message: unknown) => ReplayContext | undefined): void {
+  channel.bindStore(storage, contextOf as (message: unknown) => ReplayContext);
 }

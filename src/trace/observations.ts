@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Around } from '../instrument/wrap';
-import { currentReplay, runInReplay } from './context';
+import { currentReplay, runInReplay, type ReplayContext } from './context';
 
 /** One traced call during a replay run, as FluxLoop's observations. */
 export interface Observation {
@@ -22,56 +22,76 @@ export interface Observation {
   error?: unknown;
 }
 
+/** An observation begun and not yet ended: the context its call runs in, and how it ends. */
+export interface OpenObservation {
+  /** The context of the call, so that what it calls nests under it. */
+  context: ReplayContext;
+  /** The call returned: a promise's outcome is awaited on a side chain, so the caller keeps its very promise. */
+  returned(result: unknown): void;
+  threw(error: unknown): void;
+}
+
 /**
- * During a traced replay run, an Around that makes `name`'s call an observation of the run,
- * nested in the observation the caller is in; undefined otherwise. The call runs in a context
- * of its own, so that what it calls, across `await`, nests under it, and two concurrent runs
- * never mix.
+ * During a traced replay run, begins the observation of `name`'s call, nested in the observation
+ * the caller is in; undefined otherwise.
  */
-export function observeCall(name: string, type: string, args: unknown[]): Around | undefined {
+export function beginObservation(name: string, type: string, args: unknown[]): OpenObservation | undefined {
   const context = currentReplay();
   const sink = context?.observe;
   if (context === undefined || sink === undefined) return undefined;
-  // The replayed function may be wrapped itself (marked with trace(), or a recording target);
-  // its call is still the run's root.
+  // The replayed function may be instrumented itself (marked with trace(), or a recording
+  // target); its call is still the run's root.
   const root = context.parentId === undefined ? context.root : undefined;
   if (root !== undefined) [name, type] = [root.name, root.type];
-  return (call) => {
-    const id = randomUUID();
-    const startTime = new Date().toISOString();
-    const start = performance.now();
-    const finish = (output: unknown, error?: unknown): void => {
-      const observation: Observation = {
-        id,
-        trace_id: context.traceId,
-        parent_id: context.parentId ?? null,
-        name,
-        type,
-        start_time: startTime,
-        end_time: new Date().toISOString(),
-        duration_ms: performance.now() - start,
-        input: args,
-      };
-      if (error === undefined) observation.output = output;
-      else observation.error = error;
-      sink(observation);
+  const id = randomUUID();
+  const startTime = new Date().toISOString();
+  const start = performance.now();
+  const finish = (output: unknown, error?: unknown): void => {
+    const observation: Observation = {
+      id,
+      trace_id: context.traceId,
+      parent_id: context.parentId ?? null,
+      name,
+      type,
+      start_time: startTime,
+      end_time: new Date().toISOString(),
+      duration_ms: performance.now() - start,
+      input: args,
     };
-    let result: unknown;
-    try {
-      result = runInReplay({ ...context, parentId: id }, call);
-    } catch (error) {
-      finish(undefined, error);
-      throw error;
-    }
-    if (isThenable(result)) {
-      // A side chain: the caller still gets the very promise the function returned.
+    if (error === undefined) observation.output = output;
+    else observation.error = error;
+    sink(observation);
+  };
+  return {
+    context: { ...context, parentId: id },
+    returned: (result) => {
+      if (!isThenable(result)) return finish(result);
       result.then(
         (value) => finish(value),
         (error: unknown) => finish(undefined, error ?? new Error(String(error))),
       );
-    } else {
-      finish(result);
+    },
+    threw: (error) => finish(undefined, error),
+  };
+}
+
+/**
+ * During a traced replay run, an Around that makes `name`'s call an observation of the run; the
+ * call runs in a context of its own, so that what it calls, across `await`, nests under it, and
+ * two concurrent runs never mix. Undefined outside a traced run.
+ */
+export function observeCall(name: string, type: string, args: unknown[]): Around | undefined {
+  const observation = beginObservation(name, type, args);
+  if (observation === undefined) return undefined;
+  return (call) => {
+    let result: unknown;
+    try {
+      result = runInReplay(observation.context, call);
+    } catch (error) {
+      observation.threw(error);
+      throw error;
     }
+    observation.returned(result);
     return result;
   };
 }

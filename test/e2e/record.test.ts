@@ -235,9 +235,9 @@ describe('targets that cannot be hooked', () => {
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines.find((l) => l.includes('app/missing.js:run'))).toMatch(/file not found/);
-    expect(lines.find((l) => l.includes('app/agent.js:nope'))).toMatch(/export "nope" not found.*handleRequest/);
-    expect(lines.find((l) => l.includes('app/tools.js:tools'))).toMatch(/not a function/);
-    expect(lines.find((l) => l.includes('app/main.js:main'))).toMatch(/entry module/);
+    expect(lines.find((l) => l.includes('app/agent.js:nope'))).toMatch(/no function, class or object named "nope" at the top level \(there: handleRequest\)/);
+    expect(lines.find((l) => l.includes('app/tools.js:tools'))).toMatch(/"tools" is not a function/);
+    expect(lines.find((l) => l.includes('app/main.js:main'))).toMatch(/no function, class or object named "main" at the top level \(there: replies\)/);
     expect(byTarget(readRecords(dir), 'app/agent.js:handleRequest')).toHaveLength(2);
 
     // What the run left for `fluxloop record status`.

@@ -1,0 +1,53 @@
+import { subscribe, tracingChannel, type TracingChannel } from 'node:diagnostics_channel';
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import type { TargetSpec } from '../../config/types';
+import type { LocatedTarget } from '../targets';
+import { patchCompile } from './compile';
+import type { LoaderData } from './loader';
+import { callChannel, REPORT_CHANNEL, type ModuleReport, type TargetReport } from './transform';
+
+export type { TargetReport } from './transform';
+
+/** The message of a target's call: its arguments and `this`, then what it returned or threw. */
+export interface CallMessage {
+  arguments: unknown[];
+  self: unknown;
+  result?: unknown;
+  error?: unknown;
+}
+
+export type CallChannel = TracingChannel<unknown, CallMessage>;
+
+/**
+ * Instruments targets in place by transforming the source of their files as they load: ES
+ * modules through a loader hook, CommonJS through `Module.prototype._compile`. Each transformed
+ * module reports what it found for each of its targets when it first runs; each target's calls
+ * are published to its tracing channel, which `channelOf` gives.
+ */
+export function transformTargets(targets: readonly LocatedTarget[], onReport: (report: TargetReport) => void): void {
+  if (targets.length === 0) return;
+  const files = new Map<string, TargetSpec[]>();
+  for (const { spec, file } of targets) files.set(file, [...(files.get(file) ?? []), spec]);
+  const reportAll = (reports: readonly TargetReport[]): void => reports.forEach((r) => onReport(r));
+  subscribe(REPORT_CHANNEL, (message) => {
+    const report = message as ModuleReport;
+    if (files.has(report.file)) reportAll(report.targets);
+  });
+  // Stack traces point at the source as written, through the map each transformed file carries.
+  process.setSourceMapsEnabled(true);
+  patchCompile(files, (_file, reports) => reportAll(reports));
+  const { port1, port2 } = new MessageChannel();
+  port1.on('message', reportAll);
+  port1.unref();
+  register('./loader.js', pathToFileURL(__filename), {
+    data: { files: Object.fromEntries(files), port: port2 } satisfies LoaderData,
+    transferList: [port2],
+  });
+}
+
+/** The tracing channel of a transformed target's calls. */
+export function channelOf(target: string): CallChannel {
+  return tracingChannel(callChannel(target)) as CallChannel;
+}
