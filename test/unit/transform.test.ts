@@ -6,7 +6,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseTarget } from '../../src/config/targets';
-import { callChannel, transformModule, type TargetReport } from '../../src/instrument/transform/transform';
+import { callChannel, type TargetReport } from '../../src/instrument/transform/channels';
+import { transformModule } from '../../src/instrument/transform/transform';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-transform-'));
 let counter = 0;

@@ -1,29 +1,21 @@
 import Module from 'node:module';
 import type { TargetSpec } from '../../config/types';
-import { transformModule, unreadable, type TargetReport } from './transform';
+import { transformSource } from './apply';
+import type { TargetReport } from './channels';
 
 type Compile = (this: Module, content: string, filename: string, ...rest: unknown[]) => unknown;
 
 /**
- * Transforms the target files that load as CommonJS, on the app's own thread, where every
- * `require` of them (and every `import` of CommonJS) passes through `Module.prototype._compile`.
- * A file that cannot be transformed loads as it is.
+ * Transforms the target files that load as CommonJS, for Node versions without stable in-thread
+ * hooks: on the app's own thread, where every `require` of them (and every `import` of
+ * CommonJS) passes through `Module.prototype._compile`.
  */
-export function patchCompile(files: ReadonlyMap<string, readonly TargetSpec[]>, onUnread: (file: string, reports: TargetReport[]) => void): void {
+export function patchCompile(files: ReadonlyMap<string, readonly TargetSpec[]>, onUnread: (reports: TargetReport[]) => void): void {
   const proto = Module.prototype as unknown as { _compile: Compile };
   const original = proto._compile;
   proto._compile = function (this: Module, content: string, filename: string, ...rest: unknown[]) {
     const targets = files.get(filename);
-    if (targets !== undefined) {
-      try {
-        const { code, report } = transformModule(content, filename, 'cjs', targets);
-        // A transformed module reports for itself when it runs; one left as it was cannot.
-        if (code === undefined) onUnread(filename, report.targets);
-        else content = code;
-      } catch (error) {
-        onUnread(filename, unreadable(targets, error));
-      }
-    }
+    if (targets !== undefined) content = transformSource(content, filename, 'cjs', targets, onUnread) ?? content;
     return original.call(this, content, filename, ...rest);
   };
 }

@@ -5,10 +5,11 @@ import { MessageChannel } from 'node:worker_threads';
 import type { TargetSpec } from '../../config/types';
 import type { LocatedTarget } from '../targets';
 import { patchCompile } from './compile';
+import { hookInThread, registerHooksIfStable } from './sync-hooks';
 import type { LoaderData } from './loader';
-import { callChannel, REPORT_CHANNEL, type ModuleReport, type TargetReport } from './transform';
+import { callChannel, REPORT_CHANNEL, type ModuleReport, type TargetReport } from './channels';
 
-export type { TargetReport } from './transform';
+export type { TargetReport } from './channels';
 
 /** The message of a target's call: its arguments and `this`, then what it returned or threw. */
 export interface CallMessage {
@@ -21,8 +22,9 @@ export interface CallMessage {
 export type CallChannel = TracingChannel<unknown, CallMessage>;
 
 /**
- * Instruments targets in place by transforming the source of their files as they load: ES
- * modules through a loader hook, CommonJS through `Module.prototype._compile`. Each transformed
+ * Instruments targets in place by transforming the source of their files as they load: CommonJS
+ * through `Module.prototype._compile`, and through `module.registerHooks` where Node has it
+ * working, else ES modules through a loader hook on Node's loader thread. Each transformed
  * module reports what it found for each of its targets when it first runs; each target's calls
  * are published to its tracing channel, which `channelOf` gives.
  */
@@ -37,7 +39,11 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
   });
   // Stack traces point at the source as written, through the map each transformed file carries.
   process.setSourceMapsEnabled(true);
-  patchCompile(files, (_file, reports) => reportAll(reports));
+  // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
+  // `_compile` and no hook.
+  patchCompile(files, reportAll);
+  const registerHooks = registerHooksIfStable();
+  if (registerHooks !== undefined) return hookInThread(registerHooks, files, reportAll);
   const { port1, port2 } = new MessageChannel();
   port1.on('message', reportAll);
   port1.unref();

@@ -1,7 +1,7 @@
+import { TRACE } from './channels';
 import type { Found, Node } from './locate';
 
-/** The names the transform adds to a module; `$` keeps them out of the way of the module's own. */
-export const TRACE = '__fluxloop$trace';
+// The names the transform adds to a function; `$` keeps them out of the way of the module's own.
 const ARGS = '__fluxloop$args';
 const REST = '__fluxloop$rest';
 const PARAM = '__fluxloop$p';

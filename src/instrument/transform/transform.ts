@@ -2,33 +2,9 @@ import { create } from '@apm-js-collab/code-transformer';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'meriyah';
 import type { TargetSpec } from '../../config/types';
-import type { Param } from '../params';
+import { callChannel, REPORT_CHANNEL, TRACE, type ModuleReport, type TargetReport } from './channels';
 import { locate, type Node } from './locate';
-import { rewrite, TRACE } from './rewrite';
-
-/** What the transform found for one target; the transformed module publishes these when it first runs. */
-export type TargetReport =
-  | { target: string; ok: true; name: string; params: Param[]; line: number; column: number; source: string }
-  | { target: string; ok: false; reason: string };
-
-export interface ModuleReport {
-  file: string;
-  targets: TargetReport[];
-}
-
-/** Where a transformed module reports what it found; subscribed to in the recording thread. */
-export const REPORT_CHANNEL = 'fluxloop:transform';
-
-/** The tracing channel that a target's calls are published to. */
-export function callChannel(target: string): string {
-  return `fluxloop:call:${target}`;
-}
-
-/** The reports of targets in a file that could not be transformed at all. */
-export function unreadable(targets: readonly TargetSpec[], error: unknown): TargetReport[] {
-  const reason = `its source could not be transformed: ${(error as Error)?.message ?? String(error)}`;
-  return targets.map((t) => ({ target: t.spec, ok: false, reason }));
-}
+import { rewrite } from './rewrite';
 
 const CHANNELS = '__fluxloop$channels';
 const OPEN = '__fluxloop$open';

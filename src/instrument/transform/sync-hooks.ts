@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import type { TargetSpec } from '../../config/types';
+import { formatOf, pathOf, transformSource } from './apply';
+import type { TargetReport } from './channels';
+
+type LoadResult = { format?: string | null; source?: string | ArrayBuffer | ArrayBufferView | null };
+type SyncLoad = (url: string, context: unknown, nextLoad: (url: string, context?: unknown) => LoadResult) => LoadResult;
+type RegisterHooks = (hooks: { load: SyncLoad }) => unknown;
+
+// The first versions where `module.registerHooks` serves `require` and `import` alike without the
+// bugs of its first releases; tsx moves onto it from the same versions, and a hook on the app's
+// thread runs after (inside) those of the loader thread, so ours must be there too to see what
+// tsx compiled.
+const IN_THREAD_FROM = [
+  [22, 22, 3],
+  [24, 11, 1],
+  [25, 1, 0],
+];
+
+/**
+ * `module.registerHooks`, where Node has it working: one hook on the app's own thread sees ES
+ * modules and CommonJS alike, with no loader thread to start.
+ */
+export function registerHooksIfStable(): RegisterHooks | undefined {
+  const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
+  const from = IN_THREAD_FROM.find(([m]) => m === major) ?? (major > 25 ? [major, 0, 0] : undefined);
+  const stable = from !== undefined && (minor > from[1]! || (minor === from[1] && patch >= from[2]!));
+  const registerHooks = (require('node:module') as { registerHooks?: RegisterHooks }).registerHooks;
+  return stable ? registerHooks : undefined;
+}
+
+export function hookInThread(registerHooks: RegisterHooks, files: ReadonlyMap<string, readonly TargetSpec[]>, onUnread: (reports: TargetReport[]) => void): void {
+  registerHooks({
+    load(url, context, nextLoad) {
+      const result = nextLoad(url, context);
+      const file = pathOf(url);
+      const targets = file === undefined ? undefined : files.get(file);
+      const format = formatOf(result.format);
+      if (targets === undefined || format === undefined) return result;
+      // CommonJS comes without its source unless a hook before this one gave it.
+      const code = transformSource(result.source ?? fs.readFileSync(file!), file!, format, targets, onUnread);
+      return code === undefined ? result : { ...result, source: code };
+    },
+  });
+}
