@@ -27,13 +27,15 @@ const CONFIG_TEMPLATE = `# FluxLoop simulation config.
 # What \`node --import fluxloop/register your/app.js\` records while FLUXLOOP_RECORD_ARGS=true.
 recording:
   # The functions whose arguments are recorded, one per line, as
-  #   path/to/module.js:exportName         an exported function
-  #   path/to/module.js:exportName.method  a method of an exported object
-  #   path/to/module.js:ClassName.method   a method of an exported class
+  #   path/to/module.js:name               a function, exported or not (the entry module too)
+  #   path/to/module.js:object.method      a method of a module-level object
+  #   path/to/module.js:ClassName.method   a class method (static, #private, getter too)
   #   path/to/module.js:default            the default export (or default.method)
+  #   path/to/module.js:42                 the function that begins on line 42, e.g. an inline handler
   # targets:
   #   - app/agent.js:Agent.reply
   #   - app/tools.js:searchDocs
+  #   - app/server.js:42
 
   # One JSON line per call; FLUXLOOP_RECORDING_FILE wins over it.
   file: ${DEFAULT_RECORDING_FILE}

@@ -42,6 +42,7 @@ recording:
     - app/agent.js:Agent.reply   # main entry
     - app/tools.js:search
     - app/other.js:default
+    - app/server.js:12
 
   file: recordings/args_recording.jsonl
 
@@ -162,8 +163,9 @@ describe('fluxloop record status', () => {
       started_at: '2025-01-01T10:00:00.000Z',
       updated_at: '2025-01-01T10:05:00.000Z',
       targets: [
-        { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3 },
+        { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3, mechanism: 'transform', line: 4, source: 'reply(message) {' },
         { target: 'app/tools.js:search', state: 'failed', reason: 'export "search" not found', calls: 0 },
+        { target: 'app/server.js:12', state: 'hooked', calls: 1, mechanism: 'transform', line: 12, source: "app.post('/chat', async (req, res) => {" },
       ],
     };
     fs.mkdirSync(path.join(dir, '.fluxloop', 'status'), { recursive: true });
@@ -183,6 +185,8 @@ describe('fluxloop record status', () => {
     expect(out).toMatch(/^ {2}app\/agent\.js:Agent\.reply\s+hooked\s+3 calls$/m);
     expect(out).toMatch(/^ {2}app\/tools\.js:search\s+failed\s+0 calls\s+export "search" not found$/m);
     expect(out).toMatch(/^ {2}app\/other\.js:default\s+no run yet$/m);
+    // A line target shows its line, so that the user sees which function it is.
+    expect(out).toMatch(/^ {2}app\/server\.js:12\s+hooked\s+1 call\s+12 │ app\.post\('\/chat', async \(req, res\) => \{$/m);
     expect(out).toContain(path.join(dir, '.env'));
     expect(out).toContain(path.join(dir, 'configs', 'simulation.yaml'));
     // The columns line up: each target's state starts at the same column.
@@ -207,9 +211,10 @@ describe('fluxloop record status', () => {
       config_file: { path: path.join(dir, 'configs', 'simulation.yaml'), exists: true },
     });
     expect(status.targets).toEqual([
-      { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3, reason: null },
-      { target: 'app/tools.js:search', state: 'failed', calls: 0, reason: 'export "search" not found' },
-      { target: 'app/other.js:default', state: 'no_run_yet', calls: null, reason: null },
+      { target: 'app/agent.js:Agent.reply', state: 'hooked', calls: 3, reason: null, mechanism: 'transform', line: 4, source: 'reply(message) {' },
+      { target: 'app/tools.js:search', state: 'failed', calls: 0, reason: 'export "search" not found', mechanism: null, line: null, source: null },
+      { target: 'app/other.js:default', state: 'no_run_yet', calls: null, reason: null, mechanism: null, line: null, source: null },
+      { target: 'app/server.js:12', state: 'hooked', calls: 1, reason: null, mechanism: 'transform', line: 12, source: "app.post('/chat', async (req, res) => {" },
     ]);
   });
 
