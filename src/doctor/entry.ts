@@ -3,13 +3,6 @@ import path from 'node:path';
 import { findModule } from '../config/project';
 import { readLastRun } from '../instrument/status';
 
-/** A file known to be the app's entry module, and how it is known. */
-export interface Entry {
-  /** The module's real path. */
-  file: string;
-  sources: string[];
-}
-
 const RUNNERS = new Set(['node', 'node.exe', 'tsx', 'ts-node', 'nodemon']);
 // Node flags whose value is the next word.
 const VALUE_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader', '--env-file', '--conditions', '-C', '--input-type', '--title', '--watch-path']);
@@ -33,25 +26,21 @@ function scriptOf(command: string): string | undefined {
 }
 
 /**
- * The app's entry modules, as far as they can be known without running it: package.json `main`
- * and the script `scripts.start` runs, and the entry scripts of the last recording run.
+ * The app's entry module, as far as it can be known without running it: package.json `main`, else
+ * the script `scripts.start` runs, else the entry script of the last recording run. Its real path.
  */
-export function findEntries(root: string): Entry[] {
-  const found = new Map<string, string[]>();
-  const add = (file: string | undefined, source: string) => {
-    if (file !== undefined) found.set(file, [...(found.get(file) ?? []), source]);
-  };
+export function findEntry(root: string): string | undefined {
   let pkg: { main?: unknown; scripts?: { start?: unknown } } = {};
   try {
     pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as typeof pkg;
   } catch {
     // No package.json, or one npm would not read either.
   }
-  if (typeof pkg.main === 'string') add(findModule(path.resolve(root, pkg.main)), 'package.json main');
   const start = typeof pkg.scripts?.start === 'string' ? scriptOf(pkg.scripts.start) : undefined;
-  if (start !== undefined) add(findModule(path.resolve(root, start)), 'package.json scripts.start');
-  for (const process of readLastRun(root)?.processes ?? []) {
-    if (process.entry !== undefined && !found.get(process.entry)?.includes('the last recording run')) add(process.entry, 'the last recording run');
+  const declared = [pkg.main, start].filter((file): file is string => typeof file === 'string');
+  for (const file of declared) {
+    const found = findModule(path.resolve(root, file));
+    if (found !== undefined) return found;
   }
-  return [...found].map(([file, sources]) => ({ file, sources }));
+  return readLastRun(root)?.processes.find((p) => p.entry !== undefined)?.entry;
 }

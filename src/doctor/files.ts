@@ -5,13 +5,13 @@ import { isRecordingEnabled, projectRelative } from '../config/project';
 import { readRecordings } from '../replay/reader';
 import { check, messageOf, type Check } from './check';
 import { configLabel, recordingFileOf, type DoctorContext } from './context';
-import { findEntries } from './entry';
+import { findEntry } from './entry';
 
 const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
 /** How to record, naming the app's entry file when it is known. */
 function recordCommands(root: string): string {
-  const entry = findEntries(root)[0];
-  return `\`fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry.file) : '<your entry file>'}\``;
+  const entry = findEntry(root);
+  return `\`fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry) : '<your entry file>'}\``;
 }
 
 /** `file:line:column` of a ConfigError, or just the file. */

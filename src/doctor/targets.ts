@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { findModule, projectRelative } from '../config/project';
 import { parseTarget } from '../config/targets';
-import type { SimulationConfig } from '../config/types';
+import type { SimulationConfig, TargetSpec } from '../config/types';
+import { servedByTransform } from '../instrument/mechanism';
 import { check, type Check } from './check';
 import { configLabel, type DoctorContext } from './context';
-import { findEntries, type Entry } from './entry';
 import { probeModule, type Finding, type ProbeOutcome, type ProbeTarget } from './probe';
+import { inspectSource, type SourceFinding } from './source';
 
 /** One configured target to check. */
 interface Item {
@@ -13,19 +14,25 @@ interface Item {
   title: string;
   /** Where it is configured: `recording.targets[1]`, `runner.target`, `runner.factory`. */
   field: string;
+  spec: TargetSpec;
   target: ProbeTarget;
-  file: string;
   /** The module's real path; undefined when no file matches. */
   resolved?: string;
-  recording: boolean;
+  /** Recorded through a transform of its file's source, which reaches any function: checked in the source, not the exports. */
+  inSource: boolean;
 }
 
+/** What was found for a target: in its file's source, or in its module's exports by a probe. */
+type Outcome = { source: SourceFinding } | { exports: Extract<ProbeOutcome, { loaded: false }> | Finding };
+
 function itemsOf(root: string, config: SimulationConfig): Item[] {
-  const item = (id: string, label: string, field: string, spec: string, mode: ProbeTarget['mode']): Item => {
-    const { exportName, member, file } = parseTarget(spec);
-    const target: ProbeTarget = member === undefined ? { spec, exportName, mode } : { spec, exportName, member, mode };
-    const recording = id === 'recording-target';
-    return { id: `${id}:${spec}`, title: `${label} ${spec}`, field, target, file, resolved: findModule(path.resolve(root, file)), recording };
+  const item = (id: string, label: string, field: string, text: string, mode: ProbeTarget['mode']): Item => {
+    const spec = parseTarget(text);
+    const target: ProbeTarget = spec.member === undefined ? { spec: text, exportName: spec.exportName, mode } : { spec: text, exportName: spec.exportName, member: spec.member, mode };
+    const resolved = findModule(path.resolve(root, spec.file));
+    // Replay loads runner.target and runner.factory through their module's exports, whatever records them.
+    const inSource = id === 'recording-target' && resolved !== undefined && servedByTransform(spec, resolved);
+    return { id: `${id}:${text}`, title: `${label} ${text}`, field, spec, target, resolved, inSource };
   };
   const items = config.recording.targets.map((spec, i) => item('recording-target', 'target', `recording.targets[${i}]`, spec, 'function'));
   const { target, factory } = config.runner;
@@ -35,30 +42,32 @@ function itemsOf(root: string, config: SimulationConfig): Item[] {
   return items;
 }
 
-/** 5 and 6. Each target resolves to a function; no recording target is in the app's entry module. */
+function byFile(items: Item[]): Map<string, Item[]> {
+  const files = new Map<string, Item[]>();
+  for (const item of items) if (item.resolved !== undefined) files.set(item.resolved, [...(files.get(item.resolved) ?? []), item]);
+  return files;
+}
+
+/**
+ * 5. Each target resolves to one function. The project's own files and line targets are read as
+ * the transform will read them, nothing run; installed packages' targets, runner.target and
+ * runner.factory are looked up in their module's exports, which a child process loads.
+ */
 export async function checkTargets(ctx: DoctorContext, timeoutMs: number): Promise<Check[]> {
   const config = configLabel(ctx);
-  if (!ctx.config.ok) {
-    return [
-      check('targets', 'recording targets', 'skip', `${config} does not load`),
-      check('entry-module', 'entry module', 'skip', `the targets are in ${config}, which does not load`),
-    ];
-  }
+  if (!ctx.config.ok) return [check('targets', 'recording targets', 'skip', `${config} does not load`)];
   const items = itemsOf(ctx.root, ctx.config.value);
-  const entries = findEntries(ctx.root);
-  const entryOf = (item: Item) => (item.recording ? entries.find((e) => e.file === item.resolved) : undefined);
-
-  // One child process per module, all at once, each bounded by the timeout.
-  const byFile = new Map<string, Item[]>();
-  for (const item of items) {
-    if (item.resolved !== undefined && entryOf(item) === undefined) byFile.set(item.resolved, [...(byFile.get(item.resolved) ?? []), item]);
+  const outcomes = new Map<Item, Outcome>();
+  // One read per file, all its targets at once, as the transform sees them when the file loads.
+  for (const [file, group] of byFile(items.filter((i) => i.inSource))) {
+    inspectSource(file, projectRelative(ctx.root, file), group.map((i) => i.spec)).forEach((finding, i) => outcomes.set(group[i]!, { source: finding }));
   }
-  const outcomes = new Map<Item, Extract<ProbeOutcome, { loaded: false }> | Finding>();
+  // One child process per module, all at once, each bounded by the timeout.
   await Promise.all(
-    [...byFile].map(async ([file, group]) => {
+    [...byFile(items.filter((i) => !i.inSource))].map(async ([file, group]) => {
       const display = projectRelative(ctx.root, file);
       const outcome = await probeModule(ctx.root, { file, display, targets: group.map((i) => i.target) }, timeoutMs);
-      group.forEach((item, i) => outcomes.set(item, outcome.loaded ? outcome.findings[i]! : outcome));
+      group.forEach((item, i) => outcomes.set(item, { exports: outcome.loaded ? outcome.findings[i]! : outcome }));
     }),
   );
 
@@ -66,21 +75,37 @@ export async function checkTargets(ctx: DoctorContext, timeoutMs: number): Promi
   if (ctx.config.value.recording.targets.length === 0) {
     checks.push(check('targets', 'recording targets', 'warn', `none in ${config}: nothing is recorded`, `list your functions under recording.targets in ${config}, e.g. "- app/agent.js:handleMessage"`));
   }
-  for (const item of items) checks.push(targetCheck(ctx, item, entryOf(item) !== undefined, outcomes.get(item)));
-  checks.push(checkEntryModule(ctx, items, entries));
+  for (const item of items) {
+    const where = `${item.field} in ${config}`;
+    const outcome = outcomes.get(item);
+    if (item.resolved === undefined || outcome === undefined) {
+      checks.push(check(item.id, item.title, 'fail', `module not found: ${item.spec.file} (looked for it with .js, .mjs, .cjs, .ts and index files)`, `correct the path at ${where}; paths are relative to the project root`));
+    } else {
+      const file = projectRelative(ctx.root, item.resolved);
+      checks.push('source' in outcome ? sourceCheck(item, outcome.source, file, where) : exportsCheck(item, outcome.exports, file, where));
+    }
+  }
   return checks;
 }
 
-/** One target's line: where its module is, whether it loads, and what its name points at. */
-function targetCheck(ctx: DoctorContext, item: Item, inEntry: boolean, finding: Extract<ProbeOutcome, { loaded: false }> | Finding | undefined): Check {
-  const where = `${item.field} in ${configLabel(ctx)}`;
-  if (item.resolved === undefined) {
-    return check(item.id, item.title, 'fail', `module not found: ${item.file} (looked for it with .js, .mjs, .cjs, .ts and index files)`, `correct the path at ${where}; paths are relative to the project root`);
-  }
-  const file = projectRelative(ctx.root, item.resolved);
-  if (inEntry || finding === undefined) {
-    return check(item.id, item.title, 'skip', `not loaded: ${file} is the app's entry module, and loading it would start the app (see entry module)`);
-  }
+/** A target the transform records: where it is in its file, or why the transform would not find it there. */
+function sourceCheck(item: Item, finding: SourceFinding, file: string, where: string): Check {
+  if (finding.ok) return check(item.id, item.title, 'ok', finding.detail);
+  const fix = {
+    compiled: undefined,
+    unreadable: `make ${file} readable`,
+    syntax: `fix the syntax error in ${file}`,
+    untransformable: `record a function of another file that it calls, or wrap the function with trace() in ${file}`,
+    target:
+      item.spec.line !== undefined
+        ? `correct or remove ${where}: the line one function begins on, or LINE:COLUMN when several do`
+        : `correct or remove the name at ${where}: a function, Object.method or Class.method at the top level of ${file}, exported or not, or FILE:LINE`,
+  }[finding.problem];
+  return check(item.id, item.title, finding.problem === 'compiled' ? 'skip' : 'fail', finding.detail, fix);
+}
+
+/** A target reached through its module's exports: whether the module loads, and what its name points at. */
+function exportsCheck(item: Item, finding: Extract<ProbeOutcome, { loaded: false }> | Finding, file: string, where: string): Check {
   if ('loaded' in finding) {
     const cause = 'cause' in finding ? finding.cause : 'error';
     const fix = {
@@ -95,7 +120,7 @@ function targetCheck(ctx: DoctorContext, item: Item, inEntry: boolean, finding: 
   }
   if (finding.ok) return check(item.id, item.title, 'ok', finding.detail);
   if (finding.problem === 'missing') {
-    const add = item.target.member === undefined ? `export it from ${item.file}` : `give "${item.target.exportName}" a method "${item.target.member}"`;
+    const add = item.target.member === undefined ? `export it from ${item.spec.file}` : `give "${item.target.exportName}" a method "${item.target.member}"`;
     return check(item.id, item.title, 'fail', finding.detail, `${add}, or correct the name at ${where}`);
   }
   return check(item.id, item.title, 'fail', finding.detail, `point ${where} at a function: module:export, module:object.method or module:Class.method`);
@@ -104,24 +129,4 @@ function targetCheck(ctx: DoctorContext, item: Item, inEntry: boolean, finding: 
 /** Whether this process (and so the probe's child) loads TypeScript through tsx. */
 function withTsx(): boolean {
   return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /\btsx\b/.test(arg));
-}
-
-/** 6. Loader hooks cannot reach a function of the entry module: nothing imports it. */
-function checkEntryModule(ctx: DoctorContext, items: Item[], entries: Entry[]): Check {
-  const title = 'entry module';
-  if (entries.length === 0) {
-    return check('entry-module', title, 'skip', 'entry file unknown: package.json has no main or scripts.start, and nothing has been recorded yet');
-  }
-  const show = (entry: Entry) => `${projectRelative(ctx.root, entry.file)} (${entry.sources.join(', ')})`;
-  const inEntry = items.filter((item) => item.recording && entries.some((e) => e.file === item.resolved));
-  if (inEntry.length === 0) return check('entry-module', title, 'ok', `no recording target in ${entries.map(show).join(', ')}`);
-  const entry = entries.find((e) => e.file === inEntry[0]!.resolved)!;
-  const names = [...new Set(inEntry.map((item) => item.target.exportName))];
-  return check(
-    'entry-module',
-    title,
-    'warn',
-    `${inEntry.map((item) => item.target.spec).join(', ')} ${inEntry.length === 1 ? 'is' : 'are'} in ${show(entry)}, the app's entry module: loader hooks cannot reach it, so it is never recorded`,
-    `move ${names.join(', ')} into its own module that ${projectRelative(ctx.root, entry.file)} imports, and point recording.targets there`,
-  );
 }

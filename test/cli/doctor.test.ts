@@ -62,7 +62,6 @@ const HEALTHY_TITLES = [
   'target app/tools.js:tools.search',
   'target app/legacy.cjs:default',
   'runner.target app/agent.js:handleMessage',
-  'entry module',
   'recording file',
   'LLM API key',
 ];
@@ -82,9 +81,12 @@ describe('fluxloop doctor', () => {
     expect(r.stderr).toBe('');
     for (const title of HEALTHY_TITLES) expect(line(r.stdout, title).mark, line(r.stdout, title).text).toBe('✓');
     expect(line(r.stdout, 'evaluation config').text).toMatch(/✓\s+evaluation config\s+none; `fluxloop evaluate` checks success, output_not_empty/);
-    expect(line(r.stdout, 'target app/agent.js:Agent.reply').text).toContain('"Agent.reply" is a prototype method');
+    // Recording targets in the project's own files are found in their source; runner.target in the exports.
+    expect(line(r.stdout, 'target app/agent.js:Agent.reply').text).toContain('found at app/agent.js:14:3: reply(message) {');
+    expect(line(r.stdout, 'target app/legacy.cjs:default').text).toContain('found at app/legacy.cjs:1:18: module.exports = function classify(text) {');
+    expect(line(r.stdout, 'runner.target app/agent.js:handleMessage').text).toContain('app/agent.js loads; "handleMessage" is a function');
     expect(line(r.stdout, 'recording file').text).toContain('recordings/args_recording.jsonl: 2 records, none malformed');
-    expect(line(r.stdout, 'entry module').text).toContain('no recording target in app/main.js');
+    expect(r.stdout).not.toContain('entry module');
     expect(line(r.stdout, 'LLM API key').text).toContain('OPENAI_API_KEY present (environment)');
     // app/agent.js prints when it loads; app/tools.js keeps its process alive with a timer.
     expect(r.stdout).not.toContain('agent module loaded');
@@ -112,7 +114,7 @@ describe('fluxloop doctor', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('fails a target whose export is missing and one that is not a function, each on its own line', async () => {
+  it('fails a target whose name is missing and one that is not a function, each on its own line, in the source and in the exports', async () => {
     const dir = app({
       'configs/simulation.yaml': [
         'recording:',
@@ -132,14 +134,20 @@ describe('fluxloop doctor', () => {
     expect(line(r.stdout, 'target app/agent.js:handleMessage').mark).toBe('✓');
     const missing = line(r.stdout, 'target app/agent.js:nope');
     expect(missing.mark).toBe('✗');
-    expect(missing.text).toContain('export "nope" not found in app/agent.js (exports: Agent, handleMessage, settings)');
-    expect(missing.text).toContain('recording.targets[1]');
+    // Every top-level name is a candidate, exported or not (buildReply is not).
+    expect(missing.text).toContain('app/agent.js: no function, class or object named "nope" at the top level (there: Agent, buildReply, handleMessage, settings)');
+    expect(missing.text).toContain('→ correct or remove the name at recording.targets[1] in configs/simulation.yaml');
     const notFunction = line(r.stdout, 'target app/agent.js:settings');
     expect(notFunction.mark).toBe('✗');
-    expect(notFunction.text).toContain('export "settings" is an object, not a function');
-    expect(line(r.stdout, 'target app/agent.js:Agent.nope').text).toContain('has no method "nope"');
+    expect(notFunction.text).toContain('app/agent.js: "settings" is not a function');
+    const noMethod = line(r.stdout, 'target app/agent.js:Agent.nope');
+    expect(noMethod.mark).toBe('✗');
+    expect(noMethod.text).toContain('app/agent.js: "Agent" has no method "nope" (methods: reply)');
     expect(line(r.stdout, 'target app/missing.js:handle').text).toContain('module not found: app/missing.js');
-    expect(line(r.stdout, 'runner.target app/agent.js:settings').mark).toBe('✗');
+    // runner.target is loaded through the exports, as replay loads it.
+    const runner = line(r.stdout, 'runner.target app/agent.js:settings');
+    expect(runner.mark).toBe('✗');
+    expect(runner.text).toContain('export "settings" is an object, not a function');
     expect(r.stdout).toContain('5 problems to fix');
   });
 
@@ -185,9 +193,16 @@ describe('fluxloop doctor', () => {
       if (c.status === 'ok') expect(c.fix).toBeUndefined();
     }
     const ids = report.checks.map((c) => c.id);
-    for (const id of ['node', 'fluxloop', 'env', 'config', 'evaluation-config', 'recording-folder', 'recording-target:app/agent.js:handleMessage', 'runner-target:app/agent.js:handleMessage', 'entry-module', 'recording-file', 'llm-key']) {
+    for (const id of ['node', 'fluxloop', 'env', 'config', 'evaluation-config', 'recording-folder', 'recording-target:app/agent.js:handleMessage', 'runner-target:app/agent.js:handleMessage', 'recording-file', 'llm-key']) {
       expect(ids).toContain(id);
     }
+    expect(ids).not.toContain('entry-module');
+    expect(byId(report.checks, 'recording-target:app/agent.js:handleMessage')).toEqual({
+      id: 'recording-target:app/agent.js:handleMessage',
+      title: 'target app/agent.js:handleMessage',
+      status: 'ok',
+      detail: 'found at app/agent.js:4:8: export async function handleMessage(userId, message) {',
+    });
     expect(byId(report.checks, 'recording-file')).toMatchObject({ status: 'warn', detail: expect.stringContaining('nothing recorded yet') });
     expect(byId(report.checks, 'recording-file').fix).toContain('node --import fluxloop/register app/main.js');
 
@@ -198,25 +213,150 @@ describe('fluxloop doctor', () => {
     expect(byId(failed.checks, 'recording-target:app/agent.js:settings')).toMatchObject({ status: 'fail', fix: expect.stringContaining('recording.targets[0]') });
   });
 
-  it('warns about a target in the entry module without loading it, and bounds a module that never finishes loading', async () => {
+  it('finds a recording target in the entry module, and one that is not exported, in their source without loading anything', async () => {
     const dir = app({
-      'configs/simulation.yaml': 'recording:\n  targets:\n    - app/main.js:greet\n    - app/hang.js:stuck\n    - app/agent.js:handleMessage\n',
+      'configs/simulation.yaml': 'recording:\n  targets:\n    - app/main.js:greet\n    - app/agent.js:buildReply\n    - app/marker.js:hidden\n    - app/hang.js:stuck\n',
+      // Leaves a file behind if anything loads it.
+      'app/marker.js': "import fs from 'node:fs';\nfs.writeFileSync(new URL('../loaded.txt', import.meta.url), 'loaded');\nfunction hidden(a, b) {\n  return a + b;\n}\n",
     });
     const started = Date.now();
     const r = await doctor(dir, ['--timeout', '1000']);
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(r.code).toBe(1);
-    const entry = line(r.stdout, 'entry module');
-    expect(entry.mark).toBe('!');
-    expect(entry.text).toContain('app/main.js:greet is in app/main.js (package.json main, package.json scripts.start)');
-    expect(entry.text).toContain('move greet into its own module');
-    expect(line(r.stdout, 'target app/main.js:greet').mark).toBe('-');
-    const hang = line(r.stdout, 'target app/hang.js:stuck');
-    expect(hang.mark).toBe('✗');
-    expect(hang.text).toContain('app/hang.js did not finish loading within 1 s');
-    expect(line(r.stdout, 'target app/agent.js:handleMessage').mark).toBe('✓');
+    expect(r.code).toBe(0);
+    const entry = line(r.stdout, 'target app/main.js:greet');
+    expect(entry.mark).toBe('✓');
+    expect(entry.text).toContain('found at app/main.js:4:8: export function greet(name) {');
+    expect(r.stdout).not.toContain('entry module');
+    expect(line(r.stdout, 'target app/agent.js:buildReply').text).toMatch(/✓\s+target app\/agent\.js:buildReply\s+found at app\/agent\.js:9:1: function buildReply\(message\) \{/);
+    expect(line(r.stdout, 'target app/marker.js:hidden').text).toContain('found at app/marker.js:3:1: function hidden(a, b) {');
+    // app/hang.js never finishes loading; read, not loaded, it is found at once.
+    expect(line(r.stdout, 'target app/hang.js:stuck').text).toContain('found at app/hang.js:3:8: export function stuck() {}');
+    expect(fs.existsSync(path.join(dir, 'loaded.txt'))).toBe(false);
     // Nothing of the app ran: app/main.js would have called handleMessage and printed.
     expect(fs.existsSync(recordingPath(dir))).toBe(false);
+  });
+
+  it('bounds a runner.target module that never finishes loading: replay loads it through its exports', async () => {
+    const dir = app({ 'configs/simulation.yaml': 'recording:\n  targets:\n    - app/hang.js:stuck\nrunner:\n  target: app/hang.js:stuck\n' });
+    const started = Date.now();
+    const r = await doctor(dir, ['--timeout', '1000']);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, 'target app/hang.js:stuck').mark).toBe('✓');
+    const hang = line(r.stdout, 'runner.target app/hang.js:stuck');
+    expect(hang.mark).toBe('✗');
+    expect(hang.text).toContain('app/hang.js did not finish loading within 1 s');
+    expect(hang.text).toContain('→ make importing app/hang.js finish');
+  });
+
+  it('finds line targets, and names each function of an ambiguous line with FILE:LINE:COL', async () => {
+    const dir = app({
+      'configs/simulation.yaml': 'recording:\n  targets:\n    - app/server.js:6\n    - app/server.js:10\n    - app/server.js:10:53\n    - app/server.js:10:44\n    - app/server.js:2\n',
+    });
+    const r = await doctor(dir, ['--timeout', '1000']);
+    expect(r.code).toBe(1);
+    const handler = line(r.stdout, 'target app/server.js:6');
+    expect(handler.mark).toBe('✓');
+    expect(handler.text).toContain("found at app/server.js:6:19: app.post('/chat', async (req, res) => {");
+    const ambiguous = line(r.stdout, 'target app/server.js:10');
+    expect(ambiguous.mark).toBe('✗');
+    expect(ambiguous.text).toContain('2 functions begin on line 10; name one with its column: app/server.js:10:15 (upper), app/server.js:10:53 (lower)');
+    expect(ambiguous.text).toContain('→ correct or remove recording.targets[1] in configs/simulation.yaml');
+    expect(line(r.stdout, 'target app/server.js:10:53').text).toContain('✓');
+    expect(line(r.stdout, 'target app/server.js:10:53').text).toContain('found at app/server.js:10:53:');
+    expect(line(r.stdout, 'target app/server.js:10:44').text).toContain('no function begins at line 10, column 44');
+    const none = line(r.stdout, 'target app/server.js:2');
+    expect(none.mark).toBe('✗');
+    expect(none.text).toContain('app/server.js: no function begins on line 2');
+    expect(r.stdout).toContain('3 problems to fix');
+
+    const report = json(await doctor(dir, ['--json']));
+    expect(report.ok).toBe(false);
+    expect(byId(report.checks, 'recording-target:app/server.js:6')).toMatchObject({ status: 'ok', detail: expect.stringContaining('app/server.js:6:19') });
+    expect(byId(report.checks, 'recording-target:app/server.js:10')).toMatchObject({ status: 'fail', detail: expect.stringContaining('app/server.js:10:15 (upper)'), fix: expect.stringContaining('recording.targets[1]') });
+  });
+
+  it('finds class and object members, private, static, accessors and field arrows, in the source', async () => {
+    const dir = app({
+      'app/members.js': [
+        'class Planner {',
+        '  static create() { return new Planner(); }',
+        '  #score(goal) { return goal.length; }',
+        '  get size() { return 1; }',
+        '  plan = async (goal) => this.#score(goal);',
+        '}',
+        'const tools = { search(query) { return [query]; } };',
+        'module.exports = { Planner, tools };',
+        '',
+      ].join('\n'),
+      'app/package.json': '{ "type": "commonjs" }',
+      'configs/simulation.yaml': ['recording:', '  targets:', ...['Planner.create', 'Planner.#score', 'Planner.size', 'Planner.plan', 'tools.search', 'Planner.#nope'].map((m) => `    - app/members.js:${m}`), ''].join('\n'),
+    });
+    const r = await doctor(dir);
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, 'target app/members.js:Planner.create').text).toContain('found at app/members.js:2:3: static create()');
+    expect(line(r.stdout, 'target app/members.js:Planner.#score').text).toContain('found at app/members.js:3:3: #score(goal)');
+    expect(line(r.stdout, 'target app/members.js:Planner.size').text).toContain('found at app/members.js:4:3: get size()');
+    expect(line(r.stdout, 'target app/members.js:Planner.plan').text).toContain('found at app/members.js:5:3: plan = async (goal)');
+    expect(line(r.stdout, 'target app/members.js:tools.search').text).toContain('found at app/members.js:7:17:');
+    const nope = line(r.stdout, 'target app/members.js:Planner.#nope');
+    expect(nope.mark).toBe('✗');
+    expect(nope.text).toContain('"Planner" has no method "#nope" (methods: create, #score, size, plan)');
+  });
+
+  it('reports a syntax error with the parser\'s message at FILE:LINE:COL, as Node would parse the file', async () => {
+    const dir = app({
+      'app/broken.js': "import fs from 'node:fs';\nexport function ok() {}\nconst b = 1 +;\n",
+      'app/broken.cjs': "const fs = require('node:fs');\nfunction ok() {}\nmodule.exports = { ok,, };\n",
+      'configs/simulation.yaml': 'recording:\n  targets:\n    - app/broken.js:ok\n    - app/broken.cjs:ok\n',
+    });
+    const r = await doctor(dir);
+    expect(r.code).toBe(1);
+    const esm = line(r.stdout, 'target app/broken.js:ok');
+    expect(esm.mark).toBe('✗');
+    // Parsed as an ES module (package.json "type": "module"), not as CommonJS, which would stop at `import`.
+    expect(esm.text).toContain("syntax error at app/broken.js:3:14: Unexpected token: ';'");
+    expect(esm.text).toContain('→ fix the syntax error in app/broken.js');
+    const cjs = line(r.stdout, 'target app/broken.cjs:ok');
+    expect(cjs.mark).toBe('✗');
+    expect(cjs.text).toContain('syntax error at app/broken.cjs:3:23:');
+  });
+
+  it('skips a TypeScript target, which is checked when the app runs, and does not fail on it', async () => {
+    const dir = app({
+      'app/typed.ts': 'export function typed(x: number): number {\n  return x;\n}\n',
+      'configs/simulation.yaml': 'recording:\n  targets:\n    - app/typed.ts:typed\n    - app/typed:typed\n    - app/agent.js:handleMessage\n',
+    });
+    const r = await doctor(dir, ['--json']);
+    expect(r.code).toBe(0);
+    const report = json(r);
+    expect(report.ok).toBe(true);
+    for (const id of ['recording-target:app/typed.ts:typed', 'recording-target:app/typed:typed']) {
+      expect(byId(report.checks, id)).toEqual({
+        id,
+        title: `target ${id.slice('recording-target:'.length)}`,
+        status: 'skip',
+        detail: 'app/typed.ts is TypeScript, which cannot be parsed as it is: checked when the app runs under tsx; see `fluxloop record status`',
+      });
+    }
+    expect(byId(report.checks, 'recording-target:app/agent.js:handleMessage').status).toBe('ok');
+  });
+
+  it('looks up targets in installed packages through their exports, which is how they are recorded', async () => {
+    const dir = app({
+      'node_modules/greeter/package.json': '{ "name": "greeter", "main": "index.js" }',
+      'node_modules/greeter/index.js': 'exports.hello = function hello(name) {\n  return inner(name);\n};\nfunction inner(name) {\n  return `hi ${name}`;\n}\n',
+      'configs/simulation.yaml': 'recording:\n  targets:\n    - node_modules/greeter/index.js:hello\n    - node_modules/greeter/index.js:inner\n    - node_modules/greeter/index.js:4\n',
+    });
+    const r = await doctor(dir);
+    expect(r.code).toBe(1);
+    expect(line(r.stdout, 'target node_modules/greeter/index.js:hello').text).toContain('node_modules/greeter/index.js loads; "hello" is a function');
+    const inner = line(r.stdout, 'target node_modules/greeter/index.js:inner');
+    expect(inner.mark).toBe('✗');
+    expect(inner.text).toContain('export "inner" not found in node_modules/greeter/index.js (exports: hello)');
+    expect(inner.text).toContain('→ export it from node_modules/greeter/index.js');
+    // A line target is transformed wherever it is, so it is found in the source.
+    expect(line(r.stdout, 'target node_modules/greeter/index.js:4').text).toContain('found at node_modules/greeter/index.js:4:1: function inner(name) {');
   });
 
   it('fails when fluxloop is not installed in the project, and on an evaluation config that does not load', async () => {
