@@ -6,12 +6,12 @@ import { messageOf } from './check';
 /**
  * What a target's file says of it, read as the transform will read it when the file loads.
  * `compiled`: TypeScript or JSX, which the transform sees only once tsx has compiled it.
- * `syntax`: the file does not parse. `untransformable`: it parses, but the transform fails on it.
+ * `syntax`: the file does not parse.
  * `target`: the file is fine, the target is not there (or not one function, or not instrumentable).
  */
 export type SourceFinding =
   | { ok: true; detail: string }
-  | { ok: false; problem: 'compiled' | 'unreadable' | 'syntax' | 'untransformable' | 'target'; detail: string };
+  | { ok: false; problem: 'compiled' | 'unreadable' | 'syntax' | 'target'; detail: string };
 
 const COMPILED = /\.(?:[cm]?ts|tsx|jsx)$/;
 
@@ -39,26 +39,16 @@ export function inspectSource(file: string, display: string, targets: readonly T
   try {
     reports = transformModule(source, file, format, targets).report.targets;
   } catch (error) {
-    return every(parseFailure(source, format, display, error));
+    return every(parseFailure(display, error));
   }
   return reports.map((r) =>
     r.ok ? { ok: true, detail: `found at ${display}:${r.line}:${r.column}: ${r.source}` } : { ok: false, problem: 'target', detail: `${display}: ${r.reason}` },
   );
 }
 
-/**
- * Why the transform could not read a file. It parses in both formats before it gives up, and
- * throws the error of the second; parsed again here as Node parses it (CommonJS in a function, so
- * a top-level `return` is fine), the error is the one Node would report.
- */
-function parseFailure(source: string, format: 'esm' | 'cjs', display: string, error: unknown): SourceFinding {
-  const { parse } = require('meriyah') as typeof import('meriyah');
-  try {
-    parse(source, { module: format === 'esm', globalReturn: format === 'cjs', loc: true, ranges: true, raw: true });
-  } catch (syntax) {
-    const { loc, description } = syntax as { loc?: { start: { line: number; column: number } }; description?: string };
-    const where = loc ? `${display}:${loc.start.line}:${loc.start.column + 1}` : display;
-    return { ok: false, problem: 'syntax', detail: `syntax error at ${where}: ${description ?? messageOf(syntax)}` };
-  }
-  return { ok: false, problem: 'untransformable', detail: `${display} parses, but its source cannot be transformed: ${messageOf(error)}` };
+/** A syntax error, as the parser reports it, at its `FILE:LINE:COL`. */
+function parseFailure(display: string, error: unknown): SourceFinding {
+  const { loc, description } = error as { loc?: { start: { line: number; column: number } }; description?: string };
+  const where = loc ? `${display}:${loc.start.line}:${loc.start.column + 1}` : display;
+  return { ok: false, problem: 'syntax', detail: `syntax error at ${where}: ${description ?? messageOf(error)}` };
 }

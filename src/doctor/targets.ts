@@ -95,7 +95,6 @@ function sourceCheck(item: Item, finding: SourceFinding, file: string, where: st
     compiled: undefined,
     unreadable: `make ${file} readable`,
     syntax: `fix the syntax error in ${file}`,
-    untransformable: `record a function of another file that it calls, or wrap the function with trace() in ${file}`,
     target:
       item.spec.line !== undefined
         ? `correct or remove ${where}: the line one function begins on, or LINE:COLUMN when several do`

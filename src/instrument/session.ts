@@ -87,7 +87,9 @@ export class Session {
     status.mechanism = 'transform';
     channelOf(target).start.subscribe((message) => {
       if (currentReplay() !== undefined) return;
-      this.recorder.record(this.site(target, target), (message as CallMessage).arguments);
+      const { arguments: args, variant } = message as CallMessage;
+      const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || this.site(target, target);
+      this.recorder.record(site, args);
       if (status.calls++ === 0) this.statusChanged();
     });
   }
@@ -95,6 +97,12 @@ export class Session {
   /** What the transform found for a target, reported by its module when it first runs. */
   transformed(report: Extract<TargetReport, { ok: true }>): void {
     if (!this.sites.has(report.target)) this.sites.set(report.target, this.recorder.site(report.target, report.name, report.params));
+    const first = this.sites.get(report.target)!;
+    // A target's other functions (a setter beside its getter) have their parameters and share its count.
+    report.variants?.forEach((params, i) => {
+      const key = variantKey(report.target, i + 1);
+      if (!this.sites.has(key)) this.sites.set(key, this.recorder.site(report.target, report.name, params, first));
+    });
     this.markHooked(report.target, { mechanism: 'transform', line: report.line, source: report.source });
   }
 
@@ -148,6 +156,11 @@ export class Session {
       }),
     );
   }
+}
+
+/** The record site of a target's other function (a setter beside its getter). */
+function variantKey(target: string, variant: number): string {
+  return `${target}\u0000${variant}`;
 }
 
 function tryQuietly(fn: () => void): void {

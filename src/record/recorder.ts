@@ -17,6 +17,8 @@ export interface RecordSite {
   readonly function: string;
   /** Per-target call counter, FluxLoop's `iteration`. */
   iteration: number;
+  /** The site whose `iteration` counts this one's calls: itself, or the first of its target's sites. */
+  counter: { iteration: number };
   /** The record's text up to the iteration's value, as UTF-8. */
   readonly head: Buffer;
   /** The record's text from `"params"` to the timestamp's opening quote. */
@@ -64,23 +66,26 @@ export class Recorder {
     this.writer = new RecordWriter(options.file, options.writer);
   }
 
-  site(target: string, functionName: string, params?: readonly unknown[]): RecordSite {
-    return {
+  site(target: string, functionName: string, params?: readonly unknown[], countedBy?: RecordSite): RecordSite {
+    const site: RecordSite = {
       target,
       function: functionName,
       iteration: 0,
+      counter: countedBy ?? { iteration: 0 },
       head: Buffer.from(`{"_version":"${RECORD_VERSION}","function":${JSON.stringify(functionName)},"target":${JSON.stringify(target)},"iteration":`),
       tail: `,"params":${JSON.stringify(params ?? [])},"timestamp":"`,
       trailer: Buffer.alloc(0),
       closing: Buffer.alloc(0),
       endingsMs: -1,
     };
+    site.counter = countedBy ?? site;
+    return site;
   }
 
   /** Records one call. Never throws: a record that cannot be made is reported, not raised. */
   record(site: RecordSite, args: readonly unknown[], kwargs?: object): void {
     try {
-      const iteration = site.iteration++;
+      const iteration = site.counter.iteration++;
       if (this.busy) {
         // A getter read while a record is laid out has called a recorded function: its record
         // is encoded now, and laid out once the buffer is free.

@@ -7,14 +7,17 @@ export const REPO = path.resolve(__dirname, '../..');
 
 /**
  * Copies a fixture app into a fresh temporary project, with fluxloop (and tsx) installed the way
- * a user has them: as packages in its node_modules, here links to this repository.
+ * a user has them: as packages in its node_modules, here links to this repository. `packages`
+ * names more of this repository's installed packages (e.g. `express`) to link in the same way.
  */
-export function project(fixture: string): string {
+export function project(fixture: string, packages: string[] = []): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fluxloop-${fixture}-`));
   fs.cpSync(path.join(REPO, 'fixtures', fixture), dir, { recursive: true });
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'fluxloop'), 'dir');
-  fs.symlinkSync(path.join(REPO, 'node_modules', 'tsx'), path.join(dir, 'node_modules', 'tsx'), 'dir');
+  for (const name of ['tsx', ...packages]) {
+    fs.symlinkSync(path.join(REPO, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
+  }
   return dir;
 }
 
@@ -96,6 +99,10 @@ export interface TargetRow {
   target: string;
   state: string;
   calls: number | null;
+  reason?: string | null;
+  mechanism?: 'transform' | 'patch' | null;
+  line?: number | null;
+  source?: string | null;
 }
 
 /** What `fluxloop record status --json` says of the project's targets. */

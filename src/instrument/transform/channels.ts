@@ -5,7 +5,17 @@ import type { Param } from '../params';
 
 /** What the transform found for one target; the transformed module publishes these when it first runs. */
 export type TargetReport =
-  | { target: string; ok: true; name: string; params: Param[]; line: number; column: number; source: string }
+  | {
+      target: string;
+      ok: true;
+      name: string;
+      params: Param[];
+      /** The parameters of the target's other functions (a setter beside its getter), by variant 1, 2… */
+      variants?: Param[][];
+      line: number;
+      column: number;
+      source: string;
+    }
   | { target: string; ok: false; reason: string };
 
 export interface ModuleReport {

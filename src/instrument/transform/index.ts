@@ -15,6 +15,8 @@ export type { TargetReport } from './channels';
 export interface CallMessage {
   arguments: unknown[];
   self: unknown;
+  /** Which of the target's functions was called: 0, or 1… for the others of `TargetReport.variants`. */
+  variant: number;
   result?: unknown;
   error?: unknown;
 }
@@ -37,8 +39,6 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     const report = message as ModuleReport;
     if (files.has(report.file)) reportAll(report.targets);
   });
-  // Stack traces point at the source as written, through the map each transformed file carries.
-  process.setSourceMapsEnabled(true);
   // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
   // `_compile` and no hook.
   patchCompile(files, reportAll);

@@ -22,6 +22,15 @@ export interface Found {
 
 export type Location = { ok: true; found: Found[] } | { ok: false; reason: string };
 
+/**
+ * Where the code the app wrote is: the position of a node, and a line's text. For code compiled
+ * in memory (tsx), through the source map it carries, so that lines are the source's lines.
+ */
+export interface Source {
+  position(loc: { line: number; column: number }, arrow: boolean): { line: number; column: number };
+  line(line: number): string;
+}
+
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
 /**
@@ -30,8 +39,8 @@ const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'Ar
  * its own module, is reached where it is declared; then through the module's exports, ESM and
  * CommonJS alike. A line target is the function that begins on that line, anywhere.
  */
-export function locate(program: Node, target: TargetSpec): Location {
-  if (target.line !== undefined) return locateLine(program, target);
+export function locate(program: Node, target: TargetSpec, source: Source): Location {
+  if (target.line !== undefined) return locateLine(program, target, source);
   const scope = topLevel(program);
   const owner = resolve(scope, target.exportName);
   if (owner === undefined) {
@@ -42,7 +51,7 @@ export function locate(program: Node, target: TargetSpec): Location {
     const fn = isClass(owner.node) ? constructorOf(owner.node) : owner.node;
     if (fn === undefined) return miss(`class "${target.exportName}" has no constructor of its own`);
     if (!FUNCTION_TYPES.has(fn.type)) return miss(`"${target.exportName}" is not a function`);
-    return { ok: true, found: [found(fn, owner.name || functionName(owner.node) || target.exportName, isClass(owner.node))] };
+    return { ok: true, found: [found(source, fn, owner.name || functionName(owner.node) || target.exportName, isClass(owner.node))] };
   }
   const members = membersOf(owner.node);
   if (members === undefined) return miss(`"${target.exportName}" is neither a class nor an object literal`);
@@ -51,7 +60,7 @@ export function locate(program: Node, target: TargetSpec): Location {
     const keys = [...new Set(members.filter((m) => FUNCTION_TYPES.has(m.fn?.type)).map((m) => m.key))];
     return miss(`"${target.exportName}" has no method "${target.member}"${keys.length ? ` (methods: ${list(keys)})` : ''}`);
   }
-  return { ok: true, found: matches.map((m) => found(m.fn, m.key, false, m.at)) };
+  return { ok: true, found: matches.map((m) => found(source, m.fn, m.key, false, m.at)) };
 }
 
 function miss(reason: string): Location {
@@ -82,7 +91,7 @@ function topLevel(program: Node): Scope {
     if (!node) return;
     if ((node.type === 'FunctionDeclaration' || node.type === 'ClassDeclaration') && node.id) names.set(node.id.name, node);
     if (node.type === 'VariableDeclaration') {
-      for (const d of node.declarations) if (d.id.type === 'Identifier' && d.init) names.set(d.id.name, d.init);
+      for (const d of node.declarations) if (d.id.type === 'Identifier' && d.init) names.set(d.id.name, unwrapped(d.init));
     }
   };
   for (const statement of moduleScope(program.body as Node[])) {
@@ -91,7 +100,7 @@ function topLevel(program: Node): Scope {
       declare(statement.declaration);
       const d = statement.declaration;
       if (d?.id) exports.set(d.id.name, d);
-      for (const v of d?.declarations ?? []) if (v.id.type === 'Identifier' && v.init) exports.set(v.id.name, v.init);
+      for (const v of d?.declarations ?? []) if (v.id.type === 'Identifier' && v.init) exports.set(v.id.name, unwrapped(v.init));
       if (!statement.source) for (const s of statement.specifiers) exports.set(s.exported.name ?? s.exported.value, s.local.name ?? s.local.value);
     } else if (statement.type === 'ExportDefaultDeclaration') {
       declare(statement.declaration);
@@ -161,6 +170,15 @@ function resolve(scope: Scope, name: string): Binding | undefined {
   return { node: next, name: declared };
 }
 
+/**
+ * `__name(fn, "name")`, as esbuild (and so tsx) writes a function it keeps the name of, is the
+ * function itself.
+ */
+function unwrapped(node: Node): Node {
+  const [fn, name] = node.type === 'CallExpression' && node.callee.type === 'Identifier' && node.callee.name === '__name' ? node.arguments : [];
+  return fn && FUNCTION_TYPES.has(fn.type) && name?.type === 'Literal' ? fn : node;
+}
+
 function isClass(node: Node): boolean {
   return node.type === 'ClassDeclaration' || node.type === 'ClassExpression';
 }
@@ -184,7 +202,7 @@ function membersOf(node: Node): Member[] | undefined {
   for (const item of items) {
     if (item.kind === 'constructor') continue;
     const key = propertyKey(item);
-    if (key !== undefined && item.value) members.push({ key, fn: item.value, at: item });
+    if (key !== undefined && item.value) members.push({ key, fn: unwrapped(item.value), at: item });
   }
   return members;
 }
@@ -199,15 +217,16 @@ function propertyKey(item: Node): string | undefined {
 }
 
 /** Every function that begins on the line (and at the column, when given). */
-function locateLine(program: Node, { file, line, column }: TargetSpec): Location {
+function locateLine(program: Node, { file, line, column }: TargetSpec, source: Source): Location {
   const candidates: Found[] = [];
   walk(program, (node, parent) => {
     if (!FUNCTION_TYPES.has(node.type)) return;
     // A method begins where its definition does (`async`, `get`, `static`, its key), not at its `(`.
     const holder = parent && (parent.type === 'MethodDefinition' || parent.type === 'Property' || parent.type === 'PropertyDefinition') && parent.value === node ? parent : node;
-    if (holder.loc!.start.line !== line) return;
-    const name = functionName(node) || (holder !== node ? (propertyKey(holder) ?? '') : '') || declaredName(parent, node);
-    candidates.push(found(node, name, holder.kind === 'constructor', holder));
+    const candidate = found(source, node, '', holder.kind === 'constructor', holder);
+    if (candidate.line !== line) return;
+    candidate.name = functionName(node) || (holder !== node ? (propertyKey(holder) ?? '') : '') || declaredName(parent, node);
+    candidates.push(candidate);
   });
   const matches = column === undefined ? candidates : candidates.filter((c) => c.column === column);
   if (matches.length === 1) return { ok: true, found: matches };
@@ -234,19 +253,26 @@ function functionName(node: Node): string {
 
 function walk(node: Node, visit: (node: Node, parent: Node | undefined) => void, parent?: Node): void {
   visit(node, parent);
-  for (const key of Object.keys(node)) {
-    if (key === 'loc' || key === 'range') continue;
-    const child = node[key];
-    if (Array.isArray(child)) {
-      for (const c of child) if (c && typeof c.type === 'string') walk(c, visit, node);
-    } else if (child && typeof child.type === 'string') {
-      walk(child, visit, node);
-    }
-  }
+  for (const child of children(node)) walk(child, visit, node);
 }
 
-function found(node: Node, name: string, isConstructor: boolean, holder: Node = node): Found {
-  const { line, column } = holder.loc!.start;
+/** A node's child nodes. */
+export function children(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const key of Object.keys(node)) {
+    if (key === 'loc') continue;
+    const value = node[key];
+    if (Array.isArray(value)) {
+      for (const item of value) if (item && typeof item.type === 'string') out.push(item);
+    } else if (value && typeof value.type === 'string') {
+      out.push(value);
+    }
+  }
+  return out;
+}
+
+function found(source: Source, node: Node, name: string, isConstructor: boolean, holder: Node = node): Found {
+  const { line, column } = source.position(holder.loc!.start, node.type === 'ArrowFunctionExpression');
   return { node, name, line, column: column + 1, params: (node.params as Node[]).map(paramOf), isConstructor };
 }
 

@@ -1,5 +1,6 @@
+import type MagicString from 'magic-string';
 import { TRACE } from './channels';
-import type { Found, Node } from './locate';
+import { children, type Found, type Node } from './locate';
 
 // The names the transform adds to a function; `$` keeps them out of the way of the module's own.
 const ARGS = '__fluxloop$args';
@@ -7,49 +8,59 @@ const REST = '__fluxloop$rest';
 const PARAM = '__fluxloop$p';
 
 /**
- * Makes a function's body publish each call to the tracing channel `index`, in place. The
- * function stays the same object, so identity, `name`, `length`, `this`, `new`, getters, static
- * and private members, and `util.types` kinds (async, generator) are as they were.
+ * Makes a function publish each call to the tracing channel `channel`, in place, by inserting text
+ * around its body: no newline is added and no character of the app's own code moves to another
+ * line, so stack traces keep their lines without source maps. The function stays the same object,
+ * so identity, `name`, `length`, `this`, `new` and `new.target`, getters, static and private
+ * members, and `util.types` kinds (async, generator) are as they were. The body moves into an
+ * arrow function, which keeps `this`, `arguments`, `super` and `new.target` of the function it
+ * sits in. An async function awaits it, so that async stack traces still reach the caller.
  *
- * Written here rather than taken from code-transformer's own operators: those turn an async
- * function or a generator into a plain function returning a promise or an iterator (so
- * `util.types.isAsyncFunction` turns false) and call a moved body with `apply`, which loses
- * `new.target`. Here the body moves into an arrow function, which keeps `this`, `arguments`,
- * `super` and `new.target` of the function it sits in.
+ * Insertions at one place nest: callers rewrite inner functions first, and text opening a
+ * function goes before what is there (`prependRight`), text closing it after (`appendLeft`).
  *
- * Returns why it cannot, or undefined once done.
+ * `unfit` must have found nothing to say against it.
  */
-export function rewrite(found: Found, index: number): string | undefined {
+export function rewrite(code: MagicString, source: string, found: Found, channel: number, variant: number): void {
   const { node } = found;
+  // The channel, and which of the target's functions was called where it has several (a getter
+  // and its setter): the first arguments of every call of the trace function.
+  const index = `${channel}, ${variant}`;
   if (node.generator) {
-    if (contains(node.body, 'Super')) return 'a generator method that uses `super` cannot be traced';
-    rewriteGenerator(node, index);
+    rewriteGenerator(code, source, node, index);
   } else if (node.type === 'ArrowFunctionExpression') {
-    rewriteArrow(node, index);
+    rewriteArrow(code, node, index);
   } else {
     // A constructor's `this` cannot be read before `super()`; calls record their arguments alone.
-    const self = found.isConstructor ? undefinedValue() : { type: 'ThisExpression' };
-    const [directives, body] = splitDirectives(node.body);
+    const self = found.isConstructor ? 'void 0' : 'this';
+    const [async, wait] = node.async ? ['async ', 'await '] : ['', ''];
     // `function f(opts) { var opts = opts || {} }`: a `var` of a parameter's name is that
     // parameter, so the arrow takes such parameters as its own to keep their values.
-    const shared = redeclaredParams(node).map(id);
-    const moved = arrow(shared, block(body), node.async);
-    const run = shared.length === 0 ? moved : arrow([], call(moved, shared), false);
-    node.body = block([...directives, ret(traceCall(index, self, id('arguments'), run))]);
+    const shared = redeclaredParams(node).join(', ');
+    const statements = node.body.body as Node[];
+    const directives = statements.filter((s, i) => typeof s.directive === 'string' && statements.slice(0, i).every((p) => typeof p.directive === 'string'));
+    // A directive prologue (`'use strict'`) stays with the function it governs.
+    const at = directives.length > 0 ? directives[directives.length - 1]!.end : node.body.start + 1;
+    const open = shared === '' ? `${async}() => {` : `() => (${async}(${shared}) => {`;
+    around(code, at, node.body.end - 1, `return ${wait}${TRACE}(${index}, ${self}, arguments, ${open}`, shared === '' ? '});' : `})(${shared}));`);
   }
-  return undefined;
+}
+
+/** Why a function cannot be rewritten, if it cannot. */
+export function unfit({ node }: Found): string | undefined {
+  // The body of a generator moves into an inner generator, where `super` has no meaning.
+  return node.generator && contains(node.body, 'Super') ? 'a generator method that uses `super` cannot be traced' : undefined;
 }
 
 /**
- * An arrow has no `arguments`: its parameters become `p0…pN, ...rest`, N being its `length`, so
- * every argument passed is seen, and the original arrow, parameters and all, is called with them.
+ * An arrow has no `arguments`: a new arrow, whose parameters are `p0…pN-1, ...rest` (N being the
+ * original's `length`), stands in its place and calls the original with every argument given.
  */
-function rewriteArrow(node: Node, index: number): void {
-  const inner = { ...node };
-  const [params, args] = numberedParams(node.params);
-  node.params = params;
-  node.expression = false;
-  node.body = block([constant(ARGS, args), ret(traceCall(index, undefinedValue(), id(ARGS), arrow([], call(inner, [spread(id(ARGS))]), false)))]);
+function rewriteArrow(code: MagicString, node: Node, index: string): void {
+  const params = numberedParams(node.params);
+  const [async, wait] = node.async ? ['async ', 'await '] : ['', ''];
+  code.prependRight(node.start, `${async}(${params}) => { const ${ARGS} = [${params}]; return ${wait}${TRACE}(${index}, void 0, ${ARGS}, () => (`);
+  code.appendLeft(node.end, `)(...${ARGS})); }`);
 }
 
 /**
@@ -57,30 +68,28 @@ function rewriteArrow(node: Node, index: number): void {
  * inner generator that the outer one delegates to with `yield*`, so the call is seen when the
  * caller first asks for a value.
  */
-function rewriteGenerator(node: Node, index: number): void {
-  const inner = { type: 'FunctionExpression', id: null, params: node.params, body: node.body, async: node.async, generator: true };
-  const [params, args] = numberedParams(node.params);
-  const apply = call({ type: 'MemberExpression', object: inner, property: id('apply'), computed: false, optional: false }, [{ type: 'ThisExpression' }, id(ARGS)]);
-  node.params = params;
-  node.body = block([
-    constant(ARGS, args),
-    ret({ type: 'YieldExpression', delegate: true, argument: traceCall(index, { type: 'ThisExpression' }, id(ARGS), arrow([], apply, false)) }),
-  ]);
+function rewriteGenerator(code: MagicString, source: string, node: Node, index: string): void {
+  const params = node.params as Node[];
+  const numbered = numberedParams(params);
+  const original = params.length === 0 ? '' : source.slice(params[0]!.start, params[params.length - 1]!.end);
+  if (params.length === 0) code.appendLeft(source.indexOf('(', node.id?.end ?? node.start) + 1, numbered);
+  else code.overwrite(params[0]!.start, params[params.length - 1]!.end, numbered);
+  const inner = `${node.async ? 'async ' : ''}function* (${original}) {`;
+  around(code, node.body.start + 1, node.body.end - 1, `const ${ARGS} = [${numbered}]; return yield* ${TRACE}(${index}, this, ${ARGS}, () => (${inner}`, `}).apply(this, ${ARGS}));`);
 }
 
-/** `p0, …, pN-1, ...rest` for a function whose `length` is N, and the array of all of them. */
-function numberedParams(params: Node[]): [Node[], Node] {
+/** Puts `open` before the code from `start` and `close` after the code up to `end`, also when there is none. */
+function around(code: MagicString, start: number, end: number, open: string, close: string): void {
+  if (start === end) return void code.prependRight(start, open + close);
+  code.prependRight(start, open);
+  code.appendLeft(end, close);
+}
+
+/** `p0, …, pN-1, ...rest` for a function whose `length` is N: as parameters, and in an array, all the arguments. */
+function numberedParams(params: Node[]): string {
   let length = params.findIndex((p) => p.type === 'AssignmentPattern' || p.type === 'RestElement');
   if (length === -1) length = params.length;
-  const named = Array.from({ length }, (_, i) => id(`${PARAM}${i}`));
-  return [
-    [...named, { type: 'RestElement', argument: id(REST) }],
-    { type: 'ArrayExpression', elements: [...named, spread(id(REST))] },
-  ];
-}
-
-function traceCall(index: number, self: Node, args: Node, run: Node): Node {
-  return call(id(TRACE), [literal(index), self, args, run]);
+  return [...Array.from({ length }, (_, i) => `${PARAM}${i}`), `...${REST}`].join(', ');
 }
 
 /** The parameter names that the body declares again with `var` or `function`. */
@@ -100,12 +109,7 @@ function redeclaredParams(node: Node): string[] {
       for (const d of n.declarations) boundNames(d.id, names);
       for (const name of names) if (params.has(name)) redeclared.add(name);
     }
-    for (const key of Object.keys(n)) {
-      if (key === 'loc' || key === 'range') continue;
-      const child = n[key];
-      if (Array.isArray(child)) for (const c of child) visit(c, false);
-      else if (child && typeof child === 'object') visit(child, false);
-    }
+    for (const child of children(n)) visit(child, false);
   };
   for (const statement of node.body.body as Node[]) visit(statement, true);
   return [...redeclared];
@@ -120,59 +124,9 @@ function boundNames(pattern: Node | null, into: Set<string>): void {
   else if (pattern.type === 'ObjectPattern') for (const p of pattern.properties) boundNames(p.type === 'RestElement' ? p : p.value, into);
 }
 
-/** A function body's directive prologue (`'use strict'`) stays with the function it governs. */
-function splitDirectives(body: Node): [Node[], Node[]] {
-  const statements = body.body as Node[];
-  let n = 0;
-  while (n < statements.length && typeof statements[n]!.directive === 'string') n++;
-  return [statements.slice(0, n), statements.slice(n)];
-}
-
 function contains(node: Node, type: string): boolean {
-  if (node === null || typeof node !== 'object') return false;
   if (node.type === type) return true;
   // `super` inside a nested ordinary function or class belongs to that one.
   if (node.type === 'FunctionExpression' || node.type === 'FunctionDeclaration' || node.type === 'ClassBody') return false;
-  for (const key of Object.keys(node)) {
-    if (key === 'loc' || key === 'range') continue;
-    const child = node[key];
-    if (Array.isArray(child) ? child.some((c) => contains(c, type)) : contains(child, type)) return true;
-  }
-  return false;
-}
-
-function call(callee: Node, args: Node[]): Node {
-  return { type: 'CallExpression', callee, arguments: args, optional: false };
-}
-
-function id(name: string): Node {
-  return { type: 'Identifier', name };
-}
-
-function literal(value: number): Node {
-  return { type: 'Literal', value, raw: String(value) };
-}
-
-function undefinedValue(): Node {
-  return { type: 'UnaryExpression', operator: 'void', prefix: true, argument: literal(0) };
-}
-
-function spread(argument: Node): Node {
-  return { type: 'SpreadElement', argument };
-}
-
-function block(body: Node[]): Node {
-  return { type: 'BlockStatement', body };
-}
-
-function ret(argument: Node): Node {
-  return { type: 'ReturnStatement', argument };
-}
-
-function constant(name: string, init: Node): Node {
-  return { type: 'VariableDeclaration', kind: 'const', declarations: [{ type: 'VariableDeclarator', id: id(name), init }] };
-}
-
-function arrow(params: Node[], body: Node, async: boolean): Node {
-  return { type: 'ArrowFunctionExpression', params, body, async, expression: body.type !== 'BlockStatement', generator: false };
+  return children(node).some((child) => contains(child, type));
 }
