@@ -1,5 +1,6 @@
 import { activeSession } from './register';
 import type { Session } from './instrument/session';
+import { isTransformed } from './instrument/transform/channels';
 import { wrap, type CallObserver } from './instrument/wrap';
 import { currentReplay } from './trace/context';
 import { observeCall } from './trace/observations';
@@ -53,6 +54,8 @@ export function recordCallArgs(target: string, kwargs: Record<string, unknown>):
 }
 
 function traced<F extends Function>(fn: F, name: string, type = 'span'): F {
+  // A configured target that the source transform records already is recorded once, as the target.
+  if (isTransformed(fn)) return fn;
   let session: Session | undefined;
   let observe: CallObserver | undefined;
   return wrap(fn, (args, self) => {

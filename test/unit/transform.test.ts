@@ -6,6 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseTarget } from '../../src/config/targets';
+import { trace } from '../../src/manual';
 import { callChannel, type TargetReport } from '../../src/instrument/transform/channels';
 import { transformModule } from '../../src/instrument/transform/transform';
 
@@ -132,6 +133,12 @@ describe('transformModule', () => {
     // A generator's call is seen when its first value is asked for.
     const gen = agent.gen(7);
     expect(await calls('m.js:Agent.gen', () => gen.next())).toEqual([{ arguments: [7], self: agent }]);
+  });
+
+  it('leaves a target to the transform when it is also marked with trace(), so that a call is recorded once', async () => {
+    const { plain, traced } = await load(FORMS, ['m.js:route']);
+    expect(trace(traced.route)).toBe(traced.route);
+    expect(trace(plain.route)).not.toBe(plain.route);
   });
 
   it('throws the same error, by identity, and an async one rejects the same', async () => {

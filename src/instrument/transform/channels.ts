@@ -36,3 +36,12 @@ export const TRANSFORMED = `function ${TRACE}(`;
 export function callChannel(target: string): string {
   return `fluxloop:call:${target}`;
 }
+
+/** Whether a function's source was rewritten by the transform: it calls the trace function. */
+export function isTransformed(fn: Function): boolean {
+  try {
+    return Function.prototype.toString.call(fn).includes(`${TRACE}(`);
+  } catch {
+    return false;
+  }
+}
