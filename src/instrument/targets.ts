@@ -22,16 +22,23 @@ export function hookTargets(targets: readonly LocatedTarget[], options: HookTarg
   const byFile = new Map<string, TargetSpec[]>();
   for (const { spec, file } of targets) byFile.set(file, [...(byFile.get(file) ?? []), spec]);
   const onLoads = new Map<string, OnLoad>();
+  // A file reached through both `require` and `import` is patched twice: one warning per target, not two.
+  const reported = new Map<TargetSpec, string | undefined>();
+  const report = (target: TargetSpec, reason?: string) => {
+    if (reported.has(target) && reported.get(target) === reason) return;
+    reported.set(target, reason);
+    options.onOutcome(target, reason);
+  };
   for (const [file, specs] of byFile) {
     onLoads.set(file, (exports, format) => {
       let current = exports;
       for (const target of specs) {
         const outcome = patchExports(current, format, target, (fn) => options.observerFor(target, fn));
         if (!outcome.ok) {
-          options.onOutcome(target, `${outcome.reason} in ${target.file}`);
+          report(target, `${outcome.reason} in ${target.file}`);
           continue;
         }
-        options.onOutcome(target);
+        report(target);
         if (outcome.exports !== undefined) current = outcome.exports;
       }
       return current === exports ? undefined : current;

@@ -10,81 +10,121 @@ export type Around = (call: () => unknown) => unknown;
  */
 export type CallObserver = (args: unknown[], thisArg: unknown) => Around | void;
 
-const ORIGINAL = Symbol.for('fluxloop.original');
-const SKIPPED = new Set<PropertyKey>(['length', 'name', 'prototype', 'arguments', 'caller']);
+interface Registry {
+  /** Each wrapper's original: kept here, not on the wrapper, so that it shows no key of ours. */
+  originals: WeakMap<Function, Function>;
+  /** Each original's wrappers, by key: one per target, so that each name counts its own calls. */
+  wrappers: WeakMap<Function, Map<string, Function>>;
+}
 
-// Pinned on globalThis so that two copies of fluxloop in one process still wrap a function once.
-const slot = Symbol.for('fluxloop.wrappers');
-const holder = globalThis as unknown as Record<symbol, WeakMap<Function, Function> | undefined>;
-const wrappers: WeakMap<Function, Function> = (holder[slot] ??= new WeakMap());
+// Pinned on globalThis so that two copies of fluxloop in one process still wrap a function once per key.
+const slot = Symbol.for('fluxloop.wrap.registry');
+const pinned = globalThis as unknown as Record<symbol, Registry | undefined>;
+const registry: Registry = (pinned[slot] ??= { originals: new WeakMap(), wrappers: new WeakMap() });
 
 /** The function a wrapper stands for, or the function itself when it is not a wrapper. */
 export function unwrap<F extends Function>(fn: F): F {
-  return ((fn as unknown as Record<symbol, F>)[ORIGINAL] ?? fn) as F;
+  return (registry.originals.get(fn) ?? fn) as F;
 }
 
 export function isWrapped(fn: Function): boolean {
-  return unwrap(fn) !== fn;
+  return registry.originals.has(fn);
 }
 
 /**
  * Wraps `original` so that `observe` sees every call, and changes nothing else: the same result
- * and thrown error by identity, `this`, `new`, sync stays sync, a promise or generator is handed
- * back as it is. `name`, `length`, own properties and the prototype chain are kept, which
- * shimmer does not do. A function is wrapped at most once: wrapping it again, or wrapping a
- * wrapper, gives the first wrapper back, so a file reached through both `require` and `import`
- * records each call once.
+ * and thrown error by identity, `this`, `new` exactly where the original takes it (a bound
+ * constructor included), sync stays sync, a promise or generator is handed back as it is. Own
+ * properties (`name`, `length`, `prototype` and the rest, with their descriptors), the prototype
+ * chain and extensibility are kept, which shimmer does not do.
+ *
+ * What no wrapper can keep is the kind of function: `util.types.isAsyncFunction`,
+ * `isGeneratorFunction` and the like answer false for it (as they do for a Proxy), and
+ * `Function.prototype.toString` shows the wrapper's source (`unwrap` leads to the original's).
+ * An async or generator wrapper would make the call inside its own body, and so hand back its
+ * own promise or generator instead of the original's: another identity, an async one settling
+ * ticks later, and a generator recording nothing until its first `next()`.
+ *
+ * A function gets one wrapper per `key`: wrapping it again under that key, or wrapping any of
+ * its wrappers, gives that wrapper back, so a file reached through both `require` and `import`
+ * records each call once, and a wrapper is never wrapped. Never throws: a function that cannot
+ * be wrapped (a Proxy whose traps throw) is handed back as it is.
  */
-export function wrap<F extends Function>(original: F, observe: CallObserver): F {
-  if (isWrapped(original)) return original;
-  const existing = wrappers.get(original);
+export function wrap<F extends Function>(original: F, observe: CallObserver, key = ''): F {
+  try {
+    return wrapOrThrow(original, observe, key);
+  } catch {
+    return original;
+  }
+}
+
+/** As {@link wrap}, but throws when `original` cannot be wrapped, so that the patcher can say why. */
+export function wrapOrThrow<F extends Function>(original: F, observe: CallObserver, key = ''): F {
+  const fn = unwrap(original);
+  const existing = registry.wrappers.get(fn)?.get(key);
   if (existing) return existing as F;
 
-  const constructible = Object.prototype.hasOwnProperty.call(original, 'prototype');
-  let wrapper: Function;
-  if (constructible) {
-    wrapper = function (this: unknown, ...args: unknown[]) {
-      let around: Around | void = undefined;
-      try {
-        around = observe(args, this);
-      } catch {
-        // The recorder reports its own failures; the app's call goes on regardless.
-      }
-      const target = new.target === wrapper ? original : new.target;
-      if (around === undefined) {
-        return target ? Reflect.construct(original, args, target) : Reflect.apply(original, this, args);
-      }
-      return around(() => (target ? Reflect.construct(original, args, target) : Reflect.apply(original, this, args)));
-    };
-    wrapper.prototype = (original as unknown as { prototype: unknown }).prototype;
-  } else {
-    // A method has no `prototype` and cannot be called with `new`, like the arrow functions,
-    // methods and async functions it stands for.
-    wrapper = {
+  const wrapper = makeWrapper(fn, observe);
+  Object.setPrototypeOf(wrapper, Object.getPrototypeOf(fn));
+  for (const own of ['name', 'length']) {
+    if (!Object.prototype.hasOwnProperty.call(fn, own)) Reflect.deleteProperty(wrapper, own);
+  }
+  // All of them, a sloppy function's `arguments` and `caller` too: the strict wrapper's own would throw when read.
+  for (const own of Reflect.ownKeys(fn)) Object.defineProperty(wrapper, own, Object.getOwnPropertyDescriptor(fn, own)!);
+  if (!Object.isExtensible(fn)) Object.preventExtensions(wrapper);
+
+  registry.originals.set(wrapper, fn);
+  const byKey = registry.wrappers.get(fn) ?? new Map<string, Function>();
+  registry.wrappers.set(fn, byKey.set(key, wrapper));
+  return wrapper as unknown as F;
+}
+
+function makeWrapper(original: Function, observe: CallObserver): Function {
+  if (!isConstructor(original)) {
+    // A method takes no `new`, like the arrow functions, methods, async functions and generators
+    // it stands for: `new` on it throws the engine's own TypeError, and nothing is recorded.
+    return {
       wrapper(this: unknown, ...args: unknown[]) {
-        let around: Around | void = undefined;
-        try {
-          around = observe(args, this);
-        } catch {
-          // As above.
-        }
-        if (around === undefined) return Reflect.apply(original, this, args);
-        return around(() => Reflect.apply(original, this, args));
+        return invoke(original, observe, this, args, undefined);
       },
     }.wrapper;
   }
+  const wrapper = function (this: unknown, ...args: unknown[]) {
+    // `new wrapper()` builds what `new original()` builds; a subclass of the wrapper stays the new.target.
+    return invoke(original, observe, this, args, new.target === wrapper ? original : new.target);
+  };
+  // A constructor without `prototype` is a bound function (or a Proxy of one), which takes `new`
+  // yet has no `prototype` of its own, and whose `this` is fixed: a bound wrapper is the same.
+  return Object.prototype.hasOwnProperty.call(original, 'prototype') ? wrapper : wrapper.bind(undefined);
+}
 
-  Object.setPrototypeOf(wrapper, Object.getPrototypeOf(original));
-  for (const key of ['name', 'length'] as const) {
-    const own = Object.getOwnPropertyDescriptor(original, key);
-    if (own) Object.defineProperty(wrapper, key, own);
-    else delete (wrapper as unknown as Record<string, unknown>)[key];
+function invoke(original: Function, observe: CallObserver, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
+  let around: Around | void = undefined;
+  try {
+    around = observe(args, self);
+  } catch {
+    // The recorder reports its own failures; the app's call goes on regardless.
   }
-  for (const key of Reflect.ownKeys(original)) {
-    if (SKIPPED.has(key)) continue;
-    Object.defineProperty(wrapper, key, Object.getOwnPropertyDescriptor(original, key)!);
+  if (around === undefined) return callThrough(original, self, args, newTarget);
+  return around(() => callThrough(original, self, args, newTarget));
+}
+
+function callThrough(original: Function, self: unknown, args: unknown[], newTarget: Function | undefined): unknown {
+  return newTarget === undefined ? Reflect.apply(original, self, args) : Reflect.construct(original, args, newTarget);
+}
+
+const probe: ProxyHandler<Function> = { construct: () => probe };
+
+/**
+ * Whether `fn` takes `new`, asked without running it: a Proxy has a construct trap only if its
+ * target is a constructor. A generator has a `prototype` yet takes no `new`; a bound class takes
+ * `new` yet has no `prototype`.
+ */
+function isConstructor(fn: Function): boolean {
+  try {
+    new (new Proxy(fn, probe) as new () => unknown)();
+    return true;
+  } catch {
+    return false;
   }
-  Object.defineProperty(wrapper, ORIGINAL, { value: original });
-  wrappers.set(original, wrapper);
-  return wrapper as F;
 }
