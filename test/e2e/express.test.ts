@@ -277,3 +277,40 @@ describe('an Express 5 app recorded across its layers', () => {
     }
   });
 });
+
+describe('Express itself, through the export patcher', () => {
+  const EXPRESS = [
+    'node_modules/express/lib/response.js:default.json', // a method of the response prototype
+    'node_modules/express/lib/response.js:default.set', // one function under two names
+    'node_modules/express/lib/response.js:default.header',
+    'node_modules/express/lib/request.js:default.protocol', // a getter that needs a request
+  ];
+
+  it('records Express’s own methods beside the app’s, and a getter that needs an instance breaks nothing', async () => {
+    const dir = project(FIXTURE, ['express']);
+    const config = path.join(dir, 'configs', 'simulation.yaml');
+    fs.appendFileSync(config, EXPRESS.map((t) => `    - ${t}\n`).join(''));
+    const plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
+    const recorded = await runApp(dir, 'app/main.js');
+    expect(recorded.stderr).toBe('');
+    expect(recorded.code).toBe(plain.code);
+    expect(recorded.stdout).toBe(plain.stdout);
+
+    const records = readRecords(dir);
+    const status = Object.fromEntries(statusTargets(dir).map((t) => [t.target, t]));
+    for (const target of EXPRESS) expect(status[target], target).toMatchObject({ state: 'hooked', mechanism: 'patch' });
+    // Every response the app sends goes through res.json, which sets its Content-Type through
+    // `this.set`, and res.send sets it again with a charset: each call is counted under the name
+    // it came through, once.
+    const json = byTarget(records, EXPRESS[0]!);
+    expect(json).toHaveLength(REQUESTS.length);
+    expect(json.map((r) => r.function)).toEqual(Array(REQUESTS.length).fill('json'));
+    const set = byTarget(records, EXPRESS[1]!);
+    expect(set.length).toBeGreaterThanOrEqual(REQUESTS.length);
+    expect(set.filter((r) => r.args[0] === 'Content-Type')).toHaveLength(2 * REQUESTS.length);
+    expect(byTarget(records, EXPRESS[2]!)).toHaveLength(status[EXPRESS[2]!]!.calls!);
+    expect(status[EXPRESS[1]!]!.calls).toBe(set.length);
+    // `req.protocol` hands out a string, not a function: there is nothing to record, and nothing breaks.
+    expect(byTarget(records, EXPRESS[3]!)).toHaveLength(0);
+  });
+});
