@@ -164,7 +164,13 @@ class SimulationValidator extends Validator {
         case 'target':
         case 'factory': {
           const spec = this.nonEmpty(value, field);
-          if (spec !== undefined) config[key] = parseTarget(spec, this.location(value, field)).spec;
+          if (spec === undefined) break;
+          const target = parseTarget(spec, this.location(value, field));
+          // A replay loads its function through the module's exports.
+          if (target.line !== undefined || target.member?.startsWith('#')) {
+            this.fail(`${JSON.stringify(spec)} names a function by ${target.line !== undefined ? 'its line' : 'a private name'}, which a replay cannot load: name an export, exportName.method or ClassName.method`, value, field);
+          }
+          config[key] = target.spec;
           break;
         }
         case 'isolation':

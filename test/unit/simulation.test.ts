@@ -191,6 +191,8 @@ evaluation: { kept: true }
     ['replay_args:\n  overide_param_path: x\n', 2, 3, 'replay_args.overide_param_path', 'did you mean "override_param_path"?'],
     ['runner:\n  isolation: thread\n', 2, 14, 'runner.isolation', 'must be one of shared, fresh, worker, found "thread"'],
     ['runner:\n  target: app/agent.js\n', 2, 11, 'runner.target', 'invalid target "app/agent.js"'],
+    ['runner:\n  target: app/server.js:42\n', 2, 11, 'runner.target', 'names a function by its line, which a replay cannot load'],
+    ['runner:\n  factory: app/agent.js:Agent.#make\n', 2, 12, 'runner.factory', 'names a function by a private name'],
     ['runner:\n  concurrency: 0\n', 2, 16, 'runner.concurrency', 'must be a positive integer'],
     ['runner:\n  retries: -1\n', 2, 12, 'runner.retries', 'must be 0 or a positive integer'],
     ['runner:\n  timeout: 5\n', 2, 3, 'runner.timeout', 'did you mean "timeout_ms"?'],

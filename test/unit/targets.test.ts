@@ -12,6 +12,10 @@ describe('parseTarget', () => {
     ['./lib/$tools.mjs:_search$', { file: './lib/$tools.mjs', exportName: '_search$' }],
     ['C:\\app\\agent.js:reply', { file: 'C:\\app\\agent.js', exportName: 'reply' }],
     ['app/agent.js:Agent.délai', { file: 'app/agent.js', exportName: 'Agent', member: 'délai' }],
+    ['app/agent.js:Agent.#plan', { file: 'app/agent.js', exportName: 'Agent', member: '#plan' }],
+    ['app/server.js:42', { file: 'app/server.js', exportName: '42', line: 42 }],
+    ['app/server.js:42:17', { file: 'app/server.js', exportName: '42', line: 42, column: 17 }],
+    ['C:\\app\\server.js:7', { file: 'C:\\app\\server.js', exportName: '7', line: 7 }],
   ])('parses %s', (spec, parts) => {
     expect(parseTarget(spec)).toEqual({ spec, ...parts });
   });
@@ -28,6 +32,8 @@ describe('parseTarget', () => {
     ['app/agent.js:Agent.', 'method name after "." is empty'],
     ['app/agent.js:Agent.prototype.reply', 'only one "."'],
     ['app/agent.js:1agent', '"1agent" is not a JavaScript identifier'],
+    ['app/server.js:0', '"0" is not a JavaScript identifier'],
+    ['app/agent.js:Agent.#', '"#" is not a JavaScript identifier'],
     ['app/agent.js:Agent.re-ply', '"re-ply" is not a JavaScript identifier'],
     ['app/agent.js:my reply', 'contains blanks'],
     ['app/agent.js :reply', 'module path starts or ends with blanks'],
