@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark in turn, one table each. `--quick` makes each one short (a
 // smoke run, its figures not worth quoting); `--only NAME[,NAME]` picks benchmarks; `--json`
-// prints the results as JSON instead of tables.
+// prints the results as JSON instead of tables. `--node PATH`, given once or more, runs the start-up
+// benchmark under each of those Node binaries instead of this one, its rows named by version.
 import { parseArgs } from 'node:util';
 import { overhead } from './overhead.mjs';
 import { replay } from './replay.mjs';
@@ -10,7 +11,9 @@ import { table } from './lib/table.mjs';
 
 const BENCHMARKS = { overhead, sustained, startup, replay };
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'string', multiple: true } },
+});
 const names = values.only ? values.only.split(',') : Object.keys(BENCHMARKS);
 for (const name of names) {
   if (!(name in BENCHMARKS)) {
@@ -21,7 +24,7 @@ for (const name of names) {
 
 const results = {};
 for (const name of names) {
-  const result = await BENCHMARKS[name]({ quick: values.quick === true });
+  const result = await BENCHMARKS[name]({ quick: values.quick === true, nodes: values.node });
   results[name] = result;
   if (!values.json) console.log(`${table(result.title, result.columns, result.rows)}\n\n${result.checks.join('\n')}\n`);
 }

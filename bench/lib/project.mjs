@@ -31,6 +31,18 @@ export function simulationYaml(targets, extra = '') {
   return `name: bench\nrecording:\n  targets:\n${targets.map((t) => `    - ${t}\n`).join('')}${extra}`;
 }
 
+/**
+ * The targets of the project's last recording process, by target, as `fluxloop record status`
+ * reads them (`.fluxloop/status/<pid>.json`): state, calls and mechanism. Each recording process
+ * that starts a run clears the files of the one before.
+ */
+export function statusTargets(dir) {
+  const status = path.join(dir, '.fluxloop', 'status');
+  const files = fs.existsSync(status) ? fs.readdirSync(status).filter((f) => f.endsWith('.json')) : [];
+  const targets = files.flatMap((f) => JSON.parse(fs.readFileSync(path.join(status, f), 'utf8')).targets);
+  return Object.fromEntries(targets.map((t) => [t.target, t]));
+}
+
 // The benchmark's own FLUXLOOP_* variables, if any, must not reach the processes it measures.
 const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_')));
 
@@ -38,15 +50,16 @@ const MAXRSS = fileURLToPath(new URL('./maxrss.mjs', import.meta.url));
 
 /**
  * Runs `node ...args` in `cwd` and resolves with its exit code, output, wall time in ms and, with
- * `rss`, its peak resident memory in MB. Rejects when it fails, showing its stderr.
+ * `rss`, its peak resident memory in MB. Rejects when it fails, showing its stderr. `node` is the
+ * binary, this process's own unless given.
  */
-export function runNode(cwd, args, { env = {}, rss = false, timeoutMs = 600_000 } = {}) {
+export function runNode(cwd, args, { env = {}, rss = false, timeoutMs = 600_000, node = process.execPath } = {}) {
   const rssFile = rss ? path.join(os.tmpdir(), `fluxloop-bench-rss-${process.pid}-${Date.now()}`) : undefined;
   const argv = rss ? ['--import', MAXRSS, ...args] : args;
   const childEnv = { ...baseEnv, ...env, ...(rssFile ? { FLUXLOOP_BENCH_RSS_FILE: rssFile } : {}) };
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, argv, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, argv, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

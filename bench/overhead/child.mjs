@@ -1,5 +1,7 @@
-// Runs inside `node --import fluxloop/register` in a throwaway project whose simulation.yaml
-// targets agent.mjs:handle. Prints one JSON object: nanoseconds per call of each variant.
+// Runs inside `node --import fluxloop/register` in the throwaway project of overhead.mjs, whose
+// agent.mjs (transformed), node_modules/bench-agent/agent.mjs (wrapped) and bare.mjs (not a
+// target) hold the same function. Prints one JSON object: nanoseconds per call of each variant,
+// and what the recorded variants wrote.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
@@ -9,11 +11,15 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { interleave } from '../lib/stats.mjs';
 import { largeArgs, smallArgs } from './args.mjs';
 
-const { handle } = await import(pathToFileURL(path.resolve('agent.mjs')).href);
-const original = handle[Symbol.for('fluxloop.original')];
+// By path: this script lives outside the project, so a package name would not resolve from here.
+const load = async (file) => (await import(pathToFileURL(path.resolve(file)).href)).handle;
+const unwrapped = await load('bare.mjs');
+const transformed = await load('agent.mjs');
+const wrapped = await load('node_modules/bench-agent/agent.mjs');
 const session = globalThis[Symbol.for('fluxloop.session')];
-const recording = original !== undefined;
-const unwrapped = original ?? handle;
+const recording = session != null;
+// A rewritten or wrapped function's source is no longer the bare copy's.
+const untouched = transformed.toString() === unwrapped.toString() && wrapped.toString() === unwrapped.toString();
 
 // The floor: what any recorder must do at least, serialize the arguments and keep the text.
 let lines = [];
@@ -39,11 +45,14 @@ function otel(...args) {
   }
 }
 
-const variants = recording ? { unwrapped, floor, fluxloop: handle, otel } : { unwrapped, disabled: handle };
+const variants = recording ? { unwrapped, floor, transformed, wrapped, otel } : { unwrapped, disabled: transformed };
+const RECORDED = new Set(['transformed', 'wrapped']);
 const [size, callsText, trialsText] = process.argv.slice(2);
 const calls = Number(callsText);
 const args = size === 'small' ? smallArgs() : largeArgs();
 const CHUNK = 500;
+/** The target that each recorded variant's records named. */
+const targets = {};
 
 /** ns per call over `calls` calls, with the work each variant leaves for later (flushes) included. */
 async function measure(name) {
@@ -51,20 +60,41 @@ async function measure(name) {
   const [a, b] = args;
   const started = process.hrtime.bigint();
   for (let done = 0; done < calls; done += CHUNK) {
-    if (args.length === 2) for (let i = 0; i < CHUNK; i++) fn(a, b);
-    else for (let i = 0; i < CHUNK; i++) fn(a);
+    const chunk = Math.min(CHUNK, calls - done);
+    if (args.length === 2) for (let i = 0; i < chunk; i++) fn(a, b);
+    else for (let i = 0; i < chunk; i++) fn(a);
     // Lets the recorder's and the span processor's timers run, as they would in an app.
     await yieldLoop();
   }
-  if (name === 'fluxloop') session.recorder.flush();
+  if (RECORDED.has(name)) session.recorder.flush();
   if (name === 'otel') await provider.forceFlush();
   const ns = Number(process.hrtime.bigint() - started) / calls;
-  // The file only grows; emptied between trials so that it stays in memory, untimed.
-  if (name === 'fluxloop') fs.truncateSync(session.recorder.writer.file, 0);
+  if (RECORDED.has(name)) takeRecords(name);
   return ns;
+}
+
+/**
+ * Untimed: checks that the trial wrote one record per call, all naming one target, and empties
+ * the file, which only grows, so that it stays in memory.
+ */
+function takeRecords(name) {
+  const file = session.recorder.writer.file;
+  const text = fs.readFileSync(file, 'utf8');
+  fs.truncateSync(file, 0);
+  const target = JSON.parse(text.slice(0, text.indexOf('\n'))).target;
+  const records = count(text, '\n');
+  const named = count(text, `"target":${JSON.stringify(target)},`);
+  if (records !== calls || named !== calls) throw new Error(`${name}: ${records} records, ${named} of ${target}, for ${calls} calls`);
+  targets[name] = target;
+}
+
+function count(text, needle) {
+  let n = 0;
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) n++;
+  return n;
 }
 
 const names = Object.keys(variants);
 for (const name of names) await measure(name); // warm-up: every variant optimized before timing
 const medians = await interleave(names, Number(trialsText), measure);
-console.log(JSON.stringify({ recording, sameFunction: handle === unwrapped, ns: Object.fromEntries(medians) }));
+console.log(JSON.stringify({ recording, untouched, targets, ns: Object.fromEntries(medians) }));

@@ -29,7 +29,8 @@ const elapsed = (performance.now() - started) / 1000;
 delay.disable();
 console.log(
   JSON.stringify({
-    recording: handle[Symbol.for('fluxloop.original')] !== undefined,
+    // A recording process has a session; the target itself is transformed in place, not wrapped.
+    recording: globalThis[Symbol.for('fluxloop.session')] != null,
     calls,
     seconds: elapsed,
     p99Ms: delay.percentile(99) / 1e6,
