@@ -1,7 +1,11 @@
 // `npm run bench`: every benchmark in turn, one table each. `--quick` makes each one short (a
 // smoke run, its figures not worth quoting); `--only NAME[,NAME]` picks benchmarks; `--json`
 // prints the results as JSON instead of tables. `--node PATH`, given once or more, runs the start-up
-// benchmark under each of those Node binaries instead of this one, its rows named by version.
+// benchmark under each of those Node binaries instead of this one, its rows named by version; a
+// major version (`--node 24`) is installed by scripts/node-version.sh, as CI does.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { overhead } from './overhead.mjs';
 import { replay } from './replay.mjs';
@@ -22,9 +26,11 @@ for (const name of names) {
   }
 }
 
+const script = fileURLToPath(new URL('../scripts/node-version.sh', import.meta.url));
+const nodes = values.node?.map((node) => (/^\d+$/.test(node) ? path.join(execFileSync('bash', [script, node], { encoding: 'utf8' }).trim(), 'node') : node));
 const results = {};
 for (const name of names) {
-  const result = await BENCHMARKS[name]({ quick: values.quick === true, nodes: values.node });
+  const result = await BENCHMARKS[name]({ quick: values.quick === true, nodes });
   results[name] = result;
   if (!values.json) console.log(`${table(result.title, result.columns, result.rows)}\n\n${result.checks.join('\n')}\n`);
 }

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { findModule, resolveRecordingFile } from './config/project';
+import { findModule, resolveRecordingFile, stateDir } from './config/project';
 import { loadRecordingConfig } from './config/recording-cache';
 import { parseTarget } from './config/targets';
 import { servedByTransform } from './instrument/mechanism';
 import { hookTargets, type LocatedTarget } from './instrument/targets';
-import { transformTargets } from './instrument/transform';
+import { transformTargets, type TargetReport } from './instrument/transform';
 import { Session } from './instrument/session';
 import { warn } from './record/warn';
 
@@ -34,7 +34,8 @@ function hookConfigured(session: Session, root: string, specs: string[]): void {
       patched.push({ spec, file });
     }
   }
-  transformTargets(transformed, (report) => (report.ok ? session.transformed(report) : notHooked(session, report.target, report.reason)));
+  const onReport = (report: TargetReport) => (report.ok ? session.transformed(report) : notHooked(session, report.target, report.reason));
+  transformTargets(transformed, onReport, stateDir(root, 'transform'));
   hookTargets(patched, {
     observerFor: (target, fn) => session.observer(target.spec, fn),
     onOutcome: (target, reason) => (reason === undefined ? session.markHooked(target.spec, { mechanism: 'patch' }) : notHooked(session, target.spec, reason)),

@@ -15,6 +15,11 @@ export function envPath(root: string): string {
   return path.join(root, '.env');
 }
 
+/** What fluxloop keeps for itself in a project (`.fluxloop/<name>`): status, caches. */
+export function stateDir(root: string, name: string): string {
+  return path.join(root, '.fluxloop', name);
+}
+
 /** The project's `configs/simulation.yaml`. */
 export function configPath(root: string): string {
   return path.join(root, 'configs', 'simulation.yaml');

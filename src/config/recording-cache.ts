@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { configPath, projectRelative } from './project';
+import { readCacheFile, writeCacheFile } from './cache-file';
+import { configPath, projectRelative, stateDir } from './project';
 import type { RecordingConfig } from './types';
 
 // The parser and the validator are part of what is cached: a new version of fluxloop reads anew.
@@ -27,34 +27,14 @@ export function loadRecordingConfig(root: string): RecordingConfig {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const file = cachePath(root);
-  const cached = readCache(file);
+  const cached = readCacheFile<Cached>(file);
   if (cached !== undefined && cached.version === version && cached.text === text) return cached.recording;
   const { parseSimulationConfig } = require('./simulation') as typeof import('./simulation');
   const { recording } = parseSimulationConfig(text, projectRelative(root, configPath(root)));
-  writeCache(file, { version, text, recording });
+  writeCacheFile(file, { version, text, recording });
   return recording;
 }
 
 function cachePath(root: string): string {
-  return path.join(root, '.fluxloop', 'recording-config.json');
-}
-
-function readCache(file: string): Cached | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Cached;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeCache(file: string, cached: Cached): void {
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    // Written aside and renamed, so that a process starting meanwhile never reads half a file.
-    const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, JSON.stringify(cached));
-    fs.renameSync(temp, file);
-  } catch {
-    // Only a cache: the next start reads the YAML again.
-  }
+  return stateDir(root, 'recording-config.json');
 }

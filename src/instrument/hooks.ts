@@ -1,6 +1,5 @@
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Hook as ImportHook } from 'import-in-the-middle';
 import { isCommonJs } from '../config/project';
 
 /** A module's exports as loaded; return replacement exports (CommonJS only) or undefined. */
@@ -14,6 +13,8 @@ export type OnLoad = (exports: unknown, format: 'esm' | 'cjs') => unknown;
  */
 export function hookFiles(files: ReadonlyMap<string, OnLoad>): void {
   if (files.size === 0) return;
+  // Loaded only now: an app whose targets are all its own files, which the transform serves, needs none of it.
+  const { Hook: ImportHook } = require('import-in-the-middle') as typeof import('import-in-the-middle');
   const paths = [...files.keys()];
   register('import-in-the-middle/hook.mjs', pathToFileURL(__filename), {
     // A file's URL, with or without the query that a fresh import of it adds.

@@ -85,10 +85,11 @@ export class Session {
   recordTransformed(target: string): void {
     const status = this.addTarget(target);
     status.mechanism = 'transform';
+    let first: RecordSite | undefined;
     channelOf(target).start.subscribe((message) => {
       if (currentReplay() !== undefined) return;
       const { arguments: args, variant } = message as CallMessage;
-      const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || this.site(target, target);
+      const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || (first ??= this.site(target, target));
       this.recorder.record(site, args);
       if (status.calls++ === 0) this.statusChanged();
     });

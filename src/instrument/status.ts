@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { stateDir } from '../config/project';
 
 /**
  * What each recording process knows about its targets, for `fluxloop record status`.
@@ -40,7 +41,7 @@ export interface RunStatus {
 }
 
 export function statusDir(root: string): string {
-  return path.join(root, '.fluxloop', 'status');
+  return stateDir(root, 'status');
 }
 
 /** Removes the status of earlier runs; called by the first process of a run. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findModule } from '../config/project';
+import { findModule, stateDir } from '../config/project';
 import { parseTarget } from '../config/targets';
 import { servedByTransform } from '../instrument/mechanism';
 import { hookTargets, type LocatedTarget } from '../instrument/targets';
@@ -26,7 +26,7 @@ export function traceTargets(root: string, specs: readonly string[], except?: st
     if (file !== undefined) (servedByTransform(spec, file) ? transformed : patched).push({ spec, file });
   }
   // A target that cannot be hooked is reported by `fluxloop record status` and `doctor`; a replay goes on without its observations.
-  transformTargets(transformed, () => undefined);
+  transformTargets(transformed, () => undefined, stateDir(root, 'transform'));
   for (const { spec } of transformed) observeChannel(spec.spec);
   hookTargets(patched, {
     observerFor: (target) => (args) => observeCall(target.spec, 'span', args),

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTarget } from '../../src/config/targets';
 import { trace } from '../../src/manual';
 import { callChannel, type TargetReport } from '../../src/instrument/transform/channels';
+import { transformCached } from '../../src/instrument/transform/cache';
 import { transformModule } from '../../src/instrument/transform/transform';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-transform-'));
@@ -250,5 +251,24 @@ module.exports = { fail, arrow };
     expect(where(() => traced.arrow({}))).toBe('8');
     // Strict mode kept: `this` of a plain call stays undefined.
     expect(traced.fail.toString()).toContain('throw new Error(reason);');
+  });
+});
+
+describe('transformCached', () => {
+  it('transforms a file once while its source and targets stay the same', () => {
+    const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-transform-cache-'));
+    const targets = [parseTarget('a.js:a')];
+    let made = 0;
+    const make = (source: string) => () => (made++, transformModule(source, '/app/a.js', 'cjs', targets));
+    const source = 'function a(x) { return x; }\nmodule.exports = { a };\n';
+    const first = transformCached(cacheDir, source, '/app/a.js', 'cjs', targets, make(source));
+    expect(transformCached(cacheDir, source, '/app/a.js', 'cjs', targets, make(source))).toEqual(first);
+    expect(made).toBe(1);
+    const changed = source.replace('return x', 'return x + 1');
+    expect(transformCached(cacheDir, changed, '/app/a.js', 'cjs', targets, make(changed)).code).toContain('return x + 1');
+    transformCached(cacheDir, changed, '/app/a.js', 'cjs', [...targets, parseTarget('a.js:1')], make(changed));
+    expect(made).toBe(3);
+    // One entry per file and set of targets: a changed source replaces its entry.
+    expect(fs.readdirSync(cacheDir)).toHaveLength(2);
   });
 });

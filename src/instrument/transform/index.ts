@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import type { TargetSpec } from '../../config/types';
 import type { LocatedTarget } from '../targets';
+import type { TransformPlan } from './apply';
 import { patchCompile } from './compile';
 import { hookInThread, registerHooksIfStable } from './sync-hooks';
 import type { LoaderData } from './loader';
@@ -30,7 +31,7 @@ export type CallChannel = TracingChannel<unknown, CallMessage>;
  * module reports what it found for each of its targets when it first runs; each target's calls
  * are published to its tracing channel, which `channelOf` gives.
  */
-export function transformTargets(targets: readonly LocatedTarget[], onReport: (report: TargetReport) => void): void {
+export function transformTargets(targets: readonly LocatedTarget[], onReport: (report: TargetReport) => void, cacheDir?: string): void {
   if (targets.length === 0) return;
   const files = new Map<string, TargetSpec[]>();
   for (const { spec, file } of targets) files.set(file, [...(files.get(file) ?? []), spec]);
@@ -39,16 +40,17 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     const report = message as ModuleReport;
     if (files.has(report.file)) reportAll(report.targets);
   });
+  const plan: TransformPlan = { files, cacheDir, onUnread: reportAll };
   // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
   // `_compile` and no hook.
-  patchCompile(files, reportAll);
+  patchCompile(plan);
   const registerHooks = registerHooksIfStable();
-  if (registerHooks !== undefined) return hookInThread(registerHooks, files, reportAll);
+  if (registerHooks !== undefined) return hookInThread(registerHooks, plan);
   const { port1, port2 } = new MessageChannel();
   port1.on('message', reportAll);
   port1.unref();
   register('./loader.js', pathToFileURL(__filename), {
-    data: { files: Object.fromEntries(files), port: port2 } satisfies LoaderData,
+    data: { files: Object.fromEntries(files), cacheDir, port: port2 } satisfies LoaderData,
     transferList: [port2],
   });
 }

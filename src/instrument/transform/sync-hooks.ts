@@ -1,7 +1,5 @@
 import fs from 'node:fs';
-import type { TargetSpec } from '../../config/types';
-import { formatOf, pathOf, transformSource } from './apply';
-import type { TargetReport } from './channels';
+import { fileFinder, formatOf, transformSource, type TransformPlan } from './apply';
 
 type LoadResult = { format?: string | null; source?: string | ArrayBuffer | ArrayBufferView | null };
 type SyncLoad = (url: string, context: unknown, nextLoad: (url: string, context?: unknown) => LoadResult) => LoadResult;
@@ -29,16 +27,16 @@ export function registerHooksIfStable(): RegisterHooks | undefined {
   return stable ? registerHooks : undefined;
 }
 
-export function hookInThread(registerHooks: RegisterHooks, files: ReadonlyMap<string, readonly TargetSpec[]>, onUnread: (reports: TargetReport[]) => void): void {
+export function hookInThread(registerHooks: RegisterHooks, plan: TransformPlan): void {
+  const find = fileFinder(plan);
   registerHooks({
     load(url, context, nextLoad) {
       const result = nextLoad(url, context);
-      const file = pathOf(url);
-      const targets = file === undefined ? undefined : files.get(file);
+      const file = find(url);
       const format = formatOf(result.format);
-      if (targets === undefined || format === undefined) return result;
+      if (file === undefined || format === undefined) return result;
       // CommonJS comes without its source unless a hook before this one gave it.
-      const code = transformSource(result.source ?? fs.readFileSync(file!), file!, format, targets, onUnread);
+      const code = transformSource(plan, file, result.source ?? fs.readFileSync(file), format);
       return code === undefined ? result : { ...result, source: code };
     },
   });
