@@ -1,8 +1,6 @@
-/**
- * Makes the call itself, handed back by an observer that must see the call through (the replay
- * tracer, which times it and runs it in a context of its own). Returns what the call returned.
- */
-export type Around = (call: () => unknown) => unknown;
+import type { Around } from '../trace/observations';
+
+export type { Around };
 
 /**
  * Sees the arguments of each call before the call runs, and may return an Around to make the

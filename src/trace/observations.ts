@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Around } from '../instrument/wrap';
 import { currentReplay, runInReplay, type ReplayContext } from './context';
+
+/**
+ * Makes the call itself, handed back by an observer that must see the call through (the replay
+ * tracer, which times it and runs it in a context of its own). Returns what the call returned.
+ */
+export type Around = (call: () => unknown) => unknown;
 
 /** One traced call during a replay run, as FluxLoop's observations. */
 export interface Observation {
