@@ -450,6 +450,23 @@ it('makes the root of a trace()-wrapped replayed function an agent observation',
   ]);
 });
 
+it.each(['shared', 'fresh', 'worker'])('%s: observes a function that is not exported, nested in the run that calls it', async (isolation) => {
+  const dir = project('replay-app');
+  fs.writeFileSync(path.join(dir, 'app', 'inner.js'), "function shout(x) { return x.toUpperCase(); }\nexport async function outer(message) { await null; return shout(message) + '!'; }\n");
+  fs.writeFileSync(path.join(dir, 'app', 'run-inner.js'), "import { outer } from './inner.js';\nconsole.log(await outer('hello'));\n");
+  const targets = ['app/inner.js:outer', 'app/inner.js:shout'];
+  const config = { recording: { targets }, ...replayConfig('app/inner.js:outer', 'args.0', { runner: { isolation }, base_inputs: ['hi there'] }) };
+  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config));
+  const run = await runApp(dir, 'app/run-inner.js');
+  expect([run.stdout, run.stderr]).toEqual(['HELLO!\n', '']);
+  await experiment(dir);
+  const exp = readExperiment(dir);
+  expect(exp.traces).toMatchObject([{ status: 'ok', input: 'hi there', output: 'HI THERE!', observation_count: 2 }]);
+  const root = exp.observations.find((o) => o.parent_id === null);
+  expect(root).toMatchObject({ type: 'agent', name: 'app/inner.js:outer' });
+  expect(exp.observations.filter((o) => o !== root)).toMatchObject([{ type: 'span', name: 'app/inner.js:shout', parent_id: root.id, input: ['hi there'], output: 'HI THERE' }]);
+});
+
 describe('mistakes in the config exit 2 without a stack trace', () => {
   it.each([
     ['an unknown runner key', { runner: { target: 'app/agent.js:handle', isolaton: 'fresh' } }, [/configs\/simulation\.yaml/, /runner\.isolaton/, /did you mean "isolation"/]],

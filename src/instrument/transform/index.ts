@@ -41,18 +41,24 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     if (files.has(report.file)) reportAll(report.targets);
   });
   const plan: TransformPlan = { files, cacheDir, onUnread: reportAll };
-  // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
-  // `_compile` and no hook.
-  patchCompile(plan);
-  const registerHooks = registerHooksIfStable();
-  if (registerHooks !== undefined) return hookInThread(registerHooks, plan);
-  const { port1, port2 } = new MessageChannel();
-  port1.on('message', reportAll);
-  port1.unref();
-  register('./loader.js', pathToFileURL(__filename), {
-    data: { files: Object.fromEntries(files), cacheDir, port: port2 } satisfies LoaderData,
-    transferList: [port2],
-  });
+  try {
+    // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
+    // `_compile` and no hook.
+    patchCompile(plan);
+    const registerHooks = registerHooksIfStable();
+    if (registerHooks !== undefined) return hookInThread(registerHooks, plan);
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', reportAll);
+    port1.unref();
+    register('./loader.js', pathToFileURL(__filename), {
+      data: { files: Object.fromEntries(files), cacheDir, port: port2 } satisfies LoaderData,
+      transferList: [port2],
+    });
+  } catch (error) {
+    // A thread where Node takes no hooks: its targets go unrecorded, and the app runs as it would.
+    const reason = `the module hooks could not be installed: ${(error as Error)?.message ?? String(error)}`;
+    reportAll(targets.map(({ spec }) => ({ target: spec.spec, ok: false, reason })));
+  }
 }
 
 /** The tracing channel of a transformed target's calls. */
