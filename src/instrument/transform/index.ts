@@ -6,7 +6,7 @@ import type { TargetSpec } from '../../config/types';
 import type { LocatedTarget } from '../targets';
 import type { TransformPlan } from './apply';
 import { patchCompile } from './compile';
-import { hookInThread, registerHooksIfStable } from './sync-hooks';
+import { hookInThread, inThreadHooks } from './sync-hooks';
 import type { LoaderData } from './loader';
 import { callChannel, REPORT_CHANNEL, type ModuleReport, type TargetReport } from './channels';
 
@@ -45,7 +45,7 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     // Every version: a `require` that a loader passes its own source to (tsx's, for one) reaches
     // `_compile` and no hook.
     patchCompile(plan);
-    const registerHooks = registerHooksIfStable();
+    const registerHooks = inThreadHooks();
     if (registerHooks !== undefined) return hookInThread(registerHooks, plan);
     const { port1, port2 } = new MessageChannel();
     port1.on('message', reportAll);

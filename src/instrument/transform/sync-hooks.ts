@@ -19,12 +19,12 @@ const IN_THREAD_FROM = [
  * `module.registerHooks`, where Node has it working: one hook on the app's own thread sees ES
  * modules and CommonJS alike, with no loader thread to start.
  */
-export function registerHooksIfStable(): RegisterHooks | undefined {
+export function inThreadHooks(): RegisterHooks | undefined {
   const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
   const from = IN_THREAD_FROM.find(([m]) => m === major) ?? (major > 25 ? [major, 0, 0] : undefined);
-  const stable = from !== undefined && (minor > from[1]! || (minor === from[1] && patch >= from[2]!));
+  const working = from !== undefined && (minor > from[1]! || (minor === from[1] && patch >= from[2]!));
   const registerHooks = (require('node:module') as { registerHooks?: RegisterHooks }).registerHooks;
-  return stable ? registerHooks : undefined;
+  return working ? registerHooks : undefined;
 }
 
 export function hookInThread(registerHooks: RegisterHooks, plan: TransformPlan): void {
