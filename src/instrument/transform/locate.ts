@@ -79,7 +79,7 @@ interface Binding {
 
 interface Scope {
   names: Map<string, Node>;
-  /** Exports by their exported name: a declaration, or the local name they stand for. */
+  /** Exports under a name of their own: a default, a CommonJS value, or the local name an alias stands for. */
   exports: Map<string, Node | string>;
 }
 
@@ -97,10 +97,8 @@ function topLevel(program: Node): Scope {
   for (const statement of moduleScope(program.body as Node[])) {
     declare(statement);
     if (statement.type === 'ExportNamedDeclaration') {
+      // `export function f` and `export const f` are declarations of the top level, under their own names.
       declare(statement.declaration);
-      const d = statement.declaration;
-      if (d?.id) exports.set(d.id.name, d);
-      for (const v of d?.declarations ?? []) if (v.id.type === 'Identifier' && v.init) exports.set(v.id.name, unwrapped(v.init));
       if (!statement.source) for (const s of statement.specifiers) exports.set(s.exported.name ?? s.exported.value, s.local.name ?? s.local.value);
     } else if (statement.type === 'ExportDefaultDeclaration') {
       declare(statement.declaration);
