@@ -712,6 +712,11 @@
     return jsonTree(value, id);
   }
 
+  /** Each frame the output came in, in order, numbered. */
+  function framesList(frames) {
+    return el('ol', { class: 'frames', id: 'detail-frames', 'data-testid': 'detail-frames' }, frames.map(function (f) { return el('li', null, valueBlock(f)); }));
+  }
+
   function isEmptyMessages(m) {
     return m === null || m === undefined || (Array.isArray(m) && m.length === 0) || (typeof m === 'object' && !Array.isArray(m) && Object.keys(m).length === 0);
   }
@@ -873,6 +878,7 @@
       section('Evaluators', null, evaluatorTable(r)),
       r.error ? section('Error', null, errorBlock(r.error)) : null,
       section('Output', null, r.output === null || r.output === undefined ? el('p', { class: 'muted', id: 'detail-output', text: 'No output.' }) : valueBlock(r.output, 'detail-output')),
+      r.frames && r.frames.length ? section('Frames', 'detail-frames', framesList(r.frames), r.frames.length + ' frames, the first after ' + fmtMs(r.first_frame_ms)) : null,
       section('Arguments as invoked', null, r.args === null || r.args === undefined ? el('p', { class: 'muted', id: 'detail-args', text: 'The function was not called.' }) : jsonTree(r.args, 'detail-args', r.override_path, overrideNote), overrideNote),
       section('Callback messages', null, isEmptyMessages(r.messages) ? el('p', { class: 'muted', id: 'detail-messages', text: 'None.' }) : valueBlock(r.messages, 'detail-messages')),
       section('Observations', null, timeline(r), r.observation_count ? r.observation_count + ' in all' : null),

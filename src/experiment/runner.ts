@@ -7,6 +7,7 @@ import { loadSimulationConfig } from '../config/simulation';
 import type { SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { decodeCall, override } from '../replay/binding';
+import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunOutcome, RunPlan, RunResult, RunStatus } from '../replay/execute';
 import { Harness } from '../replay/harness';
@@ -94,8 +95,8 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
       report.first = { input: plan.input.input, before: [], after: show([plan.input.input]) };
       break;
     }
-    const before = decodeCall(plan.recording, new Collectors(), new Map());
-    const after = decodeCall(plan.recording, new Collectors(), new Map());
+    const before = callOf(decodeCall(plan.recording, new Collectors(), new Map()));
+    const after = callOf(decodeCall(plan.recording, new Collectors(), new Map()));
     const params = plan.recording.params?.length ? plan.recording.params : target.params;
     const at = override(after, parseParamPath(plan.path!), plan.input.input, params);
     report.first = {
@@ -106,6 +107,11 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
     };
   }
   return report;
+}
+
+/** The arguments of a decoded call, as `--dry-run` shows them. */
+function callOf({ args, kwargs }: CallArgs): CallArgs {
+  return { args, kwargs };
 }
 
 /**

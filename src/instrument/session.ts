@@ -52,7 +52,7 @@ export class Session {
       tryQuietly(() => clearStatus(options.root));
     }
     onShutdown(() => {
-      this.recorder.flush();
+      this.recorder.close();
       this.writeStatus();
     });
   }

@@ -1,13 +1,33 @@
+import { adapterOf, type RebuildContext } from '../adapters';
+
 /** How `decode` turns the markers that have no value of their own back into something. */
 export interface DecodeOptions {
   /** Called for each Emitter marker; default returns the public data as a plain object. */
   emitter?: (marker: { class: string; methods: string[]; value: unknown }) => unknown;
+  /**
+   * Called for each framework object an adapter recorded (a Request, a Koa context), with its decoded
+   * data; what it returns takes the node's place. By default the adapter rebuilds the object, with
+   * nowhere to report what is sent to it.
+   */
+  adapted?: (node: { type: string; value: Record<string, unknown> }) => unknown;
 }
+
+/** The object an adapter rebuilds from a recorded node's data; the data itself when that fails. */
+export function rebuild(type: string, value: Record<string, unknown>, context: RebuildContext): unknown {
+  try {
+    return adapterOf(type)?.rebuild(type, value, context) ?? value;
+  } catch {
+    return value;
+  }
+}
+
+const NOWHERE: RebuildContext = { call: () => undefined, send: () => undefined, standIn: (value) => value, answer: () => undefined };
 
 /**
  * The value that `encode` wrote, from its parsed JSON: tagged values rebuilt, references and
- * cycles restored. Class instances come back as plain objects of their data; markers for what
- * cannot be rebuilt (Truncated, Unreadable, Symbol, Promise, WeakMap, ...) come back as they are.
+ * cycles restored. Framework objects its adapters know (Request, Headers, a Fastify reply...) come
+ * back as working objects; other class instances as plain objects of their data; markers for what
+ * cannot be rebuilt (Truncated, Unreadable, Symbol, Promise, WeakMap, ...) as they are.
  */
 export function decode(value: unknown, options: DecodeOptions = {}): unknown {
   return new Decoder(value, options).node(value);
@@ -109,8 +129,15 @@ class Decoder {
       case 'Emitter':
         return this.emitter(v);
       default:
-        return this.binary(v, type);
+        return adapterOf(type) === undefined ? this.binary(v, type) : this.adapted(v, type);
     }
+  }
+
+  /** A framework's object, rebuilt by its adapter from the decoded data (or as the `adapted` hook says); the data itself when that fails. */
+  private adapted(v: Json, type: string): unknown {
+    const data = this.body(isObject(v.value) ? v.value : {}, {}, v);
+    const hook = this.options.adapted ?? ((node) => rebuild(node.type, node.value, NOWHERE));
+    return this.keep(v, hook({ type, value: data }));
   }
 
   private binary(v: Json, type: string): unknown {

@@ -1,3 +1,4 @@
+import { adapterFor, Note, unread, type RecordContext } from '../adapters';
 import { numberText } from './number-text';
 import { isPolluted, PlainWriter } from './plain';
 import { createRedactor, MASK, type Redactor } from './redact';
@@ -20,8 +21,22 @@ export interface EncoderOptions {
 export interface Encoder {
   /** JSON text of one value: tagged, redacted, capped. Never throws. */
   encode(value: unknown): string;
+  /**
+   * The same, waiting for what is read later (a body, from a clone of a Request or Response):
+   * the text, or a Pending when such parts were met.
+   */
+  encode(value: unknown, later: true): string | Pending;
   /** The same text, made by the walk alone, for a value already known not to be plain JSON. */
   walk(value: unknown): string;
+  walk(value: unknown, later: true): string | Pending;
+}
+
+/** The text of a value some of whose parts are still being read. */
+export interface Pending {
+  /** Settles when every part has been read, or has failed to be. */
+  readonly done: Promise<void>;
+  /** The text now: parts not read yet are markers that give `reason`. */
+  text(reason: string): string;
 }
 
 const DEFAULTS: EncoderOptions = {
@@ -45,32 +60,87 @@ export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const plain = plainWriters(config);
   let idlePlain: PlainWriter | undefined = plain();
   let idle: Walker | undefined = new Walker(config);
-  const walk = (value: unknown): string => {
+  const run = (value: unknown, parts?: Array<Promise<unknown>>): string => {
     // A getter run by either writer may record a call itself, which then needs writers of its own.
     const walker = idle ?? new Walker(config);
     idle = undefined;
     try {
-      return walker.run(value);
+      return walker.run(value, parts);
     } finally {
       idle = walker;
     }
   };
+  const walk = (value: unknown, later?: true): string & Pending => {
+    if (!later) return run(value) as string & Pending;
+    const parts: Array<Promise<unknown>> = [];
+    const text = run(value, parts);
+    return (parts.length === 0 ? text : new PendingText(text, parts, (v) => walk(v, true))) as string & Pending;
+  };
   return {
-    encode(value) {
+    encode(value: unknown, later?: true) {
       const writer = idlePlain ?? plain();
       idlePlain = undefined;
       try {
         const text = writer.text(value);
-        if (text !== undefined) return text;
+        if (text !== undefined) return text as string & Pending;
       } catch {
         // A getter or a proxy threw: the walk guards every read.
       } finally {
         idlePlain = writer;
       }
-      return walk(value);
+      return walk(value, later);
     },
     walk,
   };
+}
+
+// Where a part read later goes in the text: NUL never appears raw in JSON text, which escapes it.
+const PLACEHOLDER = /\u0000(\d+)\u0000/g;
+
+class PendingText implements Pending {
+  readonly done: Promise<void>;
+  private readonly texts: Array<string | undefined>;
+
+  constructor(
+    private readonly raw: string,
+    parts: Array<Promise<unknown>>,
+    encode: (value: unknown) => string | Pending,
+  ) {
+    this.texts = parts.map(() => undefined);
+    // A part's value may have parts of its own (the files of a form read from a body).
+    const text = async (value: unknown): Promise<string> => {
+      const encoded = encode(value);
+      if (typeof encoded === 'string') return encoded;
+      await encoded.done;
+      return encoded.text('it was not read');
+    };
+    const settle = (part: Promise<unknown>, i: number) =>
+      part.then(text, (error: unknown) => text(unread(`it could not be read: ${messageOf(error)}`))).then((t) => {
+        this.texts[i] = t;
+      });
+    this.done = Promise.all(parts.map(settle)).then(() => undefined);
+  }
+
+  text(reason: string): string {
+    return this.raw.replace(PLACEHOLDER, (_, i: string) => this.texts[Number(i)] ?? noteText(unread(reason)));
+  }
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'unknown error';
+  }
+}
+
+function noteText(note: Note): string {
+  return `{"$type":${quote(note.type)},"reason":${JSON.stringify(note.reason)}}`;
+}
+
+/** Where an adapter's part read later is written: its index among the walk's parts. */
+class Placeholder {
+  constructor(readonly index: number) {}
 }
 
 interface Config {
@@ -193,6 +263,16 @@ class Walker {
   private readonly maxStringLength: number;
   private readonly redactor: Redactor;
   private readonly keys: KeyCache;
+  /** Parts read later, when the encoding can wait for them. */
+  private parts: Array<Promise<unknown>> | undefined;
+  private readonly waiting: RecordContext = {
+    later: (read) => {
+      // Settled whether or not the record waits for it, so that a failed read is never unhandled.
+      read.catch(() => undefined);
+      return new Placeholder(this.parts!.push(read) - 1);
+    },
+  };
+  private readonly now: RecordContext = {};
 
   constructor(config: Config) {
     this.maxDepth = config.maxDepth;
@@ -202,7 +282,8 @@ class Walker {
     this.keys = config.keys;
   }
 
-  run(value: unknown): string {
+  run(value: unknown, parts?: Array<Promise<unknown>>): string {
+    this.parts = parts;
     try {
       // An app that put enumerable keys on Object.prototype would have them recorded by for-in.
       this.careful = isPolluted();
@@ -210,6 +291,7 @@ class Walker {
       return this.out;
     } catch {
       this.reset();
+      if (parts !== undefined) parts.length = 0;
       this.careful = true;
       try {
         this.value(value, ROOT, 0, 0);
@@ -221,6 +303,7 @@ class Walker {
     } finally {
       this.reset();
       this.careful = false;
+      this.parts = undefined;
     }
   }
 
@@ -507,6 +590,15 @@ class Walker {
 
   /** Objects whose prototype is not Object.prototype: built-ins, errors, emitters, instances. */
   private special(v: object, proto: object, id: number, depth: number): void {
+    if (v instanceof Placeholder) {
+      this.unregister(id);
+      this.out += `\u0000${v.index}\u0000`;
+      return;
+    }
+    if (v instanceof Note) {
+      this.out += noteText(v);
+      return;
+    }
     if (v instanceof Date) {
       // The built-in methods: a subclass may override them, but the time is what was passed.
       const time = dateGetTime.call(v);
@@ -543,6 +635,8 @@ class Walker {
       // no node a reference could point to, so the box is not remembered.
       this.unregister(id);
       this.value(v.valueOf(), ROOT, 0, depth);
+    } else if (this.adapted(v, proto, id, depth)) {
+      // Written by its framework's adapter.
     } else if (isEmitterLike(v)) {
       this.emitter(v, proto, id, depth);
     } else {
@@ -550,6 +644,17 @@ class Walker {
       this.members(v, Object.keys(v), this.register(null, id, 'value'), depth);
       this.out += '}';
     }
+  }
+
+  /** Writes a framework's object as its adapter keeps it; false when no adapter knows it. */
+  private adapted(v: object, proto: object, id: number, depth: number): boolean {
+    const found = adapterFor(v, proto);
+    if (found === undefined) return false;
+    const data = found.adapter.record(v, found.type, this.parts === undefined ? this.now : this.waiting);
+    this.out += `{"$type":${quote(found.type)},"value":`;
+    this.members(data, Object.keys(data), this.register(null, id, 'value'), depth);
+    this.out += '}';
+    return true;
   }
 
   private map(m: Map<unknown, unknown>, id: number, depth: number): void {

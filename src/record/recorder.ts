@@ -1,4 +1,4 @@
-import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions } from './encode';
+import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions, type Pending } from './encode';
 import { NO_ROOM, NOT_PLAIN, type PlainWriter } from './plain';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
@@ -38,12 +38,24 @@ const DIRECT_BYTES = 64 * 1024;
 const WRITTEN = 0;
 
 /** A record whose arguments are encoded, waiting to be laid out. */
-interface Pending {
+interface Queued {
   site: RecordSite;
   iteration: number;
   args: string;
   kwargs: string | undefined;
 }
+
+/** A record waiting for a part read later (a body). */
+interface Waiting {
+  site: RecordSite;
+  iteration: number;
+  args: string | Pending;
+  kwargs: string | Pending | undefined;
+}
+
+// How long a record waits for a body (a client may send it slowly, or never); it is written then
+// with a marker in place of what did not arrive.
+const BODY_WAIT_MS = 30_000;
 
 /** Turns calls into JSON lines (see the README's record format) and hands them to the writer. */
 export class Recorder {
@@ -56,7 +68,8 @@ export class Recorder {
   private readonly meta = `,"meta":{"pid":${process.pid}}}\n`;
   /** True while a record is being laid out in the writer's buffer. */
   private busy = false;
-  private pending: Pending[] = [];
+  private pending: Queued[] = [];
+  private readonly waiting = new Set<Waiting>();
 
   constructor(options: RecorderOptions) {
     this.encoderOptions = options.encoder ?? {};
@@ -89,7 +102,9 @@ export class Recorder {
       if (this.busy) {
         // A getter read while a record is laid out has called a recorded function: its record
         // is encoded now, and laid out once the buffer is free.
-        this.pending.push({ site, iteration, ...this.encode(args, kwargs, false) });
+        const texts = this.encode(args, kwargs, false);
+        if (isText(texts.args) && isText(texts.kwargs)) this.pending.push({ site, iteration, args: texts.args, kwargs: texts.kwargs });
+        else this.wait({ site, iteration, ...texts });
         return;
       }
       this.busy = true;
@@ -103,13 +118,11 @@ export class Recorder {
         }
         if (direct !== WRITTEN) {
           // What is known not to be plain JSON goes straight to the walk, rather than being tried again.
-          const { args: argsText, kwargs: kwargsText } = this.encode(args, kwargs, direct === NOT_PLAIN);
-          this.layout(site, iteration, argsText, kwargsText);
+          const texts = this.encode(args, kwargs, direct === NOT_PLAIN);
+          if (isText(texts.args) && isText(texts.kwargs)) this.layout(site, iteration, texts.args, texts.kwargs);
+          else this.wait({ site, iteration, ...texts });
         }
-        while (this.pending.length > 0) {
-          const next = this.pending.shift()!;
-          this.layout(next.site, next.iteration, next.args, next.kwargs);
-        }
+        this.drain();
       } finally {
         this.busy = false;
       }
@@ -120,6 +133,49 @@ export class Recorder {
 
   flush(): void {
     this.writer.flush();
+  }
+
+  /** Writes every record, those still waiting for a body too, with a marker where it did not arrive. */
+  close(): void {
+    for (const record of [...this.waiting]) this.release(record, 'the process ended before it was read');
+    this.flush();
+  }
+
+  /** A record is written once its late parts are read, or after BODY_WAIT_MS without them. */
+  private wait(record: Waiting): void {
+    this.waiting.add(record);
+    const timer = setTimeout(() => this.release(record, `it did not arrive within ${BODY_WAIT_MS / 1000} s`), BODY_WAIT_MS);
+    timer.unref();
+    const parts = [record.args, record.kwargs].flatMap((t) => (typeof t === 'object' ? [t.done] : []));
+    void Promise.all(parts).then(() => {
+      clearTimeout(timer);
+      this.release(record, 'it was not read');
+    });
+  }
+
+  private release(record: Waiting, reason: string): void {
+    if (!this.waiting.delete(record)) return;
+    try {
+      const text = (t: string | Pending) => (typeof t === 'string' ? t : t.text(reason));
+      this.pending.push({ site: record.site, iteration: record.iteration, args: text(record.args), kwargs: record.kwargs === undefined ? undefined : text(record.kwargs) });
+      if (this.busy) return;
+      this.busy = true;
+      try {
+        this.drain();
+      } finally {
+        this.busy = false;
+      }
+    } catch (error) {
+      warn('record', `could not record a call of ${record.site.target}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Lays out the records queued while the buffer was busy. */
+  private drain(): void {
+    while (this.pending.length > 0) {
+      const next = this.pending.shift()!;
+      this.layout(next.site, next.iteration, next.args, next.kwargs);
+    }
   }
 
   /**
@@ -144,11 +200,14 @@ export class Recorder {
     return WRITTEN;
   }
 
-  /** The arguments' text, shrunk when it passes maxRecordBytes; `walk` when they are known not to be plain JSON. */
-  private encode(args: readonly unknown[], kwargs: object | undefined, walk: boolean): { args: string; kwargs: string | undefined } {
-    const encode = (value: unknown) => (walk ? this.encoder.walk(value) : this.encoder.encode(value));
+  /**
+   * The arguments' text, shrunk when it passes maxRecordBytes; `walk` when they are known not to be
+   * plain JSON. A part read later (a body) leaves a Pending in place of the text.
+   */
+  private encode(args: readonly unknown[], kwargs: object | undefined, walk: boolean): { args: string | Pending; kwargs: string | Pending | undefined } {
+    const encode = (value: unknown) => (walk ? this.encoder.walk(value, true) : this.encoder.encode(value, true));
     const texts = { args: encode(args), kwargs: kwargs === undefined ? undefined : encode(kwargs) };
-    const length = texts.args.length + (texts.kwargs?.length ?? 0);
+    const length = lengthOf(texts.args) + (texts.kwargs === undefined ? 0 : lengthOf(texts.kwargs));
     return length > this.maxRecordBytes ? this.shrink(args, kwargs, length) : texts;
   }
 
@@ -210,6 +269,14 @@ export class Recorder {
     site.trailer = Buffer.from(trailer);
     site.closing = Buffer.from(`${EMPTY_KWARGS}${trailer}`);
   }
+}
+
+function isText<T extends string | undefined>(text: T | Pending): text is T {
+  return typeof text !== 'object';
+}
+
+function lengthOf(text: string | Pending): number {
+  return typeof text === 'string' ? text.length : text.text('').length;
 }
 
 const ARGS = Buffer.from(',"args":');

@@ -1,6 +1,6 @@
 import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
-import { decode } from '../record/decode';
+import { decode, rebuild } from '../record/decode';
 import { Collectors } from './collectors';
 import { existingPaths, locate, setAt, type CallArgs, type Location } from './paths';
 
@@ -8,6 +8,15 @@ import { existingPaths, locate, setAt, type CallArgs, type Location } from './pa
 export interface EncodedCall {
   args: unknown[];
   kwargs: Record<string, unknown>;
+}
+
+/** A recorded call decoded for a run, its framework objects still as data. */
+export interface DecodedCall extends CallArgs {
+  /**
+   * The framework objects (a Request, a Koa context) as their recorded data, inner ones first: an
+   * input can be put inside them (`kwargs.req.body.message`) before `finishCall` makes them objects.
+   */
+  framework: Array<{ type: string; value: Record<string, unknown> }>;
 }
 
 /** What stands in for a callable at a path: a built-in collector, or a user's function. */
@@ -20,11 +29,16 @@ const CALLABLE_RE = /^<callable:(.*)>$/s;
  * runs share nothing), emitters as stand-ins, `<callable:NAME>` markers as collectors, and the
  * configured providers in place.
  */
-export function decodeCall(recorded: EncodedCall, collectors: Collectors, providers: ReadonlyMap<ParamPath, Provider>): CallArgs {
-  const options = { emitter: (marker: { class: string; methods: string[]; value: unknown }) => collectors.standIn(marker) };
-  const call: CallArgs = {
+export function decodeCall(recorded: EncodedCall, collectors: Collectors, providers: ReadonlyMap<ParamPath, Provider>): DecodedCall {
+  const framework: DecodedCall['framework'] = [];
+  const options = {
+    emitter: (marker: { class: string; methods: string[]; value: unknown }) => collectors.emitter(marker),
+    adapted: (node: DecodedCall['framework'][number]) => (framework.push(node), node.value),
+  };
+  const call: DecodedCall = {
     args: decode(recorded.args, options) as unknown[],
     kwargs: decode(recorded.kwargs, options) as Record<string, unknown>,
+    framework,
   };
   replaceCallables(call.args, 'args', collectors, new Set());
   replaceCallables(call.kwargs, 'kwargs', collectors, new Set());
@@ -35,6 +49,37 @@ export function decodeCall(recorded: EncodedCall, collectors: Collectors, provid
     setAt(call, at, typeof provider === 'function' ? collectors.callable(to, 'send', provider) : collectors.callable(to, provider));
   }
   return call;
+}
+
+/**
+ * Makes the call's framework objects from their data, as the data are now (an input put in): a real
+ * Request, a Fastify reply stand-in reporting to `collectors`. Inner objects are made first, so
+ * that a Request's body is a FormData again before the Request is made.
+ */
+export function finishCall(call: DecodedCall, collectors: Collectors): void {
+  const made = new Map<object, unknown>();
+  for (const node of call.framework) {
+    swap(node.value, made, new Set());
+    made.set(node.value, rebuild(node.type, node.value, collectors));
+  }
+  const seen = new Set<object>();
+  if (made.size > 0) for (const part of [call.args, call.kwargs]) swap(part, made, seen);
+}
+
+/** Puts each made object where its data are, anywhere inside `value`. */
+function swap(value: unknown, made: ReadonlyMap<object, unknown>, seen: Set<object>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Map) {
+    for (const [k, v] of value) if (typeof v === 'object' && v !== null && made.has(v)) value.set(k, made.get(v));
+    for (const v of value.values()) swap(v, made, seen);
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'object' && v !== null && made.has(v)) (value as Record<string, unknown>)[key] = made.get(v);
+    else swap(v, made, seen);
+  }
 }
 
 /** Puts `input` at `path`; returns the location, or a message naming what does exist. */

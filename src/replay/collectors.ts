@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { OutputRead, RebuildContext } from '../adapters';
 
 /** One call that reached a collector during a run. */
 export interface Message {
@@ -12,10 +13,38 @@ export interface Message {
 const OUTPUT_METHODS = new Set(['send', 'json', 'write', 'end']);
 const EMITTER_METHODS = new Set(Object.getOwnPropertyNames(EventEmitter.prototype));
 
-/** The collectors of one run: callables put in place of recorded callbacks, and stand-ins for emitters. */
-export class Collectors {
+/**
+ * The collectors of one run: callables put in place of recorded callbacks, stand-ins for emitters,
+ * and what the adapters' rebuilt objects (a Fastify reply, a Koa context) report.
+ */
+export class Collectors implements RebuildContext {
   readonly messages: Message[] = [];
-  private readonly outputs: unknown[] = [];
+  /** What was sent, each with the time it was sent. */
+  private readonly outputs: Array<{ value: unknown; at: number }> = [];
+  private readonly standIns = new WeakSet<object>();
+  private readonly answers: Array<() => unknown> = [];
+
+  call(to: string, args: unknown[]): void {
+    this.messages.push({ to, kind: 'call', args });
+  }
+
+  send(value: unknown): void {
+    this.outputs.push({ value, at: performance.now() });
+  }
+
+  standIn<T extends object>(value: T): T {
+    this.standIns.add(value);
+    return value;
+  }
+
+  answer(read: () => unknown): void {
+    this.answers.push(read);
+  }
+
+  /** True for an object made by these collectors: a function returning it has its sent values as output. */
+  isStandIn(value: unknown): boolean {
+    return typeof value === 'object' && value !== null && this.standIns.has(value);
+  }
 
   /**
    * A function in place of a recorded callback: it keeps each call's arguments and returns a
@@ -26,7 +55,7 @@ export class Collectors {
     const collectors = this;
     const collector = function (this: unknown, ...args: unknown[]) {
       collectors.messages.push({ to, kind, args });
-      if (kind === 'send') collectors.outputs.push(args.length === 1 ? args[0] : args);
+      if (kind === 'send') collectors.send(args.length === 1 ? args[0] : args);
       return impl ? Reflect.apply(impl, this, args) : Promise.resolve(undefined);
     };
     // Named as the recorded callable was, so that the arguments as invoked read as recorded.
@@ -39,7 +68,7 @@ export class Collectors {
    * EventEmitter, and each other recorded method as a collector returning the stand-in, so that
    * `res.status(200).json(body)` chains.
    */
-  standIn(marker: { class: string; methods: string[]; value: unknown }): object {
+  emitter(marker: { class: string; methods: string[]; value: unknown }): object {
     const collectors = this;
     // A class of the recorded name with the collector methods on its prototype, so that the
     // arguments as invoked are written as the recorded class, with its methods.
@@ -49,25 +78,41 @@ export class Collectors {
       const to = `${marker.class}.${method}`;
       Object.defineProperty(StandIn.prototype, method, {
         value: { [method](this: object, ...args: unknown[]) {
-          collectors.messages.push({ to, kind: 'call', args });
-          if (OUTPUT_METHODS.has(method) && args.length > 0 && typeof args[0] !== 'function') collectors.outputs.push(args[0]);
+          collectors.call(to, args);
+          if (OUTPUT_METHODS.has(method) && args.length > 0 && typeof args[0] !== 'function') collectors.send(args[0]);
           return this;
         } }[method],
         writable: true,
         configurable: true,
       });
     }
-    return Object.assign(new StandIn(), marker.value as object);
+    return this.standIn(Object.assign(new StandIn(), marker.value as object));
   }
 
-  /** What was sent, as one value: undefined when nothing, strings and bytes joined, else one value or a list. */
-  output(): unknown {
+  /**
+   * What was sent: undefined when nothing; else strings and bytes joined, or one value, or a list;
+   * sent more than once, each piece is a frame.
+   */
+  output(): OutputRead | undefined {
     const sent = this.outputs;
-    if (sent.length === 0) return undefined;
-    if (sent.every((x) => typeof x === 'string' || Buffer.isBuffer(x) || x instanceof Uint8Array)) {
-      const parts = sent.map((x) => (typeof x === 'string' ? x : Buffer.from(x as Uint8Array).toString('utf8')));
-      return parts.join('');
+    if (sent.length === 0) {
+      for (const read of this.answers) {
+        const value = read();
+        if (value !== undefined) return { value };
+      }
+      return undefined;
     }
-    return sent.length === 1 ? sent[0] : [...sent];
+    const values = sent.map((x) => x.value);
+    const frames = sent.length > 1 ? { frames: values.map(textOf), firstFrameAt: sent[0]!.at } : {};
+    if (values.every(isText)) return { value: values.map(textOf).join(''), ...frames };
+    return { value: values.length === 1 ? values[0] : values, ...frames };
   }
+}
+
+function isText(x: unknown): boolean {
+  return typeof x === 'string' || x instanceof Uint8Array;
+}
+
+function textOf(x: unknown): unknown {
+  return x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : x;
 }

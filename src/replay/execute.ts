@@ -1,10 +1,11 @@
+import { readOutput, type OutputRead } from '../adapters';
 import { formatParamPath, parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
 import { isWrapped } from '../instrument/wrap';
 import { createEncoder } from '../record/encode';
 import { runInReplay } from '../trace/context';
 import { observeCall, type Observation } from '../trace/observations';
-import { bindArguments, decodeCall, inputArguments, override, type Provider } from './binding';
+import { bindArguments, decodeCall, finishCall, inputArguments, override, type Provider } from './binding';
 import { Collectors } from './collectors';
 import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
@@ -43,9 +44,15 @@ export interface RunResult {
   override_location: string | null;
   /** The arguments as invoked. */
   args: unknown;
+  /** What the function returned, read (a Response as its status, headers and body), or else what it sent; frames joined. */
   output: unknown;
+  /** The pieces the output came in, when more than one: frames sent, chunks of a streamed body, items of an iterable. */
+  frames: unknown[] | null;
+  /** Milliseconds from the run's start to the first frame, when there were frames. */
+  first_frame_ms: number | null;
   status: RunStatus;
-  error: { name: string; message: string; stack?: string } | null;
+  /** `status` and `code` are an HTTP error's (Koa's `ctx.throw(400)`) or a system error's, when it has them. */
+  error: { name: string; message: string; stack?: string; status?: number; code?: string | number } | null;
   duration_ms: number;
   attempts: number;
   /** What reached the collectors: callbacks and stand-ins. */
@@ -62,6 +69,21 @@ export interface RunOutcome {
 const encoder = createEncoder();
 const encoded = (value: unknown): unknown => JSON.parse(encoder.encode(value));
 
+// How long the arguments as invoked wait for a body read from a clone; rebuilt bodies are in memory.
+const BODY_WAIT_MS = 1000;
+
+/** The encoding of a value whose bodies are read from clones now, before the function reads them. */
+function encodedLater(value: unknown): () => Promise<unknown> {
+  const text = encoder.encode(value, true);
+  if (typeof text === 'string') return async () => JSON.parse(text);
+  return async () => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([text.done, new Promise((resolve) => (timer = setTimeout(resolve, BODY_WAIT_MS)))]);
+    clearTimeout(timer);
+    return JSON.parse(text.text(`it was not read within ${BODY_WAIT_MS} ms`));
+  };
+}
+
 /**
  * Makes one run: the recording's arguments decoded afresh, the input put in place, the function
  * called in a replay context of its own (nothing is recorded again; what it calls is traced), its
@@ -74,13 +96,16 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   const started = performance.now();
   let prepared: Prepared | undefined;
   let status: RunStatus = 'ok';
-  let output: unknown;
+  let output: OutputRead = { value: undefined };
   let failure: unknown;
   let open = true;
+  let invokedArgs: (() => Promise<unknown>) | undefined;
+  const reads = new Map<unknown, unknown>();
   try {
     if (plan.error !== undefined) throw new PlanError(plan.error);
     prepared = prepare(plan, target, providers, collectors);
     const invoked = prepared.args;
+    invokedArgs = encodedLater(invoked);
     const root = { name: target.name, type: 'agent' };
     const context = { traceId: plan.traceId, root, observe: (o: Observation) => open && observations.push(o) };
     const call = () => {
@@ -89,24 +114,34 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
       const make = () => Reflect.apply(target.fn, target.thisArg, invoked);
       return around ? around(make) : make();
     };
-    const running = (async () => outputOf(await runInReplay(context, call)))();
+    const running = (async () => {
+      const returned = await runInReplay(context, call);
+      // A function that returns its reply stand-in (Fastify's `return reply.send(x)`) answered through it.
+      if (collectors.isStandIn(returned)) return collectors.output() ?? { value: undefined };
+      const read = await outputOf(returned);
+      // The observation of the call returned the object the read used up (a Response's body): it shows what was read.
+      if (read.type !== undefined) reads.set(returned, encodedOutput(read));
+      return isEmpty(read.value) ? (collectors.output() ?? read) : read;
+    })();
     output = timeoutMs === undefined ? await running : await withTimeout(running, timeoutMs);
-    if (isEmpty(output)) output = collectors.output() ?? output;
   } catch (error) {
     failure = error;
     status = error instanceof RunTimeout ? 'timeout' : 'error';
   }
   open = false;
   const result = resultOf(plan, status, round(performance.now() - started), target.name);
+  const ok = status === 'ok';
   Object.assign(result, {
     override_location: prepared?.location ?? null,
-    args: prepared === undefined ? null : encoded(prepared.args),
-    output: status === 'ok' ? encoded(output) : null,
-    error: status === 'ok' ? null : errorOf(failure),
+    args: invokedArgs === undefined ? null : await invokedArgs(),
+    output: ok ? encodedOutput(output) : null,
+    frames: ok && output.frames ? encoded(output.frames) : null,
+    first_frame_ms: ok && output.firstFrameAt !== undefined ? round(output.firstFrameAt - started) : null,
+    error: ok ? null : errorOf(failure),
     messages: encoded(collectors.messages),
     observation_count: observations.length,
   });
-  return { result, observations: observations.map(encodeObservation) };
+  return { result, observations: observations.map((o) => encodeObservation(o, reads)) };
 }
 
 /** A run that ended before its function could be called: its target did not load, or a worker was ended. */
@@ -130,6 +165,8 @@ function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, targetNa
     override_location: null,
     args: null,
     output: null,
+    frames: null,
+    first_frame_ms: null,
     status,
     error: null,
     duration_ms: durationMs,
@@ -157,18 +194,34 @@ function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<Par
     if (typeof at === 'string') throw new Error(at);
     location = formatParamPath(at.root, at.segments);
   }
+  finishCall(call, collectors);
   return { args: bindArguments(call, target.params), location };
 }
 
-/** The output of a call: async iterables and generators consumed, their string chunks joined. */
-async function outputOf(value: unknown): Promise<unknown> {
-  if (typeof value !== 'object' || value === null) return value;
+/**
+ * The output of a call: a framework object read by its adapter (a Response to the end of its body),
+ * async iterables and generators consumed, their items as frames and their string chunks joined.
+ */
+async function outputOf(value: unknown): Promise<OutputRead> {
+  if (typeof value !== 'object' || value === null) return { value };
+  const read = readOutput(value);
+  if (read !== undefined) return read;
   const iterable = value as Partial<AsyncIterable<unknown> & Iterator<unknown> & Iterable<unknown>>;
   const isGenerator = typeof iterable.next === 'function' && typeof iterable[Symbol.iterator] === 'function';
-  if (typeof iterable[Symbol.asyncIterator] !== 'function' && !isGenerator) return value;
+  if (typeof iterable[Symbol.asyncIterator] !== 'function' && !isGenerator) return { value };
   const chunks: unknown[] = [];
-  for await (const chunk of value as AsyncIterable<unknown>) chunks.push(chunk);
-  return chunks.every((c) => typeof c === 'string') ? chunks.join('') : chunks;
+  let firstFrameAt: number | undefined;
+  for await (const chunk of value as AsyncIterable<unknown>) {
+    firstFrameAt ??= performance.now();
+    chunks.push(chunk);
+  }
+  const frames = chunks.length > 1 ? { frames: chunks, firstFrameAt } : {};
+  return { value: chunks.every((c) => typeof c === 'string') ? chunks.join('') : chunks, ...frames };
+}
+
+/** The output as traces.jsonl keeps it: a read framework object under its `$type`. */
+function encodedOutput(output: OutputRead): unknown {
+  return output.type === undefined ? encoded(output.value) : { $type: output.type, value: encoded(output.value) };
 }
 
 function isEmpty(value: unknown): boolean {
@@ -200,16 +253,26 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 function errorOf(error: unknown): RunResult['error'] {
-  if (error instanceof Error) return { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  if (error instanceof Error) {
+    const { status, code } = error as { status?: unknown; code?: unknown };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+      ...(typeof status === 'number' ? { status } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    };
+  }
   return { name: 'Error', message: `thrown: ${encoder.encode(error)}` };
 }
 
-function encodeObservation(o: Observation): unknown {
+/** An observation as observations.jsonl keeps it; an output the run read (a Response) as it was read. */
+function encodeObservation(o: Observation, reads: ReadonlyMap<unknown, unknown>): unknown {
   return {
     ...o,
     duration_ms: round(o.duration_ms),
     input: encoded(o.input),
-    output: 'output' in o ? encoded(o.output) : null,
+    output: 'output' in o ? (reads.has(o.output) ? reads.get(o.output) : encoded(o.output)) : null,
     error: 'error' in o ? errorOf(o.error) : null,
   };
 }

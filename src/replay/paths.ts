@@ -15,6 +15,13 @@ export interface Location {
 }
 
 type Segment = string | number;
+
+/**
+ * The step into JSON text held in a string or bytes (a WebSocket frame, a raw body):
+ * `args.1.$json.text` is the `text` of the JSON in the second argument. A value put there is
+ * written back as JSON text of the same kind, a string as a string and a Buffer as a Buffer.
+ */
+export const JSON_STEP = '$json';
 const hasOwn = (v: object, k: PropertyKey) => Object.prototype.hasOwnProperty.call(v, k);
 
 /**
@@ -43,12 +50,38 @@ export function locate(path: ParamPath, call: CallArgs, params: readonly Param[]
 
 /** Puts `value` at a location of `call`, which must be the run's own copy. */
 export function setAt(call: CallArgs, at: Location, value: unknown): void {
-  let holder: unknown = call[at.root];
-  const last = at.segments.length - 1;
-  for (let i = 0; i < last; i++) holder = step(holder, at.segments[i]!).value;
-  const key = at.segments[last]!;
-  if (holder instanceof Map) holder.set(holder.has(key) ? key : String(key), value);
-  else (holder as Record<Segment, unknown>)[key] = value;
+  put(call[at.root], at.segments, value);
+}
+
+/** `holder` with `value` put at `segments` inside it: the same object changed, or, through a `$json` step, new JSON text. */
+function put(holder: unknown, segments: readonly Segment[], value: unknown): unknown {
+  if (segments.length === 0) return value;
+  const [key, ...rest] = segments as [Segment, ...Segment[]];
+  if (key === JSON_STEP) return jsonTextLike(holder, put(parseJsonText(holder), rest, value));
+  const next = put(step(holder, key).value, rest, value);
+  if (holder instanceof Map) holder.set(holder.has(key) ? key : String(key), next);
+  else (holder as Record<Segment, unknown>)[key] = next;
+  return holder;
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/** The value of the JSON text in a string or bytes; NOT_JSON for anything else. */
+function parseJsonText(value: unknown): unknown {
+  const text = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8') : undefined;
+  if (text === undefined || !/^\s*[[{"]/.test(text)) return NOT_JSON;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** `value` as JSON text of the kind `original` was: a string, a Buffer, or other bytes. */
+function jsonTextLike(original: unknown, value: unknown): unknown {
+  const text = JSON.stringify(value);
+  if (typeof original === 'string') return text;
+  return Buffer.isBuffer(original) ? Buffer.from(text) : new TextEncoder().encode(text);
 }
 
 /** The value at a location of `call`; undefined for a declared key the recorded object lacks. */
@@ -64,7 +97,12 @@ export function existingPaths(call: CallArgs, params: readonly Param[], limit = 
   const visit = (value: unknown, root: 'args' | 'kwargs', segments: Segment[]): void => {
     if (out.length >= limit) return;
     if (segments.length > 0) out.push(formatParamPath(root, segments));
-    if (segments.length >= 3 || !isObject(value)) return;
+    if (!isObject(value) || value instanceof Uint8Array) {
+      const json = segments.length < 3 ? parseJsonText(value) : NOT_JSON;
+      if (isObject(json)) visit(json, root, [...segments, JSON_STEP]);
+      return;
+    }
+    if (segments.length >= 3) return;
     const keys = Array.isArray(value) ? value.map((_, i) => i) : value instanceof Map ? [...value.keys()] : Object.keys(value);
     // A stand-in's own `_events` and the like are EventEmitter's, not the recorded data.
     const emitter = value instanceof EventEmitter;
@@ -91,8 +129,12 @@ function walk(call: CallArgs, root: 'args' | 'kwargs', segments: readonly Segmen
   return { root, segments: resolved };
 }
 
-/** One step down: array index (negative from the end), Map key, or own property. */
+/** One step down: array index (negative from the end), Map key, own property, or into JSON text. */
 function step(value: unknown, segment: Segment): { found: boolean; key: Segment; value?: unknown } {
+  if (segment === JSON_STEP) {
+    const json = parseJsonText(value);
+    return json === NOT_JSON ? { found: false, key: segment } : { found: true, key: segment, value: json };
+  }
   if (Array.isArray(value) && typeof segment === 'number') {
     const index = segment < 0 ? value.length + segment : segment;
     return index >= 0 && index < value.length ? { found: true, key: index, value: value[index] } : { found: false, key: segment };

@@ -16,6 +16,8 @@ export function project(fixture: string, packages: string[] = []): string {
   fs.mkdirSync(path.join(dir, 'node_modules'));
   fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'fluxloop'), 'dir');
   for (const name of ['tsx', ...packages]) {
+    // A scoped package (`@hono/node-server`) goes in its scope's folder.
+    fs.mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true });
     fs.symlinkSync(path.join(REPO, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
   }
   return dir;
@@ -93,6 +95,18 @@ function expectWholeLines(text: string): void {
 
 export function byTarget(records: RecordLine[], target: string): RecordLine[] {
   return records.filter((r) => r.target === target);
+}
+
+/**
+ * Writes the records of `target` alone to `recordings/<name>.jsonl` and returns that path, relative
+ * to the project: a replay of one route file's `POST` then reads none of another's.
+ */
+export function recordingOf(dir: string, target: string, name = target.replace(/[^\w]+/g, '_')): string {
+  const lines = fs.readFileSync(recordingPath(dir), 'utf8').split('\n').filter((line) => line !== '' && (JSON.parse(line) as RecordLine).target === target);
+  if (lines.length === 0) throw new Error(`no records of ${target}`);
+  const file = path.join('recordings', `${name}.jsonl`);
+  fs.writeFileSync(path.join(dir, file), lines.join('\n') + '\n');
+  return file;
 }
 
 export interface TargetRow {

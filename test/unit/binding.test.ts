@@ -35,7 +35,7 @@ describe('decodeCall', () => {
       { to: 'args.1', kind: 'send', args: ['two', 2] },
       { to: 'args.2.onError', kind: 'error', args: ['boom'] },
     ]);
-    expect(collectors.output()).toEqual(['one', ['two', 2]]);
+    expect(collectors.output()).toMatchObject({ value: ['one', ['two', 2]], frames: ['one', ['two', 2]] });
   });
 
   it('puts providers in place: built-in collectors and the user\'s functions, called through', () => {
@@ -78,19 +78,29 @@ describe('decodeCall', () => {
       { to: 'Response.status', kind: 'call', args: [201] },
       { to: 'Response.json', kind: 'call', args: [{ ok: true }] },
     ]);
-    expect(collectors.output()).toEqual({ ok: true });
+    expect(collectors.output()).toEqual({ value: { ok: true } });
   });
 });
 
 describe('Collectors.output', () => {
-  it('joins text that went out in pieces', () => {
+  it('joins text that went out in pieces, and keeps each piece as a frame with the time of the first', () => {
     const collectors = new Collectors();
-    const res = collectors.standIn({ class: 'ServerResponse', methods: ['write', 'end', 'writeHead'], value: {} }) as Record<string, Function>;
+    const res = collectors.emitter({ class: 'ServerResponse', methods: ['write', 'end', 'writeHead'], value: {} }) as Record<string, Function>;
+    const before = performance.now();
     res.writeHead!(200);
     res.write!('{"a":');
     res.end!(Buffer.from('1}'));
-    expect(collectors.output()).toBe('{"a":1}');
+    const output = collectors.output()!;
+    expect(output).toMatchObject({ value: '{"a":1}', frames: ['{"a":', '1}'] });
+    expect(output.firstFrameAt).toBeGreaterThanOrEqual(before);
+    expect(collectors.isStandIn(res)).toBe(true);
     expect(new Collectors().output()).toBeUndefined();
+  });
+
+  it('keeps a single send as the output, with no frames', () => {
+    const collectors = new Collectors();
+    collectors.send('only');
+    expect(collectors.output()).toEqual({ value: 'only' });
   });
 });
 

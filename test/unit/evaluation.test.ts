@@ -23,6 +23,8 @@ function run(fields: Partial<RunResult> = {}): RunResult {
     override_location: 'args.1',
     args: [{}, 'hi'],
     output: 'Hello there',
+    frames: null,
+    first_frame_ms: null,
     status: 'ok',
     error: null,
     duration_ms: 12,
@@ -37,6 +39,39 @@ const config = (fields: Partial<EvaluatorConfig> & Pick<EvaluatorConfig, 'type'>
 const rule = (c: EvaluatorConfig, r: RunResult, baseline?: RunResult) => RULES[c.type as Exclude<EvaluatorConfig['type'], 'llm_judge'>](r, c, baseline);
 
 describe('rules', () => {
+  it('output_not_empty reads through tags: an instance with no data, a Response with an empty body, no frames', () => {
+    const c = config({ type: 'output_not_empty' });
+    const response = (body: unknown) => ({ $type: 'Response', value: { status: 200, statusText: '', headers: {}, body } });
+    expect(rule(c, run({ output: { $type: 'Object', class: 'Response', value: {} } })).score).toBe(0);
+    expect(rule(c, run({ output: { $type: 'undefined' } })).score).toBe(0);
+    expect(rule(c, run({ output: response('') })).score).toBe(0);
+    expect(rule(c, run({ output: response({}) })).score).toBe(0);
+    expect(rule(c, run({ output: 'joined', frames: [] })).score).toBe(0);
+    expect(rule(c, run({ output: response({ reply: 'hi' }) })).score).toBe(1);
+    expect(rule(c, run({ output: { $type: 'Object', class: 'Reply', value: { text: 'hi' } } })).score).toBe(1);
+    expect(rule(c, run({ output: { $type: 'Date', value: '2026-01-01T00:00:00.000Z' } })).score).toBe(1);
+  });
+
+  it('json_valid checks each frame, Server-Sent Events by their data, and a Response by its body', () => {
+    const c = config({ type: 'json_valid' });
+    const frames = ['{"type":"start"}', '{"type":"delta","text":"hi"}', '{"type":"end"}'];
+    expect(rule(c, run({ output: frames.join(''), frames }))).toEqual({ score: 1, reason: 'each of 3 frames is valid JSON' });
+    expect(rule(c, run({ output: frames.join('') })).score).toBe(0);
+    expect(rule(c, run({ output: 'x', frames: ['{"a":1}', 'oops'] })).reason).toMatch(/^frame 2 of 2 is not valid JSON: /);
+    const sse = ['data: {"delta":"a"}\n\n', 'data: {"delta":"b"}\n\n', 'data: [DONE]\n\n'];
+    expect(rule(c, run({ output: sse.join(''), frames: sse })).score).toBe(1);
+    expect(rule(c, run({ output: 'data: {"delta":"a"}\n\ndata: nope\n\n' })).score).toBe(0);
+    expect(rule(c, run({ output: { $type: 'Response', value: { status: 200, body: '{"ok":true}' } } })).score).toBe(1);
+    expect(rule(c, run({ output: { $type: 'Response', value: { status: 200, body: 'plain text' } } })).score).toBe(0);
+    expect(rule(c, run({ output: { $type: 'Response', value: { status: 200, body: { ok: true } } } })).score).toBe(1);
+  });
+
+  it('contains reads a Response by its body', () => {
+    const r = run({ output: { $type: 'Response', value: { status: 201, headers: { 'x-agent': 'a' }, body: 'You said: hi' } } });
+    expect(rule(config({ type: 'contains', value: 'You said: hi' }), r).score).toBe(1);
+    expect(rule(config({ type: 'contains', value: 'x-agent' }), r).score).toBe(0);
+  });
+
   it('output_not_empty fails on nothing, blank text and empty collections', () => {
     const c = config({ type: 'output_not_empty' });
     expect(rule(c, run()).score).toBe(1);

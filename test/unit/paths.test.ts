@@ -98,3 +98,28 @@ describe('existingPaths', () => {
     expect(existingPaths({ args: [], kwargs: { message: 'm' } }, [])).toEqual(['kwargs.message']);
   });
 });
+
+describe('$json steps', () => {
+  const call = () => ({ args: ['{"text":"hi","n":1}', Buffer.from('{"text":"hi"}'), 'plain text'], kwargs: {} });
+
+  it('step into JSON text in a string or a Buffer, and write back text of the same kind', () => {
+    const c = call();
+    const at = locate(parseParamPath('args.0.$json.text'), c, [])!;
+    expect(at).toEqual({ root: 'args', segments: [0, '$json', 'text'] });
+    setAt(c, at, 'changed');
+    expect(c.args[0]).toBe('{"text":"changed","n":1}');
+    setAt(c, locate(parseParamPath('args.1.$json.text'), c, [])!, 'bytes');
+    expect(Buffer.isBuffer(c.args[1])).toBe(true);
+    expect((c.args[1] as Buffer).toString()).toBe('{"text":"bytes"}');
+  });
+
+  it('point nowhere in text that is not JSON, or past what the JSON has', () => {
+    expect(locate(parseParamPath('args.2.$json.text'), call(), [])).toBeUndefined();
+    expect(locate(parseParamPath('args.0.$json.missing'), call(), [])).toBeUndefined();
+  });
+
+  it('are listed among the paths that exist', () => {
+    expect(existingPaths(call(), [])).toEqual(expect.arrayContaining(['args.0.$json', 'args.0.$json.text', 'args.1.$json.text']));
+    expect(existingPaths(call(), []).some((p) => p.startsWith('args.1.0'))).toBe(false);
+  });
+});

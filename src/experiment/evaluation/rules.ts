@@ -7,20 +7,66 @@ export interface Verdict {
   reason: string;
 }
 
-/** What the rules see of a run output: strings as they are, other values as JSON. */
+/** What the rules see of a run output: strings as they are, a read Response as its body, other values as JSON. */
 export function outputText(output: unknown): string {
   if (output === undefined || output === null) return '';
-  return typeof output === 'string' ? output : JSON.stringify(output);
+  if (typeof output === 'string') return output;
+  const body = responseBody(output);
+  return body === NO_BODY ? JSON.stringify(output) : outputText(body);
+}
+
+const NO_BODY = Symbol('no body');
+
+/** The body of a Response the run returned (`{"$type":"Response","value":{...,"body"}}`); NO_BODY for other outputs. */
+function responseBody(output: unknown): unknown {
+  if (!isTagged(output) || output.$type !== 'Response') return NO_BODY;
+  return isObject(output.value) ? output.value.body : undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTagged(value: unknown): value is { $type: string; value?: unknown } {
+  return isObject(value) && typeof value.$type === 'string';
 }
 
 const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 const verdict = (ok: boolean, pass: string, fail: string): Verdict => ({ score: ok ? 1 : 0, reason: ok ? pass : fail });
 
-function isEmpty(output: unknown): boolean {
+/**
+ * Empty: nothing, blank text, an empty list or object, and the same inside the recorder's tags (a
+ * class instance with no data, `{"$type":"undefined"}`), a Response with an empty body, or a run
+ * whose output came in frames, none of them.
+ */
+function isEmpty(output: unknown, frames?: unknown[] | null): boolean {
+  if (Array.isArray(frames) && frames.length === 0) return true;
   if (output === undefined || output === null) return true;
   if (typeof output === 'string') return output.trim() === '';
   if (Array.isArray(output)) return output.length === 0;
+  if (isTagged(output)) {
+    const body = responseBody(output);
+    if (body !== NO_BODY) return isEmpty(body);
+    return output.$type === 'undefined' || ('value' in output && isEmpty(output.value));
+  }
   return typeof output === 'object' && Object.keys(output).length === 0;
+}
+
+/**
+ * Why `text` is not JSON, or undefined when it is. Server-Sent Events (`data: ...` lines) are JSON
+ * when each event's data is, the `[DONE]` that ends OpenAI-style streams aside.
+ */
+function jsonError(text: string): string | undefined {
+  const events = /^(data|event|id|retry):/m.test(text) && !/^\s*[[{"]/.test(text) ? text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()) : [text];
+  for (const data of events) {
+    if (data === '[DONE]') continue;
+    try {
+      JSON.parse(data);
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+  return undefined;
 }
 
 function includes(run: RunResult, config: EvaluatorConfig): boolean {
@@ -60,7 +106,8 @@ type Rule = (run: RunResult, config: EvaluatorConfig, baseline: RunResult | unde
 
 /** The evaluators that need nothing but the run (and for similarity, the baseline's run). */
 export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
-  output_not_empty: (run) => verdict(!isEmpty(run.output), 'output is not empty', `output is empty (${run.output === undefined ? 'none' : JSON.stringify(run.output)})`),
+  output_not_empty: (run) =>
+    verdict(!isEmpty(run.output, run.frames), 'output is not empty', `output is empty (${run.output === undefined ? 'none' : JSON.stringify(run.output)})`),
   contains: (run, c) => verdict(includes(run, c), `output contains ${quote(c.value!)}`, `output does not contain ${quote(c.value!)}`),
   not_contains: (run, c) => verdict(!includes(run, c), `output does not contain ${quote(c.value!)}`, `output contains ${quote(c.value!)}`),
   matches_regex: (run, c) => {
@@ -68,13 +115,18 @@ export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
     return verdict(re.test(outputText(run.output)), `output matches ${re}`, `output does not match ${re}`);
   },
   json_valid: (run) => {
-    if (typeof run.output !== 'string') return verdict(run.output !== undefined && run.output !== null, 'output is a structured value', 'there is no output');
-    try {
-      JSON.parse(run.output);
-      return verdict(true, 'output is valid JSON', '');
-    } catch (error) {
-      return verdict(false, '', `output is not valid JSON: ${(error as Error).message}`);
+    // Output sent in several frames is JSON when each frame is (one JSON message per WebSocket frame or event).
+    if (Array.isArray(run.frames) && run.frames.length > 1) {
+      const bad = run.frames.findIndex((f) => typeof f === 'string' && jsonError(f) !== undefined);
+      return bad < 0
+        ? verdict(true, `each of ${run.frames.length} frames is valid JSON`, '')
+        : verdict(false, '', `frame ${bad + 1} of ${run.frames.length} is not valid JSON: ${jsonError(run.frames[bad] as string)}`);
     }
+    const body = responseBody(run.output);
+    const output = body === NO_BODY ? run.output : body;
+    if (typeof output !== 'string') return verdict(output !== undefined && output !== null, 'output is a structured value', 'there is no output');
+    const error = jsonError(output);
+    return verdict(error === undefined, 'output is valid JSON', `output is not valid JSON: ${error}`);
   },
   latency_under: (run, c) => verdict(run.duration_ms < c.max_ms!, `took ${Math.round(run.duration_ms)} ms`, `took ${Math.round(run.duration_ms)} ms, not under ${c.max_ms} ms`),
   success: (run) => verdict(run.status === 'ok', 'ended ok', run.status === 'timeout' ? 'timed out' : `ended in error: ${run.error ? `${run.error.name}: ${run.error.message}` : 'unknown'}`),

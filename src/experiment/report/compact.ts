@@ -21,6 +21,8 @@ export function locateOverride(args: unknown, location: string | null): Array<st
   const found: Array<string | number> = [];
   let node: unknown = args;
   for (const segment of segments) {
+    // Inside JSON text (`$json`): the text itself is what shows the input.
+    if (segment === '$json') return found;
     if (Array.isArray(node)) {
       if (!/^-?\d+$/.test(segment)) return null;
       let i = Number(segment);

@@ -55,6 +55,9 @@ export interface ReportRun {
   override_path: Array<string | number> | null;
   args: unknown;
   output: unknown;
+  /** The pieces the output came in, when more than one. */
+  frames: unknown[] | null;
+  first_frame_ms: number | null;
   error: unknown;
   messages: unknown;
   observations: ReportObservation[];
@@ -148,6 +151,8 @@ function prepareRun(
       override_path: located,
       args: compact(result.args, limits, located ?? undefined),
       output: compact(result.output, limits),
+      frames: Array.isArray(result.frames) ? (compact(result.frames, limits) as unknown[]) : null,
+      first_frame_ms: result.first_frame_ms ?? null,
       error: compact(result.error, { ...limits, string: limits.string * 2 }),
       messages: compact(result.messages, limits),
       observations: kept,
