@@ -60,6 +60,9 @@ function syntheticReport(): ReportData {
       override_location: asMessage ? 'args.0.content' : 'args.1',
       args: asMessage ? [{ role: 'user', content: input }, { stream: false }] : [{ user: `u${i}` }, input],
       output: status === 'ok' ? (i === 1 ? INJECTION : `To reset it, open settings (${i}).`) : null,
+      // Run 11 answered in two frames.
+      frames: i === 11 ? ['To reset it,', ` open settings (${i}).`] : null,
+      first_frame_ms: i === 11 ? 42.5 : null,
       status,
       error: status === 'ok' ? null : { name: status === 'timeout' ? 'RunTimeout' : 'TypeError', message: `failed run ${i}`, stack: `TypeError: failed run ${i}\n    at answer (agent.ts:10:5)` },
       duration_ms: duration,
@@ -297,6 +300,9 @@ describe.skipIf(skip)('report.html in a browser', () => {
     await page.click('#detail-next');
     expect(await text('#detail-title')).toBe('Run 12');
     expect(await page.locator('#detail-args .override').innerText()).toBe(JSON.stringify(data.runs[11]!.result.input));
+    // Its output came in two frames: each shown in order, with the time to the first.
+    expect(await page.locator('#detail-frames > li').allInnerTexts()).toEqual(['To reset it,', ' open settings (11).']);
+    expect(await text('#detail-frames-section h3')).toContain('2 frames, the first after 43 ms');
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'hidden' });
 
