@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, project, readExperiment, readRecords, recordingOf, recordingPath, runApp, runCli, type Experiment, type RecordLine, type Run } from './helpers';
+import { byTarget, expectSameRun, project, readRecords, recordTwice, recordingPath, replayTarget, runCli, writeReplayConfig, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
  * Next.js-style route handlers: a Fetch API Request in, a Response out, served by a small node:http
@@ -27,25 +27,9 @@ let plain: Run;
 let recorded: Run;
 let records: RecordLine[];
 
-/** Writes a replay config for `target` (its records alone) and the override path. */
-function configure(target: string, overridePath: string, inputs: string[]): void {
-  const config = {
-    recording: { targets: TARGETS },
-    runner: { target },
-    replay_args: { enabled: true, recording_file: recordingOf(dir, target), override_param_path: overridePath },
-    base_inputs: inputs,
-  };
-  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config, null, 2) + '\n');
-}
-
-/** `fluxloop run experiment` of `target` into its own output folder `name`, read back. */
-async function replay(name: string, target: string, overridePath: string, inputs: string[]): Promise<Experiment> {
-  configure(target, overridePath, inputs);
-  const run = await runCli(dir, ['run', 'experiment', '--output', name]);
-  expect(run.code, run.stderr).toBe(0);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-  return readExperiment(dir, name);
-}
+/** `fluxloop run experiment` of `target` on its own records into its own output folder `name`, read back. */
+const replay = (name: string, target: string, overridePath: string, inputs: string[]): Promise<Experiment> =>
+  replayTarget(dir, { targets: TARGETS, target, path: overridePath, inputs, name });
 
 /** The Request a record's one argument holds: its `$type` checked, its value returned. */
 function requestOf(record: RecordLine): Record<string, any> {
@@ -58,8 +42,7 @@ function requestOf(record: RecordLine): Record<string, any> {
 
 beforeAll(async () => {
   dir = project(FIXTURE);
-  plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
-  recorded = await runApp(dir, 'app/main.js');
+  ({ plain, recorded } = await recordTwice(dir));
   records = readRecords(dir);
 });
 
@@ -77,9 +60,7 @@ describe('Next.js-style route handlers recorded', () => {
   });
 
   it('answers as it does without fluxloop: every handler still reads its body', () => {
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
   });
 
   it('records each handler call once, and nothing else', () => {
@@ -220,7 +201,7 @@ describe('Next.js-style route handlers replayed', () => {
   });
 
   it('shows with --dry-run where the input goes: the recorded message before, the input after', async () => {
-    configure(CHAT, 'kwargs.req.body.message', [INPUT]);
+    writeReplayConfig(dir, { targets: TARGETS, target: CHAT, path: 'kwargs.req.body.message', inputs: [INPUT] });
     const run = await runCli(dir, ['run', 'experiment', '--dry-run', '--output', 'dry']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`First run: input ${JSON.stringify(INPUT)} at args.0.body.message`);

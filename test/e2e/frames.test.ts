@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, project, readExperiment, readRecords, recordingOf, runApp, runCli, type CliRun, type Experiment, type RecordLine, type Run } from './helpers';
+import { byTarget, expectSameRun, project, readRecords, recordTwice, replayTarget, runCli, writeReplayConfig, type CliRun, type Experiment, type ReplayConfig, type RecordLine, type Run } from './helpers';
 
 /**
  * Output that comes in frames. A WebSocket handler on the `ws` package gets the live socket and the
@@ -27,11 +27,6 @@ function bufferText(node: unknown): string {
   return Buffer.from(buffer.base64, 'base64').toString('utf8');
 }
 
-/** Writes configs/simulation.yaml (JSON is YAML). */
-function writeConfig(dir: string, config: Record<string, unknown>): void {
-  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config, null, 2) + '\n');
-}
-
 const EVALUATION = 'evaluators:\n  - type: json_valid\n  - type: output_not_empty\n';
 
 async function cli(dir: string, args: string[], code = 0): Promise<CliRun> {
@@ -39,12 +34,6 @@ async function cli(dir: string, args: string[], code = 0): Promise<CliRun> {
   expect(run.code, run.stdout + run.stderr).toBe(code);
   expect(run.stderr).not.toMatch(STACK);
   return run;
-}
-
-/** `fluxloop run experiment` into its own output folder `name`, read back. */
-async function experiment(dir: string, name: string): Promise<Experiment> {
-  await cli(dir, ['run', 'experiment', '--output', name]);
-  return readExperiment(dir, name);
 }
 
 /** `fluxloop evaluate experiment <folder>`: its per-trace lines by trace id, and the report's embedded data. */
@@ -77,28 +66,18 @@ describe('a WebSocket handler on the ws package', () => {
     return [JSON.stringify({ type: 'start' }), ...words.map((w) => JSON.stringify({ type: 'delta', text: w })), JSON.stringify({ type: 'end', words: words.length })];
   };
 
+  /** The replay of handleMessage on its records, with the input inside the frame's JSON. */
+  const REPLAY: ReplayConfig = { targets: [TARGET], target: TARGET, path: JSON_PATH, inputs: [INPUT] };
+
   let dir: string;
   let plain: Run;
   let recorded: Run;
   let records: RecordLine[];
-  let recording: string;
-
-  /** A replay config of `target` on handleMessage's records, with the input inside the frame's JSON. */
-  function configure(target = TARGET, more: Record<string, unknown> = {}): void {
-    writeConfig(dir, {
-      recording: { targets: [TARGET] },
-      runner: { target },
-      replay_args: { enabled: true, recording_file: recording, override_param_path: JSON_PATH, ...more },
-      base_inputs: [INPUT],
-    });
-  }
 
   beforeAll(async () => {
     dir = project(FIXTURE, ['ws']);
-    plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
-    recorded = await runApp(dir, 'app/main.js');
+    ({ plain, recorded } = await recordTwice(dir));
     records = readRecords(dir);
-    recording = recordingOf(dir, TARGET);
   });
 
   it('streams its frames with and without fluxloop alike', () => {
@@ -106,9 +85,7 @@ describe('a WebSocket handler on the ws package', () => {
     expect(plain.code).toBe(0);
     const frames = SENT.flatMap((m) => framesFor(m.text));
     expect(plain.stdout).toBe([...frames.map((f) => `<- ${f}`), `${frames.length} frames`, ''].join('\n'));
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
   });
 
   it('records the socket as an Emitter marker and the frame as a Buffer node holding the JSON sent', () => {
@@ -127,8 +104,7 @@ describe('a WebSocket handler on the ws package', () => {
   });
 
   it('replays with the input inside the frame (`$json`): the handler gets a Buffer again, its sends are the frames', async () => {
-    configure();
-    const exp = await experiment(dir, 'replay');
+    const exp = await replayTarget(dir, { ...REPLAY, name: 'replay' });
     expect(exp.summary).toMatchObject({ total_runs: 2, counts: { ok: 2, error: 0, timeout: 0 } });
     expect(exp.traces.map((t) => t.recording_line).sort()).toEqual([1, 2]);
     const frames = framesFor(INPUT);
@@ -152,9 +128,8 @@ describe('a WebSocket handler on the ws package', () => {
   });
 
   it('passes json_valid because each frame is JSON (the joined output is not), and shows the frames in the report', async () => {
-    configure();
     fs.writeFileSync(path.join(dir, 'configs', 'evaluation.yaml'), EVALUATION);
-    const exp = await experiment(dir, 'evaluated');
+    const exp = await replayTarget(dir, { ...REPLAY, name: 'evaluated' });
     const { stdout, perTrace, report } = await evaluate(dir, exp);
     expect(stdout).toMatch(/2 passed/);
     const frames = framesFor(INPUT);
@@ -178,9 +153,8 @@ describe('a WebSocket handler on the ws package', () => {
 
   it('fails json_valid for a version of the handler whose last frame is plain text, naming the frame', async () => {
     // app/variants.js:handleMessageLegacy, which app/main.js never calls, replayed on handleMessage's records.
-    configure('app/variants.js:handleMessageLegacy', { function: 'handleMessage' });
     fs.writeFileSync(path.join(dir, 'configs', 'evaluation.yaml'), EVALUATION);
-    const exp = await experiment(dir, 'legacy');
+    const exp = await replayTarget(dir, { ...REPLAY, target: 'app/variants.js:handleMessageLegacy', from: TARGET, replayArgs: { function: 'handleMessage' }, name: 'legacy' });
     expect(exp.summary).toMatchObject({ total_runs: 2, counts: { ok: 2, error: 0, timeout: 0 } });
     const frames = [...framesFor(INPUT).slice(0, -1), 'end of stream (4 words)'];
     for (const t of exp.traces) expect(t).toMatchObject({ status: 'ok', override_location: JSON_PATH, frames, output: frames.join('') });
@@ -196,7 +170,7 @@ describe('a WebSocket handler on the ws package', () => {
   });
 
   it('shows the frame before and after the input goes in with --dry-run, and writes nothing', async () => {
-    configure(TARGET, { select: 'first' });
+    writeReplayConfig(dir, { ...REPLAY, replayArgs: { select: 'first' } });
     const run = await cli(dir, ['run', 'experiment', '--dry-run', '--output', 'dry']);
     expect(run.stdout).toContain(`Override path  ${JSON_PATH}`);
     expect(run.stdout).toContain(`First run: input ${JSON.stringify(INPUT)} at ${JSON_PATH}`);
@@ -236,26 +210,17 @@ describe('a node:http handler streaming Server-Sent Events', () => {
 
   beforeAll(async () => {
     dir = project(FIXTURE);
-    plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
-    recorded = await runApp(dir, 'app/main.js');
+    ({ plain, recorded } = await recordTwice(dir));
     records = readRecords(dir);
-    writeConfig(dir, {
-      recording: { targets: [TARGET] },
-      runner: { target: TARGET },
-      replay_args: { enabled: true, recording_file: recordingOf(dir, TARGET), override_param_path: 'kwargs.req.body.message' },
-      base_inputs: [INPUT, BLANK],
-    });
     fs.writeFileSync(path.join(dir, 'configs', 'evaluation.yaml'), EVALUATION);
-    exp = await experiment(dir, 'replay');
+    exp = await replayTarget(dir, { targets: [TARGET], target: TARGET, path: 'kwargs.req.body.message', inputs: [INPUT, BLANK], name: 'replay' });
   });
 
   it('streams its events with and without fluxloop alike', () => {
     expect(plain.stderr).toBe('');
     expect(plain.code).toBe(0);
     expect(plain.stdout).toBe(SENT.map((m) => `POST /chat -> 200 text/event-stream ${JSON.stringify(eventsFor(m).join(''))}\n`).join(''));
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
   });
 
   it('records the request and response as Emitter markers, with the parsed body and the token masked', () => {

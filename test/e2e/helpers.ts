@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
 
 export const REPO = path.resolve(__dirname, '../..');
 
@@ -60,6 +61,20 @@ export function runApp(dir: string, script: string, options: RunOptions = {}): P
     });
     options.onSpawn?.(child);
   });
+}
+
+/** A fixture app run twice, plain (no preload, recording off) then recorded, with `env` given to both. */
+export async function recordTwice(dir: string, script = 'app/main.js', env: Record<string, string> = {}): Promise<{ plain: Run; recorded: Run }> {
+  const plain = await runApp(dir, script, { preload: false, env: { ...env, FLUXLOOP_RECORD_ARGS: undefined } });
+  const recorded = await runApp(dir, script, { env });
+  return { plain, recorded };
+}
+
+/** The recorded run of recordTwice exited 0, wrote nothing to stderr and printed what the plain run printed. */
+export function expectSameRun(plain: Run, recorded: Run): void {
+  expect(recorded.stderr).toBe('');
+  expect(recorded.code).toBe(0);
+  expect(recorded.stdout).toBe(plain.stdout);
 }
 
 export interface RecordLine {
@@ -178,4 +193,39 @@ export function readExperiment(dir: string, base = 'experiments'): Experiment {
   };
   const json = (file: string) => JSON.parse(fs.readFileSync(path.join(folder, file), 'utf8'));
   return { dir: folder, summary: json('summary.json'), traces: lines('traces.jsonl'), observations: lines('observations.jsonl'), errors: json('errors.json') };
+}
+
+export interface ReplayConfig {
+  /** The targets the recording config lists. */
+  targets: string[];
+  /** The target the runner calls. */
+  target: string;
+  /** Where each input goes (`override_param_path`). */
+  path: string;
+  inputs: string[];
+  /** The target whose records are replayed, when not `target` (a variant of a function on the function's records). */
+  from?: string;
+  /** More `replay_args` keys, e.g. `function` or `select`. */
+  replayArgs?: Record<string, unknown>;
+}
+
+/** Writes configs/simulation.yaml (JSON is YAML) to replay `target` on the records of `from` (itself by default) alone. */
+export function writeReplayConfig(dir: string, config: ReplayConfig): void {
+  const { targets, target, path: overridePath, inputs, from = target, replayArgs } = config;
+  const simulation = {
+    recording: { targets },
+    runner: { target },
+    replay_args: { enabled: true, recording_file: recordingOf(dir, from), override_param_path: overridePath, ...replayArgs },
+    base_inputs: inputs,
+  };
+  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(simulation, null, 2) + '\n');
+}
+
+/** Replays one target: writes its config, runs `fluxloop run experiment --output <name>` (with `env`), and reads the experiment back. */
+export async function replayTarget(dir: string, options: ReplayConfig & { name: string; env?: Record<string, string> }): Promise<Experiment> {
+  writeReplayConfig(dir, options);
+  const run = await runCli(dir, ['run', 'experiment', '--output', options.name], options.env);
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  return readExperiment(dir, options.name);
 }

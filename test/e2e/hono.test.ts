@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, project, readExperiment, readRecords, recordingOf, recordingPath, runApp, runCli, type Experiment, type RecordLine, type Run } from './helpers';
+import { byTarget, expectSameRun, project, readRecords, recordTwice, recordingPath, replayTarget, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
  * A Hono 4 app on @hono/node-server: its handlers get a Context, whose request, headers, query,
@@ -25,19 +24,10 @@ const STDOUT = [
 
 /**
  * `fluxloop run experiment` replaying `target` from its own records, each input put at
- * `overridePath`; the experiment folder goes under `out/<name>`, read back.
+ * `overridePath`; the experiment folder goes under `out/<name>`, read back, and has no errors.
  */
 async function replay(dir: string, name: string, target: string, overridePath: string, inputs: string[]): Promise<Experiment> {
-  const config = {
-    recording: { targets: [CHAT, HELLO, STREAM] },
-    runner: { target },
-    replay_args: { enabled: true, recording_file: recordingOf(dir, target), override_param_path: overridePath },
-    base_inputs: inputs,
-  };
-  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config, null, 2) + '\n');
-  const run = await runCli(dir, ['run', 'experiment', '--output', `out/${name}`]);
-  expect(run.code, run.stderr).toBe(0);
-  const experiment = readExperiment(dir, `out/${name}`);
+  const experiment = await replayTarget(dir, { targets: [CHAT, HELLO, STREAM], target, path: overridePath, inputs, name: `out/${name}` });
   expect(experiment.errors).toEqual([]);
   return experiment;
 }
@@ -56,8 +46,7 @@ describe('a Hono app recorded and replayed through its Context', () => {
 
   beforeAll(async () => {
     dir = project(FIXTURE, ['hono', '@hono/node-server']);
-    plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
-    recorded = await runApp(dir, 'app/main.js');
+    ({ plain, recorded } = await recordTwice(dir));
     records = readRecords(dir);
   });
 
@@ -68,9 +57,7 @@ describe('a Hono app recorded and replayed through its Context', () => {
   });
 
   it('answers the same when recorded: each handler still reads the body the recorder copied', () => {
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
   });
 
   it('records each handler call once, with its Context and `next`', () => {

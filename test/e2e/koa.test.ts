@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, project, readExperiment, readRecords, recordingOf, recordingPath, runApp, runCli, type Experiment, type RecordLine, type Run } from './helpers';
+import { byTarget, expectSameRun, project, readRecords, recordTwice, recordingPath, replayTarget, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
  * A real Koa 3 app with its own body parsing, auth and dispatch middleware, whose handlers take
@@ -44,24 +43,13 @@ describe('a Koa 3 app, recorded and replayed', () => {
 
   beforeAll(async () => {
     dir = project(FIXTURE, ['koa']);
-    plain = await runApp(dir, 'app/main.js', { preload: false, env: { FLUXLOOP_RECORD_ARGS: undefined } });
-    recorded = await runApp(dir, 'app/main.js');
+    ({ plain, recorded } = await recordTwice(dir));
     records = readRecords(dir);
   });
 
-  /** Writes the replay config for `target` (its records alone), runs it into experiments/<name>, and reads it back. */
-  async function replay(name: string, target: string, overridePath: string, inputs: string[]): Promise<Experiment> {
-    const config = {
-      recording: { targets: TARGETS },
-      runner: { target },
-      replay_args: { enabled: true, recording_file: recordingOf(dir, target), override_param_path: overridePath },
-      base_inputs: inputs,
-    };
-    fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config, null, 2) + '\n');
-    const run = await runCli(dir, ['run', 'experiment', '--output', `experiments/${name}`]);
-    expect(run.code, run.stderr).toBe(0);
-    return readExperiment(dir, `experiments/${name}`);
-  }
+  /** Replays `target` on its own records into experiments/<name>, read back. */
+  const replay = (name: string, target: string, overridePath: string, inputs: string[]): Promise<Experiment> =>
+    replayTarget(dir, { targets: TARGETS, target, path: overridePath, inputs, name: `experiments/${name}` });
 
   it('serves its requests without fluxloop', () => {
     expect(plain.stderr).toBe('');
@@ -70,9 +58,7 @@ describe('a Koa 3 app, recorded and replayed', () => {
   });
 
   it('answers every request as it does without fluxloop, and warns about nothing', () => {
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
   });
 
   it('records each handler call once, and never the secret', () => {

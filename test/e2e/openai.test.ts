@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatReply, startFakeLlm, type FakeLlm, type FakeRequest } from '../fake-llm';
-import { byTarget, project, readExperiment, readRecords, recordingOf, recordingPath, runApp, runCli, type Experiment, type RecordLine, type Run } from './helpers';
+import { byTarget, expectSameRun, project, readRecords, recordTwice, recordingPath, replayTarget, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
  * An agent on the real `openai` SDK, pointed at a fake OpenAI-compatible server. Two targets: the
@@ -35,28 +34,18 @@ let records: RecordLine[];
 /** The requests the fake server got from the plain and the recorded runs of the app. */
 let appRequests: FakeRequest[];
 
-/** Writes a replay config for `target` (its records alone), runs it into its own folder `name`, reads it back. */
+/** Replays `target` on its own records into its own folder `name`: the experiment, and the requests the fake server got meanwhile. */
 async function replay(name: string, target: string, overridePath: string, inputs: string[]): Promise<{ exp: Experiment; sent: FakeRequest[] }> {
-  const config = {
-    recording: { targets: TARGETS },
-    runner: { target },
-    replay_args: { enabled: true, recording_file: recordingOf(dir, target), override_param_path: overridePath },
-    base_inputs: inputs,
-  };
-  fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(config, null, 2) + '\n');
   const before = llm.requests.length;
-  const run = await runCli(dir, ['run', 'experiment', '--output', name], env);
-  expect(run.code, run.stderr).toBe(0);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-  return { exp: readExperiment(dir, name), sent: llm.requests.slice(before) };
+  const exp = await replayTarget(dir, { targets: TARGETS, target, path: overridePath, inputs, name, env });
+  return { exp, sent: llm.requests.slice(before) };
 }
 
 beforeAll(async () => {
   llm = await startFakeLlm((req) => chatReply(`echo: ${lastContent(req)}`));
   env = { OPENAI_BASE_URL: llm.url, OPENAI_API_KEY: KEY };
   dir = project(FIXTURE, ['openai']);
-  plain = await runApp(dir, 'app/main.js', { preload: false, env: { ...env, FLUXLOOP_RECORD_ARGS: undefined } });
-  recorded = await runApp(dir, 'app/main.js', { env });
+  ({ plain, recorded } = await recordTwice(dir, 'app/main.js', env));
   records = readRecords(dir);
   appRequests = llm.requests.slice();
 });
@@ -73,9 +62,7 @@ describe('an agent on the openai SDK, recorded', () => {
   });
 
   it('answers as it does without fluxloop, and warns about nothing', () => {
-    expect(recorded.stderr).toBe('');
-    expect(recorded.code).toBe(0);
-    expect(recorded.stdout).toBe(plain.stdout);
+    expectSameRun(plain, recorded);
     // Each run sent its two questions, with the key, the per-request header on the second.
     expect(appRequests.map((r) => [lastContent(r), r.headers.authorization, r.headers['x-session-id']])).toEqual(
       [...QUESTIONS, ...QUESTIONS].map((q, i) => [q, `Bearer ${KEY}`, i % 2 === 1 ? 'session-7' : undefined]),
