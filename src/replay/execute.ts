@@ -100,6 +100,7 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   let failure: unknown;
   let open = true;
   let invokedArgs: (() => Promise<unknown>) | undefined;
+  /** Values the run encoded itself, by identity, for the observations that hold them. */
   const reads = new Map<unknown, unknown>();
   try {
     if (plan.error !== undefined) throw new PlanError(plan.error);
@@ -119,7 +120,6 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
       // A function that returns its reply stand-in (Fastify's `return reply.send(x)`) answered through it.
       if (collectors.isStandIn(returned)) return collectors.output() ?? { value: undefined };
       const read = await outputOf(returned);
-      // The observation of the call returned the object the read used up (a Response's body): it shows what was read.
       if (read.type !== undefined) reads.set(returned, encodedOutput(read));
       return isEmpty(read.value) ? (collectors.output() ?? read) : read;
     })();
@@ -131,9 +131,12 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   open = false;
   const result = resultOf(plan, status, round(performance.now() - started), target.name);
   const ok = status === 'ok';
+  const args = invokedArgs === undefined ? null : await invokedArgs();
+  // The run's own observation shows the arguments as invoked, bodies read before the call used them up.
+  if (prepared !== undefined) reads.set(prepared.args, args);
   Object.assign(result, {
     override_location: prepared?.location ?? null,
-    args: invokedArgs === undefined ? null : await invokedArgs(),
+    args,
     output: ok ? encodedOutput(output) : null,
     frames: ok && output.frames ? encoded(output.frames) : null,
     first_frame_ms: ok && output.firstFrameAt !== undefined ? round(output.firstFrameAt - started) : null,
@@ -266,12 +269,16 @@ function errorOf(error: unknown): RunResult['error'] {
   return { name: 'Error', message: `thrown: ${encoder.encode(error)}` };
 }
 
-/** An observation as observations.jsonl keeps it; an output the run read (a Response) as it was read. */
+/**
+ * An observation as observations.jsonl keeps it. What the run already encoded before it was used up
+ * (the arguments as invoked, with their bodies; an output it read, such as a Response) is taken as
+ * the run encoded it.
+ */
 function encodeObservation(o: Observation, reads: ReadonlyMap<unknown, unknown>): unknown {
   return {
     ...o,
     duration_ms: round(o.duration_ms),
-    input: encoded(o.input),
+    input: reads.has(o.input) ? reads.get(o.input) : encoded(o.input),
     output: 'output' in o ? (reads.has(o.output) ? reads.get(o.output) : encoded(o.output)) : null,
     error: 'error' in o ? errorOf(o.error) : null,
   };

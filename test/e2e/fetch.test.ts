@@ -128,6 +128,10 @@ describe('Next.js-style route handlers replayed', () => {
       expect(t.args[0].value.body).toEqual({ message: t.input });
       expect(t.args[0].value.headers['x-user-id']).toBe('u-42');
       expect(t.args[0].value.url.endsWith(t.recording_line === 1 ? '/api/chat?lang=fr' : '/api/chat')).toBe(true);
+      // The run's observation shows the same: the body as it went in, and the Response as it was read.
+      const [observation] = exp.observations.filter((o) => o.trace_id === t.trace_id);
+      expect(observation.input).toEqual(t.args);
+      expect(observation.output).toEqual(t.output);
       if (t.input === INPUT) {
         expect(t.output).toEqual({
           $type: 'Response',
