@@ -1,4 +1,5 @@
-import { lowercaseKeys, silentLogger, someProtoHas } from './shape';
+import { lowercaseKeys, silentLogger } from './stand-in';
+import { someProtoHas } from './shape';
 import type { Adapter, RebuildContext } from './types';
 
 /**

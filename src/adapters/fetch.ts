@@ -2,7 +2,7 @@ import type { Adapter, OutputRead, RecordContext } from './types';
 import { unread } from './note';
 
 /**
- * The Fetch API: Request, Response, Headers, URLSearchParams, FormData, Blob and File. They are
+ * The Fetch API: Request, Response, Headers, URLSearchParams, FormData, Blob, File and AbortSignal. They are
  * recognised by their `Symbol.toStringTag`, which every implementation (Node's undici, the undici
  * package, polyfills, @hono/node-server's lightweight Request) sets on its prototype.
  */
@@ -62,12 +62,12 @@ export const fetchAdapter: Adapter = {
       case 'Request': {
         const method = String(value.method ?? 'GET');
         const body = method === 'GET' || method === 'HEAD' ? null : bodyInit(value.body);
-        return new Request(String(value.url), { method, headers: requestHeaders(value.headers, body), body, ...(isStream(body) ? { duplex: 'half' } : {}) } as RequestInit);
+        return new Request(String(value.url), { method, headers: bodyHeaders(value.headers, body), body });
       }
       case 'Response': {
         const status = Number(value.status ?? 200);
         const body = NULL_BODY_STATUS.has(status) ? null : bodyInit(value.body);
-        return new Response(body, { status, statusText: String(value.statusText ?? ''), headers: requestHeaders(value.headers, body) });
+        return new Response(body, { status, statusText: String(value.statusText ?? ''), headers: bodyHeaders(value.headers, body) });
       }
       case 'Headers':
         return new Headers(pairs(value));
@@ -170,14 +170,7 @@ export async function parseBody(bytes: Buffer, type: string): Promise<unknown> {
   const mime = type.split(';')[0]!.trim().toLowerCase();
   if (mime === 'multipart/form-data') return new Response(bytes, { headers: { 'content-type': type } }).formData();
   if (mime === 'application/x-www-form-urlencoded') return new URLSearchParams(bytes.toString('utf8'));
-  if (mime === 'application/json' || mime.endsWith('+json')) {
-    const text = bytes.toString('utf8');
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
+  if (mime === 'application/json' || mime.endsWith('+json')) return parseJson(bytes.toString('utf8'));
   return isTextual(mime) || bytes.length === 0 ? bytes.toString('utf8') : bytes;
 }
 
@@ -193,24 +186,23 @@ function bodyInit(body: unknown): BodyInit | null {
   return JSON.stringify(body);
 }
 
-/** A recorded marker (Unread, Truncated) decoded as plain data: no body to send. */
+// Markers in place of a body that was not kept; decoded, they are plain data.
+const NOTES = new Set(['Unread', 'Truncated', 'Unreadable']);
+
+/** A recorded marker where the body was not kept: no body to send. */
 function isNote(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { $type?: unknown }).$type === 'string';
+  return typeof value === 'object' && value !== null && NOTES.has((value as { $type?: unknown }).$type as string);
 }
 
 /**
  * The recorded headers for a rebuilt body. A body may have changed (an input put in), so its length
  * is left for the platform to count; a form's type carries its boundary, which a new form has anew.
  */
-function requestHeaders(headers: unknown, body: BodyInit | null): Array<[string, string]> {
+function bodyHeaders(headers: unknown, body: BodyInit | null): Array<[string, string]> {
   return pairs(headers).filter(([k]) => {
     const name = k.toLowerCase();
     return name !== 'content-length' && !(name === 'content-type' && body instanceof FormData) && name !== 'transfer-encoding';
   });
-}
-
-function isStream(body: unknown): boolean {
-  return typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
 }
 
 /** A Response read to its end: status, headers, the body as JSON when it parses, else text; its chunks as frames. */
@@ -233,6 +225,7 @@ async function readResponse(res: Response): Promise<OutputRead> {
   return { type: 'Response', value, ...(frames.length > 1 ? { frames, firstFrameAt } : {}) };
 }
 
+/** JSON text's value; the text itself when it is not JSON (or empty). */
 function parseJson(text: string): unknown {
   if (text === '') return text;
   try {

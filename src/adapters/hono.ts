@@ -1,6 +1,7 @@
-import { bodyOf, parseBody, type Body } from './fetch';
-import { lowercaseKeys, someProtoHas } from './shape';
-import type { Adapter, RebuildContext, RecordContext } from './types';
+import { bodyOf, fetchAdapter, parseBody, type Body } from './fetch';
+import { lowercaseKeys } from './stand-in';
+import { someProtoHas } from './shape';
+import { NOWHERE, type Adapter, type RebuildContext, type RecordContext } from './types';
 
 /**
  * Hono's Context and HonoRequest. The context keeps its state in private fields behind getters
@@ -118,10 +119,7 @@ class HonoRequestStandIn {
 
   /** The Fetch API request, made from the data as they are now. */
   get raw(): Request {
-    const method = this.method;
-    const body = method === 'GET' || method === 'HEAD' || this.body === undefined ? null : typeof this.body === 'string' ? this.body : JSON.stringify(this.body);
-    const headers = Object.entries(this.headers).filter(([k]) => k !== 'content-length') as Array<[string, string]>;
-    return new Request(this.url, { method, headers, body });
+    return fetchAdapter.rebuild('Request', { method: this.method, url: this.url, headers: this.headers, body: this.body }, NOWHERE) as Request;
   }
 
   param(name?: string): unknown {

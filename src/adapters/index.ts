@@ -4,7 +4,7 @@ import { honoAdapter } from './hono';
 import { koaAdapter } from './koa';
 import type { Adapter, OutputRead } from './types';
 
-export type { Adapter, OutputRead, RebuildContext, RecordContext } from './types';
+export { NOWHERE, type Adapter, type OutputRead, type RebuildContext, type RecordContext } from './types';
 export { Note, unread } from './note';
 
 /** Every adapter, asked in this order: a framework's own objects before the Fetch API they wrap. */

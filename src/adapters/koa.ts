@@ -1,4 +1,5 @@
-import { lowercaseKeys, someProtoHas } from './shape';
+import { lowercaseKeys } from './stand-in';
+import { someProtoHas } from './shape';
 import type { Adapter, RebuildContext } from './types';
 
 /**

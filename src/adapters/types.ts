@@ -69,3 +69,6 @@ export interface OutputRead {
   /** `performance.now()` when the first frame arrived. */
   firstFrameAt?: number;
 }
+
+/** A rebuild context that keeps nothing: for objects rebuilt outside a run (the SDK's `decode`). */
+export const NOWHERE: RebuildContext = { call: () => undefined, send: () => undefined, standIn: (value) => value, answer: () => undefined };

@@ -1,4 +1,4 @@
-import { adapterOf, type RebuildContext } from '../adapters';
+import { adapterOf, NOWHERE, type RebuildContext } from '../adapters';
 
 /** How `decode` turns the markers that have no value of their own back into something. */
 export interface DecodeOptions {
@@ -21,7 +21,6 @@ export function rebuild(type: string, value: Record<string, unknown>, context: R
   }
 }
 
-const NOWHERE: RebuildContext = { call: () => undefined, send: () => undefined, standIn: (value) => value, answer: () => undefined };
 
 /**
  * The value that `encode` wrote, from its parsed JSON: tagged values rebuilt, references and
