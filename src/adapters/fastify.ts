@@ -9,7 +9,6 @@ import type { Adapter, RebuildContext } from './types';
  * subclasses that decorators and plugins add.
  */
 export const fastifyAdapter: Adapter = {
-  name: 'Fastify',
   types: ['FastifyRequest', 'FastifyReply'],
 
   recognise(_value, proto) {

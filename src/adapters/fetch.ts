@@ -18,12 +18,11 @@ type BodyInit = NonNullable<ConstructorParameters<typeof Response>[0]>;
 export type Body = { headers: Headers; body: ReadableStream<Uint8Array> | null; bodyUsed: boolean; clone(): Body };
 
 export const fetchAdapter: Adapter = {
-  name: 'Fetch API',
   types: [...TAGS],
 
   recognise(value) {
-    const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
-    return typeof tag === 'string' && TAGS.has(tag) ? tag : undefined;
+    const tag = tagOf(value);
+    return tag !== undefined && TAGS.has(tag) ? tag : undefined;
   },
 
   record(value, type, context) {
@@ -90,10 +89,14 @@ export const fetchAdapter: Adapter = {
   },
 
   readOutput(value) {
-    if (typeof value !== 'object' || value === null || this.recognise(value, value) !== 'Response') return undefined;
-    return readResponse(value as Response);
+    return typeof value === 'object' && value !== null && tagOf(value) === 'Response' ? readResponse(value as Response) : undefined;
   },
 };
+
+function tagOf(value: object): string | undefined {
+  const tag = (value as { [Symbol.toStringTag]?: unknown })[Symbol.toStringTag];
+  return typeof tag === 'string' ? tag : undefined;
+}
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 

@@ -10,7 +10,6 @@ import { NOWHERE, type Adapter, type RebuildContext, type RecordContext } from '
  * middleware has read it.
  */
 export const honoAdapter: Adapter = {
-  name: 'Hono',
   types: ['HonoContext', 'HonoRequest'],
 
   recognise(_value, proto) {

@@ -9,7 +9,6 @@ import type { Adapter, RebuildContext } from './types';
  * walk of own properties would miss.
  */
 export const koaAdapter: Adapter = {
-  name: 'Koa',
   types: ['KoaContext'],
 
   recognise(_value, proto) {

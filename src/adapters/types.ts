@@ -8,8 +8,6 @@
  * that fluxloop works with whichever version the app has, and loads nothing the app does not.
  */
 export interface Adapter {
-  /** The framework, for messages. */
-  readonly name: string;
   /** The `$type`s this adapter writes. */
   readonly types: readonly string[];
   /**

@@ -1,3 +1,5 @@
+import { JSON_STEP } from '../../replay/paths';
+
 /** How much of a value the page keeps; the rest is counted in markers. */
 export interface Limits {
   /** Characters of a string. */
@@ -22,7 +24,7 @@ export function locateOverride(args: unknown, location: string | null): Array<st
   let node: unknown = args;
   for (const segment of segments) {
     // Inside JSON text (`$json`): the text itself is what shows the input.
-    if (segment === '$json') return found;
+    if (segment === JSON_STEP) return found;
     if (Array.isArray(node)) {
       if (!/^-?\d+$/.test(segment)) return null;
       let i = Number(segment);
