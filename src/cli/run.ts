@@ -4,7 +4,7 @@ import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentP
 import type { RunResult } from '../replay/execute';
 import { integerAtLeast } from './arguments';
 import { runEvaluation } from './evaluate';
-import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table } from './output';
+import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
   limit?: number;
@@ -14,6 +14,8 @@ interface RunOptions {
   json?: boolean;
   failOnError?: boolean;
   evaluate?: boolean;
+  target?: string;
+  config?: string;
 }
 
 /** Progress on stderr: a bar on a terminal, `i/N` lines elsewhere, with the tally of outcomes. */
@@ -39,7 +41,7 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
   const { runner } = setup.config;
   const replay = setup.replay;
   const recordings = replay
-    ? `${replay.count} from ${replay.display} (select: ${replay.select}, function: ${replay.function.join(' or ')})` +
+    ? `${replay.count} of ${replay.match.label} from ${replay.display} (select: ${replay.select})` +
       (replay.resolved < replay.count ? colors.yellow(`; the path points nowhere in ${replay.count - replay.resolved}, which will end as errors`) : '')
     : colors.dim('none (replay_args.enabled is not true): each input goes to the input parameter');
   print(
@@ -87,6 +89,12 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
   if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));
 }
 
+/** The one line that says some recordings could only be matched by name. */
+export function byNameNotice(count: number, file: string, name: string): string {
+  const records = count === 1 ? '1 recording' : `${count} recordings`;
+  return `${records} in ${file} name no module (an older record, or FluxLoop Python's), and are matched by the name "${name}"`;
+}
+
 /** Registers `fluxloop run experiment`. */
 export function registerRun(program: Command): void {
   const run = program.command('run').description('run experiments against your agent');
@@ -100,12 +108,25 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
     .option('--evaluate', 'evaluate the experiment when it is done, as `fluxloop evaluate experiment` does')
+    .option('--target <module:export>', 'replay this function and its recordings instead of runner.target')
+    .option('--config <file>', 'read this config instead of configs/simulation.yaml')
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
       // import, here and in worker threads, from starting a recording session.
       process.env.FLUXLOOP_RECORD_ARGS = 'false';
-      const base: ExperimentOptions = { projectDir: root, limit: options.limit, iterations: options.iterations, outputDir: options.output };
+      const base: ExperimentOptions = {
+        projectDir: root,
+        limit: options.limit,
+        iterations: options.iterations,
+        outputDir: options.output,
+        target: options.target,
+        configFile: options.config,
+        onPlan: (setup) => {
+          const replay = setup.replay;
+          if (replay !== undefined && replay.byName > 0) warn(byNameNotice(replay.byName, replay.display, replay.match.name));
+        },
+      };
       if (options.dryRun) {
         const report = await planExperiment(base);
         if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));

@@ -5,7 +5,8 @@ import type { InputEntry, SimulationConfig } from '../config/types';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import { locate, valueAt } from '../replay/paths';
-import { recordingFilter, selectRecordings } from '../replay/reader';
+import { recordingMatch } from '../replay/match';
+import { selectRecordings } from '../replay/reader';
 
 /** The inputs that variations are made from. */
 export interface Seeds {
@@ -44,13 +45,13 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
   }
   const file = replayRecordingFile(root, config);
   const display = projectRelative(root, file);
-  const only = recordingFilter(replay.function, config.runner.target);
+  const only = recordingMatch(root, replay.function, config.runner.target);
   const paramPath = parseParamPath(replay.override_param_path);
   const seen = new Map<string, InputEntry>();
   let skipped = 0;
   let records = 0;
   let firstMiss: string | undefined;
-  for await (const record of selectRecordings(file, { displayPath: display, select: replay.select, function: only })) {
+  for await (const record of selectRecordings(file, { displayPath: display, select: replay.select, match: only?.test })) {
     records++;
     const call = decodeCall(record, new Collectors(), new Map());
     const params = record.params ?? [];
@@ -69,7 +70,7 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
     else seen.set(value, { input: value, metadata: { source: 'recording', recording: `${display}:${record.line}`, occurrences: 1 } });
   }
   if (records === 0) {
-    throw new ConfigError(`no recordings${only ? ` of ${only[0]}` : ''} to take inputs from; record some calls first (fluxloop record enable, then run your app)`, { file: display });
+    throw new ConfigError(`no recordings${only ? ` of ${only.label}` : ''} to take inputs from; record some calls first (fluxloop record enable, then run your app)`, { file: display });
   }
   if (seen.size === 0) {
     const why = firstMiss ?? `the value at ${paramPath.text} is never a string (${skipped} recordings)`;

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { ConfigError } from '../config/errors';
+import { functionName } from '../config/identity';
 import type { Param } from '../instrument/params';
 import { warn } from '../record/warn';
 
@@ -9,7 +10,7 @@ export interface ReplayRecord {
   index: number;
   /** 1-based line number in the file. */
   line: number;
-  /** The function name: `function`, else derived from `target` (the part after the last ':' and then after the last '.'), else 'anonymous'. */
+  /** The function name: `function`, else derived from `target` (`functionName`), else 'anonymous'. */
   function: string;
   /** `target` as recorded, when there is one. */
   target?: string;
@@ -17,6 +18,8 @@ export interface ReplayRecord {
   args: unknown[];
   /** Keyword arguments, encoded; {} when absent. */
   kwargs: Record<string, unknown>;
+  /** The instance a method was called on (its class and own fields), encoded, when the recorder kept it. */
+  this?: unknown;
   /** Parameter descriptions written by our recorder, when present (array). */
   params?: Param[];
   iteration?: number;
@@ -36,8 +39,8 @@ export type Select = 'all' | 'first' | 'last' | number;
 
 export interface SelectOptions extends ReadOptions {
   select?: Select;
-  /** Keep only records whose function name or target equals this, or one of these. */
-  function?: string | readonly string[];
+  /** Keep only the records this accepts (see `recordingMatch`). */
+  match?: (record: ReplayRecord) => boolean;
 }
 
 /** A recording file that is missing or cannot be read: the user's to fix, so no stack and exit code 2. */
@@ -169,12 +172,13 @@ export function parseRecordLine(text: string, line: number, index: number): Repl
   const record: ReplayRecord = {
     index,
     line,
-    function: fn ?? nameOf(target!),
+    function: fn ?? functionName(target!),
     args: args ?? [],
     kwargs: kwargs ?? {},
     shape: shapeOf(value, fn),
   };
   if (target !== undefined) record.target = target;
+  if (isObject(value.this)) record.this = value.this;
   if (Array.isArray(value.params)) record.params = value.params as Param[];
   if (typeof value.iteration === 'number') record.iteration = value.iteration;
   if (typeof value.timestamp === 'string') record.timestamp = value.timestamp;
@@ -185,21 +189,6 @@ function shapeOf(value: Record<string, unknown>, fn: string | undefined): Replay
   if (value.args === undefined) return fn === undefined ? 'python' : 'minimal';
   const ours = value.params !== undefined || value.meta !== undefined || value._version !== undefined;
   return ours && fn !== undefined ? 'node' : 'minimal';
-}
-
-/** "pkg.module:Agent.run" → "run"; "app/agent.js:handleMessage" → "handleMessage". */
-export function nameOf(target: string): string {
-  const name = target.slice(target.lastIndexOf(':') + 1);
-  return name.slice(name.lastIndexOf('.') + 1) || 'anonymous';
-}
-
-/**
- * Which recordings belong to an experiment, as a `function` filter for selectRecordings:
- * `replay_args.function`, else the target by spec or function name; undefined (all) without either.
- */
-export function recordingFilter(fn: string | undefined, target: string | undefined): string[] | undefined {
-  if (fn !== undefined) return [fn];
-  return target === undefined ? undefined : [target, nameOf(target)];
 }
 
 function nonEmpty(value: unknown): string | undefined {
@@ -215,8 +204,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * memory), or N (the first N matches; stops reading early). Index/line fields keep the file's numbering.
  */
 export async function* selectRecordings(file: string, options: SelectOptions = {}): AsyncGenerator<ReplayRecord> {
-  const { select = 'all', function: wanted } = options;
-  const names = wanted === undefined ? undefined : new Set(typeof wanted === 'string' ? [wanted] : wanted);
+  const { select = 'all', match } = options;
   if (typeof select === 'number' && !(Number.isInteger(select) && select > 0)) {
     throw new RangeError(`select must be 'all', 'first', 'last' or a positive integer, not ${select}`);
   }
@@ -224,7 +212,7 @@ export async function* selectRecordings(file: string, options: SelectOptions = {
   let count = 0;
   let last: ReplayRecord | undefined;
   for await (const record of readRecordings(file, options)) {
-    if (names !== undefined && !names.has(record.function) && !(record.target !== undefined && names.has(record.target))) continue;
+    if (match !== undefined && !match(record)) continue;
     if (select === 'last') {
       last = record;
       continue;

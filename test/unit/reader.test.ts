@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors';
+import { recordingMatch } from '../../src/replay/match';
 import { parseRecordLine, readRecordings, RecordingFileError, selectRecordings, type ReplayRecord, type SelectOptions } from '../../src/replay/reader';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-reader-'));
@@ -253,20 +254,21 @@ describe('selectRecordings', () => {
     expect(await picked({ select: 50 })).toHaveLength(5);
   });
 
-  it('filters by function name or by target, keeping the file numbering', async () => {
-    expect(await picked({ function: 'a' })).toEqual([
+  it('filters by replay_args.function, a function name or a target, keeping the file numbering', async () => {
+    const only = (fn: string) => recordingMatch(dir, fn, undefined)!.test;
+    expect(await picked({ match: only('a') })).toEqual([
       ['a', 0, 1],
       ['a', 2, 4],
       ['a', 4, 6],
     ]);
-    expect(await picked({ function: 'app/agent.js:a', select: 'last' })).toEqual([['a', 4, 6]]);
-    expect(await picked({ function: 'a', select: 2 })).toEqual([
+    expect(await picked({ match: only('app/agent.js:a'), select: 'last' })).toEqual([['a', 4, 6]]);
+    expect(await picked({ match: only('a'), select: 2 })).toEqual([
       ['a', 0, 1],
       ['a', 2, 4],
     ]);
-    expect(await picked({ function: 'c', select: 'first' })).toEqual([['c', 3, 5]]);
-    expect(await picked({ function: 'nothing' })).toEqual([]);
-    expect(await picked({ function: 'nothing', select: 'last' })).toEqual([]);
+    expect(await picked({ match: only('c'), select: 'first' })).toEqual([['c', 3, 5]]);
+    expect(await picked({ match: only('nothing') })).toEqual([]);
+    expect(await picked({ match: only('nothing'), select: 'last' })).toEqual([]);
   });
 
   it('stops reading once it has what was asked for', async () => {
