@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { activeSession } from './register';
+import { callerSite, type CallSite } from './instrument/callsite';
 import type { Session } from './instrument/session';
 import { isTransformed } from './instrument/transform/channels';
 import { wrap, type CallObserver } from './instrument/wrap';
@@ -7,7 +9,11 @@ import { observeCall } from './trace/observations';
 
 /** Options of {@link trace}. */
 export interface TraceOptions {
-  /** The `target` written in each record; the function's own name by default. */
+  /**
+   * The name in each record: the function's own name by default, `Class.method` for a method. The
+   * record's `target` is the module the function is marked in, then this name
+   * (`app/agent.js:summarize`), as a configured target is written; a name with `:` is the whole target.
+   */
   name?: string;
   /** The observation type during replay: `span` by default; FluxLoop's `tool`, `generation`, `retrieval`... */
   type?: string;
@@ -30,14 +36,14 @@ export type TraceDecorator = <This, Args extends unknown[], Return>(
 export function trace<F extends Function>(fn: F, options?: TraceOptions): F;
 export function trace(options?: TraceOptions): TraceDecorator;
 export function trace(fnOrOptions?: Function | TraceOptions, options?: TraceOptions | DecoratorContext): unknown {
+  const site = callerSite();
   if (typeof fnOrOptions === 'function') {
     // `@trace` without parentheses arrives here with the decorator context as second argument.
-    const name = isDecoratorContext(options) ? String(options.name) : options?.name;
-    const type = isDecoratorContext(options) ? undefined : options?.type;
-    return traced(fnOrOptions, name ?? (fnOrOptions.name || 'anonymous'), type);
+    if (isDecoratorContext(options)) return traced(fnOrOptions, { site, member: options as ClassMethodDecoratorContext });
+    return traced(fnOrOptions, { site, name: options?.name, type: options?.type });
   }
   const given = fnOrOptions;
-  const decorator = (method: Function, context: ClassMethodDecoratorContext) => traced(method, given?.name ?? String(context.name), given?.type);
+  const decorator = (method: Function, context: ClassMethodDecoratorContext) => traced(method, { site, name: given?.name, type: given?.type, member: context });
   return decorator as unknown as TraceDecorator;
 }
 
@@ -53,22 +59,71 @@ export function recordCallArgs(target: string, kwargs: Record<string, unknown>):
   }
 }
 
-function traced<F extends Function>(fn: F, name: string, type = 'span'): F {
+interface Marking {
+  site: CallSite | undefined;
+  /** The name the user gave. */
+  name?: string;
+  type?: string;
+  /** The method's decorator context, when `@trace()` marks a class method. */
+  member?: { name: string | symbol; static?: boolean };
+}
+
+function traced<F extends Function>(fn: F, marking: Marking): F {
   // A configured target that the source transform records already is recorded once, as the target.
   if (isTransformed(fn)) return fn;
+  const type = marking.type ?? 'span';
+  let name: string | undefined;
   let session: Session | undefined;
   let observe: CallObserver | undefined;
-  return wrap(fn, (args, self) => {
+  const wrapped = wrap(fn, (args, self) => {
+    // Named at the first call, when the class that holds a method can be told from `this`.
+    name ??= nameOf(fn, marking, self, wrapped);
     if (currentReplay() !== undefined) return observeCall(name, type, args);
     const current = activeSession();
     if (current === undefined) return;
     if (current !== session) {
       session = current;
-      observe = current.observer(name, fn);
-      current.markHooked(name);
+      const target = targetOf(current.root, name, marking);
+      observe = current.observer(target, fn, name, marking.member !== undefined && marking.member.static !== true);
+      current.markHooked(target);
     }
     return observe!(args, self);
   });
+  return wrapped;
+}
+
+/** What the records call a marked function: the given name, `Class.method` for a method, else its own name. */
+function nameOf(fn: Function, marking: Marking, self: unknown, wrapped: Function): string {
+  if (marking.name !== undefined) return marking.name;
+  const member = marking.member;
+  if (member === undefined) return fn.name || (marking.site ? String(marking.site.line) : 'anonymous');
+  const method = String(member.name);
+  const owner = classOf(self, method, wrapped);
+  return owner === undefined ? method : `${owner}.${method}`;
+}
+
+/** The name of the class whose prototype (or, for a static method, which itself) holds `method`. */
+function classOf(self: unknown, method: string, wrapped: Function): string | undefined {
+  try {
+    for (let o = self; o !== null && o !== undefined; o = Object.getPrototypeOf(o)) {
+      if (Object.getOwnPropertyDescriptor(o, method)?.value !== wrapped) continue;
+      const cls = typeof o === 'function' ? o : (o as { constructor?: unknown }).constructor;
+      return typeof cls === 'function' && cls.name !== '' ? cls.name : undefined;
+    }
+  } catch {
+    // A proxy in the chain: the method keeps its own name.
+  }
+  return undefined;
+}
+
+/**
+ * The record's target: the module the function was marked in, then its name, as a configured
+ * target would be written (`app/bot.ts:Bot.reply`); a name with a `:` is a whole target already.
+ */
+function targetOf(root: string, name: string, marking: Marking): string {
+  if (name.includes(':') || marking.site === undefined) return name;
+  const file = path.relative(root, marking.site.file).split(path.sep).join('/');
+  return `${file}:${name}`;
 }
 
 function isDecoratorContext(value: unknown): value is DecoratorContext {

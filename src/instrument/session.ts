@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { targetIdentity } from '../config/identity';
 import type { RecordingConfig } from '../config/types';
 import { Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
@@ -57,6 +58,11 @@ export class Session {
     });
   }
 
+  /** The project the records' targets are relative to. */
+  get root(): string {
+    return this.options.root;
+  }
+
   /** Adds a configured target, not yet loaded. */
   addTarget(target: string): TargetStatus {
     let status = this.targets.get(target);
@@ -86,35 +92,39 @@ export class Session {
     const status = this.addTarget(target);
     status.mechanism = 'transform';
     let first: RecordSite | undefined;
+    const method = isMethod(target);
     channelOf(target).start.subscribe((message) => {
       if (currentReplay() !== undefined) return;
-      const { arguments: args, variant } = message as CallMessage;
+      const { arguments: args, variant, self } = message as CallMessage;
       const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || (first ??= this.site(target, target));
-      this.recorder.record(site, args);
+      this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
     });
   }
 
   /** What the transform found for a target, reported by its module when it first runs. */
   transformed(report: Extract<TargetReport, { ok: true }>): void {
-    if (!this.sites.has(report.target)) this.sites.set(report.target, this.recorder.site(report.target, report.name, report.params));
+    if (!this.sites.has(report.target)) this.sites.set(report.target, this.newSite(report.target, report.name, report.params));
     const first = this.sites.get(report.target)!;
     // A target's other functions (a setter beside its getter) have their parameters and share its count.
     report.variants?.forEach((params, i) => {
       const key = variantKey(report.target, i + 1);
-      if (!this.sites.has(key)) this.sites.set(key, this.recorder.site(report.target, report.name, params, first));
+      if (!this.sites.has(key)) this.sites.set(key, this.newSite(report.target, report.name, params, first));
     });
     this.markHooked(report.target, { mechanism: 'transform', line: report.line, source: report.source });
   }
 
-  /** The observer that records the calls of `fn` under `target`; one record site per target. */
-  observer(target: string, fn: Function, functionName = fn.name || target): CallObserver {
+  /**
+   * The observer that records the calls of `fn` under `target`; one record site per target. A
+   * method's records keep the instance it was called on (`Class.method`, or `method` marked in a class).
+   */
+  observer(target: string, fn: Function, functionName = fn.name || target, method = isMethod(target)): CallObserver {
     const site = this.site(target, functionName, fn);
     const status = this.addTarget(target);
-    return (args) => {
+    return (args, self) => {
       // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
       if (currentReplay() !== undefined) return observeCall(target, 'span', args);
-      this.recorder.record(site, args);
+      this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
     };
   }
@@ -131,10 +141,15 @@ export class Session {
   private site(target: string, functionName: string, fn?: Function): RecordSite {
     let site = this.sites.get(target);
     if (!site) {
-      site = this.recorder.site(target, functionName, fn ? parseParams(fn) : []);
+      site = this.newSite(target, functionName, fn ? parseParams(fn) : []);
       this.sites.set(target, site);
     }
     return site;
+  }
+
+  /** A record site, whose records name the target by its identity, whatever form the config gave it in. */
+  private newSite(target: string, functionName: string, params: readonly unknown[], countedBy?: RecordSite): RecordSite {
+    return this.recorder.site(targetIdentity(this.options.root, target), functionName, params, countedBy);
   }
 
   private statusChanged(): void {
@@ -156,6 +171,25 @@ export class Session {
         targets: [...this.targets.values()],
       }),
     );
+  }
+}
+
+/** Whether a target names a method (`module:Class.method`, `module:object.method`). */
+function isMethod(target: string): boolean {
+  return /:[^:.]+\.[^:.]+$/.test(target);
+}
+
+/**
+ * The instance a method was called on, when it is a class's: an object literal (a module's
+ * singleton) is replayed as the module's own live object, and has no state to keep.
+ */
+function instanceOf(self: unknown): object | undefined {
+  if (typeof self !== 'object' || self === null) return undefined;
+  try {
+    const proto: unknown = Object.getPrototypeOf(self);
+    return proto === Object.prototype || proto === null ? undefined : self;
+  } catch {
+    return undefined;
   }
 }
 

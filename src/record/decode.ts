@@ -10,6 +10,14 @@ export interface DecodeOptions {
    * nowhere to report what is sent to it.
    */
   adapted?: (node: { type: string; value: Record<string, unknown> }) => unknown;
+  /**
+   * The prototype of a recorded class, found by its name: an instance of it is then made from the
+   * prototype and its recorded fields, without calling the constructor. Without it, or when it
+   * finds nothing, an instance comes back as a plain object of its fields.
+   */
+  revive?: (className: string) => object | undefined;
+  /** Called for each instance of a class that `revive` did not find, with what it became. */
+  unrevived?: (className: string, value: object) => void;
 }
 
 /** The object an adapter rebuilds from a recorded node's data; the data itself when that fails. */
@@ -90,12 +98,12 @@ class Decoder {
   }
 
   /** Copies the members of `source` into `out`, decoding each; `source` itself is never a tag. */
-  private body(source: Json, out: Record<string, unknown>, node: object): Record<string, unknown> {
+  private body(source: Json, out: Record<string, unknown>, node: object, define = false): Record<string, unknown> {
     this.done.set(node, out);
     for (const k in source) {
       const x = this.node(source[k]);
       // An own "__proto__" key must stay a key, not become the prototype.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: x, writable: true, enumerable: true, configurable: true });
+      if (define || k === '__proto__') defineOwn(out, k, x);
       else out[k] = x;
     }
     return out;
@@ -124,12 +132,24 @@ class Decoder {
       case 'Error':
         return this.error(v);
       case 'Object':
-        return this.body(isObject(v.value) ? v.value : {}, {}, v);
+        return this.instance(v);
       case 'Emitter':
         return this.emitter(v);
       default:
         return adapterOf(type) === undefined ? this.binary(v, type) : this.adapted(v, type);
     }
+  }
+
+  /** A class instance: made from its class's prototype when `revive` finds it, else a plain object. */
+  private instance(v: Json): object {
+    const name = typeof v.class === 'string' ? v.class : undefined;
+    const proto = name === undefined ? undefined : this.options.revive?.(name);
+    const out: Record<string, unknown> = proto === undefined ? {} : Object.create(proto);
+    // Own data properties, as the instance had them: assigning would run a setter of its class.
+    this.body(isObject(v.value) ? v.value : {}, out, v, proto !== undefined);
+    if (isObject(v.symbols)) for (const key in v.symbols) defineOwn(out, Symbol.for(key), this.node(v.symbols[key]));
+    if (proto === undefined && name !== undefined) this.options.unrevived?.(name, out);
+    return out;
   }
 
   /** A framework's object, rebuilt by its adapter from the decoded data (or as the `adapted` hook says); the data itself when that fails. */
@@ -184,6 +204,9 @@ class Decoder {
   private error(v: Json): Error {
     const name = typeof v.class === 'string' && hasOwn.call(ERROR_CLASSES, v.class) ? v.class : 'Error';
     const error = ERROR_CLASSES[name]!();
+    // An error of the app's own class (`class RateLimited extends Error`) is one again when its class is found.
+    const proto = typeof v.class === 'string' && name !== v.class ? this.options.revive?.(v.class) : undefined;
+    if (proto !== undefined) Object.setPrototypeOf(error, proto);
     this.done.set(v, error);
     // In the order they were written, so that a reference finds its target already decoded.
     const message = this.node(v.message);
@@ -201,7 +224,7 @@ class Decoder {
         const x = this.node(v.props[k]);
         // AggregateError's `errors` is an own property that is not enumerable, as `cause` is.
         if (k === 'errors' && error instanceof AggregateError) define(error, k, x);
-        else if (k === '__proto__') Object.defineProperty(error, k, { value: x, writable: true, enumerable: true, configurable: true });
+        else if (k === '__proto__') defineOwn(error, k, x);
         else (error as unknown as Record<string, unknown>)[k] = x;
       }
     }
@@ -261,6 +284,10 @@ class Decoder {
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function defineOwn(target: object, key: string | symbol, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function define(target: object, key: string, value: unknown): void {

@@ -642,6 +642,11 @@ class Walker {
     } else {
       this.out += `{"$type":"Object","class":${quote(nameOf(proto))},"value":`;
       this.members(v, Object.keys(v), this.register(null, id, 'value'), depth);
+      const symbols = registeredSymbols(v);
+      if (symbols !== undefined) {
+        this.out += ',"symbols":';
+        this.members(symbols, Object.keys(symbols), this.register(null, id, 'symbols'), depth);
+      }
       this.out += '}';
     }
   }
@@ -797,6 +802,25 @@ function nameOf(proto: object): string {
   const ctor: unknown = (proto as { constructor?: unknown }).constructor;
   const name: unknown = typeof ctor === 'function' ? ctor.name : undefined;
   return typeof name === 'string' && name !== '' ? name : 'Object';
+}
+
+/**
+ * An instance's own enumerable fields keyed by a registered symbol (`Symbol.for('langchain.message')`),
+ * by the symbol's key: the brand a library checks instead of `instanceof`, which a replay can give
+ * back since the same key gives the same symbol. Other symbols cannot be named again, and are left out.
+ */
+function registeredSymbols(v: object): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  try {
+    for (const symbol of Object.getOwnPropertySymbols(v)) {
+      const key = Symbol.keyFor(symbol);
+      if (key === undefined || !Object.prototype.propertyIsEnumerable.call(v, symbol)) continue;
+      (out ??= Object.create(null) as Record<string, unknown>)[key] = (v as Record<symbol, unknown>)[symbol];
+    }
+  } catch {
+    // A proxy or a getter that throws: the instance keeps its string-keyed fields.
+  }
+  return out;
 }
 
 function classOf(v: object): string {

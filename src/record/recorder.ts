@@ -43,6 +43,7 @@ interface Queued {
   iteration: number;
   args: string;
   kwargs: string | undefined;
+  self: string | undefined;
 }
 
 /** A record waiting for a part read later (a body). */
@@ -51,6 +52,7 @@ interface Waiting {
   iteration: number;
   args: string | Pending;
   kwargs: string | Pending | undefined;
+  self: string | undefined;
 }
 
 // How long a record waits for a body (a client may send it slowly, or never); it is written then
@@ -95,23 +97,29 @@ export class Recorder {
     return site;
   }
 
-  /** Records one call. Never throws: a record that cannot be made is reported, not raised. */
-  record(site: RecordSite, args: readonly unknown[], kwargs?: object): void {
+  /**
+   * Records one call; `self` is the instance a method was called on, kept as `this` (its class and
+   * own fields) so that a replay can call the method on it again. Never throws: a record that
+   * cannot be made is reported, not raised.
+   */
+  record(site: RecordSite, args: readonly unknown[], kwargs?: object, self?: object): void {
     try {
       const iteration = site.counter.iteration++;
+      // An instance is a class's, never plain JSON: it always takes the walk, before the buffer is taken.
+      const selfText = self === undefined ? undefined : this.encodeSelf(self);
       if (this.busy) {
         // A getter read while a record is laid out has called a recorded function: its record
         // is encoded now, and laid out once the buffer is free.
         const texts = this.encode(args, kwargs, false);
-        if (isText(texts.args) && isText(texts.kwargs)) this.pending.push({ site, iteration, args: texts.args, kwargs: texts.kwargs });
-        else this.wait({ site, iteration, ...texts });
+        if (isText(texts.args) && isText(texts.kwargs)) this.pending.push({ site, iteration, args: texts.args, kwargs: texts.kwargs, self: selfText });
+        else this.wait({ site, iteration, ...texts, self: selfText });
         return;
       }
       this.busy = true;
       try {
         let direct: number;
         try {
-          direct = this.writeDirect(site, iteration, args, kwargs);
+          direct = this.writeDirect(site, iteration, args, kwargs, selfText);
         } catch {
           // A getter or a proxy threw: the encoder's walk guards every read.
           direct = NOT_PLAIN;
@@ -119,8 +127,8 @@ export class Recorder {
         if (direct !== WRITTEN) {
           // What is known not to be plain JSON goes straight to the walk, rather than being tried again.
           const texts = this.encode(args, kwargs, direct === NOT_PLAIN);
-          if (isText(texts.args) && isText(texts.kwargs)) this.layout(site, iteration, texts.args, texts.kwargs);
-          else this.wait({ site, iteration, ...texts });
+          if (isText(texts.args) && isText(texts.kwargs)) this.layout(site, iteration, texts.args, texts.kwargs, selfText);
+          else this.wait({ site, iteration, ...texts, self: selfText });
         }
         this.drain();
       } finally {
@@ -157,7 +165,7 @@ export class Recorder {
     if (!this.waiting.delete(record)) return;
     try {
       const text = (t: string | Pending) => (typeof t === 'string' ? t : t.text(reason));
-      this.pending.push({ site: record.site, iteration: record.iteration, args: text(record.args), kwargs: record.kwargs === undefined ? undefined : text(record.kwargs) });
+      this.pending.push({ site: record.site, iteration: record.iteration, args: text(record.args), kwargs: record.kwargs === undefined ? undefined : text(record.kwargs), self: record.self });
       if (this.busy) return;
       this.busy = true;
       try {
@@ -174,7 +182,7 @@ export class Recorder {
   private drain(): void {
     while (this.pending.length > 0) {
       const next = this.pending.shift()!;
-      this.layout(next.site, next.iteration, next.args, next.kwargs);
+      this.layout(next.site, next.iteration, next.args, next.kwargs, next.self);
     }
   }
 
@@ -183,9 +191,9 @@ export class Recorder {
    * string made on the way, and returns WRITTEN; for any other record it writes nothing and says
    * why: NOT_PLAIN, or NO_ROOM when the arguments are too large to be laid out this way.
    */
-  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined): number {
+  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined, self: string | undefined): number {
     this.refresh(site);
-    const room = site.head.length + 16 + ARGS.length + DIRECT_BYTES + site.closing.length;
+    const room = site.head.length + 16 + ARGS.length + DIRECT_BYTES + selfBytes(self) + site.closing.length;
     const buffer = this.writer.reserve(room);
     const end = this.writer.end + room;
     const body = this.begin(buffer, this.writer.end, site, iteration);
@@ -196,7 +204,7 @@ export class Recorder {
     }
     if (at < 0) return at;
     if (at - body > this.maxRecordBytes) return NO_ROOM;
-    this.writer.commit(this.finish(buffer, at, site, kwargs !== undefined));
+    this.writer.commit(this.finish(buffer, at, site, kwargs !== undefined, self));
     return WRITTEN;
   }
 
@@ -212,10 +220,10 @@ export class Recorder {
   }
 
   /** Lays out a record whose arguments are encoded. */
-  private layout(site: RecordSite, iteration: number, argsText: string, kwargsText: string | undefined): void {
+  private layout(site: RecordSite, iteration: number, argsText: string, kwargsText: string | undefined, self: string | undefined): void {
     this.refresh(site);
     // UTF-8 takes at most three bytes per UTF-16 unit.
-    const bound = site.head.length + 16 + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + site.closing.length;
+    const bound = site.head.length + 16 + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + selfBytes(self) + site.closing.length;
     const buffer = this.writer.reserve(bound);
     let at = this.begin(buffer, this.writer.end, site, iteration);
     at += buffer.write(argsText, at);
@@ -224,7 +232,7 @@ export class Recorder {
       at += KWARGS.length;
       at += buffer.write(kwargsText, at);
     }
-    this.writer.commit(this.finish(buffer, at, site, kwargsText !== undefined));
+    this.writer.commit(this.finish(buffer, at, site, kwargsText !== undefined, self));
   }
 
   /**
@@ -239,10 +247,26 @@ export class Recorder {
   }
 
   /** Writes a record's end after its arguments (and keyword arguments, when written), and returns the line's end. */
-  private finish(buffer: Buffer, at: number, site: RecordSite, kwargsWritten: boolean): number {
+  private finish(buffer: Buffer, at: number, site: RecordSite, kwargsWritten: boolean, self: string | undefined): number {
+    if (!kwargsWritten && self !== undefined) {
+      buffer.write(EMPTY_KWARGS, at);
+      at += EMPTY_KWARGS.length;
+      kwargsWritten = true;
+    }
+    if (self !== undefined) {
+      buffer.set(THIS, at);
+      at += THIS.length;
+      at += buffer.write(self, at);
+    }
     const ending = kwargsWritten ? site.trailer : site.closing;
     buffer.set(ending, at);
     return at + ending.length;
+  }
+
+  /** The instance's text: its class and own fields, capped as arguments are; a size marker when it alone would fill a record. */
+  private encodeSelf(self: object): string {
+    const text = this.encoder.walk(self);
+    return text.length <= this.maxRecordBytes / 2 ? text : `{"$type":"Truncated","reason":"record_size","bytes":${text.length}}`;
   }
 
   /** Keeps an oversized record, smaller: tighter caps first, a size marker as the last resort. */
@@ -282,6 +306,12 @@ function lengthOf(text: string | Pending): number {
 const ARGS = Buffer.from(',"args":');
 const KWARGS = Buffer.from(',"kwargs":');
 const EMPTY_KWARGS = ',"kwargs":{}';
+const THIS = Buffer.from(',"this":');
+
+/** The most bytes an instance's text (and the empty keyword arguments before it) can take. */
+function selfBytes(self: string | undefined): number {
+  return self === undefined ? 0 : EMPTY_KWARGS.length + THIS.length + self.length * 3;
+}
 
 /** Writes a non-negative integer in decimal; by hand, since a native call costs more than its few digits. */
 function writeDigits(buffer: Buffer, at: number, n: number): number {

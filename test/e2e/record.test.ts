@@ -96,6 +96,12 @@ describe('recording without code changes', () => {
       ['again', [{ role: 'user', content: 'hello' }]],
     ]);
     expect(byTarget(records, 'app/agent.js:SupportAgent.reply')[0].params).toEqual(['message', 'history']);
+    // A method's records keep the instance it was called on: its class and own fields (the token masked); a static method's do not.
+    expect(byTarget(records, 'app/agent.js:SupportAgent.reply').map((r) => r.this)).toEqual([
+      { $type: 'Object', class: 'SupportAgent', value: { model: 'gpt-test', apiToken: '***' } },
+      { $type: 'Object', class: 'SupportAgent', value: { model: 'other', apiToken: '***' } },
+    ]);
+    expect(byTarget(records, 'app/agent.js:SupportAgent.create')[0]).not.toHaveProperty('this');
     expect(byTarget(records, 'app/agent.js:SupportAgent.create').map((r) => r.args)).toEqual([['gpt-test']]);
     expect(byTarget(records, 'app/agent.js:stream').map((r) => r.args)).toEqual([[['a', 'b']]]);
     expect(byTarget(records, 'app/agent.js:Session').map((r) => r.args)).toEqual([['s-1']]);
@@ -115,9 +121,15 @@ describe('recording without code changes', () => {
     expect(byTarget(records, 'app/agent.ts:handleRequest')).toMatchObject([
       { args: [{ userId: 'u1', message: 'typed hello' }, 3], params: [{ destructured: ['userId', 'message'] }, 'retries'] },
     ]);
-    expect(byTarget(records, 'Planner.plan')).toMatchObject([{ function: 'plan', args: ['ship', 2], params: ['goal', 'steps'] }]);
-    expect(byTarget(records, 'critique')).toMatchObject([{ args: [['ship #1', 'ship #2']] }]);
-    expect(byTarget(records, 'summarize')).toMatchObject([{ args: ['one two three four', 2] }]);
+    // Marked in code, a function is named by the module it is marked in, as a configured target is;
+    // a method by its class too, so that two classes' `critique` keep their own records.
+    expect(byTarget(records, 'app/agent.ts:Planner.plan')).toMatchObject([{ function: 'Planner.plan', args: ['ship', 2], params: ['goal', 'steps'] }]);
+    expect(byTarget(records, 'app/agent.ts:Planner.critique')).toMatchObject([{ function: 'Planner.critique', args: [['ship #1', 'ship #2']] }]);
+    expect(byTarget(records, 'app/agent.ts:Reviewer.critique')).toMatchObject([
+      { function: 'Reviewer.critique', args: [['ship #1', 'ship #2']], this: { $type: 'Object', class: 'Reviewer', value: { strictness: 3 } } },
+    ]);
+    expect(byTarget(records, 'app/agent.ts:summarize')).toMatchObject([{ function: 'summarize', args: ['one two three four', 2] }]);
+    expect(byTarget(records, 'app/agent.ts:summarize')[0]).not.toHaveProperty('this');
     expect(byTarget(records, 'app/agent.ts:logTurn')).toMatchObject([{ function: 'logTurn', args: [], kwargs: { userId: 'u1', message: 'typed hello' } }]);
     expect(byTarget(records, 'cjs/agent.ts:handleRequest')).toMatchObject([{ args: ['from cjs ts', { channel: 'sms' }] }]);
 
@@ -127,7 +139,7 @@ describe('recording without code changes', () => {
     expect(seen).toEqual(
       expect.arrayContaining([
         ['app/agent.ts:handleRequest', 'hooked', 1],
-        ['Planner.plan', 'hooked', 1],
+        ['app/agent.ts:Planner.plan', 'hooked', 1],
         ['app/agent.ts:logTurn', 'hooked', 1],
       ]),
     );
