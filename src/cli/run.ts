@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { projectRelative } from '../config/project';
+import type { ExperimentSetup } from '../experiment/plan';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import type { RunResult } from '../replay/execute';
 import { integerAtLeast } from './arguments';
@@ -51,6 +52,8 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
       ['Runner', `isolation ${runner.isolation}, concurrency ${runner.concurrency}, timeout ${runner.timeout_ms} ms, retries ${runner.retries}`],
       ['Recordings', recordings],
       ['Override path', replay?.path.text ?? colors.dim('none')],
+      ...(runner.factory !== undefined ? [['Instance', `made by runner.factory ${runner.factory} for each run`]] : []),
+      ...(replay?.instanceClass !== undefined && runner.factory === undefined ? [['Instance', instanceRow(replay.instanceClass, replay.withoutInstance, replay.count)]] : []),
       ['Inputs', `${setup.inputs.inputs.length} from ${projectRelative(root, setup.inputs.source)}`],
       ['Iterations', String(setup.iterations)],
       ['Runs', String(setup.total)],
@@ -85,8 +88,36 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
       ['Output', projectRelative(root, dir)],
     ]),
   );
+  if (summary.runs_with_warnings > 0) print(colors.yellow(`  ${summary.runs_with_warnings} run${summary.runs_with_warnings === 1 ? "" : "s"} with warnings (see warnings in traces.jsonl)`));
   for (const run of errors.slice(0, 5)) print(colors.red(`  ${run.status}: ${JSON.stringify(run.input)}: ${run.error?.message ?? ''}`));
   if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));
+}
+
+/** How each run gets the instance a `Class.method` target is called on. */
+function instanceRow(cls: string, without: number, count: number): string {
+  if (without === 0) return `each recording's own ${cls}: its recorded fields on the live class`;
+  return colors.yellow(noInstance(cls, without, count));
+}
+
+function noInstance(cls: string, without: number, count: number): string {
+  return `new ${cls}() with no arguments for ${without} of ${count} recordings, which keep no instance: set runner.factory to make one as the app does`;
+}
+
+/** What is said once, before the runs, of recordings a replay cannot reproduce in full. */
+function planWarnings(setup: ExperimentSetup): string[] {
+  const replay = setup.replay;
+  if (replay === undefined) return [];
+  const warnings: string[] = [];
+  if (replay.byName > 0) warnings.push(byNameNotice(replay.byName, replay.display, replay.match.name));
+  if (replay.plainClasses.length > 0) {
+    warnings.push(
+      `instances of ${replay.plainClasses.join(', ')} are replayed as plain data: name their classes in replay_args.revive (Class: 'module:Export'), or put live ones at their paths with replay_args.providers`,
+    );
+  }
+  if (replay.instanceClass !== undefined && replay.withoutInstance > 0 && setup.config.runner.factory === undefined) {
+    warnings.push(noInstance(replay.instanceClass, replay.withoutInstance, replay.count));
+  }
+  return warnings;
 }
 
 /** The one line that says some recordings could only be matched by name. */
@@ -122,10 +153,7 @@ export function registerRun(program: Command): void {
         outputDir: options.output,
         target: options.target,
         configFile: options.config,
-        onPlan: (setup) => {
-          const replay = setup.replay;
-          if (replay !== undefined && replay.byName > 0) warn(byNameNotice(replay.byName, replay.display, replay.match.name));
-        },
+        onPlan: (setup) => planWarnings(setup).forEach((line) => warn(line)),
       };
       if (options.dryRun) {
         const report = await planExperiment(base);

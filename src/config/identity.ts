@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { findModule } from './project';
+import { moduleFile } from './project';
 
 /**
  * What a record's `target` is, exactly: the module's path relative to the project (with `/`, and the
@@ -13,7 +13,8 @@ export function targetIdentity(root: string, spec: string): string {
   if (colon <= 0) return spec;
   const given = spec.slice(0, colon);
   const absolute = path.resolve(root, given);
-  const file = findModule(absolute) ?? absolute;
+  // Through links as written: a package installed by pnpm is `node_modules/express/…`, not its store path.
+  const file = moduleFile(absolute) ?? absolute;
   const relative = path.relative(root, file).split(path.sep).join('/');
   return `${relative}${spec.slice(colon)}`;
 }

@@ -58,18 +58,35 @@ export function isRecordingEnabled(value: string | undefined): boolean {
   return v === 'true' || v === '1';
 }
 
-const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '/index.js', '/index.ts'];
+const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '.ts', '.mts', '.cts', '.tsx', '/index.js', '/index.ts'];
 
 /** The real path of a module file, trying the extensions Node and tsx would. */
 export function findModule(file: string): string | undefined {
+  const found = moduleFile(file);
+  return found === undefined ? undefined : fs.realpathSync(found);
+}
+
+/** The module file that `file` names, trying the extensions Node and tsx would, with its links as written. */
+export function moduleFile(file: string): string | undefined {
   for (const ext of EXTENSIONS) {
     try {
-      if (fs.statSync(file + ext).isFile()) return fs.realpathSync(file + ext);
+      if (fs.statSync(file + ext).isFile()) return file + ext;
     } catch {
       // Try the next form.
     }
   }
   return undefined;
+}
+
+const TWINS: Record<string, string[]> = { '.js': ['.ts', '.tsx'], '.mjs': ['.mts'], '.cjs': ['.cts'], '.jsx': ['.tsx'] };
+
+/**
+ * The TypeScript file that a JavaScript path which is not there stands for: TypeScript's own
+ * imports write `./agent.js` for `agent.ts`, and a target is easily written the same way.
+ */
+export function typeScriptTwin(file: string): string | undefined {
+  const ext = path.extname(file);
+  return (TWINS[ext] ?? []).map((twin) => file.slice(0, -ext.length) + twin).find((twin) => fs.statSync(twin, { throwIfNoEntry: false })?.isFile());
 }
 
 /** Whether Node loads `file` as CommonJS: by extension, else by the nearest package.json's `type`. */

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import {
   Document,
   LineCounter,
@@ -12,9 +13,10 @@ import {
 } from 'yaml';
 import { configPath, projectRelative } from './project.js';
 import { parseTarget } from './targets.js';
-import { parseParamPath } from './param-path.js';
+import { formatParamPath, parseParamPath } from './param-path.js';
 import { readLlmConfig } from './llm.js';
 import { parseYaml, Validator } from './validator.js';
+import { ConfigError, type SourceLocation } from './errors.js';
 import {
   INPUT_GENERATION_DEFAULTS,
   LLM_DEFAULTS,
@@ -35,13 +37,24 @@ import {
 /** Where `fluxloop generate inputs` writes, and experiments read, input variations. */
 export const DEFAULT_INPUTS_FILE = 'inputs/generated.yaml';
 
-const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'select', 'function'] as const;
+const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'providers', 'revive', 'select', 'function'] as const;
 const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
 const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
 const GENERATION_KEYS = ['mode', 'strategies', 'variation_count', 'seed', 'typo_rate', 'include_base_inputs', 'llm'] as const;
 const PERSONA_KEYS = ['name', 'description', 'characteristics', 'language', 'expertise_level', 'goals', 'constraints'] as const;
 const MODES: readonly GenerationMode[] = ['deterministic', 'llm'];
 const PROVIDER_RE = /^(builtin:collector\.(send|error)|[^:\s]+:[^:\s]+)$/;
+// `module:Export`: the module may be a package specifier (`@langchain/core/messages`) or a project path.
+const REVIVE_RE = /^[^:\s]+:[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
+const CLASS_NAME_RE = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
+
+/** Where each key of a parsed mapping was written, for errors found after parsing (a provider path that resolves nowhere). */
+const keyLocations = new WeakMap<object, Map<string, SourceLocation>>();
+
+/** The file, line and field of `key` in a mapping this module parsed (`replay_args.providers`); undefined for one made in code. */
+export function configLocation(mapping: object, key: string): SourceLocation | undefined {
+  return keyLocations.get(mapping)?.get(key);
+}
 
 const RECORDING_KEYS = [
   'targets',
@@ -59,11 +72,6 @@ type Limit = 'max_depth' | 'max_array_length' | 'max_string_length' | 'max_recor
 /** Fresh defaults, so that callers may change the lists. */
 function defaultRecording(): RecordingConfig {
   return { targets: [], ...RECORDING_DEFAULTS, redact_keys: [], redact_patterns: [] };
-}
-
-/** The config file's path as shown in messages. */
-function displayPath(root: string): string {
-  return projectRelative(root, configPath(root));
 }
 
 /** The sections of `configs/simulation.yaml`, each checked node by node. */
@@ -108,7 +116,9 @@ class SimulationValidator extends Validator {
 
   replayArgs(node: Node | null, keyNode: Node | null): ReplayArgsConfig | undefined {
     if (this.isEmpty(node)) return undefined;
-    const config: ReplayArgsConfig = { enabled: false, callable_providers: {}, select: 'all' };
+    const providers: Record<string, string> = {};
+    const revive: Record<string, string> = {};
+    const config: ReplayArgsConfig = { enabled: false, callable_providers: {}, providers, revive, select: 'all' };
     for (const { key, keyNode: k, value } of this.mapping(node, 'replay_args', keyNode)) {
       const field = `replay_args.${key}`;
       switch (key) {
@@ -125,17 +135,25 @@ class SimulationValidator extends Validator {
           break;
         }
         case 'callable_providers':
-          if (this.isEmpty(value)) break;
-          for (const entry of this.mapping(value, field, k)) {
-            const entryField = `${field}.${entry.key}`;
+          this.specs(value, k, field, config.callable_providers, (provider, entry, entryField) => {
             parseParamPath(entry.key, this.location(entry.keyNode, entryField));
-            const provider = this.nonEmpty(entry.value, entryField);
-            if (provider === undefined) this.fail('must name a provider', entry.value ?? entry.keyNode, entryField);
             if (!PROVIDER_RE.test(provider)) {
               this.fail(`must be builtin:collector.send, builtin:collector.error or module:function, found ${JSON.stringify(provider)}`, entry.value, entryField);
             }
-            config.callable_providers[entry.key] = provider;
-          }
+          });
+          break;
+        case 'providers':
+          this.specs(value, k, field, providers, (provider, entry, entryField) => {
+            parseParamPath(entry.key, this.location(entry.keyNode, entryField));
+            if (provider.startsWith('builtin:')) this.fail('the built-in collectors go in callable_providers; a provider is module:function', entry.value, entryField);
+            this.loadable(provider, entry.value, entryField, 'a provider');
+          });
+          break;
+        case 'revive':
+          this.specs(value, k, field, revive, (spec, entry, entryField) => {
+            if (!CLASS_NAME_RE.test(entry.key)) this.fail(`${JSON.stringify(entry.key)} is not a class name`, entry.keyNode, entryField);
+            if (!REVIVE_RE.test(spec)) this.fail(`must be module:Export (a package or a project path, then the class's export), found ${JSON.stringify(spec)}`, entry.value, entryField);
+          }, 'must name the class as module:Export');
           break;
         case 'select':
           config.select = this.select(value, field);
@@ -144,7 +162,48 @@ class SimulationValidator extends Validator {
           this.unknownKey(key, k, 'replay_args', REPLAY_KEYS);
       }
     }
+    // `message` and `kwargs.message` are one path.
+    const canonical = (text: string) => {
+      const path = parseParamPath(text);
+      return formatParamPath(path.root, path.segments);
+    };
+    const callables = new Set(Object.keys(config.callable_providers).map(canonical));
+    const both = Object.keys(providers).find((p) => callables.has(canonical(p)));
+    if (both !== undefined) {
+      const at = configLocation(providers, both);
+      throw new ConfigError(`${JSON.stringify(both)} is in both providers and callable_providers; keep one`, at);
+    }
     return config;
+  }
+
+  /** A mapping of keys to non-empty strings, each checked by `check`, into `out`; where each key was written is kept for later messages. */
+  specs(
+    node: Node | null,
+    keyNode: Node | null,
+    field: string,
+    out: Record<string, string>,
+    check: (spec: string, entry: { key: string; keyNode: Node | null; value: Node | null }, field: string) => void,
+    missing = 'must name a provider',
+  ): void {
+    if (this.isEmpty(node)) return;
+    const locations = new Map<string, SourceLocation>();
+    for (const entry of this.mapping(node, field, keyNode)) {
+      const entryField = `${field}.${entry.key}`;
+      const spec = this.nonEmpty(entry.value, entryField);
+      if (spec === undefined) this.fail(missing, entry.value ?? entry.keyNode, entryField);
+      check(spec, entry, entryField);
+      out[entry.key] = spec;
+      locations.set(entry.key, this.location(entry.keyNode, entryField));
+    }
+    keyLocations.set(out, locations);
+  }
+
+  /** A `module:function` a replay loads through the module's exports, as `runner.target`. */
+  loadable(spec: string, node: Node | null, field: string, what: string): void {
+    const target = parseTarget(spec, this.location(node, field));
+    if (target.line !== undefined || target.member?.startsWith('#')) {
+      this.fail(`${JSON.stringify(spec)} names ${what} by ${target.line !== undefined ? 'its line' : 'a private name'}, which a replay cannot load: name an export, exportName.method or ClassName.method`, node, field);
+    }
   }
 
   select(node: Node | null, field: string): ReplayArgsConfig['select'] {
@@ -165,12 +224,8 @@ class SimulationValidator extends Validator {
         case 'factory': {
           const spec = this.nonEmpty(value, field);
           if (spec === undefined) break;
-          const target = parseTarget(spec, this.location(value, field));
-          // A replay loads its function through the module's exports.
-          if (target.line !== undefined || target.member?.startsWith('#')) {
-            this.fail(`${JSON.stringify(spec)} names a function by ${target.line !== undefined ? 'its line' : 'a private name'}, which a replay cannot load: name an export, exportName.method or ClassName.method`, value, field);
-          }
-          config[key] = target.spec;
+          this.loadable(spec, value, field, 'a function');
+          config[key] = spec;
           break;
         }
         case 'isolation':
@@ -321,18 +376,23 @@ class SimulationValidator extends Validator {
 }
 
 /**
- * Reads and checks `configs/simulation.yaml` under `root`. A missing file gives the defaults;
- * a syntax or validation error throws a ConfigError at the offending line and column.
+ * Reads and checks `configs/simulation.yaml` under `root`, or `file` (relative to the project) when
+ * given. A missing default file gives the defaults, a missing given one is an error; a syntax or
+ * validation error throws a ConfigError at the offending line and column.
  */
-export function loadSimulationConfig(root: string): SimulationConfig {
+export function loadSimulationConfig(root: string, file?: string): SimulationConfig {
+  const absolute = file === undefined ? configPath(root) : path.resolve(root, file);
+  const display = projectRelative(root, absolute);
   let text: string;
   try {
-    text = fs.readFileSync(configPath(root), 'utf8');
+    text = fs.readFileSync(absolute, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (file !== undefined) throw new ConfigError(`config file cannot be read (${code === 'ENOENT' ? 'not found' : code})`, { file: display });
+    if (code !== 'ENOENT') throw err;
     text = '';
   }
-  return parseSimulationConfig(text, displayPath(root));
+  return parseSimulationConfig(text, display);
 }
 
 /** Checks simulation config text; `file` is the path shown in messages. */

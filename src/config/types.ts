@@ -23,6 +23,13 @@ export interface ReplayArgsConfig {
   override_param_path?: string;
   /** A path in the arguments to `builtin:collector.send`, `builtin:collector.error` or `module:function`. */
   callable_providers: Record<string, string>;
+  /**
+   * A path in the arguments to the `module:function` whose return value (awaited) is put there for
+   * each run: a live client, a database handle, an object of callbacks.
+   */
+  providers: Record<string, string>;
+  /** A recorded class name to the `module:Export` its instances are made from in a replay. */
+  revive: Record<string, string>;
   /** `all` recordings, the `first`, the `last`, or the first N. */
   select: 'all' | 'first' | 'last' | number;
   /** Only the recordings of this function name or target. */

@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { isCommonJs } from '../config/project';
 import { describeValue, listExports } from '../config/targets';
+import { ensureTypeScript, needsCompiler, nodeStripsTypes } from '../replay/typescript';
 import type { Finding, ProbeJob, ProbeReply, ProbeTarget } from './probe';
 
 type Bag = Record<PropertyKey, unknown>;
@@ -39,7 +40,7 @@ function inspect(exports: unknown, target: ProbeTarget, display: string): Findin
   const owner = onProto ? proto : exported;
   const fn = owner !== null && (typeof owner === 'object' || typeof owner === 'function') ? (owner as Bag)[member] : undefined;
   const name = `${target.exportName}.${member}`;
-  if (typeof fn === 'function') return { ok: true, detail: `${display} loads; "${name}" is a ${onProto ? 'prototype method' : 'method'}` };
+  if (typeof fn === 'function') return { ok: true, detail: `${display} loads; "${name}" is a ${onProto ? 'prototype method' : 'method'}`, onPrototype: onProto };
   return fn === undefined
     ? { ok: false, problem: 'missing', detail: `"${target.exportName}" in ${display} has no method "${member}"` }
     : { ok: false, problem: 'type', detail: `"${name}" is ${describeValue(fn)}, not a function` };
@@ -48,10 +49,17 @@ function inspect(exports: unknown, target: ProbeTarget, display: string): Findin
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2]!) as ProbeJob;
   let exports: unknown;
+  // The parent starts this process in the project root, whose tsx the replay loader registers too.
+  const compiled = needsCompiler(job.file) ? await ensureTypeScript(process.cwd()) : true;
+  if (!compiled && !nodeStripsTypes()) {
+    reply({ loaded: false, error: `${job.display} is TypeScript, and the project has no tsx` });
+    return;
+  }
   try {
     exports = isCommonJs(job.file) ? require(job.file) : await import(pathToFileURL(job.file).href);
   } catch (error) {
-    reply({ loaded: false, error: `cannot load ${job.display}: ${error instanceof Error ? error.message : String(error)}` });
+    const hint = compiled ? '' : ` (${job.display} is TypeScript, and the project has no tsx)`;
+    reply({ loaded: false, error: `cannot load ${job.display}: ${error instanceof Error ? error.message : String(error)}${hint}` });
     return;
   }
   reply({ loaded: true, findings: job.targets.map((target) => inspect(exports, target, job.display)) });

@@ -17,7 +17,8 @@ export interface ProbeJob {
   targets: ProbeTarget[];
 }
 
-export type Finding = { ok: true; detail: string } | { ok: false; problem: 'missing' | 'type'; detail: string };
+/** `onPrototype`: the target is a method of a class's prototype, which a replay calls on an instance. */
+export type Finding = { ok: true; detail: string; onPrototype?: boolean } | { ok: false; problem: 'missing' | 'type'; detail: string };
 
 /** The child's answer. */
 export type ProbeReply = { loaded: true; findings: Finding[] } | { loaded: false; error: string };

@@ -1,11 +1,13 @@
 import path from 'node:path';
-import { findModule, projectRelative } from '../config/project';
+import { findModule, projectRelative, typeScriptTwin } from '../config/project';
 import { parseTarget } from '../config/targets';
 import type { SimulationConfig, TargetSpec } from '../config/types';
 import { servedByTransform } from '../instrument/mechanism';
+import { INSTALL_TSX, needsCompiler, projectTsx } from '../replay/typescript';
 import { check, type Check } from './check';
 import { configLabel, type DoctorContext } from './context';
 import { probeModule, type Finding, type ProbeOutcome, type ProbeTarget } from './probe';
+import { checkInstance } from './instance';
 import { inspectSource, type SourceFinding } from './source';
 
 /** One configured target to check. */
@@ -79,10 +81,14 @@ export async function checkTargets(ctx: DoctorContext, timeoutMs: number): Promi
     const where = `${item.field} in ${config}`;
     const outcome = outcomes.get(item);
     if (item.resolved === undefined || outcome === undefined) {
-      checks.push(check(item.id, item.title, 'fail', `module not found: ${item.spec.file} (looked for it with .js, .mjs, .cjs, .ts and index files)`, `correct the path at ${where}; paths are relative to the project root`));
+      const twin = typeScriptTwin(path.resolve(ctx.root, item.spec.file));
+      const hint = twin === undefined ? '' : `; did you mean ${projectRelative(ctx.root, twin)}?`;
+      checks.push(check(item.id, item.title, 'fail', `module not found: ${item.spec.file} (looked for it with .js, .mjs, .cjs, .ts and index files)${hint}`, `correct the path at ${where}; paths are relative to the project root`));
     } else {
       const file = projectRelative(ctx.root, item.resolved);
-      checks.push('source' in outcome ? sourceCheck(item, outcome.source, file, where) : exportsCheck(item, outcome.exports, file, where));
+      checks.push('source' in outcome ? sourceCheck(item, outcome.source, file, where) : exportsCheck(ctx.root, item, outcome.exports, file, where));
+      // A class's method runs on an instance made from each recording: the recordings must keep it.
+      if (item.field === 'runner.target' && 'exports' in outcome && 'onPrototype' in outcome.exports && outcome.exports.onPrototype) checks.push(await checkInstance(ctx, item.spec));
     }
   }
   return checks;
@@ -104,16 +110,13 @@ function sourceCheck(item: Item, finding: SourceFinding, file: string, where: st
 }
 
 /** A target reached through its module's exports: whether the module loads, and what its name points at. */
-function exportsCheck(item: Item, finding: Extract<ProbeOutcome, { loaded: false }> | Finding, file: string, where: string): Check {
+function exportsCheck(root: string, item: Item, finding: Extract<ProbeOutcome, { loaded: false }> | Finding, file: string, where: string): Check {
   if ('loaded' in finding) {
     const cause = 'cause' in finding ? finding.cause : 'error';
     const fix = {
       timeout: `make importing ${file} finish: move start-up work (servers, loops, top-level await) out of its top level`,
       exit: `keep ${file} from calling process.exit when it is imported: move that into a function`,
-      error:
-        /\.[cm]?tsx?$/.test(file) && !withTsx()
-          ? 'TypeScript needs tsx in the CLI\'s process: `NODE_OPTIONS="--import tsx" npx fluxloop doctor`'
-          : `fix the error ${file} throws when it is imported`,
+      error: needsCompiler(file) && projectTsx(root) === undefined ? INSTALL_TSX : `fix the error ${file} throws when it is imported`,
     }[cause];
     return check(item.id, item.title, 'fail', finding.error, fix);
   }
@@ -123,9 +126,4 @@ function exportsCheck(item: Item, finding: Extract<ProbeOutcome, { loaded: false
     return check(item.id, item.title, 'fail', finding.detail, `${add}, or correct the name at ${where}`);
   }
   return check(item.id, item.title, 'fail', finding.detail, `point ${where} at a function: module:export, module:object.method or module:Class.method`);
-}
-
-/** Whether this process (and so the probe's child) loads TypeScript through tsx. */
-function withTsx(): boolean {
-  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => /\btsx\b/.test(arg));
 }

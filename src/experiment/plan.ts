@@ -8,8 +8,11 @@ import { Collectors } from '../replay/collectors';
 import type { RunPlan } from '../replay/execute';
 import type { HarnessOptions } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
-import { locate } from '../replay/paths';
-import { recordingFilter, selectRecordings, type ReplayRecord } from '../replay/reader';
+import { locate, valueAt } from '../replay/paths';
+import type { Revive } from '../replay/revive';
+import { ProviderPaths } from '../replay/providers';
+import { recordingMatch, type RecordingMatch } from '../replay/match';
+import { selectRecordings, type ReplayRecord } from '../replay/reader';
 import { loadInputs, type LoadedInputs } from './inputs';
 
 /** Which recordings an experiment replays, checked. */
@@ -20,12 +23,20 @@ export interface ReplaySource {
   display: string;
   path: ParamPath;
   select: NonNullable<SimulationConfig['replay_args']>['select'];
-  /** `replay_args.function`, else the runner target and its function's name, so that records of other targets are left out. */
-  function: string[];
+  /** The recordings of `replay_args.function`, else of the runner target (by identity), so that records of other targets are left out. */
+  match: RecordingMatch;
+  /** How many of the selected recordings name no module, and so were matched by their function's name. */
+  byName: number;
   /** How many recordings are selected. */
   count: number;
   /** How many of them the path resolves in; the others become runs with status `error`. */
   resolved: number;
+  /** Classes whose recorded instances (outside the providers' paths) come back as plain data: no class was found for them. */
+  plainClasses: string[];
+  /** The class of a `Class.method` target without `runner.factory`, whose instance each run makes from its recording. */
+  instanceClass?: string;
+  /** How many recordings keep no instance, so that their runs call the method on `new Class()`. */
+  withoutInstance: number;
 }
 
 /** Everything decided before the first run. */
@@ -65,6 +76,8 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
       factory: config.runner.factory,
       fresh: config.runner.isolation !== 'shared',
       providers: config.replay_args?.callable_providers ?? {},
+      values: config.replay_args?.providers ?? {},
+      revive: config.replay_args?.revive ?? {},
       traceTargets: config.recording.targets,
     },
   };
@@ -84,7 +97,7 @@ function soleRecordingTarget(config: SimulationConfig): string {
  * Exit 2 (a ConfigError) when there are none, or when the path resolves in none of them, naming
  * the path, a recording and the paths that do exist in it.
  */
-export async function checkRecordings(root: string, config: SimulationConfig, targetSpec: string, target: LoadedTarget): Promise<ReplaySource | undefined> {
+export async function checkRecordings(root: string, config: SimulationConfig, targetSpec: string, target: LoadedTarget, revive?: Revive): Promise<ReplaySource | undefined> {
   const replay = config.replay_args;
   if (replay === undefined || !replay.enabled) return undefined;
   if (replay.override_param_path === undefined) {
@@ -99,33 +112,80 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
     display: projectRelative(root, file),
     path: parseParamPath(replay.override_param_path),
     select: replay.select,
-    function: recordingFilter(replay.function, targetSpec)!,
+    match: recordingMatch(root, replay.function, targetSpec)!,
+    byName: 0,
     count: 0,
     resolved: 0,
+    plainClasses: [],
+    withoutInstance: 0,
+    ...(target.cls === undefined ? {} : { instanceClass: target.cls.name }),
   };
+  const plain = new Set<string>();
+  const live = [...Object.keys(replay.providers), ...Object.keys(replay.callable_providers)].map((text) => parseParamPath(text));
   let firstMiss: string | undefined;
-  for await (const record of selectRecordings(file, { displayPath: source.display, select: source.select, function: source.function })) {
+  // The targets the file has besides, so that a miss can name them.
+  const others = new Map<string, number>();
+  const test = (record: ReplayRecord) => {
+    if (source.match.test(record)) return true;
+    const name = record.target ?? record.function;
+    if (others.size < 50 || others.has(name)) others.set(name, (others.get(name) ?? 0) + 1);
+    return false;
+  };
+  const providers = new ProviderPaths(replay, source.display);
+  for await (const record of selectRecordings(file, { displayPath: source.display, select: source.select, match: test })) {
     source.count++;
-    const miss = pathMiss(source, record, target);
+    if (!providers.done) providers.see(record, record.params?.length ? record.params : target.params);
+    const miss = pathMiss(source, record, target, { revive, plain, live });
+    if (target.cls !== undefined && record.this === undefined) source.withoutInstance++;
     if (miss === undefined) source.resolved++;
     else firstMiss ??= `${describeRecording(source, record)}: ${miss}`;
   }
+  source.byName = source.match.byName;
+  source.plainClasses = [...plain];
   if (source.count === 0) {
-    const which = replay.function ?? targetSpec;
+    const recorded = [...others].slice(0, 10).map(([name, n]) => `${name} (${n})`);
     throw new ConfigError(
-      `no recordings of ${which} to replay; record some calls first (fluxloop record enable, then run your app with node --import fluxloop/register), or choose the recorded function with replay_args.function`,
+      `no recordings of ${source.match.label} to replay; ` +
+        (recorded.length > 0
+          ? `the file holds recordings of ${recorded.join(', ')}: choose one with runner.target or --target`
+          : 'record some calls first (fluxloop record enable, then run your app with node --import fluxloop/register)'),
       { file: source.display },
     );
   }
   if (source.resolved === 0) throw new ConfigError(firstMiss!, { file: 'configs/simulation.yaml', field: 'replay_args.override_param_path' });
+  await providers.finish(source.count);
   return source;
 }
 
+/** What the plan's check gathers while it decodes a recording: the classes left plain, outside the `live` paths. */
+interface ClassCheck {
+  revive: Revive | undefined;
+  plain: Set<string>;
+  /** Where providers put live values: what is recorded there is never used. */
+  live: ParamPath[];
+}
+
 /** Why the override path points nowhere in a recording, or undefined when it resolves. */
-export function pathMiss(source: ReplaySource, record: ReplayRecord, target: LoadedTarget): string | undefined {
-  const call = decodeCall(record, new Collectors(), new Map());
+export function pathMiss(source: ReplaySource, record: ReplayRecord, target: LoadedTarget, classes?: ClassCheck): string | undefined {
+  const unrevived = new Map<object, string>();
+  const call = decodeCall(record, new Collectors(), new Map(), [], { revive: classes?.revive, unrevived: (name, value) => unrevived.set(value, name) });
   const params = record.params?.length ? record.params : target.params;
+  if (classes !== undefined) {
+    for (const path of classes.live) {
+      const at = locate(path, call, params);
+      if (at !== undefined) forEachObject(valueAt(call, at), (o) => unrevived.delete(o));
+    }
+    for (const name of unrevived.values()) classes.plain.add(name);
+  }
   return locate(source.path, call, params) === undefined ? missMessage(source.path, call, params) : undefined;
+}
+
+/** Calls `fn` with `value` and every object inside it. */
+function forEachObject(value: unknown, fn: (o: object) => void, seen = new Set<object>()): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  fn(value);
+  for (const key of Object.keys(value)) forEachObject((value as Record<string, unknown>)[key], fn, seen);
 }
 
 function describeRecording(source: ReplaySource, record: ReplayRecord): string {
@@ -147,10 +207,10 @@ export async function* planRuns(setup: ExperimentSetup, target: LoadedTarget, li
     }
     // Read again for each iteration, so that memory stays flat on a file of any size; the
     // check before the runs has already reported its malformed lines.
-    const records = selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, function: replay.function, onSkip: () => undefined });
+    const records = selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, match: replay.match.test, onSkip: () => undefined });
     for await (const record of records) {
       const miss = replay.resolved === replay.count ? undefined : pathMiss(replay, record, target);
-      const { index, line, function: fn, target: recorded, args, kwargs, params } = record;
+      const { index, line, function: fn, target: recorded, args, kwargs, params, this: self } = record;
       for (let i = 0; i < inputs.length; i++) {
         if (planned++ >= limit) return;
         yield {
@@ -158,7 +218,7 @@ export async function* planRuns(setup: ExperimentSetup, target: LoadedTarget, li
           iteration,
           inputIndex: i,
           input: inputs[i]!,
-          recording: { index, line, function: fn, target: recorded, args, kwargs, params },
+          recording: { index, line, function: fn, target: recorded, args, kwargs, params, ...(self === undefined ? {} : { this: self }) },
           path: replay.path.text,
           ...(miss === undefined ? {} : { error: `${describeRecording(replay, record)}: ${miss}` }),
         };

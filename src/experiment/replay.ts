@@ -20,6 +20,12 @@ export interface ReplayOptions {
   /** Only the recordings of this function name or target; by default the target's. */
   function?: string;
   callableProviders?: Record<string, string>;
+  /** A path to the `module:function` that makes the live value put there for each run (`replay_args.providers`). */
+  providers?: Record<string, string>;
+  /** A recorded class name to the `module:Export` its instances are made from again (`replay_args.revive`). */
+  revive?: Record<string, string>;
+  /** A `module:function` that makes the instance a `module:Class.method` target is called on (`runner.factory`). */
+  factory?: string;
   iterations?: number;
   limit?: number;
   /** `shared` by default for a function, `fresh` for a module target. */
@@ -49,6 +55,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     runner: {
       ...defaults.runner,
       target: typeof options.target === 'string' ? options.target : undefined,
+      factory: options.factory,
       isolation: options.isolation ?? (fn ? 'shared' : defaults.runner.isolation),
       concurrency: options.concurrency ?? defaults.runner.concurrency,
       timeout_ms: options.timeoutMs ?? defaults.runner.timeout_ms,
@@ -62,6 +69,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             recording_file: options.recordingFile,
             override_param_path: options.overrideParamPath,
             callable_providers: options.callableProviders ?? {},
+            providers: options.providers ?? {},
+            revive: options.revive ?? {},
             select: options.select ?? 'all',
             function: options.function,
           },

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatParamPath, parseParamPath } from '../config/param-path';
 import { resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
+import { parseTarget } from '../config/targets';
 import type { SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { decodeCall, override } from '../replay/binding';
@@ -29,6 +30,12 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
   limit?: number;
   /** The folder experiment folders go in; the config's `output_directory` by default. */
   outputDir?: string;
+  /** Replays this target (`module:export`), and its recordings, instead of `runner.target`. */
+  target?: string;
+  /** The config file to read instead of `configs/simulation.yaml`, relative to the project. */
+  configFile?: string;
+  /** Called once the plan is checked, before the first run. */
+  onPlan?: (setup: ExperimentSetup) => void;
   /** Called after each run, in the order runs finish. */
   onProgress?: (progress: { done: number; total: number; result: RunResult }) => void;
 }
@@ -42,6 +49,8 @@ export interface ExperimentSummary {
   total_runs: number;
   counts: Record<RunStatus, number>;
   success_rate: number;
+  /** Runs that ran but could not do all the app did (see each run's `warnings`). */
+  runs_with_warnings: number;
   duration_ms: DurationStats;
   iterations: number;
   recordings: number;
@@ -71,16 +80,21 @@ export interface ExperimentPlanReport {
 /** Loads and checks everything an experiment needs; throws a ConfigError for the user's mistakes. */
 export async function prepare(options: ExperimentOptions): Promise<{ setup: ExperimentSetup; harness: Harness; target: LoadedTarget }> {
   const root = resolveProjectRoot(options.projectDir);
-  const config = options.config ?? loadSimulationConfig(root);
+  let config = options.config ?? loadSimulationConfig(root, options.configFile);
+  if (options.target !== undefined) {
+    parseTarget(options.target, { file: '--target' });
+    config = { ...config, runner: { ...config.runner, target: options.target } };
+  }
   const partial = setupExperiment(root, config, options);
   if (options.fn !== undefined && config.runner.isolation === 'worker') {
     throw new ConfigError('worker isolation needs a target module, not a function: a function cannot be sent to a worker thread');
   }
   const harness = await Harness.create(partial.harness, options.fn);
   const target = await harness.probe();
-  const replay = await checkRecordings(root, config, partial.harness.target, target);
+  const replay = await checkRecordings(root, config, partial.harness.target, target, harness.reviver(target));
   const setup: ExperimentSetup = { ...partial, replay, total: 0 };
   setup.total = countRuns(setup, options.limit);
+  options.onPlan?.(setup);
   return { setup, harness, target };
 }
 
@@ -128,6 +142,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const errors = new JsonArray(path.join(dir, 'errors.json'));
   const durations: number[] = [];
   const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
+  let warned = 0;
   const startedAt = new Date();
   const started = performance.now();
   try {
@@ -136,6 +151,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       traces.write([result]);
       observations.write(outcome.observations);
       counts[result.status]++;
+      if (result.warnings.length > 0) warned++;
       durations.push(result.duration_ms);
       if (result.status !== 'ok') errors.write(errorEntry(result));
       options.onProgress?.({ done: durations.length, total: setup.total, result });
@@ -145,7 +161,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     observations.close();
     errors.close();
   }
-  const summary = summarize(setup, { counts, durations, startedAt, totalMs: performance.now() - started });
+  const summary = summarize(setup, { counts, warned, durations, startedAt, totalMs: performance.now() - started });
   writeJson(path.join(dir, 'summary.json'), summary);
   return { dir, summary };
 }
@@ -179,7 +195,7 @@ export async function execute(setup: ExperimentSetup, harness: Harness, plans: A
   }
 }
 
-function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, number>; durations: number[]; startedAt: Date; totalMs: number }): ExperimentSummary {
+function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, number>; warned: number; durations: number[]; startedAt: Date; totalMs: number }): ExperimentSummary {
   const { config } = setup;
   const total = run.durations.length;
   const encoder = createEncoder({ redactKeys: config.recording.redact_keys, redactPatterns: config.recording.redact_patterns });
@@ -191,6 +207,7 @@ function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, numb
     total_runs: total,
     counts: run.counts,
     success_rate: total === 0 ? 0 : run.counts.ok / total,
+    runs_with_warnings: run.warned,
     duration_ms: durationStats(run.durations),
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,

@@ -1,6 +1,6 @@
 import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
-import { decode, rebuild } from '../record/decode';
+import { decode, rebuild, type DecodeOptions } from '../record/decode';
 import { Collectors } from './collectors';
 import { existingPaths, locate, setAt, type CallArgs, type Location } from './paths';
 
@@ -19,19 +19,42 @@ export interface DecodedCall extends CallArgs {
   framework: Array<{ type: string; value: Record<string, unknown> }>;
 }
 
-/** What stands in for a callable at a path: a built-in collector, or a user's function. */
-export type Provider = 'send' | 'error' | Function;
+/** A live value a `replay_args.providers` function made for this run, put at its path as it is. */
+export interface ProvidedValue {
+  /** `module:function`, for messages. */
+  provider: string;
+  value: unknown;
+}
+
+/** What goes at a path: a built-in collector or a user's function (callable providers), or a provided value. */
+export type Provider = 'send' | 'error' | Function | ProvidedValue;
+
+/** A provided value's path points nowhere in this recording: the run is an error naming the path. */
+export class ProviderPathError extends Error {
+  override name = 'ProviderPathError';
+  // Where decoding noticed says nothing about the recording.
+  override stack = undefined;
+}
 
 const CALLABLE_RE = /^<callable:(.*)>$/s;
 
 /**
  * The run's own arguments from a recording: decoded afresh (so the recording is never mutated and
  * runs share nothing), emitters as stand-ins, `<callable:NAME>` markers as collectors, and the
- * configured providers in place.
+ * configured providers in place, in the map's order; class instances revived as `classes` finds them. `params` (the recorded function's) let a
+ * provided value's `kwargs.NAME` path find a positional argument; callable providers are placed
+ * without them, as they always were.
  */
-export function decodeCall(recorded: EncodedCall, collectors: Collectors, providers: ReadonlyMap<ParamPath, Provider>): DecodedCall {
+export function decodeCall(
+  recorded: EncodedCall,
+  collectors: Collectors,
+  providers: ReadonlyMap<ParamPath, Provider>,
+  params: readonly Param[] = [],
+  classes: Pick<DecodeOptions, 'revive' | 'unrevived'> = {},
+): DecodedCall {
   const framework: DecodedCall['framework'] = [];
-  const options = {
+  const options: DecodeOptions = {
+    ...classes,
     emitter: (marker: { class: string; methods: string[]; value: unknown }) => collectors.emitter(marker),
     adapted: (node: DecodedCall['framework'][number]) => (framework.push(node), node.value),
   };
@@ -43,12 +66,23 @@ export function decodeCall(recorded: EncodedCall, collectors: Collectors, provid
   replaceCallables(call.args, 'args', collectors, new Set());
   replaceCallables(call.kwargs, 'kwargs', collectors, new Set());
   for (const [path, provider] of providers) {
+    if (typeof provider === 'object') {
+      const at = locate(path, call, params);
+      if (at === undefined) throw new ProviderPathError(providerMiss(path, provider, call, params));
+      setAt(call, at, provider.value);
+      continue;
+    }
     const at = locate(path, call, []);
     if (at === undefined) continue;
     const to = formatParamPath(at.root, at.segments);
     setAt(call, at, typeof provider === 'function' ? collectors.callable(to, 'send', provider) : collectors.callable(to, provider));
   }
   return call;
+}
+
+function providerMiss(path: ParamPath, provided: ProvidedValue, call: CallArgs, params: readonly Param[]): string {
+  const existing = existingPaths(call, params);
+  return `replay_args.providers.${path.text} (${provided.provider}) points nowhere in this recording; paths that exist: ${existing.length ? existing.join(', ') : '(none: the call had no arguments)'}`;
 }
 
 /**

@@ -1,17 +1,19 @@
 import { readOutput, type OutputRead } from '../adapters';
 import { formatParamPath, parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
-import { isWrapped } from '../instrument/wrap';
+import { unwrap } from '../instrument/wrap';
 import { createEncoder } from '../record/encode';
-import { runInReplay } from '../trace/context';
-import { observeCall, type Observation } from '../trace/observations';
+import { runInReplay, type ReplayContext } from '../trace/context';
+import { beginObservation, type Observation, type OpenObservation } from '../trace/observations';
 import { bindArguments, decodeCall, finishCall, inputArguments, override, type Provider } from './binding';
 import { Collectors } from './collectors';
+import { instanceFor } from './instance';
+import { reviver, type Revive } from './revive';
 import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
-export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'function' | 'target' | 'args' | 'kwargs' | 'params'>;
+export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this'>;
 
 /** One run to make: plain data, so that it can be posted to a worker. */
 export interface RunPlan {
@@ -57,6 +59,8 @@ export interface RunResult {
   attempts: number;
   /** What reached the collectors: callbacks and stand-ins. */
   messages: unknown;
+  /** Where the run could not do what the app did, though it ran: a `Class.method` called on `new Class()`. */
+  warnings: string[];
   observation_count: number;
 }
 
@@ -87,10 +91,16 @@ function encodedLater(value: unknown): () => Promise<unknown> {
 /**
  * Makes one run: the recording's arguments decoded afresh, the input put in place, the function
  * called in a replay context of its own (nothing is recorded again; what it calls is traced), its
- * output awaited. A run never throws: its error becomes its status. Without `timeoutMs` the
- * caller bounds the run (a worker is ended from outside).
+ * output awaited and read to its end. A run never throws: its error becomes its status. Without
+ * `timeoutMs` the caller bounds the run (a worker is ended from outside).
  */
-export async function executeRun(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, timeoutMs?: number): Promise<RunOutcome> {
+export async function executeRun(
+  plan: RunPlan,
+  target: LoadedTarget,
+  providers: ReadonlyMap<ParamPath, Provider>,
+  timeoutMs?: number,
+  revive: Revive = reviver(new Map(), target.exports),
+): Promise<RunOutcome> {
   const observations: Observation[] = [];
   const collectors = new Collectors();
   const started = performance.now();
@@ -100,33 +110,26 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
   let failure: unknown;
   let open = true;
   let invokedArgs: (() => Promise<unknown>) | undefined;
+  let root: OpenObservation | undefined;
   /** Values the run encoded itself, by identity, for the observations that hold them. */
   const reads = new Map<unknown, unknown>();
   try {
     if (plan.error !== undefined) throw new PlanError(plan.error);
-    prepared = prepare(plan, target, providers, collectors);
+    prepared = prepare(plan, target, providers, collectors, revive);
     const invoked = prepared.args;
     invokedArgs = encodedLater(invoked);
-    const root = { name: target.name, type: 'agent' };
-    const context = { traceId: plan.traceId, root, observe: (o: Observation) => open && observations.push(o) };
-    const call = () => {
-      // A wrapped function makes its own observation, as the root; any other gets one here.
-      const around = isWrapped(target.fn) ? undefined : observeCall(root.name, root.type, invoked);
-      const make = () => Reflect.apply(target.fn, target.thisArg, invoked);
-      return around ? around(make) : make();
-    };
-    const running = (async () => {
-      const returned = await runInReplay(context, call);
-      // A function that returns its reply stand-in (Fastify's `return reply.send(x)`) answered through it.
-      if (collectors.isStandIn(returned)) return collectors.output() ?? { value: undefined };
-      const read = await outputOf(returned);
-      if (read.type !== undefined) reads.set(returned, encodedOutput(read));
-      return isEmpty(read.value) ? (collectors.output() ?? read) : read;
-    })();
+    const context: ReplayContext = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
+    // Defined: the context observes.
+    const observed = runInReplay(context, () => beginObservation(target.name, 'agent', invoked))!;
+    root = observed;
+    const self = prepared.self;
+    const running = runInReplay(observed.context, () => callAndRead(target.fn, self, invoked, observed, collectors, reads));
     output = timeoutMs === undefined ? await running : await withTimeout(running, timeoutMs);
   } catch (error) {
     failure = error;
     status = error instanceof RunTimeout ? 'timeout' : 'error';
+    // A run that timed out still shows what it called; its own call ends with the timeout.
+    root?.threw(error);
   }
   open = false;
   const result = resultOf(plan, status, round(performance.now() - started), target.name);
@@ -140,11 +143,41 @@ export async function executeRun(plan: RunPlan, target: LoadedTarget, providers:
     output: ok ? encodedOutput(output) : null,
     frames: ok && output.frames ? encoded(output.frames) : null,
     first_frame_ms: ok && output.firstFrameAt !== undefined ? round(output.firstFrameAt - started) : null,
-    error: ok ? null : errorOf(failure),
+    error: ok ? null : errorOf(failure, target.cls !== undefined && prepared?.warnings.length === 0 ? target.cls.name : undefined),
     messages: encoded(collectors.messages),
+    warnings: prepared?.warnings ?? [],
     observation_count: observations.length,
   });
   return { result, observations: observations.map((o) => encodeObservation(o, reads)) };
+}
+
+/**
+ * Calls the function and reads its output to the end, in the run's own observation, which ends
+ * only then: a stream is read in the observation's context, so that what it calls while it
+ * streams nests under the run. A wrapped function (a recording target, a trace() mark) is called
+ * unwrapped, so that its wrapper makes no second observation; a sync function is still called
+ * synchronously.
+ */
+async function callAndRead(fn: Function, self: unknown, args: unknown[], root: OpenObservation, collectors: Collectors, reads: Map<unknown, unknown>): Promise<OutputRead> {
+  try {
+    const returned = await Reflect.apply(unwrap(fn), self, args);
+    const output = await outputOfRun(returned, collectors);
+    // A read framework object (a Response) is shown as the run writes it.
+    if (output.type !== undefined) reads.set(output.value, encodedOutput(output));
+    root.read(output.value, output.frames, output.firstFrameAt);
+    return output;
+  } catch (error) {
+    root.threw(error);
+    throw error;
+  }
+}
+
+/** The run's output: what the function returned, read, or else what it sent. */
+async function outputOfRun(returned: unknown, collectors: Collectors): Promise<OutputRead> {
+  // A function that returns its reply stand-in (Fastify's `return reply.send(x)`) answered through it.
+  if (collectors.isStandIn(returned)) return collectors.output() ?? { value: undefined };
+  const read = await outputOf(returned);
+  return isEmpty(read.value) ? (collectors.output() ?? read) : read;
 }
 
 /** A run that ended before its function could be called: its target did not load, or a worker was ended. */
@@ -175,6 +208,7 @@ function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, targetNa
     duration_ms: durationMs,
     attempts: 1,
     messages: [],
+    warnings: [],
     observation_count: 0,
   };
 }
@@ -183,27 +217,37 @@ interface Prepared {
   args: unknown[];
   /** Where the input went, e.g. `args.1`. */
   location: string | null;
+  /** What the function is called on. */
+  self: unknown;
+  warnings: string[];
 }
 
-/** The run's arguments: the recording's, with the input at the path, bound to the function. */
-function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, collectors: Collectors): Prepared {
+/**
+ * The run's arguments: the recording's, with the input at the path, bound to the function; and what
+ * it is called on: for a `Class.method` target, an instance made from the recording's `this`.
+ */
+function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<ParamPath, Provider>, collectors: Collectors, revive: Revive): Prepared {
   const recording = plan.recording;
-  if (recording === undefined) return { args: inputArguments(plan.input.input, target.params), location: null };
-  const call = decodeCall(recording, collectors, providers);
+  const made = target.cls === undefined ? undefined : instanceFor(target.cls, recording?.this, { revive, emitter: (marker) => collectors.emitter(marker) }, recording === undefined ? 'the run has no recording' : undefined);
+  const self = made === undefined ? target.thisArg : made.self;
+  const warnings = made?.warning === undefined ? [] : [made.warning];
+  if (recording === undefined) return { args: inputArguments(plan.input.input, target.params), location: null, self, warnings };
+  const params = recording.params?.length ? recording.params : target.params;
+  const call = decodeCall(recording, collectors, providers, params, { revive });
   let location: string | null = null;
   if (plan.path !== undefined) {
-    const params = recording.params?.length ? recording.params : target.params;
     const at = override(call, parseParamPath(plan.path), plan.input.input, params);
     if (typeof at === 'string') throw new Error(at);
     location = formatParamPath(at.root, at.segments);
   }
   finishCall(call, collectors);
-  return { args: bindArguments(call, target.params), location };
+  return { args: bindArguments(call, target.params), location, self, warnings };
 }
 
 /**
- * The output of a call: a framework object read by its adapter (a Response to the end of its body),
- * async iterables and generators consumed, their items as frames and their string chunks joined.
+ * The output of a call: a framework object read by its adapter (a Response to the end of its body);
+ * async iterables (a Node Readable, a web ReadableStream) and generators consumed, their items as
+ * frames, string chunks joined, and byte chunks read as UTF-8 text when they are text.
  */
 async function outputOf(value: unknown): Promise<OutputRead> {
   if (typeof value !== 'object' || value === null) return { value };
@@ -212,14 +256,29 @@ async function outputOf(value: unknown): Promise<OutputRead> {
   const iterable = value as Partial<AsyncIterable<unknown> & Iterator<unknown> & Iterable<unknown>>;
   const isGenerator = typeof iterable.next === 'function' && typeof iterable[Symbol.iterator] === 'function';
   if (typeof iterable[Symbol.asyncIterator] !== 'function' && !isGenerator) return { value };
-  const chunks: unknown[] = [];
+  let chunks: unknown[] = [];
   let firstFrameAt: number | undefined;
   for await (const chunk of value as AsyncIterable<unknown>) {
     firstFrameAt ??= performance.now();
     chunks.push(chunk);
   }
+  chunks = textOf(chunks) ?? chunks;
   const frames = chunks.length > 1 ? { frames: chunks, firstFrameAt } : {};
   return { value: chunks.every((c) => typeof c === 'string') ? chunks.join('') : chunks, ...frames };
+}
+
+/** Byte chunks (a Readable's Buffers) as the text they hold, each chunk's part; undefined unless all are bytes of UTF-8 text. */
+function textOf(chunks: unknown[]): string[] | undefined {
+  if (chunks.length === 0 || !chunks.every((c) => c instanceof Uint8Array)) return undefined;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  try {
+    // A character split across two chunks belongs to the chunk that completes it.
+    const texts = (chunks as Uint8Array[]).map((c) => decoder.decode(c, { stream: true }));
+    texts.push(decoder.decode());
+    return texts.filter((t) => t !== '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** The output as traces.jsonl keeps it: a read framework object under its `$type`. */
@@ -255,12 +314,17 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function errorOf(error: unknown): RunResult['error'] {
+/** A run's error; `rebuilt` names the class of an instance made from its recording, whose private fields it lacks. */
+function errorOf(error: unknown, rebuilt?: string): RunResult['error'] {
   if (error instanceof Error) {
     const { status, code } = error as { status?: unknown; code?: unknown };
+    const hint =
+      rebuilt !== undefined && error instanceof TypeError && /private (member|field|method)/i.test(error.message)
+        ? `; ${rebuilt} has private fields, which an instance made from its recording does not have: set runner.factory to make one as the app does`
+        : '';
     return {
       name: error.name,
-      message: error.message,
+      message: error.message + hint,
       ...(error.stack ? { stack: error.stack } : {}),
       ...(typeof status === 'number' ? { status } : {}),
       ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
@@ -281,6 +345,8 @@ function encodeObservation(o: Observation, reads: ReadonlyMap<unknown, unknown>)
     input: reads.has(o.input) ? reads.get(o.input) : encoded(o.input),
     output: 'output' in o ? (reads.has(o.output) ? reads.get(o.output) : encoded(o.output)) : null,
     error: 'error' in o ? errorOf(o.error) : null,
+    frames: o.frames === undefined ? null : encoded(o.frames),
+    first_frame_ms: o.first_frame_ms === undefined ? null : round(o.first_frame_ms),
   };
 }
 

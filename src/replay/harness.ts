@@ -1,9 +1,15 @@
-import { parseParamPath, type ParamPath } from '../config/param-path';
+import path from 'node:path';
+import type { ParamPath } from '../config/param-path';
+import { findModule, isCommonJs } from '../config/project';
+import { parseTarget } from '../config/targets';
 import { parseParams } from '../instrument/params';
 import type { Provider } from './binding';
-import { executeRun, failedRun, type RunOutcome, type RunPlan } from './execute';
+import { executeRun, failedRun, RunTimeout, type RunOutcome, type RunPlan } from './execute';
 import { TargetLoader, type LoadedTarget } from './loader';
+import { loadCallableProviders, loadValueProviders, provideValues, type ValueProvider } from './providers';
+import { loadRevived, reviver, type Revive } from './revive';
 import { traceTargets } from './tracing';
+import { typeScriptFirst } from './typescript';
 
 /** What a harness needs: plain data, so that a worker can build its own. */
 export interface HarnessOptions {
@@ -15,11 +21,19 @@ export interface HarnessOptions {
   fresh: boolean;
   /** `replay_args.callable_providers`. */
   providers: Record<string, string>;
+  /** `replay_args.providers`: a live value per run at each path. */
+  values?: Record<string, string>;
+  /** `replay_args.revive`: recorded class names, and the `module:Export` to make their instances from. */
+  revive?: Record<string, string>;
   /** Recording targets whose calls become observations. */
   traceTargets: string[];
 }
 
-const BUILTIN: Record<string, Provider> = { 'builtin:collector.send': 'send', 'builtin:collector.error': 'error' };
+/** Whether the target's module is an ES module: its packages are then imported, as it imports them. */
+function isEsmTarget(root: string, target: string): boolean {
+  const file = findModule(path.resolve(root, parseTarget(target).file));
+  return file === undefined || !isCommonJs(file);
+}
 
 /** Gives the function for each run. */
 interface Source {
@@ -30,22 +44,28 @@ interface Source {
 export class Harness {
   private constructor(
     private readonly source: Source,
-    private readonly providers: ReadonlyMap<ParamPath, Provider>,
+    private readonly callables: ReadonlyMap<ParamPath, Provider>,
+    private readonly values: readonly ValueProvider[],
+    private readonly revived: ReadonlyMap<string, object>,
   ) {}
 
   /** With `fn`, runs call it rather than loading `options.target` (the programmatic `replay`). */
   static async create(options: HarnessOptions, fn?: Function): Promise<Harness> {
-    // Before anything of the app loads, so that the hooks see its modules.
+    // tsx first, then the tracing hooks, before anything of the app loads: the hooks see its
+    // modules as tsx compiled them, as they do when the app records under `--import tsx`.
+    await typeScriptFirst(options);
     traceTargets(options.root, options.traceTargets, options.target);
-    const providers = new Map<ParamPath, Provider>();
-    for (const [text, spec] of Object.entries(options.providers)) {
-      const field = `replay_args.callable_providers.${text}`;
-      const provider = BUILTIN[spec] ?? (await new TargetLoader({ root: options.root, target: spec, fresh: false, field }).forRun()).fn;
-      providers.set(parseParamPath(text, { file: 'configs/simulation.yaml', field }), provider);
-    }
+    const callables = await loadCallableProviders(options.root, options.providers);
+    const values = await loadValueProviders(options.root, options.values ?? {});
+    const revived = await loadRevived(options.root, options.revive ?? {}, fn !== undefined || isEsmTarget(options.root, options.target));
     const source: Source =
-      fn === undefined ? new TargetLoader(options) : { forRun: async () => ({ fn, thisArg: undefined, name: fn.name || 'anonymous', params: parseParams(fn) }) };
-    return new Harness(source, providers);
+      fn === undefined ? new TargetLoader(options) : { forRun: async () => ({ fn, thisArg: undefined, name: fn.name || 'anonymous', params: parseParams(fn), exports: undefined }) };
+    return new Harness(source, callables, values, revived);
+  }
+
+  /** The classes a run of `target` revives: those of `replay_args.revive`, then those its module exports. */
+  reviver(target: LoadedTarget): Revive {
+    return reviver(this.revived, target.exports);
   }
 
   /** The target as a run would get it; throws a TargetError when it cannot be loaded. */
@@ -61,6 +81,20 @@ export class Harness {
     } catch (error) {
       return failedRun(plan, 'error', error, 0);
     }
-    return executeRun(plan, target, this.providers, timeoutMs);
+    let providers = this.callables;
+    let left = timeoutMs;
+    // A run known to fail, or one without a recording to put values in, needs no provider called.
+    if (this.values.length > 0 && plan.recording !== undefined && plan.error === undefined) {
+      const started = performance.now();
+      try {
+        // Values first, so that a callable provider's path can reach into a provided object.
+        providers = new Map<ParamPath, Provider>([...(await provideValues(this.values, plan, timeoutMs)), ...this.callables]);
+      } catch (error) {
+        return failedRun(plan, error instanceof RunTimeout ? 'timeout' : 'error', error, performance.now() - started);
+      }
+      // The providers' time counts against the run's timeout.
+      if (left !== undefined) left = Math.max(1, left - (performance.now() - started));
+    }
+    return executeRun(plan, target, providers, left, this.reviver(target));
   }
 }

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../config/errors';
-import { findModule, isCommonJs } from '../config/project';
+import { findModule, isCommonJs, projectRelative, typeScriptTwin } from '../config/project';
 import { describeValue, listExports, parseTarget } from '../config/targets';
 import type { TargetSpec } from '../config/types';
 import { parseParams, type Param } from '../instrument/params';
+import { ensureTypeScript, INSTALL_TSX, needsCompiler, nodeStripsTypes } from './typescript';
 
 /** The function a run calls, with the `this` it is called with. */
 export interface LoadedTarget {
@@ -13,6 +14,13 @@ export interface LoadedTarget {
   /** The target spec, or `factory().method`: the root observation's name. */
   name: string;
   params: Param[];
+  /** The target's module, whose exported classes a run can revive. */
+  exports: unknown;
+  /**
+   * For a `Class.method` target without a factory: the class. Each run calls the method on an
+   * instance made from its recording's `this` (`thisArg` is then undefined).
+   */
+  cls?: Function;
 }
 
 export interface LoaderOptions {
@@ -54,23 +62,24 @@ export class TargetLoader {
       const make = exportOf(await this.module(this.factory), this.factory, 'runner.factory');
       if (typeof make !== 'function') throw this.error(`runner.factory ${this.factory.spec} is not a function`, 'runner.factory');
       const instance = await make();
-      return this.method(instance, this.target.member ?? this.target.exportName, `${this.factory.exportName}().${this.target.member ?? this.target.exportName}`);
+      return this.method(instance, this.target.member ?? this.target.exportName, `${this.factory.exportName}().${this.target.member ?? this.target.exportName}`, exports);
     }
     const exported = exportOf(exports, this.target, this.options.field ?? 'runner.target');
     const { member } = this.target;
     if (member === undefined) {
       if (typeof exported !== 'function') throw this.error(`${this.target.spec} is ${describeValue(exported)}, not a function`);
-      return { fn: exported, thisArg: undefined, name: this.target.spec, params: parseParams(exported) };
+      return { fn: exported, thisArg: undefined, name: this.target.spec, params: parseParams(exported), exports };
     }
     const isClass = typeof exported === 'function' && typeof (exported as { prototype?: Record<string, unknown> }).prototype?.[member] === 'function';
-    const owner = isClass ? new (exported as new () => unknown)() : exported;
-    return this.method(owner, member, this.target.spec);
+    // A class's method is called on an instance each run makes; an object's, on the module's own object.
+    if (isClass) return { ...this.method(exported.prototype, member, this.target.spec, exports), thisArg: undefined, cls: exported };
+    return this.method(exported, member, this.target.spec, exports);
   }
 
-  private method(owner: unknown, member: string, name: string): LoadedTarget {
+  private method(owner: unknown, member: string, name: string, exports: unknown): LoadedTarget {
     const fn = owner === null || owner === undefined ? undefined : (owner as Record<string, unknown>)[member];
     if (typeof fn !== 'function') throw this.error(`${name} is ${describeValue(fn)}, not a method`);
-    return { fn, thisArg: owner, name, params: parseParams(fn) };
+    return { fn, thisArg: owner, name, params: parseParams(fn), exports };
   }
 
   private module(spec: TargetSpec): Promise<unknown> {
@@ -79,9 +88,17 @@ export class TargetLoader {
   }
 
   private async importFile(spec: TargetSpec, fresh = false): Promise<unknown> {
+    const field = spec === this.factory ? 'runner.factory' : undefined;
     const configured = path.resolve(this.options.root, spec.file);
     const file = findModule(configured);
-    if (file === undefined) throw this.error(`module not found: ${spec.file} (looked for ${path.relative(this.options.root, configured) || '.'} with .js, .mjs, .cjs, .ts and index files)`);
+    if (file === undefined) {
+      const twin = typeScriptTwin(configured);
+      const hint = twin === undefined ? '' : `; did you mean ${projectRelative(this.options.root, twin)}?`;
+      throw this.error(`module not found: ${spec.file} (looked for ${path.relative(this.options.root, configured) || '.'} with .js, .mjs, .cjs, .ts and index files)${hint}`, field);
+    }
+    // Without tsx, a Node that strips types may still load it; one that does not, cannot.
+    const compiled = needsCompiler(file) ? await ensureTypeScript(this.options.root) : true;
+    if (!compiled && !nodeStripsTypes()) throw this.error(`${spec.file} is TypeScript: ${INSTALL_TSX}`, field);
     try {
       if (isCommonJs(file)) {
         if (!fresh) return require(file);
@@ -95,8 +112,8 @@ export class TargetLoader {
       }
       return await import(pathToFileURL(file).href + (fresh ? `?fluxloop_run=${++generation}` : ''));
     } catch (error) {
-      const hint = /\.[cm]?tsx?$/.test(file) ? '; a TypeScript target needs tsx: NODE_OPTIONS="--import tsx" fluxloop run experiment' : '';
-      throw this.error(`cannot load ${spec.file}: ${(error as Error).message}${hint}`);
+      const hint = compiled ? '' : `; ${spec.file} is TypeScript that Node cannot run as it is: ${INSTALL_TSX}`;
+      throw this.error(`cannot load ${spec.file}: ${(error as Error).message}${hint}`, field);
     }
   }
 

@@ -91,28 +91,36 @@ export function valueAt(call: CallArgs, at: Location): unknown {
   return value;
 }
 
-/** Paths that do exist in `call`, for messages: each argument and its keys, a few levels down. */
+/**
+ * Paths that do exist in `call`, for messages: each argument and its keys, a few levels down,
+ * level by level, so that a large object (a recorded SDK client) does not hide its siblings.
+ */
 export function existingPaths(call: CallArgs, params: readonly Param[], limit = 12): string[] {
   const out: string[] = [];
-  const visit = (value: unknown, root: 'args' | 'kwargs', segments: Segment[]): void => {
-    if (out.length >= limit) return;
-    if (segments.length > 0) out.push(formatParamPath(root, segments));
-    if (!isObject(value) || value instanceof Uint8Array) {
-      const json = segments.length < 3 ? parseJsonText(value) : NOT_JSON;
-      if (isObject(json)) visit(json, root, [...segments, JSON_STEP]);
-      return;
+  let level: Array<{ value: unknown; root: 'args' | 'kwargs'; segments: Segment[] }> = [
+    { value: call.kwargs, root: 'kwargs', segments: [] },
+    { value: call.args, root: 'args', segments: [] },
+  ];
+  while (level.length > 0 && out.length < limit) {
+    const next: typeof level = [];
+    for (const { value, root, segments } of level) {
+      if (segments.length > 0) out.push(formatParamPath(root, segments));
+      if (!isObject(value) || value instanceof Uint8Array) {
+        const json = segments.length < 3 ? parseJsonText(value) : NOT_JSON;
+        if (isObject(json)) next.push({ value: json, root, segments: [...segments, JSON_STEP] });
+        continue;
+      }
+      if (segments.length >= 3) continue;
+      const keys = Array.isArray(value) ? value.map((_, i) => i) : value instanceof Map ? [...value.keys()] : Object.keys(value);
+      // A stand-in's own `_events` and the like are EventEmitter's, not the recorded data.
+      const emitter = value instanceof EventEmitter;
+      for (const key of keys) {
+        if ((typeof key !== 'string' && typeof key !== 'number') || (emitter && String(key).startsWith('_'))) continue;
+        next.push({ value: step(value, key).value, root, segments: [...segments, key] });
+      }
     }
-    if (segments.length >= 3) return;
-    const keys = Array.isArray(value) ? value.map((_, i) => i) : value instanceof Map ? [...value.keys()] : Object.keys(value);
-    // A stand-in's own `_events` and the like are EventEmitter's, not the recorded data.
-    const emitter = value instanceof EventEmitter;
-    for (const key of keys) {
-      if ((typeof key !== 'string' && typeof key !== 'number') || (emitter && String(key).startsWith('_'))) continue;
-      visit(step(value, key).value, root, [...segments, key]);
-    }
-  };
-  visit(call.kwargs, 'kwargs', []);
-  visit(call.args, 'args', []);
+    level = next;
+  }
   const named = params.flatMap((p, i) => (typeof p === 'string' && i < call.args.length ? [`kwargs.${p}`] : []));
   return [...new Set([...named, ...out])].slice(0, limit);
 }

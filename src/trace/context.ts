@@ -9,8 +9,6 @@ export interface ReplayContext {
   observe?: (observation: Observation) => void;
   /** The observation that calls made now are nested in. */
   parentId?: string;
-  /** The name and type of the run's first observation, the replayed call, when its own wrapper makes it. */
-  root?: { name: string; type: string };
   [key: string]: unknown;
 }
 

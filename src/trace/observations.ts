@@ -25,6 +25,10 @@ export interface Observation {
   output?: unknown;
   /** What the call threw; absent when it returned. */
   error?: unknown;
+  /** The pieces the output was read in (a stream's chunks), when more than one. */
+  frames?: unknown[];
+  /** Milliseconds from the call's start to its first piece, with `frames`. */
+  first_frame_ms?: number;
 }
 
 /** An observation begun and not yet ended: the context its call runs in, and how it ends. */
@@ -34,6 +38,11 @@ export interface OpenObservation {
   /** The call returned: a promise's outcome is awaited on a side chain, so the caller keeps its very promise. */
   returned(result: unknown): void;
   threw(error: unknown): void;
+  /**
+   * The call's output, read to its end (a stream consumed), with the pieces it came in and
+   * `performance.now()` when the first came: the observation ends now, not when the call returned.
+   */
+  read(output: unknown, frames?: unknown[], firstFrameAt?: number): void;
 }
 
 /**
@@ -44,15 +53,15 @@ export function beginObservation(name: string, type: string, args: unknown[]): O
   const context = currentReplay();
   const sink = context?.observe;
   if (context === undefined || sink === undefined) return undefined;
-  // The replayed function may be instrumented itself (marked with trace(), or a recording
-  // target); its call is still the run's root.
-  const root = context.parentId === undefined ? context.root : undefined;
-  if (root !== undefined) [name, type] = [root.name, root.type];
   const id = randomUUID();
   const startTime = new Date().toISOString();
   const start = performance.now();
-  const finish = (output: unknown, error?: unknown): void => {
-    const observation: Observation = {
+  let ended = false;
+  // Ends once: a run that timed out ends its root with the timeout, and its stream may still end later.
+  const finish = (outcome: Pick<Observation, 'output' | 'error' | 'frames' | 'first_frame_ms'>): void => {
+    if (ended) return;
+    ended = true;
+    sink({
       id,
       trace_id: context.traceId,
       parent_id: context.parentId ?? null,
@@ -62,21 +71,21 @@ export function beginObservation(name: string, type: string, args: unknown[]): O
       end_time: new Date().toISOString(),
       duration_ms: performance.now() - start,
       input: args,
-    };
-    if (error === undefined) observation.output = output;
-    else observation.error = error;
-    sink(observation);
+      ...outcome,
+    });
   };
   return {
     context: { ...context, parentId: id },
     returned: (result) => {
-      if (!isThenable(result)) return finish(result);
+      if (!isThenable(result)) return finish({ output: result });
       result.then(
-        (value) => finish(value),
-        (error: unknown) => finish(undefined, error ?? new Error(String(error))),
+        (value) => finish({ output: value }),
+        (error: unknown) => finish({ error }),
       );
     },
-    threw: (error) => finish(undefined, error),
+    threw: (error) => finish({ error }),
+    read: (output, frames, firstFrameAt) =>
+      finish(frames === undefined ? { output } : { output, frames, ...(firstFrameAt === undefined ? {} : { first_frame_ms: firstFrameAt - start }) }),
   };
 }
 

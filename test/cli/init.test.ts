@@ -67,6 +67,8 @@ describe('fluxloop init', () => {
       recording_file: 'recordings/args_recording.jsonl',
       override_param_path: 'kwargs.message',
       callable_providers: {},
+      providers: {},
+      revive: {},
       select: 'all',
     });
     expect(config.runner).toEqual(RUNNER_DEFAULTS);

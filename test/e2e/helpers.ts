@@ -84,6 +84,8 @@ export interface RecordLine {
   iteration: number;
   args: unknown[];
   kwargs: Record<string, unknown>;
+  /** The instance a method was called on, encoded. */
+  this?: unknown;
   params: unknown[];
   timestamp: string;
   meta: { pid: number };
@@ -110,18 +112,6 @@ function expectWholeLines(text: string): void {
 
 export function byTarget(records: RecordLine[], target: string): RecordLine[] {
   return records.filter((r) => r.target === target);
-}
-
-/**
- * Writes the records of `target` alone to `recordings/<name>.jsonl` and returns that path, relative
- * to the project: a replay of one route file's `POST` then reads none of another's.
- */
-export function recordingOf(dir: string, target: string, name = target.replace(/[^\w]+/g, '_')): string {
-  const lines = fs.readFileSync(recordingPath(dir), 'utf8').split('\n').filter((line) => line !== '' && (JSON.parse(line) as RecordLine).target === target);
-  if (lines.length === 0) throw new Error(`no records of ${target}`);
-  const file = path.join('recordings', `${name}.jsonl`);
-  fs.writeFileSync(path.join(dir, file), lines.join('\n') + '\n');
-  return file;
 }
 
 export interface TargetRow {
@@ -209,13 +199,16 @@ export interface ReplayConfig {
   replayArgs?: Record<string, unknown>;
 }
 
-/** Writes configs/simulation.yaml (JSON is YAML) to replay `target` on the records of `from` (itself by default) alone. */
+/**
+ * Writes configs/simulation.yaml (JSON is YAML) to replay `target` on the records of `from` (itself
+ * by default) alone, from the project's one recording file: records are chosen by their target.
+ */
 export function writeReplayConfig(dir: string, config: ReplayConfig): void {
   const { targets, target, path: overridePath, inputs, from = target, replayArgs } = config;
   const simulation = {
     recording: { targets },
     runner: { target },
-    replay_args: { enabled: true, recording_file: recordingOf(dir, from), override_param_path: overridePath, ...replayArgs },
+    replay_args: { enabled: true, override_param_path: overridePath, ...(from === target ? {} : { function: from }), ...replayArgs },
     base_inputs: inputs,
   };
   fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), JSON.stringify(simulation, null, 2) + '\n');

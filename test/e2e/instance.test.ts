@@ -101,6 +101,19 @@ describe('a class agent replayed on its real instance', () => {
       ]);
     }
     expect(cli.stdout).toContain('2 runs with warnings');
+
+    // fluxloop doctor says so too, and that the new recordings keep it.
+    const doctor = async () => JSON.parse((await runCli(dir, ['doctor', '--json'])).stdout).checks.find((c: { id: string }) => c.id === `runner-instance:${TARGET}`);
+    expect(await doctor()).toMatchObject({ status: 'ok', detail: `2 recordings of ${TARGET} keep the Bot each run is called on` });
+    const main = path.join(dir, 'configs', 'simulation.yaml');
+    const saved = fs.readFileSync(main, 'utf8');
+    fs.copyFileSync(path.join(dir, file), main);
+    expect(await doctor()).toMatchObject({
+      status: 'warn',
+      detail: `2 of 2 recordings of ${TARGET} keep no instance: their runs call reply on new Bot() with no arguments, not the app's instance`,
+      fix: expect.stringContaining('set runner.factory'),
+    });
+    fs.writeFileSync(main, saved);
   });
 });
 

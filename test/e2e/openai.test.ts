@@ -129,7 +129,8 @@ describe('an agent on the openai SDK, replayed against the fake server', () => {
       expect(t.output.answer).toContain(INPUT);
     }
     // The second recording's options reach the SDK as recorded.
-    const second = exp.traces.find((t) => t.recording_line === 2);
+    const secondLine = records.map((r, i) => (r.target === ANSWER ? i + 1 : 0)).filter(Boolean)[1];
+    const second = exp.traces.find((t) => t.recording_line === secondLine);
     expect(second.args).toEqual([INPUT, { headers: { 'x-session-id': 'session-7' } }]);
     expect(sent).toHaveLength(2);
     expect(sent.map(lastContent)).toEqual([INPUT, INPUT]);

@@ -100,7 +100,7 @@ describe('replaying recorded calls', () => {
         [second, 'refund please'],
       ].sort(),
     );
-    const fields = 'trace_id iteration recording_index recording_line target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages observation_count';
+    const fields = 'trace_id iteration recording_index recording_line target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages warnings observation_count';
     for (const t of exp.traces) {
       expect(Object.keys(t).sort()).toEqual(fields.split(' ').sort());
       const user = users[t.recording_line]!;

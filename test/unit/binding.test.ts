@@ -140,7 +140,7 @@ describe('missMessage', () => {
     }
     const call = decodeCall({ args: encoded([new Socket(), { text: 'hi' }]), kwargs: {} }, new Collectors(), new Map());
     const message = missMessage(parseParamPath('kwargs.message'), call, ['socket', 'payload']);
-    expect(message).toContain('paths that exist: kwargs.socket, kwargs.payload, args.0, args.0.readyState, args.1, args.1.text');
+    expect(message).toContain('paths that exist: kwargs.socket, kwargs.payload, args.0, args.1, args.0.readyState, args.1.text');
     expect(message).not.toContain('_events');
   });
 });

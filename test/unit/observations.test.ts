@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { wrap } from '../../src/instrument/wrap.js';
 import { trace } from '../../src/manual.js';
 import { currentReplay, runInReplay } from '../../src/trace/context.js';
-import { observeCall, type Observation } from '../../src/trace/observations.js';
+import { beginObservation, observeCall, type Observation } from '../../src/trace/observations.js';
 
 function traced<F extends Function>(name: string, fn: F): F {
   return wrap(fn, (args) => observeCall(name, 'span', args));
@@ -69,5 +69,47 @@ describe('observeCall', () => {
     }, { type: 'tool' });
     await runInReplay({ traceId: 't', observe: (o) => seen.push(o) }, () => search('x'));
     expect(seen.map((o) => [o.name, o.type, o.input, o.output])).toEqual([['search', 'tool', ['x'], ['x']]]);
+  });
+
+  it('ends an observation when its output has been read, not when the call returned', async () => {
+    const seen: Observation[] = [];
+    await runInReplay({ traceId: 't', observe: (o) => seen.push(o) }, async () => {
+      const open = beginObservation('agent', 'agent', ['hi'])!;
+      const step = traced('step', async () => sleep(1));
+      // A call made while the output is read, in the observation's context.
+      await runInReplay(open.context, async () => {
+        await sleep(5);
+        const first = performance.now();
+        await step();
+        await sleep(5);
+        expect(seen.map((o) => o.name)).toEqual(['step']);
+        open.read('ab', ['a', 'b'], first);
+      });
+      // It ends once: a late outcome (a timed-out run's stream ending after all) is not another observation.
+      open.threw(new Error('late'));
+      open.read('abc');
+    });
+    expect(seen.map((o) => o.name)).toEqual(['step', 'agent']);
+    const [step, agent] = seen as [Observation, Observation];
+    expect(step.parent_id).toBe(agent.id);
+    expect(agent).toMatchObject({ parent_id: null, output: 'ab', frames: ['a', 'b'] });
+    expect('error' in agent).toBe(false);
+    // Timers may fire a fraction of a millisecond early.
+    expect(agent.first_frame_ms).toBeGreaterThanOrEqual(4);
+    expect(agent.first_frame_ms).toBeLessThanOrEqual(agent.duration_ms - 4);
+    expect(agent.end_time >= step.end_time).toBe(true);
+  });
+
+  it('keeps an output read in one piece without frames, and a thrown undefined as the error', () => {
+    const seen: Observation[] = [];
+    runInReplay({ traceId: 't', observe: (o) => seen.push(o) }, () => {
+      beginObservation('whole', 'agent', [])!.read('abc');
+      beginObservation('undefined', 'span', [])!.threw(undefined);
+    });
+    expect(seen[0]).toMatchObject({ name: 'whole', output: 'abc' });
+    expect(Object.keys(seen[0]!)).not.toContain('frames');
+    expect(Object.keys(seen[0]!)).not.toContain('first_frame_ms');
+    expect('error' in seen[1]!).toBe(true);
+    expect('output' in seen[1]!).toBe(false);
   });
 });

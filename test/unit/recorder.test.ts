@@ -186,4 +186,31 @@ describe('Recorder: values that cannot be read', () => {
     recorder.flush();
     expect(lines(file)[0].args).toEqual([{ ok: 'fine', broken: { $type: 'Unreadable', reason: 'not now' } }, 2]);
   });
+
+  it("keeps a method's instance as `this`, after the keyword arguments, by every path a record takes", () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file, maxRecordBytes: 4000 });
+    const site = recorder.site('app/bot.js:Bot.reply', 'reply', ['message']);
+    class Bot {
+      constructor(
+        public name: string,
+        public apiKey = 'sk-live-abcdefghijklmnop1234',
+      ) {}
+    }
+    recorder.record(site, ['plain args, laid out directly'], undefined, new Bot('helper'));
+    recorder.record(site, [new Date(0)], { by: 'name' }, new Bot('walked'));
+    recorder.record(site, ['big instance'], undefined, new Bot('x'.repeat(3000)));
+    recorder.record(site, ['no instance']);
+    recorder.flush();
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toMatch(/"args":\["plain args, laid out directly"\],"kwargs":\{\},"this":\{"\$type":"Object","class":"Bot","value":\{"name":"helper","apiKey":"\*\*\*"\}\},"params"/);
+    const records = lines(file);
+    expect(records.map((r) => r.this)).toEqual([
+      { $type: 'Object', class: 'Bot', value: { name: 'helper', apiKey: '***' } },
+      { $type: 'Object', class: 'Bot', value: { name: 'walked', apiKey: '***' } },
+      { $type: 'Truncated', reason: 'record_size', bytes: expect.any(Number) },
+      undefined,
+    ]);
+    expect(records[1]!.kwargs).toEqual({ by: 'name' });
+  });
 });

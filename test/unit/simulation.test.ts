@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
+import { configLocation, loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
 import { INPUT_GENERATION_DEFAULTS, LLM_DEFAULTS, RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));
@@ -94,6 +94,8 @@ base_inputs:
       recording_file: 'out/rec.jsonl',
       override_param_path: 'kwargs.message',
       callable_providers: { 'kwargs.send': 'app/providers.js:send' },
+      providers: {},
+      revive: {},
       select: 'all',
     });
     expect(config.runner).toEqual({ ...RUNNER_DEFAULTS, target: 'app/agent.js:Agent.reply' });
@@ -139,6 +141,31 @@ evaluation: { kept: true }
     ]);
     expect(config.raw.evaluation).toEqual({ kept: true });
     expect(loadSimulationConfig(project('replay_args:\n  select: last\n')).replay_args?.select).toBe('last');
+  });
+
+  it('reads providers and revive, keeping where each path was written', () => {
+    const config = parseSimulationConfig(`replay_args:
+  providers:
+    args.1.client: app/deps.js:makeClient
+    kwargs.hooks: app/deps.js:hooks.make
+  revive:
+    HumanMessage: '@langchain/core/messages:HumanMessage'
+    Order: app/models/order.js:Order
+`);
+    expect(config.replay_args).toMatchObject({
+      providers: { 'args.1.client': 'app/deps.js:makeClient', 'kwargs.hooks': 'app/deps.js:hooks.make' },
+      revive: { HumanMessage: '@langchain/core/messages:HumanMessage', Order: 'app/models/order.js:Order' },
+      callable_providers: {},
+    });
+    const providers = config.replay_args!.providers!;
+    expect(configLocation(providers, 'kwargs.hooks')).toEqual({ file: 'configs/simulation.yaml', line: 4, column: 5, field: 'replay_args.providers.kwargs.hooks' });
+    expect(configLocation(providers, 'args.9')).toBeUndefined();
+    expect(configLocation({ 'args.1.client': 'x:y' }, 'args.1.client')).toBeUndefined();
+  });
+
+  it('gives empty providers and revive when replay_args has neither, or they are empty', () => {
+    expect(parseSimulationConfig('replay_args:\n  enabled: true\n').replay_args).toMatchObject({ providers: {}, revive: {} });
+    expect(parseSimulationConfig('replay_args:\n  providers:\n  revive:\n').replay_args).toMatchObject({ providers: {}, revive: {} });
   });
 
   it('treats empty keys (all their lines commented out) as absent', () => {
@@ -187,6 +214,23 @@ evaluation: { kept: true }
     ['replay_args:\n  override_param_path: 0.x\n', 2, 24, 'replay_args.override_param_path', 'use args.N for a position'],
     ['replay_args:\n  callable_providers:\n    args.x: builtin:collector.send\n', 3, 5, 'replay_args.callable_providers.args.x', 'argument index'],
     ['replay_args:\n  callable_providers:\n    kwargs.cb: nothing\n', 3, 16, 'replay_args.callable_providers.kwargs.cb', 'must be builtin:collector.send'],
+    ['replay_args:\n  providers: app/deps.js:make\n', 2, 14, 'replay_args.providers', 'must be a mapping'],
+    ['replay_args:\n  providers:\n    args.1.client:\n', 3, 19, 'replay_args.providers.args.1.client', 'must name a provider'],
+    ['replay_args:\n  providers:\n    args.1.client: [a]\n', 3, 20, 'replay_args.providers.args.1.client', 'must be a string'],
+    ['replay_args:\n  providers:\n    args.x.client: app/deps.js:make\n', 3, 5, 'replay_args.providers.args.x.client', 'argument index'],
+    ['replay_args:\n  providers:\n    args.1.client: makeClient\n', 3, 20, 'replay_args.providers.args.1.client', 'invalid target "makeClient"'],
+    ['replay_args:\n  providers:\n    args.1.client: app/deps.js:12\n', 3, 20, 'replay_args.providers.args.1.client', 'names a provider by its line'],
+    ['replay_args:\n  providers:\n    args.1.client: app/deps.js:Deps.#make\n', 3, 20, 'replay_args.providers.args.1.client', 'names a provider by a private name'],
+    ['replay_args:\n  providers:\n    args.1.client: builtin:collector.send\n', 3, 20, 'replay_args.providers.args.1.client', 'the built-in collectors go in callable_providers; a provider is module:function'],
+    ['replay_args:\n  callable_providers:\n    kwargs.send: builtin:collector.send\n  providers:\n    send: app/deps.js:make\n', 5, 5, 'replay_args.providers.send', '"send" is in both providers and callable_providers; keep one'],
+    ['replay_args:\n  revive: [HumanMessage]\n', 2, 11, 'replay_args.revive', 'must be a mapping'],
+    ['replay_args:\n  revive:\n    HumanMessage:\n', 3, 18, 'replay_args.revive.HumanMessage', 'must name the class as module:Export'],
+    ['replay_args:\n  revive:\n    HumanMessage: 3\n', 3, 19, 'replay_args.revive.HumanMessage', 'must be a string'],
+    ['replay_args:\n  revive:\n    HumanMessage: "@langchain/core/messages"\n', 3, 19, 'replay_args.revive.HumanMessage', 'must be module:Export'],
+    ['replay_args:\n  revive:\n    HumanMessage: "pkg:Human Message"\n', 3, 19, 'replay_args.revive.HumanMessage', 'must be module:Export'],
+    ['replay_args:\n  revive:\n    Human Message: pkg:HumanMessage\n', 3, 5, 'replay_args.revive.Human Message', '"Human Message" is not a class name'],
+    ['replay_args:\n  revive:\n    messages.Human: pkg:HumanMessage\n', 3, 5, 'replay_args.revive.messages.Human', 'is not a class name'],
+    ['replay_args:\n  provider:\n    args.1: a.js:f\n', 2, 3, 'replay_args.provider', 'did you mean "providers"?'],
     ['replay_args:\n  select: some\n', 2, 11, 'replay_args.select', 'must be all, first, last or a positive number'],
     ['replay_args:\n  overide_param_path: x\n', 2, 3, 'replay_args.overide_param_path', 'did you mean "override_param_path"?'],
     ['runner:\n  isolation: thread\n', 2, 14, 'runner.isolation', 'must be one of shared, fresh, worker, found "thread"'],
