@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { activeSession } from './register';
+import { functionName } from './config/identity';
 import { callerSite, type CallSite } from './instrument/callsite';
 import type { Session } from './instrument/session';
 import { isTransformed } from './instrument/transform/channels';
@@ -84,7 +85,8 @@ function traced<F extends Function>(fn: F, marking: Marking): F {
     if (current !== session) {
       session = current;
       const target = targetOf(current.root, name, marking);
-      observe = current.observer(target, fn, name, marking.member !== undefined && marking.member.static !== true);
+      // `function` is the function's own name, as a configured target's records have it.
+      observe = current.observer(target, fn, fn.name || functionName(target), marking.member !== undefined && marking.member.static !== true);
       current.markHooked(target);
     }
     return observe!(args, self);

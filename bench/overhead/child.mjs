@@ -16,6 +16,9 @@ const load = async (file) => (await import(pathToFileURL(path.resolve(file)).hre
 const unwrapped = await load('bare.mjs');
 const transformed = await load('agent.mjs');
 const wrapped = await load('node_modules/bench-agent/agent.mjs');
+const agent = new (await import(pathToFileURL(path.resolve('agent.mjs')).href)).Agent();
+// As many arguments as the caller gives: an `undefined` second one would be recorded, and costs more.
+const method = (...args) => agent.handle(...args);
 const session = globalThis[Symbol.for('fluxloop.session')];
 const recording = session != null;
 // A rewritten or wrapped function's source is no longer the bare copy's.
@@ -45,8 +48,8 @@ function otel(...args) {
   }
 }
 
-const variants = recording ? { unwrapped, floor, transformed, wrapped, otel } : { unwrapped, disabled: transformed };
-const RECORDED = new Set(['transformed', 'wrapped']);
+const variants = recording ? { unwrapped, floor, transformed, wrapped, method, otel } : { unwrapped, disabled: transformed };
+const RECORDED = new Set(['transformed', 'wrapped', 'method']);
 const [size, callsText, trialsText] = process.argv.slice(2);
 const calls = Number(callsText);
 const args = size === 'small' ? smallArgs() : largeArgs();

@@ -248,12 +248,12 @@ export class Recorder {
 
   /** Writes a record's end after its arguments (and keyword arguments, when written), and returns the line's end. */
   private finish(buffer: Buffer, at: number, site: RecordSite, kwargsWritten: boolean, self: string | undefined): number {
-    if (!kwargsWritten && self !== undefined) {
-      buffer.write(EMPTY_KWARGS, at);
-      at += EMPTY_KWARGS.length;
-      kwargsWritten = true;
-    }
     if (self !== undefined) {
+      if (!kwargsWritten) {
+        buffer.set(NO_KWARGS, at);
+        at += NO_KWARGS.length;
+        kwargsWritten = true;
+      }
       buffer.set(THIS, at);
       at += THIS.length;
       at += buffer.write(self, at);
@@ -306,6 +306,7 @@ function lengthOf(text: string | Pending): number {
 const ARGS = Buffer.from(',"args":');
 const KWARGS = Buffer.from(',"kwargs":');
 const EMPTY_KWARGS = ',"kwargs":{}';
+const NO_KWARGS = Buffer.from(EMPTY_KWARGS);
 const THIS = Buffer.from(',"this":');
 
 /** The most bytes an instance's text (and the empty keyword arguments before it) can take. */

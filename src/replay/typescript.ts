@@ -42,10 +42,13 @@ export function ensureTypeScript(root: string): Promise<boolean> {
 }
 
 async function register(root: string): Promise<boolean> {
-  const tsx = projectTsx(root);
-  if (tsx === undefined) return false;
-  const api = (subpath: string) => import(pathToFileURL(importEntry(tsx, subpath)).href) as Promise<{ register: Register }>;
-  const [esm, cjs] = await Promise.all([api('./esm/api'), api('./cjs/api')]);
+  if (projectTsx(root) === undefined) return false;
+  // Resolved as `import` resolves it from the project: `require` would get tsx's CommonJS build of
+  // `tsx/esm/api`, which points Node 20's loader at a file that build does not have.
+  const { resolve } = await import('import-meta-resolve');
+  const from = pathToFileURL(path.join(root, 'package.json')).href;
+  const api = (subpath: string) => import(resolve(`tsx/${subpath}`, from)) as Promise<{ register: Register }>;
+  const [esm, cjs] = await Promise.all([api('esm/api'), api('cjs/api')]);
   // tsx reads the tsconfig of the current directory; the app runs from the project root, the CLI may not.
   const tsconfig = path.join(root, 'tsconfig.json');
   const options = process.env.TSX_TSCONFIG_PATH === undefined && fs.existsSync(tsconfig) ? { tsconfig } : {};
@@ -84,17 +87,6 @@ function isTypeScriptTarget(root: string, spec: string): boolean {
     // A spec that does not parse is reported where it is loaded.
   }
   return file !== undefined && needsCompiler(file);
-}
-
-/**
- * The ES module build that tsx's `exports` give `import` for `subpath`: `require` gets the CommonJS
- * build, and that of `tsx/esm/api` points Node 20's loader at a file it does not have.
- */
-function importEntry(tsxPackage: string, subpath: string): string {
-  const { exports } = JSON.parse(fs.readFileSync(tsxPackage, 'utf8')) as { exports?: Record<string, { import?: string | { default?: string } }> };
-  const entry = exports?.[subpath]?.import;
-  const file = typeof entry === 'string' ? entry : entry?.default;
-  return file === undefined ? createRequire(tsxPackage).resolve(`tsx${subpath.slice(1)}`) : path.join(path.dirname(tsxPackage), file);
 }
 
 /** tsx's CommonJS API takes its tsconfig from the environment only, read when it registers; the app's environment is left as it was. */

@@ -123,10 +123,10 @@ describe('recording without code changes', () => {
     ]);
     // Marked in code, a function is named by the module it is marked in, as a configured target is;
     // a method by its class too, so that two classes' `critique` keep their own records.
-    expect(byTarget(records, 'app/agent.ts:Planner.plan')).toMatchObject([{ function: 'Planner.plan', args: ['ship', 2], params: ['goal', 'steps'] }]);
-    expect(byTarget(records, 'app/agent.ts:Planner.critique')).toMatchObject([{ function: 'Planner.critique', args: [['ship #1', 'ship #2']] }]);
+    expect(byTarget(records, 'app/agent.ts:Planner.plan')).toMatchObject([{ function: 'plan', args: ['ship', 2], params: ['goal', 'steps'] }]);
+    expect(byTarget(records, 'app/agent.ts:Planner.critique')).toMatchObject([{ function: 'critique', args: [['ship #1', 'ship #2']] }]);
     expect(byTarget(records, 'app/agent.ts:Reviewer.critique')).toMatchObject([
-      { function: 'Reviewer.critique', args: [['ship #1', 'ship #2']], this: { $type: 'Object', class: 'Reviewer', value: { strictness: 3 } } },
+      { function: 'critique', args: [['ship #1', 'ship #2']], this: { $type: 'Object', class: 'Reviewer', value: { strictness: 3 } } },
     ]);
     expect(byTarget(records, 'app/agent.ts:summarize')).toMatchObject([{ function: 'summarize', args: ['one two three four', 2] }]);
     expect(byTarget(records, 'app/agent.ts:summarize')[0]).not.toHaveProperty('this');
