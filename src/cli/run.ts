@@ -88,7 +88,7 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
       ['Output', projectRelative(root, dir)],
     ]),
   );
-  if (summary.runs_with_warnings > 0) print(colors.yellow(`  ${summary.runs_with_warnings} run${summary.runs_with_warnings === 1 ? "" : "s"} with warnings (see warnings in traces.jsonl)`));
+  if (summary.runs_with_warnings > 0) print(colors.yellow(`  ${summary.runs_with_warnings} run${summary.runs_with_warnings === 1 ? '' : 's'} with warnings (see warnings in traces.jsonl)`));
   for (const run of errors.slice(0, 5)) print(colors.red(`  ${run.status}: ${JSON.stringify(run.input)}: ${run.error?.message ?? ''}`));
   if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));
 }
@@ -121,7 +121,7 @@ function planWarnings(setup: ExperimentSetup): string[] {
 }
 
 /** The one line that says some recordings could only be matched by name. */
-export function byNameNotice(count: number, file: string, name: string): string {
+function byNameNotice(count: number, file: string, name: string): string {
   const records = count === 1 ? '1 recording' : `${count} recordings`;
   return `${records} in ${file} name no module (an older record, or FluxLoop Python's), and are matched by the name "${name}"`;
 }

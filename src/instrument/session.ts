@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { targetIdentity } from '../config/identity';
+import { parseTarget } from '../config/targets';
 import type { RecordingConfig } from '../config/types';
 import { Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
@@ -176,7 +177,11 @@ export class Session {
 
 /** Whether a target names a method (`module:Class.method`, `module:object.method`). */
 function isMethod(target: string): boolean {
-  return /:[^:.]+\.[^:.]+$/.test(target);
+  try {
+    return parseTarget(target).member !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
