@@ -67,6 +67,11 @@ export async function startFakeLlm(handler: (req: FakeRequest) => FakeReply | Pr
   };
 }
 
+/** The content of the last message a chat completion request sent: the user's turn. */
+export function lastContent(req: FakeRequest): string {
+  return req.body.messages.at(-1).content;
+}
+
 /** The OpenAI chat.completion JSON for one assistant message. */
 export function chatReply(content: string): FakeReply {
   return {

@@ -3,16 +3,17 @@ import { ConfigError } from '../config/errors';
 import { parseParamPath, type ParamPath } from '../config/param-path';
 import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
+import type { Param } from '../instrument/params';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan } from '../replay/execute';
 import type { HarnessOptions } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
-import { locate, valueAt } from '../replay/paths';
-import type { Revive } from '../replay/revive';
-import { ProviderPaths } from '../replay/providers';
 import { recordingMatch, type RecordingMatch } from '../replay/match';
+import { locate, valueAt, type CallArgs } from '../replay/paths';
+import { ProviderPaths } from '../replay/providers';
 import { selectRecordings, type ReplayRecord } from '../replay/reader';
+import type { Revive } from '../replay/revive';
 import { loadInputs, type LoadedInputs } from './inputs';
 
 /** Which recordings an experiment replays, checked. */
@@ -134,8 +135,13 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
   const providers = new ProviderPaths(replay, source.display);
   for await (const record of selectRecordings(file, { displayPath: source.display, select: source.select, match: test })) {
     source.count++;
-    if (!providers.done) providers.see(record, record.params?.length ? record.params : target.params);
-    const miss = pathMiss(source, record, target, { revive, plain, live });
+    const params = record.params?.length ? record.params : target.params;
+    // Decoded once, for every check: the classes it leaves plain, the providers' paths, the override path.
+    const unrevived = new Map<object, string>();
+    const call = decodeCall(record, new Collectors(), new Map(), [], { revive, unrevived: (name, value) => unrevived.set(value, name) });
+    for (const name of plainOutside(call, params, live, unrevived)) plain.add(name);
+    providers.see(record, params, call);
+    const miss = missIn(source.path, call, params);
     if (target.cls !== undefined && record.this === undefined) source.withoutInstance++;
     if (miss === undefined) source.resolved++;
     else firstMiss ??= `${describeRecording(source, record)}: ${miss}`;
@@ -157,27 +163,22 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
   return source;
 }
 
-/** What the plan's check gathers while it decodes a recording: the classes left plain, outside the `live` paths. */
-interface ClassCheck {
-  revive: Revive | undefined;
-  plain: Set<string>;
-  /** Where providers put live values: what is recorded there is never used. */
-  live: ParamPath[];
+/** Why the override path points nowhere in a recording, or undefined when it resolves. */
+function pathMiss(source: ReplaySource, record: ReplayRecord, target: LoadedTarget): string | undefined {
+  return missIn(source.path, decodeCall(record, new Collectors(), new Map()), record.params?.length ? record.params : target.params);
 }
 
-/** Why the override path points nowhere in a recording, or undefined when it resolves. */
-export function pathMiss(source: ReplaySource, record: ReplayRecord, target: LoadedTarget, classes?: ClassCheck): string | undefined {
-  const unrevived = new Map<object, string>();
-  const call = decodeCall(record, new Collectors(), new Map(), [], { revive: classes?.revive, unrevived: (name, value) => unrevived.set(value, name) });
-  const params = record.params?.length ? record.params : target.params;
-  if (classes !== undefined) {
-    for (const path of classes.live) {
-      const at = locate(path, call, params);
-      if (at !== undefined) forEachObject(valueAt(call, at), (o) => unrevived.delete(o));
-    }
-    for (const name of unrevived.values()) classes.plain.add(name);
+function missIn(path: ParamPath, call: CallArgs, params: readonly Param[]): string | undefined {
+  return locate(path, call, params) === undefined ? missMessage(path, call, params) : undefined;
+}
+
+/** The classes of the instances left as plain data, but for those at the `live` paths, where providers put live values. */
+function plainOutside(call: CallArgs, params: readonly Param[], live: readonly ParamPath[], unrevived: Map<object, string>): Iterable<string> {
+  for (const path of live) {
+    const at = locate(path, call, params);
+    if (at !== undefined) forEachObject(valueAt(call, at), (o) => unrevived.delete(o));
   }
-  return locate(source.path, call, params) === undefined ? missMessage(source.path, call, params) : undefined;
+  return unrevived.values();
 }
 
 /** Calls `fn` with `value` and every object inside it. */

@@ -7,7 +7,7 @@ import { decodeCall, type ProvidedValue, type Provider } from './binding';
 import { Collectors } from './collectors';
 import { RunTimeout, type RecordingRef, type RunPlan } from './execute';
 import { TargetLoader } from './loader';
-import { existingPaths, locate } from './paths';
+import { existingPaths, locate, type CallArgs } from './paths';
 
 /** What a `replay_args.providers` function is called with, once per run. */
 export interface ProviderContext {
@@ -148,10 +148,9 @@ export class ProviderPaths {
     return this.pending.length === 0;
   }
 
-  /** Marks the paths that resolve in this recording; `params` are the recorded function's. */
-  see(recording: CheckedRecording, params: readonly Param[]): void {
+  /** Marks the paths that resolve in this recording (`call`, when the caller decoded it already); `params` are the recorded function's. */
+  see(recording: CheckedRecording, params: readonly Param[], call: CallArgs = decodeCall(recording, new Collectors(), new Map())): void {
     if (this.done) return;
-    const call = decodeCall(recording, new Collectors(), new Map());
     this.first ??= { recording, paths: existingPaths(call, params) };
     // A callable provider is put in place without the parameters' names, so it is checked without them too.
     const resolves = (entry: (typeof this.pending)[number]) => locate(entry.path, call, entry.kind === 'providers' ? params : []) !== undefined;

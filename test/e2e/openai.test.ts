@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatReply, startFakeLlm, type FakeLlm, type FakeRequest } from '../fake-llm';
+import { chatReply, lastContent, startFakeLlm, type FakeLlm, type FakeRequest } from '../fake-llm';
 import { byTarget, expectSameRun, project, readRecords, recordTwice, recordingPath, replayTarget, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
@@ -22,8 +22,6 @@ const QUESTIONS = ['What is the capital of France?', 'How many legs does a spide
 // The path into the JSON text of the fetch's body: messages[1] is the user's.
 const BODY_PATH = 'args.1.body.$json.messages.1.content';
 
-/** The content of the last message the fake server was sent. */
-const lastContent = (req: FakeRequest): string => req.body.messages.at(-1).content;
 
 let llm: FakeLlm;
 let env: Record<string, string>;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatReply, startFakeLlm, type FakeLlm, type FakeRequest } from '../fake-llm';
+import { chatReply, lastContent, startFakeLlm, type FakeLlm, type FakeRequest } from '../fake-llm';
 import { expectSameRun, project, readExperiment, readRecords, recordTwice, recordingPath, runCli, type CliRun, type Experiment, type RecordLine, type Run } from './helpers';
 
 /**
@@ -17,7 +17,6 @@ const KEY = 'sk-test-abcdefghijklmnopqrstuv';
 const QUESTIONS = ['What is the capital of France?', 'How many legs does a spider have?'];
 const INPUT = 'replayed question';
 
-const lastContent = (req: FakeRequest): string => req.body.messages.at(-1).content;
 
 let llm: FakeLlm;
 let env: Record<string, string>;
