@@ -2,7 +2,7 @@ import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
 import { decode, rebuild, type DecodeOptions } from '../record/decode';
 import { Collectors } from './collectors';
-import { existingPaths, locate, setAt, type CallArgs, type Location } from './paths';
+import { existingText, locate, setAt, type CallArgs, type Location } from './paths';
 
 /** A recorded call's arguments, still encoded. */
 export interface EncodedCall {
@@ -41,9 +41,9 @@ const CALLABLE_RE = /^<callable:(.*)>$/s;
 /**
  * The run's own arguments from a recording: decoded afresh (so the recording is never mutated and
  * runs share nothing), emitters as stand-ins, `<callable:NAME>` markers as collectors, and the
- * configured providers in place, in the map's order; class instances revived as `classes` finds them. `params` (the recorded function's) let a
- * provided value's `kwargs.NAME` path find a positional argument; callable providers are placed
- * without them, as they always were.
+ * configured providers in place, in the map's order; class instances revived as `classes` finds
+ * them. `params` (the recorded function's) let a provided value's `kwargs.NAME` path find a
+ * positional argument; callable providers are placed without them, as they always were.
  */
 export function decodeCall(
   recorded: EncodedCall,
@@ -81,8 +81,7 @@ export function decodeCall(
 }
 
 function providerMiss(path: ParamPath, provided: ProvidedValue, call: CallArgs, params: readonly Param[]): string {
-  const existing = existingPaths(call, params);
-  return `replay_args.providers.${path.text} (${provided.provider}) points nowhere in this recording; paths that exist: ${existing.length ? existing.join(', ') : '(none: the call had no arguments)'}`;
+  return `replay_args.providers.${path.text} (${provided.provider}) points nowhere in this recording; paths that exist: ${existingText(call, params)}`;
 }
 
 /**
@@ -125,8 +124,7 @@ export function override(call: CallArgs, path: ParamPath, input: unknown, params
 }
 
 export function missMessage(path: ParamPath, call: CallArgs, params: readonly Param[]): string {
-  const existing = existingPaths(call, params);
-  return `override_param_path "${path.text}" points nowhere in this recording; paths that exist: ${existing.length ? existing.join(', ') : '(none: the call had no arguments)'}`;
+  return `override_param_path "${path.text}" points nowhere in this recording; paths that exist: ${existingText(call, params)}`;
 }
 
 /**

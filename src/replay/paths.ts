@@ -125,6 +125,12 @@ export function existingPaths(call: CallArgs, params: readonly Param[], limit = 
   return [...new Set([...named, ...out])].slice(0, limit);
 }
 
+/** The paths that exist in `call`, as messages list them. */
+export function existingText(call: CallArgs, params: readonly Param[]): string {
+  const existing = existingPaths(call, params);
+  return existing.length > 0 ? existing.join(', ') : '(none: the call had no arguments)';
+}
+
 function walk(call: CallArgs, root: 'args' | 'kwargs', segments: readonly Segment[]): Location | undefined {
   let value: unknown = call[root];
   const resolved: Segment[] = [];

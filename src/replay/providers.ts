@@ -7,7 +7,7 @@ import { decodeCall, type ProvidedValue, type Provider } from './binding';
 import { Collectors } from './collectors';
 import { RunTimeout, type RecordingRef, type RunPlan } from './execute';
 import { TargetLoader } from './loader';
-import { existingPaths, locate, type CallArgs } from './paths';
+import { existingText, locate, type CallArgs } from './paths';
 
 /** What a `replay_args.providers` function is called with, once per run. */
 export interface ProviderContext {
@@ -131,7 +131,7 @@ export interface CheckedRecording {
  */
 export class ProviderPaths {
   private readonly pending: Array<{ kind: 'providers' | 'callable_providers'; text: string; path: ParamPath }>;
-  private first: { recording: CheckedRecording; paths: string[] } | undefined;
+  private first: { recording: CheckedRecording; paths: string } | undefined;
 
   constructor(
     private readonly replay: ReplayArgsConfig,
@@ -151,7 +151,7 @@ export class ProviderPaths {
   /** Marks the paths that resolve in this recording (`call`, when the caller decoded it already); `params` are the recorded function's. */
   see(recording: CheckedRecording, params: readonly Param[], call: CallArgs = decodeCall(recording, new Collectors(), new Map())): void {
     if (this.done) return;
-    this.first ??= { recording, paths: existingPaths(call, params) };
+    this.first ??= { recording, paths: existingText(call, params) };
     // A callable provider is put in place without the parameters' names, so it is checked without them too.
     const resolves = (entry: (typeof this.pending)[number]) => locate(entry.path, call, entry.kind === 'providers' ? params : []) !== undefined;
     for (let i = this.pending.length - 1; i >= 0; i--) if (resolves(this.pending[i]!)) this.pending.splice(i, 1);
@@ -161,14 +161,13 @@ export class ProviderPaths {
   async finish(count: number): Promise<void> {
     if (this.first === undefined) return;
     const where = describe(this.first.recording, this.display);
-    const existing = this.first.paths.length > 0 ? this.first.paths.join(', ') : '(none: the call had no arguments)';
     // Loaded here, at plan time only, so that a worker thread's harness does not load the YAML library.
     const { configLocation } = await import('../config/simulation.js');
     for (const entry of this.pending) {
       const field = `replay_args.${entry.kind}.${entry.text}`;
       const section = this.replay[entry.kind];
       const location = (section && configLocation(section, entry.text)) ?? { file: FILE, field };
-      const message = `${entry.text} points nowhere in any of the ${count} selected recording${count === 1 ? '' : 's'}; paths that exist in ${where}: ${existing}`;
+      const message = `${entry.text} points nowhere in any of the ${count} selected recording${count === 1 ? '' : 's'}; paths that exist in ${where}: ${this.first.paths}`;
       if (entry.kind === 'providers') throw new ConfigError(message, location);
       warn(`replay:${field}`, `${formatLocation(location)}: ${message}; this callable provider is never used`);
     }
