@@ -76,10 +76,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           },
   };
   const inputs = options.inputs.map((entry) => (typeof entry === 'string' ? { input: entry, metadata: {} } : { input: entry.input, metadata: entry.metadata ?? {} }));
-  const { setup, harness, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit });
+  const { setup, runs: source, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit });
   const runs: RunResult[] = [];
   const observations: unknown[] = [];
-  await execute(setup, harness, planRuns(setup, target, options.limit), (outcome) => {
+  await execute(setup, source, planRuns(setup, target, options.limit), (outcome) => {
     runs.push(outcome.result);
     observations.push(...outcome.observations);
   });

@@ -12,11 +12,12 @@ import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunOutcome, RunPlan, RunResult, RunStatus } from '../replay/execute';
 import { Harness } from '../replay/harness';
+import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
-import type { WorkerPool } from '../replay/pool';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
 import { durationStats, type DurationStats } from './stats';
-import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type SetupOptions } from './plan';
+import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type ReplaySource, type SetupOptions } from './plan';
+import { Supervisor, type StrayError } from './supervisor/supervisor';
 
 /** Options of {@link runExperiment}. */
 export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
@@ -36,6 +37,8 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
   configFile?: string;
   /** Called once the plan is checked, before the first run. */
   onPlan?: (setup: ExperimentSetup) => void;
+  /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
+  signal?: AbortSignal;
   /** Called after each run, in the order runs finish. */
   onProgress?: (progress: { done: number; total: number; result: RunResult }) => void;
 }
@@ -43,14 +46,25 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
 /** `summary.json`. */
 export interface ExperimentSummary {
   name: string;
+  /** `completed`: every planned run ended; `interrupted` by a signal; `failed`: fluxloop could not go on (see `failure`). */
+  ended: 'completed' | 'interrupted' | 'failed';
+  /** The signal that stopped the experiment. */
+  interrupted_by?: string;
+  /** What stopped a failed experiment. */
+  failure?: string;
   started_at: string;
   finished_at: string;
   total_time_ms: number;
+  /** The runs that finished. */
   total_runs: number;
+  /** The runs the plan made: iterations × recordings × inputs, capped by --limit. */
+  planned_runs: number;
   counts: Record<RunStatus, number>;
   success_rate: number;
   /** Runs that ran but could not do all the app did (see each run's `warnings`). */
   runs_with_warnings: number;
+  /** Errors from the target's code that ended no run (after its run ended, or outside any), listed in errors.json. */
+  stray_errors: number;
   duration_ms: DurationStats;
   iterations: number;
   recordings: number;
@@ -77,8 +91,30 @@ export interface ExperimentPlanReport {
   first?: { input: string; location?: string; before: unknown; after: unknown; error?: string };
 }
 
-/** Loads and checks everything an experiment needs; throws a ConfigError for the user's mistakes. */
-export async function prepare(options: ExperimentOptions): Promise<{ setup: ExperimentSetup; harness: Harness; target: LoadedTarget }> {
+/** Makes planned runs, wherever they run. */
+export interface Runs {
+  /** One run; never rejects. */
+  run(plan: RunPlan): Promise<RunOutcome>;
+  /** Errors from user code that ended no run, for errors.json. */
+  readonly strays?: readonly StrayError[];
+  readonly strayCount?: number;
+  close(): Promise<void>;
+}
+
+interface Prepared {
+  setup: ExperimentSetup;
+  runs: Runs;
+  /** The target's parameters, for recordings that name none. */
+  target: Pick<LoadedTarget, 'params'>;
+}
+
+/**
+ * Loads and checks everything an experiment needs; throws a ConfigError for the user's mistakes.
+ * The target is loaded in a worker thread, as every run is: the caller's thread never runs user
+ * code. Only a function given in code (`fn`) runs on the caller's thread, since a function cannot
+ * be sent to another.
+ */
+export async function prepare(options: ExperimentOptions): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
   let config = options.config ?? loadSimulationConfig(root, options.configFile);
   if (options.target !== undefined) {
@@ -86,21 +122,42 @@ export async function prepare(options: ExperimentOptions): Promise<{ setup: Expe
     config = { ...config, runner: { ...config.runner, target: options.target } };
   }
   const partial = setupExperiment(root, config, options);
-  if (options.fn !== undefined && config.runner.isolation === 'worker') {
-    throw new ConfigError('worker isolation needs a target module, not a function: a function cannot be sent to a worker thread');
+  const { isolation, concurrency, timeout_ms: timeoutMs } = config.runner;
+  let replay: ReplaySource | undefined;
+  let runs: Runs;
+  let target: Pick<LoadedTarget, 'params'>;
+  if (options.fn !== undefined) {
+    if (isolation === 'worker') {
+      throw new ConfigError('worker isolation needs a target module, not a function: a function cannot be sent to a worker thread');
+    }
+    const harness = await Harness.create(partial.harness, options.fn);
+    const loaded = await harness.probe();
+    replay = await checkRecordings(root, config, partial.harness.target, loaded, harness.reviver(loaded));
+    runs = { run: (plan) => harness.run(plan, timeoutMs), close: async () => undefined };
+    target = loaded;
+  } else {
+    const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs });
+    try {
+      const checked = await supervisor.check(config);
+      target = checked.target;
+      // The match is a function, made again on this side of the thread.
+      if (checked.replay !== undefined) replay = { ...checked.replay, match: recordingMatch(root, config.replay_args?.function, partial.harness.target)! };
+    } catch (error) {
+      await supervisor.close();
+      throw error;
+    }
+    runs = supervisor;
   }
-  const harness = await Harness.create(partial.harness, options.fn);
-  const target = await harness.probe();
-  const replay = await checkRecordings(root, config, partial.harness.target, target, harness.reviver(target));
   const setup: ExperimentSetup = { ...partial, replay, total: 0 };
   setup.total = countRuns(setup, options.limit);
   options.onPlan?.(setup);
-  return { setup, harness, target };
+  return { setup, runs, target };
 }
 
 /** The plan of an experiment, and the first run's argument diff, without running anything. */
 export async function planExperiment(options: ExperimentOptions = {}): Promise<ExperimentPlanReport> {
-  const { setup, target } = await prepare(options);
+  const { setup, runs, target } = await prepare(options);
+  await runs.close();
   const report: ExperimentPlanReport = { setup, target: setup.harness.target };
   for await (const plan of planRuns(setup, target, 1)) {
     const encoder = createEncoder();
@@ -131,12 +188,19 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
 /**
  * Runs an experiment: iterations × recordings × inputs, each run with the input at the
  * override path, and writes `summary.json`, `traces.jsonl`, `observations.jsonl` and
- * `errors.json` into a new folder `<output_directory>/<name>_<YYYYmmdd_HHMMSS>/`.
+ * `errors.json` into a new folder `<output_directory>/<name>_<YYYYmmdd_HHMMSS>/`. Once the folder
+ * exists, `summary.json` is written however the experiment ends: `ended` says how.
  */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { setup, harness, target } = await prepare(options);
+  const { setup, runs, target } = await prepare(options);
   const { config, root } = setup;
-  const dir = createExperimentDir(path.resolve(root, options.outputDir ?? config.output_directory), config.name);
+  let dir: string;
+  try {
+    dir = createExperimentDir(path.resolve(root, options.outputDir ?? config.output_directory), config.name);
+  } catch (error) {
+    await runs.close();
+    throw error;
+  }
   const traces = new JsonLines(path.join(dir, 'traces.jsonl'));
   const observations = new JsonLines(path.join(dir, 'observations.jsonl'));
   const errors = new JsonArray(path.join(dir, 'errors.json'));
@@ -145,8 +209,10 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   let warned = 0;
   const startedAt = new Date();
   const started = performance.now();
+  let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> = { ended: 'completed' };
+  let failure: unknown;
   try {
-    await execute(setup, harness, planRuns(setup, target, options.limit), (outcome) => {
+    const interrupted = await execute(setup, runs, planRuns(setup, target, options.limit), (outcome) => {
       const { result } = outcome;
       traces.write([result]);
       observations.write(outcome.observations);
@@ -155,59 +221,92 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       durations.push(result.duration_ms);
       if (result.status !== 'ok') errors.write(errorEntry(result));
       options.onProgress?.({ done: durations.length, total: setup.total, result });
-    });
+    }, options.signal);
+    if (interrupted) end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
+  } catch (error) {
+    failure = error;
+    end = { ended: 'failed', failure: (error as Error)?.message ?? String(error) };
   } finally {
-    traces.close();
-    observations.close();
-    errors.close();
+    for (const stray of runs.strays ?? []) errors.write(stray);
+    for (const file of [traces, observations, errors]) {
+      try {
+        file.close();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
   }
-  const summary = summarize(setup, { counts, warned, durations, startedAt, totalMs: performance.now() - started });
+  const summary = summarize(setup, { counts, warned, durations, startedAt, totalMs: performance.now() - started, strays: runs.strayCount ?? 0, ...end });
   writeJson(path.join(dir, 'summary.json'), summary);
+  if (failure !== undefined) throw failure;
   return { dir, summary };
 }
 
+/** How long runs in flight may take to finish once the experiment is interrupted. */
+const GRACE_MS = 2000;
+
 /**
- * Makes the runs, `runner.concurrency` at a time, retrying those that did not end ok. Workers
- * pull plans from the stream rather than a queue holding every run (as p-limit would), so that
- * a recording of a million lines is never held in memory.
+ * Makes the runs, `runner.concurrency` at a time, retrying those that did not end ok. Lanes pull
+ * plans from the stream rather than a queue holding every run (as p-limit would), so that a
+ * recording of a million lines is never held in memory. Once `signal` is aborted no run starts,
+ * those in flight get a short grace, and the result is true.
  */
-export async function execute(setup: ExperimentSetup, harness: Harness, plans: AsyncIterator<RunPlan>, onOutcome: (outcome: RunOutcome) => void): Promise<void> {
-  const { isolation, concurrency, timeout_ms: timeoutMs, retries } = setup.config.runner;
-  // Loaded only for worker isolation, with its thread pool library.
-  const pool: WorkerPool | undefined =
-    isolation === 'worker' ? new (require('../replay/pool') as typeof import('../replay/pool')).WorkerPool(setup.harness, concurrency) : undefined;
-  const attempt = (plan: RunPlan) => (pool ? pool.run(plan, timeoutMs) : harness.run(plan, timeoutMs));
+export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onOutcome: (outcome: RunOutcome) => void, signal?: AbortSignal): Promise<boolean> {
+  const { concurrency, retries } = setup.config.runner;
+  let open = true;
   const lane = async (): Promise<void> => {
-    for (let next = await plans.next(); !next.done; next = await plans.next()) {
-      let outcome = await attempt(next.value);
-      for (let retry = 1; retry <= retries && outcome.result.status !== 'ok' && next.value.error === undefined; retry++) {
+    for (let next = await plans.next(); !next.done && !signal?.aborted; next = await plans.next()) {
+      let outcome = await runs.run(next.value);
+      for (let retry = 1; retry <= retries && outcome.result.status !== 'ok' && next.value.error === undefined && !signal?.aborted; retry++) {
         await sleep(Math.min(100 * 2 ** (retry - 1), 2000));
-        outcome = await attempt(next.value);
+        outcome = await runs.run(next.value);
         outcome.result.attempts = retry + 1;
       }
-      onOutcome(outcome);
+      if (open) onOutcome(outcome);
     }
   };
+  let onAbort: (() => void) | undefined;
+  const graceOver = new Promise<void>((resolve) => {
+    onAbort = () => setTimeout(resolve, GRACE_MS).unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    await Promise.all(Array.from({ length: concurrency }, lane));
+    await Promise.race([Promise.all(Array.from({ length: concurrency }, lane)), graceOver]);
   } finally {
-    await pool?.close();
+    open = false;
+    signal?.removeEventListener('abort', onAbort!);
+    await runs.close();
   }
+  return signal?.aborted === true;
 }
 
-function summarize(setup: ExperimentSetup, run: { counts: Record<RunStatus, number>; warned: number; durations: number[]; startedAt: Date; totalMs: number }): ExperimentSummary {
+type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> & {
+  counts: Record<RunStatus, number>;
+  warned: number;
+  durations: number[];
+  startedAt: Date;
+  totalMs: number;
+  strays: number;
+};
+
+function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
   const { config } = setup;
   const total = run.durations.length;
   const encoder = createEncoder({ redactKeys: config.recording.redact_keys, redactPatterns: config.recording.redact_patterns });
   return {
     name: config.name,
+    ended: run.ended,
+    ...(run.interrupted_by === undefined ? {} : { interrupted_by: run.interrupted_by }),
+    ...(run.failure === undefined ? {} : { failure: run.failure }),
     started_at: run.startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     total_time_ms: Math.round(run.totalMs),
     total_runs: total,
+    planned_runs: setup.total,
     counts: run.counts,
     success_rate: total === 0 ? 0 : run.counts.ok / total,
     runs_with_warnings: run.warned,
+    stray_errors: run.strays,
     duration_ms: durationStats(run.durations),
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,

@@ -1,0 +1,318 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ConfigError } from '../../config/errors';
+import type { Isolation, SimulationConfig } from '../../config/types';
+import { failedRun, RunTimeout, type RunOutcome, type RunPlan, type RunResult } from '../../replay/execute';
+import type { HarnessOptions } from '../../replay/harness';
+import { TargetError } from '../../replay/loader';
+import { HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData } from './protocol';
+
+export interface SupervisorOptions {
+  harness: HarnessOptions;
+  isolation: Isolation;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+/** An error from user code that ended no run in flight: it came after its run ended, or from outside any run. */
+export interface StrayError {
+  stray: StrayKind | 'exit';
+  /** The run whose code it came from, when known. */
+  trace_id: string | null;
+  error: RunResult['error'];
+}
+
+/** A thread in `fresh` isolation is replaced once its memory has grown this much: Node never frees an ES module. */
+const FRESH_HEAP_GROWTH = 128 * 1024 * 1024;
+/** How long a thread may take to load the target before the experiment gives up on it. */
+const LOAD_TIMEOUT_MS = 60_000;
+/** How many times a run is sent again after the thread it was on ended through no fault of its own. */
+const MAX_RESENDS = 3;
+/** The most stray errors kept for errors.json; all are counted. */
+const MAX_STRAYS = 100;
+
+interface Pending {
+  plan: RunPlan;
+  /** When it was sent to its thread. */
+  sent: number;
+  resends: number;
+  resolve(outcome: RunOutcome): void;
+}
+
+interface Thread {
+  worker: Worker;
+  beats: Int32Array;
+  inFlight: Map<string, Pending>;
+  outbox: RunPlan[];
+  spawned: number;
+  /** When the harness was built: runs are timed from then. */
+  ready?: number;
+  lastBeat: number;
+  lastBeatAt: number;
+  /** Takes no new runs, and ends when its last one does. */
+  retiring: boolean;
+  /** Ended by the supervisor, not by itself. */
+  ended: boolean;
+  /** The heap after its first runs, against which `fresh` measures growth. */
+  baseline?: number;
+  exit?: { code: number; traceId?: string };
+  error?: Error;
+  check?: { resolve(value: Checked): void; reject(error: Error): void };
+}
+
+/** What the check of the recordings gives, made in a thread because it loads the target. */
+export interface Checked {
+  replay?: CheckedReplay;
+  target: TargetInfo;
+}
+
+/**
+ * Runs user code in worker threads, never on the caller's thread, and keeps control whatever the
+ * code does. A run that blocks its thread past its timeout has the thread ended (the other runs on
+ * it are sent again); `process.exit`, an uncaught exception or an unhandled rejection ends the run
+ * it came from as an error and retires its thread; a `fresh` thread whose heap has grown is
+ * replaced. `shared` and `fresh` run up to a thread per core, the runs sharing them; `worker` runs
+ * each run alone on a thread.
+ *
+ * Written here rather than on piscina: a pool that ends a thread on abort cannot tell a blocked run
+ * from the runs beside it, nor retire a thread after a stray error or past a heap bound, nor say
+ * which run called process.exit.
+ */
+export class Supervisor {
+  private readonly threads = new Set<Thread>();
+  private readonly waiting: Pending[] = [];
+  private readonly maxThreads: number;
+  private readonly perThread: number;
+  private readonly file = path.join(__dirname, 'thread.js');
+  private watchdog: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private broken: Error | undefined;
+  private closed = false;
+  /** Stray errors that ended no run, the first MAX_STRAYS of them. */
+  readonly strays: StrayError[] = [];
+  strayCount = 0;
+
+  constructor(private readonly options: SupervisorOptions) {
+    const { isolation, concurrency } = options;
+    this.maxThreads = isolation === 'worker' ? concurrency : Math.max(1, Math.min(concurrency, os.availableParallelism()));
+    this.perThread = Math.ceil(concurrency / this.maxThreads);
+  }
+
+  /** Loads the target in a thread, which then serves runs, and checks the recordings there. */
+  check(config: SimulationConfig): Promise<Checked> {
+    const thread = this.spawn();
+    thread.worker.postMessage({ type: 'check', config });
+    return new Promise<Checked>((resolve, reject) => (thread.check = { resolve, reject }));
+  }
+
+  /** One run on a thread; never rejects. */
+  run(plan: RunPlan): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve) => this.dispatch({ plan, sent: 0, resends: 0, resolve }));
+  }
+
+  /** Ends every thread; runs still in flight are left unsettled. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    await Promise.all([...this.threads].map((t) => t.worker.terminate()));
+    this.threads.clear();
+  }
+
+  private dispatch(pending: Pending): void {
+    if (this.broken !== undefined) return pending.resolve(failedRun(pending.plan, 'error', this.broken, 0));
+    const thread = this.freeThread();
+    if (thread === undefined) this.waiting.push(pending);
+    else this.send(thread, pending);
+  }
+
+  private send(thread: Thread, pending: Pending): void {
+    pending.sent = performance.now();
+    thread.inFlight.set(pending.plan.traceId, pending);
+    thread.outbox.push(pending.plan);
+    if (this.flushing) return;
+    this.flushing = true;
+    // The runs sent in one turn go in one message per thread.
+    setImmediate(() => {
+      this.flushing = false;
+      for (const t of this.threads) {
+        if (t.outbox.length === 0) continue;
+        t.worker.postMessage({ type: 'runs', plans: t.outbox });
+        t.outbox = [];
+      }
+    });
+  }
+
+  private freeThread(): Thread | undefined {
+    let best: Thread | undefined;
+    let live = 0;
+    for (const t of this.threads) {
+      if (t.retiring) continue;
+      live++;
+      if (t.inFlight.size < this.perThread && (best === undefined || t.inFlight.size < best.inFlight.size)) best = t;
+    }
+    return best ?? (live < this.maxThreads && !this.closed ? this.spawn() : undefined);
+  }
+
+  private drain(): void {
+    while (this.waiting.length > 0) {
+      if (this.broken !== undefined) {
+        for (const p of this.waiting.splice(0)) this.dispatch(p);
+        return;
+      }
+      const thread = this.freeThread();
+      if (thread === undefined) return;
+      this.send(thread, this.waiting.shift()!);
+    }
+  }
+
+  private spawn(): Thread {
+    const heartbeat = new SharedArrayBuffer(4);
+    const data: ThreadData = { harness: this.options.harness, timeoutMs: this.options.timeoutMs, heartbeat };
+    const worker = new Worker(this.file, { workerData: data });
+    const now = performance.now();
+    const thread: Thread = { worker, beats: new Int32Array(heartbeat), inFlight: new Map(), outbox: [], spawned: now, lastBeat: 0, lastBeatAt: now, retiring: false, ended: false };
+    worker.on('message', (message: FromThread) => this.onMessage(thread, message));
+    worker.on('error', (error) => (thread.error = error));
+    worker.on('exit', (code) => this.onExit(thread, code));
+    this.threads.add(thread);
+    this.watchdog ??= setInterval(() => this.watch(), HEARTBEAT_MS).unref();
+    return thread;
+  }
+
+  private onMessage(thread: Thread, message: FromThread): void {
+    switch (message.type) {
+      case 'ready':
+        thread.ready = thread.lastBeatAt = performance.now();
+        return;
+      case 'checked':
+      case 'check-failed': {
+        const check = thread.check;
+        thread.check = undefined;
+        if (message.type === 'checked') check?.resolve({ replay: message.replay, target: message.target });
+        else check?.reject(errorFrom(message.error));
+        this.settle(thread);
+        return;
+      }
+      case 'outcomes':
+        for (const outcome of message.outcomes) {
+          const pending = thread.inFlight.get(outcome.result.trace_id);
+          if (pending === undefined) continue;
+          thread.inFlight.delete(outcome.result.trace_id);
+          pending.resolve(outcome);
+        }
+        if (this.options.harness.fresh) {
+          thread.baseline ??= message.heap;
+          if (message.heap - thread.baseline > FRESH_HEAP_GROWTH) thread.retiring = true;
+        }
+        this.settle(thread);
+        return;
+      case 'stray':
+        // The app would have crashed: its thread's state is not to be trusted with more runs.
+        thread.retiring = true;
+        if (!message.run) this.keepStray({ stray: message.kind, trace_id: message.traceId ?? null, error: message.error });
+        this.settle(thread);
+        return;
+      case 'exit':
+        thread.exit = { code: message.code, traceId: message.traceId };
+        return;
+    }
+  }
+
+  /** Ends a retiring thread once it has nothing left to do, and hands out waiting runs. */
+  private settle(thread: Thread): void {
+    if (thread.retiring && thread.inFlight.size === 0 && thread.check === undefined) this.end(thread);
+    this.drain();
+  }
+
+  private end(thread: Thread): void {
+    thread.ended = true;
+    this.threads.delete(thread);
+    void thread.worker.terminate();
+  }
+
+  private keepStray(stray: StrayError): void {
+    this.strayCount++;
+    if (this.strays.length < MAX_STRAYS) this.strays.push(stray);
+  }
+
+  private onExit(thread: Thread, code: number): void {
+    this.threads.delete(thread);
+    if (thread.ended || this.closed) return;
+    const { exit } = thread;
+    const why =
+      exit !== undefined
+        ? `the target called process.exit(${exit.code})`
+        : `its worker thread ended${thread.error ? `: ${thread.error.message}` : ` with exit code ${code}`}`;
+    thread.check?.reject(new TargetError(`cannot load ${this.options.harness.target}: ${why}`, { file: 'configs/simulation.yaml', field: 'runner.target' }));
+    // A thread that could not even load would fail the same way on every new one.
+    if (thread.ready === undefined) this.broken ??= new Error(`the target could not be loaded: ${why}`);
+    const now = performance.now();
+    if (exit !== undefined && (exit.traceId === undefined || !thread.inFlight.has(exit.traceId))) {
+      this.keepStray({ stray: 'exit', trace_id: exit.traceId ?? null, error: { name: 'Exit', message: why } });
+    }
+    for (const pending of thread.inFlight.values()) {
+      // Without a word from the thread, nothing tells which run ended it.
+      const culprit = exit === undefined || exit.traceId === pending.plan.traceId;
+      if (culprit || pending.resends >= MAX_RESENDS) pending.resolve(failedRun(pending.plan, 'error', new Error(why), now - pending.sent));
+      else this.resend(pending);
+    }
+    this.drain();
+  }
+
+  private resend(pending: Pending): void {
+    pending.resends++;
+    this.waiting.unshift(pending);
+  }
+
+  /** Ends threads that have been blocked longer than a run may take, and those that never finish loading. */
+  private watch(): void {
+    const now = performance.now();
+    const { timeoutMs } = this.options;
+    for (const thread of this.threads) {
+      if (thread.ready === undefined) {
+        if (now - thread.spawned > LOAD_TIMEOUT_MS) this.stop(thread, `the target did not finish loading within ${LOAD_TIMEOUT_MS / 1000} s`);
+        continue;
+      }
+      const beat = Atomics.load(thread.beats, 0);
+      if (beat !== thread.lastBeat) {
+        thread.lastBeat = beat;
+        thread.lastBeatAt = now;
+      } else if (thread.inFlight.size > 0 && now - thread.lastBeatAt > timeoutMs + HEARTBEAT_MS) {
+        this.stop(thread);
+      }
+    }
+  }
+
+  /**
+   * Ends a blocked thread. Its runs that are past their timeout end as timeouts (the one blocking
+   * it among them); the younger ones are sent again.
+   */
+  private stop(thread: Thread, loading?: string): void {
+    this.end(thread);
+    if (loading !== undefined) {
+      thread.check?.reject(new TargetError(`cannot load ${this.options.harness.target}: ${loading}`, { file: 'configs/simulation.yaml', field: 'runner.target' }));
+      this.broken ??= new Error(loading);
+    }
+    const now = performance.now();
+    const { timeoutMs } = this.options;
+    for (const pending of thread.inFlight.values()) {
+      const age = now - Math.max(pending.sent, thread.ready ?? now);
+      if (loading !== undefined) pending.resolve(failedRun(pending.plan, 'error', this.broken, age));
+      else if (age >= timeoutMs || pending.resends >= MAX_RESENDS) pending.resolve(failedRun(pending.plan, 'timeout', new RunTimeout(timeoutMs), age));
+      else this.resend(pending);
+    }
+    this.drain();
+  }
+}
+
+/** An error from a thread as the caller would have got it here: a config error stays one, for exit 2. */
+function errorFrom(data: ErrorData): Error {
+  if (data.config) {
+    // The message already starts with the location.
+    const error = new ConfigError(data.message);
+    if (data.location !== undefined) Object.defineProperty(error, 'location', { value: data.location });
+    return error;
+  }
+  return Object.assign(new Error(data.message), { name: data.name, stack: data.stack });
+}
