@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRequest { body: any; headers: Record<string, string | string[] | undefined>; count: number /* 1-based, across the server's life */ }
-export interface FakeReply { status?: number; headers?: Record<string, string>; json?: unknown; body?: string; delayMs?: number }
+export interface FakeReply { status?: number; headers?: Record<string, string>; json?: unknown; body?: string; delayMs?: number; /** never answer: the request stays open until the client gives up or close() */ hang?: boolean }
 export interface FakeLlm { url: string /* http://127.0.0.1:PORT/v1 */; requests: FakeRequest[]; close(): Promise<void> }
 
 /** A node:http server on 127.0.0.1, port 0, answering POST /v1/chat/completions with handler's reply (404 otherwise). */
@@ -33,10 +33,10 @@ export async function startFakeLlm(handler: (req: FakeRequest) => FakeReply | Pr
     } catch (error) {
       reply = { status: 500, body: `fake-llm handler threw: ${String(error)}` };
     }
-    if (reply.delayMs) {
+    if (reply.delayMs || reply.hang) {
       await new Promise<void>((resolve) => {
         const done = () => (clearTimeout(timer), pending.delete(done), resolve());
-        const timer = setTimeout(done, reply.delayMs);
+        const timer = reply.hang ? undefined : setTimeout(done, reply.delayMs);
         pending.add(done);
         // A client that gave up (timeout) or close() ends the wait early; the write below is then skipped.
         res.once('close', done);

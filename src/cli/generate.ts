@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types';
-import { generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type Group } from '../experiment/generate';
+import { generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type GenerationStop, type Group } from '../experiment/generate';
 import { findApiKey } from '../experiment/llm-client';
-import { assertWritable, inputsFileOf, renderInputsFile } from '../experiment/inputs-file';
+import { assertWritable, INCOMPLETE_MARK, inputsFileOf, renderInputsFile } from '../experiment/inputs-file';
 import { writeFileAtomic } from '../experiment/output';
 import { variationPrompt } from '../experiment/llm-variations';
 import { integerAtLeast } from './arguments';
@@ -18,6 +18,8 @@ interface GenerateInputsOptions {
   seed?: number;
   fromRecording?: boolean;
   output?: string;
+  maxTime?: number;
+  maxConsecutiveFailures?: number;
 }
 
 function collectStrategy(value: string, previous: Strategy[] = []): Strategy[] {
@@ -42,6 +44,7 @@ function describePlan(plan: GenerationPlan, display: string, exists: boolean): s
     ['Base inputs', `${seeds.inputs.length} from ${seeds.source}${seeds.skipped ? colors.dim(` (${seeds.skipped} non-string values skipped)`) : ''}`],
     ['Personas', config.personas.length > 0 ? config.personas.map((p) => p.name).join(', ') : colors.dim('none')],
     ['Strategies', settings.strategies.join(', ')],
+    ...(settings.mode === 'llm' ? [['Limits', `${llm.max_time_ms! / 1000} s for all prompts, stop after ${llm.max_consecutive_failures} failures in a row`]] : []),
     ['Variations', `up to ${groups.length * settings.variation_count}: ${settings.variation_count} for each of ${groups.length} combinations of ${combination}`],
     ['Output', `${display}${exists ? colors.yellow(' (exists: --overwrite replaces it)') : ''}`],
   ];
@@ -93,6 +96,8 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     strategies: options.strategy,
     seed: options.seed,
     fromRecording: options.fromRecording,
+    maxTimeMs: options.maxTime === undefined ? undefined : options.maxTime * 1000,
+    maxConsecutiveFailures: options.maxConsecutiveFailures,
   });
   const { file, display } = inputsFileOf(plan, options.output);
   if (options.dryRun) return printDryRun(plan, display, fs.existsSync(file), options.limit);
@@ -104,6 +109,7 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
   }).finally(line.end);
   for (const failure of result.failures) warn(`prompt ${failure.group.strategy} for ${describeBase(plan, failure.group)} failed: ${failure.error}`);
   warnShortfalls(result);
+  if (result.stopped) return reportStop(result, result.stopped, file, display);
   if (result.prompts > 0 && result.failures.length === result.prompts) {
     process.stderr.write(colors.red(`fluxloop: every one of the ${result.prompts} prompts failed; ${display} was not written\n`));
     process.exitCode = EXIT_FAILURE;
@@ -111,6 +117,26 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
   }
   writeFileAtomic(file, renderInputsFile(result));
   printResult(result, display);
+}
+
+/**
+ * Prompts cut short: what was made from the prompts done is kept, in a file marked incomplete
+ * at its top and in generation_config, and the command fails, saying how to go further.
+ */
+function reportStop(result: GenerationResult, stopped: GenerationStop, file: string, display: string): void {
+  const answered = stopped.done - result.failures.length;
+  let outcome = `${display} was not written`;
+  if (answered > 0) {
+    const incomplete = result.plan.generation_config.incomplete as string;
+    writeFileAtomic(file, `${INCOMPLETE_MARK}${incomplete}.\n${renderInputsFile(result)}`);
+    outcome = `the ${result.stats.total} inputs made so far were written to ${display}, marked incomplete`;
+  }
+  const how =
+    stopped.reason === 'max_time'
+      ? 'Raise the limit with --max-time <seconds> or input_generation.llm.max_time_ms'
+      : 'Check the endpoint; --max-consecutive-failures <n> or input_generation.llm.max_consecutive_failures sets how many failures in a row stop it';
+  process.stderr.write(colors.red(`fluxloop: stopped: ${stopped.message}. ${stopped.done} of ${result.prompts} prompts done; ${outcome}. ${how}.\n`));
+  process.exitCode = EXIT_FAILURE;
 }
 
 /** Registers `fluxloop generate inputs`. */
@@ -124,6 +150,8 @@ export function registerGenerate(program: Command): void {
     .option('--seed <n>', 'the seed of deterministic variations (default: input_generation.seed, else 42)', integerAtLeast(0))
     .option('--limit <n>', 'write at most n inputs, spread over base inputs and strategies', integerAtLeast(1))
     .option('--from-recording', 'vary the distinct values recorded at replay_args.override_param_path instead of base_inputs')
+    .option('--max-time <seconds>', 'llm: stop all prompts after this long, keeping what came back (default: input_generation.llm.max_time_ms, else 600 s)', integerAtLeast(1))
+    .option('--max-consecutive-failures <n>', 'llm: stop after n prompts in a row failed (default: input_generation.llm.max_consecutive_failures, else 3)', integerAtLeast(1))
     .option('--output <file>', 'where to write (default: inputs_file, else inputs/generated.yaml)')
     .option('--overwrite', 'replace the file when it exists')
     .option('--dry-run', 'print the plan and a preview (llm: the first prompt), and write nothing')

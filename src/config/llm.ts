@@ -3,7 +3,7 @@ import type { LlmConfig } from './types.js';
 import type { Validator } from './validator.js';
 
 const PROMPT_KEYS: readonly string[] = ['system_prompt', 'user_prompt_template'];
-const LLM_KEYS = ['provider', 'base_url', 'model', 'api_key_env', 'temperature', 'timeout_ms', 'max_retries', 'concurrency', ...PROMPT_KEYS];
+const LLM_KEYS = ['provider', 'base_url', 'model', 'api_key_env', 'temperature', 'timeout_ms', 'max_retries', 'concurrency', 'max_time_ms', 'max_consecutive_failures', ...PROMPT_KEYS];
 // Providers that speak the OpenAI chat completions API; others are reached through base_url.
 const PROVIDERS = ['openai', 'openai-compatible'] as const;
 
@@ -57,6 +57,10 @@ export function readLlmConfig(v: Validator, node: Node | null, keyNode: Node | n
         break;
       case 'timeout_ms':
       case 'concurrency':
+        config[key] = v.positiveInteger(value, field) ?? config[key];
+        break;
+      case 'max_time_ms':
+      case 'max_consecutive_failures':
         config[key] = v.positiveInteger(value, field) ?? config[key];
         break;
       case 'max_retries':

@@ -91,6 +91,10 @@ export interface LlmConfig {
   max_retries: number;
   /** Requests in flight at once. */
   concurrency: number;
+  /** The overall limit of a command's requests together; absent, the command's own (generate inputs: 600 s; the judge: none). */
+  max_time_ms?: number;
+  /** Stop after this many requests in a row failed for good; 3 when absent. */
+  max_consecutive_failures?: number;
   system_prompt?: string;
   /** With `{input}`, `{strategy}`, `{persona}` and `{count}` placeholders. */
   user_prompt_template?: string;

@@ -2,7 +2,7 @@ import { ConfigError } from '../config/errors';
 import { resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import type { GenerationMode, InputEntry, InputGenerationConfig, Persona, SimulationConfig, Strategy } from '../config/types';
-import { clientFor } from './llm-client';
+import { DEFAULT_MAX_CONSECUTIVE_FAILURES, LlmStopped, clientFor, publicUrl } from './llm-client';
 import { parseVariations, variationPrompt } from './llm-variations';
 import { configSeeds, recordingSeeds, type Seeds } from './seeds';
 import { TRANSFORMS } from './variations';
@@ -21,6 +21,10 @@ export interface GenerateOptions {
   limit?: number;
   /** Vary the distinct values found at `replay_args.override_param_path` in the recordings, instead of `base_inputs`. */
   fromRecording?: boolean;
+  /** LLM mode: the limit of all prompts together (`input_generation.llm.max_time_ms`, else 600 s). */
+  maxTimeMs?: number;
+  /** LLM mode: stop after this many prompts in a row failed (`input_generation.llm.max_consecutive_failures`, else 3). */
+  maxConsecutiveFailures?: number;
   /** LLM mode: after each prompt, with its failure if it failed. */
   onProgress?: (progress: { done: number; total: number; failure?: PromptFailure }) => void;
 }
@@ -33,6 +37,24 @@ export interface Group {
   strategy: Strategy | 'base';
   persona?: Persona;
 }
+
+/**
+ * LLM mode: prompts were cut short by the overall time limit (`max_time`) or by failures in a row
+ * (`failures`); `message` says which, and for failures the endpoint and the last error.
+ */
+export interface GenerationStop {
+  reason: 'max_time' | 'failures';
+  message: string;
+  /** Prompts answered or failed before the stop; the others were not sent or were aborted. */
+  done: number;
+}
+
+/**
+ * How long LLM prompts may take together by default: a generation of a hundred prompts takes a
+ * few minutes at the default concurrency, and a CI job should learn within ten that an endpoint
+ * is too slow, rather than wait for every prompt's timeouts and retries.
+ */
+export const DEFAULT_MAX_TIME_MS = 600_000;
 
 /** A group that got fewer distinct variations than asked for. */
 export interface Shortfall {
@@ -75,6 +97,8 @@ export interface GenerationResult {
   failures: PromptFailure[];
   /** LLM mode: how many prompts were sent; when every one failed, nothing should be written. */
   prompts: number;
+  /** LLM mode: set when the prompts stopped early; `inputs` then holds what the prompts done gave, and `generation_config.incomplete` says so. */
+  stopped?: GenerationStop;
 }
 
 /** Reads the config and the base inputs, and lays out the groups; nothing is generated yet. */
@@ -86,6 +110,11 @@ export async function planGeneration(options: GenerateOptions = {}): Promise<Gen
     mode: options.mode ?? config.input_generation.mode,
     strategies: options.strategies?.length ? [...new Set(options.strategies)] : config.input_generation.strategies,
     seed: options.seed ?? config.input_generation.seed,
+    llm: {
+      ...config.input_generation.llm,
+      max_time_ms: options.maxTimeMs ?? config.input_generation.llm.max_time_ms ?? DEFAULT_MAX_TIME_MS,
+      max_consecutive_failures: options.maxConsecutiveFailures ?? config.input_generation.llm.max_consecutive_failures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    },
   };
   if (settings.strategies.includes('persona_based') && config.personas.length === 0) {
     throw new ConfigError('the persona_based strategy needs personas: add some under personas (name, description, goals…)', {
@@ -133,7 +162,8 @@ export async function generate(plan: GenerationPlan, options: Pick<GenerateOptio
   const seen = new Set(plan.seeds.inputs.map((b) => keyOf(b.input)));
   const shortfalls: Shortfall[] = [];
   const failures: PromptFailure[] = [];
-  const replies = settings.mode === 'llm' ? await llmReplies(plan, groups, failures, options.onProgress) : undefined;
+  const llm = settings.mode === 'llm' ? await llmReplies(plan, groups, failures, options.onProgress) : undefined;
+  const replies = llm?.replies;
   const made = groups.map((group, g): InputEntry[] => {
     if (group.strategy === 'base') return [entry(group, settings.seed, group.base.input)];
     const texts = replies?.[g];
@@ -164,7 +194,15 @@ export async function generate(plan: GenerationPlan, options: Pick<GenerateOptio
     .sort((a, b) => a.group.base_index - b.group.base_index || a.g - b.g)
     .flatMap(({ g }) => made[g]!.slice(0, taken[g]));
   const prompts = replies === undefined ? 0 : groups.filter((g) => g.strategy !== 'base').length;
-  return { plan, inputs, stats: statsOf(plan, inputs), shortfalls, failures, prompts };
+  const stopped = llm?.stopped;
+  if (stopped === undefined) return { plan, inputs, stats: statsOf(plan, inputs), shortfalls, failures, prompts };
+  // Whoever reads the file must see that it is not the whole generation, and why; the server's
+  // error text stays on the console, out of a file that may be committed.
+  const { max_time_ms, max_consecutive_failures } = settings.llm;
+  const why = stopped.reason === 'max_time' ? `the overall time limit of ${max_time_ms! / 1000} s passed` : `${max_consecutive_failures} prompts in a row failed`;
+  const incomplete = `stopped after ${stopped.done} of ${prompts} prompts: ${why}`;
+  const marked = { ...plan, generation_config: { ...plan.generation_config, incomplete } };
+  return { plan: marked, inputs, stats: statsOf(plan, inputs), shortfalls, failures, prompts, stopped };
 }
 
 /** The groups a limit leaves something of, were each to get all its variations: in LLM mode, the prompts to send. */
@@ -217,24 +255,23 @@ function statsOf(plan: GenerationPlan, inputs: InputEntry[]): GenerationStats {
   return { total: inputs.length, base_inputs: plan.seeds.inputs.length, personas: plan.config.personas.length, strategies };
 }
 
-/** A URL fit for a file: no user, password, query or fragment, which may hold credentials. */
-function publicUrl(url: string): string {
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  u.search = '';
-  u.hash = '';
-  return u.toString().replace(/\/$/, '');
-}
-
-/** The API key: the environment first, then `.env`. */
-/** Each group's variations from the model, by group index; failed prompts are reported and left out. */
-async function llmReplies(plan: GenerationPlan, groups: Group[], failures: PromptFailure[], onProgress: GenerateOptions['onProgress']): Promise<string[][]> {
+/**
+ * Each group's variations from the model, by group index; failed prompts are reported and left
+ * out. When the client stops (time limit, failures in a row), the prompts not done are left out
+ * too, and `stopped` says why.
+ */
+async function llmReplies(
+  plan: GenerationPlan,
+  groups: Group[],
+  failures: PromptFailure[],
+  onProgress: GenerateOptions['onProgress'],
+): Promise<{ replies: string[][]; stopped?: GenerationStop }> {
   const { llm, variation_count: count, seed } = plan.settings;
   const client = clientFor(plan.root, llm, '--mode llm', { file: 'configs/simulation.yaml', field: 'input_generation.llm.api_key_env' });
   const prompted = groups.flatMap((group, g) => (group.strategy === 'base' ? [] : [{ group, g }]));
   const out: string[][] = [];
   let done = 0;
+  let stop: LlmStopped | undefined;
   await Promise.all(
     prompted.map(async ({ group, g }) => {
       let failure: PromptFailure | undefined;
@@ -245,6 +282,11 @@ async function llmReplies(plan: GenerationPlan, groups: Group[], failures: Promp
         if (texts === undefined) failure = { group, error: 'the reply held no variations' };
         else out[g] = texts;
       } catch (error) {
+        // A prompt the stop cut short did not fail: it was not done.
+        if (error instanceof LlmStopped) {
+          stop ??= error;
+          return;
+        }
         failure = { group, error: (error as Error).message };
       }
       if (failure) failures.push(failure);
@@ -252,5 +294,5 @@ async function llmReplies(plan: GenerationPlan, groups: Group[], failures: Promp
     }),
   );
   failures.sort((a, b) => groups.indexOf(a.group) - groups.indexOf(b.group));
-  return out;
+  return { replies: out, stopped: stop && { reason: stop.reason, message: stop.message, done } };
 }

@@ -12,6 +12,9 @@ export function inputsFileOf(plan: GenerationPlan, output?: string): { file: str
   return { file, display: projectRelative(root, file) };
 }
 
+/** The first line of an inputs file that generation stopped short of finishing, followed by why. */
+export const INCOMPLETE_MARK = '# INCOMPLETE: ';
+
 /** The inputs file: a comment header, `inputs`, `stats` and `generation_config`. */
 export function renderInputsFile(result: GenerationResult, now = new Date()): string {
   const { settings } = result.plan;

@@ -3,12 +3,15 @@ import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { parseInputsFile } from '../config/simulation';
 import type { InputEntry, SimulationConfig } from '../config/types';
+import { INCOMPLETE_MARK } from './inputs-file';
 
 /** Where an experiment's inputs came from, for the summary and messages. */
 export interface LoadedInputs {
   inputs: InputEntry[];
   /** The inputs file (project-relative), or `base_inputs`. */
   source: string;
+  /** Why the inputs file is incomplete, when generation stopped short of finishing it. */
+  incomplete?: string;
 }
 
 /** The experiment's inputs: the `inputs` of `inputs_file` when it exists, else `base_inputs`. */
@@ -29,5 +32,6 @@ export function loadInputs(root: string, config: SimulationConfig): LoadedInputs
       { file: text === undefined ? 'configs/simulation.yaml' : config.inputs_file, field: text === undefined ? 'base_inputs' : 'inputs' },
     );
   }
+  if (text?.startsWith(INCOMPLETE_MARK)) return { ...loaded, incomplete: text.slice(INCOMPLETE_MARK.length, text.indexOf('\n')).replace(/\.$/, '') };
   return loaded;
 }

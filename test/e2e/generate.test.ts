@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chatReply, startFakeLlm, type FakeLlm, type FakeReply, type FakeRequest } from '../fake-llm';
+import { chatReply, lastContent, startFakeLlm, type FakeLlm, type FakeReply, type FakeRequest } from '../fake-llm';
 import { project, readExperiment, runApp, runCli, type CliRun } from './helpers';
 
 const STACK = /\n\s+at /;
@@ -220,7 +220,8 @@ describe('LLM generation against an OpenAI-compatible server', () => {
 
   it('exits 1 and writes no file when every prompt fails after its retries', async () => {
     const dir = await llmProject(() => ({ status: 500, headers: { 'retry-after': '0' }, body: `upstream broke for key ${KEY}` }));
-    const run = await generate(dir, [], 1);
+    // Failures in a row would stop it after 3 prompts: here every prompt is to be tried.
+    const run = await generate(dir, ['--max-consecutive-failures', '10'], 1);
     expect(server!.requests).toHaveLength(6 * 3);
     expect(run.stderr).toContain('failed: HTTP 500 after 3 attempts: upstream broke for key ***');
     expect(run.stderr).toContain('every one of the 6 prompts failed; inputs/generated.yaml was not written');
@@ -228,10 +229,77 @@ describe('LLM generation against an OpenAI-compatible server', () => {
     expect(fs.existsSync(generatedPath(dir))).toBe(false);
   });
 
+  /** 48 prompts: three base inputs, four strategies and four personas. */
+  const manyPrompts = ['--strategy', 'rephrase', '--strategy', 'typo', '--strategy', 'verbose', '--strategy', 'concise'];
+  const withPersonas = (dir: string) =>
+    editConfig(dir, (text) => text.replace('input_generation:', `personas:\n${['a', 'b', 'c', 'd'].map((p) => `  - { name: ${p} }\n`).join('')}input_generation:`));
+
+  it('stops every prompt when --max-time passes against a hung endpoint, and writes nothing', async () => {
+    // timeout_ms 30 s and 2 retries: without an overall limit, each prompt would take minutes.
+    const dir = await llmProject(() => ({ hang: true }), { timeout_ms: 30_000 });
+    withPersonas(dir);
+    const started = Date.now();
+    const run = await generate(dir, [...manyPrompts, '--max-time', '2'], 1);
+    // Far below one per-request timeout: the limit ended the requests in flight and sent no more.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(server!.requests.length).toBeLessThanOrEqual(4);
+    expect(run.stderr).toContain(
+      'fluxloop: stopped: the overall time limit of 2 s for LLM requests passed. 0 of 48 prompts done; inputs/generated.yaml was not written. ' +
+        'Raise the limit with --max-time <seconds> or input_generation.llm.max_time_ms.',
+    );
+    expect(fs.existsSync(generatedPath(dir))).toBe(false);
+  });
+
+  it('keeps what the prompts done gave when the limit passes, in a file marked incomplete', async () => {
+    // The limit from the config this time; the refund prompts answer, the others hang.
+    const dir = await llmProject((req) => (lastContent(req).includes('Message: Can I get a refund?') ? vary(req) : { hang: true }), { timeout_ms: 30_000, max_time_ms: 2_000, concurrency: 6 });
+    const run = await generate(dir, [], 1);
+    expect(run.stderr).toContain('fluxloop: stopped: the overall time limit of 2 s for LLM requests passed. 2 of 6 prompts done; the 7 inputs made so far were written to inputs/generated.yaml, marked incomplete.');
+    const text = fs.readFileSync(generatedPath(dir), 'utf8');
+    expect(text.split('\n')[0]).toBe('# INCOMPLETE: stopped after 2 of 6 prompts: the overall time limit of 2 s passed.');
+    const { inputs, stats, generation_config } = parse(text);
+    expect(generation_config.incomplete).toBe('stopped after 2 of 6 prompts: the overall time limit of 2 s passed');
+    expect(stats).toMatchObject({ total: 7, strategies: { base: 3, rephrase: 2, verbose: 2 } });
+    expect(inputs.filter((e: any) => e.metadata.strategy !== 'base').map((e: any) => e.input)).toEqual([
+      'Can I get a refund? (rephrase one)',
+      'Can I get a refund? (rephrase two)',
+      'Can I get a refund? (verbose one)',
+      'Can I get a refund? (verbose two)',
+    ]);
+    // Prompts that were never answered are not reported as short of variations.
+    expect(run.stderr).not.toContain('fewer than');
+  });
+
+  it('stops after failures in a row, naming the endpoint and the last error', async () => {
+    const dir = await llmProject(({ count }) => ({ status: 500, body: `upstream broke (${count}) for key ${KEY}` }), { max_retries: 0, concurrency: 1 });
+    withPersonas(dir);
+    const run = await generate(dir, manyPrompts, 1);
+    expect(server!.requests).toHaveLength(3);
+    expect(run.stderr).toContain(
+      `fluxloop: stopped: 3 requests in a row failed at ${server!.url}; the last: HTTP 500 after 1 attempt: upstream broke (3) for key ***. 3 of 48 prompts done; inputs/generated.yaml was not written. ` +
+        'Check the endpoint; --max-consecutive-failures <n> or input_generation.llm.max_consecutive_failures sets how many failures in a row stop it.',
+    );
+    expect(run.stderr).not.toContain(KEY);
+    expect(fs.existsSync(generatedPath(dir))).toBe(false);
+    const fewer = await generate(dir, [...manyPrompts, '--max-consecutive-failures', '1'], 1);
+    expect(server!.requests).toHaveLength(4);
+    expect(fewer.stderr).toContain('stopped: 1 request in a row failed at');
+  });
+
+  it('refuses a limit that is not a positive integer, in the config and on the command line', async () => {
+    const dir = await llmProject(vary, { max_consecutive_failures: 0 });
+    const bad = await generate(dir, [], 2);
+    expect(bad.stderr).toMatch(/configs\/simulation\.yaml:\d+:\d+ \(input_generation\.llm\.max_consecutive_failures\): must be a positive integer/);
+    const usage = await generate(dir, ['--max-time', '0'], 2);
+    expect(usage.stderr).toContain("option '--max-time <seconds>' argument '0' is invalid");
+    expect(server!.requests).toHaveLength(0);
+  });
+
   it('shows the first prompt on --dry-run and sends nothing', async () => {
     const dir = await llmProject(vary);
     const run = await generate(dir, ['--dry-run']);
     expect(run.stdout).toMatch(/Prompts\s+6/);
+    expect(run.stdout).toMatch(/Limits\s+600 s for all prompts, stop after 3 failures in a row/);
     expect(run.stdout).toMatch(/API key\s+TEST_LLM_KEY \(found\)/);
     expect(run.stdout).toContain('Message: Can I get a refund?');
     expect(server!.requests).toHaveLength(0);

@@ -1,6 +1,6 @@
 import type { EvaluatorConfig } from '../../config/types';
 import type { RunResult } from '../../replay/execute';
-import { LlmError, type ChatClient } from '../llm-client';
+import { LlmError, LlmStopped, type ChatClient } from '../llm-client';
 import { outputText, type Verdict } from './rules';
 
 // Long texts are cut so that one huge reply cannot blow the model's context or the bill.
@@ -47,6 +47,16 @@ export function parseJudgement(text: string): Verdict | undefined {
   return { score, reason };
 }
 
+/** A stopped judge's message: how far it got, and how to go further. */
+function judgeStopped(error: LlmStopped): LlmStopped {
+  const how =
+    error.reason === 'max_time'
+      ? 'Raise the limit with --max-time <seconds> or evaluation.llm.max_time_ms'
+      : 'Check the endpoint; --max-consecutive-failures <n> or evaluation.llm.max_consecutive_failures sets how many failures in a row stop it';
+  const message = `the judge stopped: ${error.message}. ${error.done} request${error.done === 1 ? '' : 's'} done; the evaluation was not written. ${how}.`;
+  return new LlmStopped(message, error.reason, error.done, error.lastError);
+}
+
 /**
  * The llm_judge evaluator over a client. Verdicts are cached by model, rubric, input and output,
  * so that iterations and the baseline's identical replies cost one call.
@@ -67,6 +77,8 @@ export function createJudge(client: ChatClient, model: string, temperature: numb
       return verdict ?? { score: null, reason: `the judge's reply has no score: ${JSON.stringify(content.slice(0, 80))}` };
     } catch (error) {
       if (error instanceof LlmError) return { score: null, reason: `the judge could not be reached: ${error.message}` };
+      // Not a skip: the runs left would be scored on the other evaluators alone, and pass unjudged.
+      if (error instanceof LlmStopped) throw judgeStopped(error);
       throw error;
     }
   };
