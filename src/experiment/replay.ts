@@ -79,9 +79,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { setup, runs: source, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit });
   const runs: RunResult[] = [];
   const observations: unknown[] = [];
-  await execute(setup, source, planRuns(setup, target, options.limit), (outcome) => {
-    runs.push(outcome.result);
-    observations.push(...outcome.observations);
+  await execute(setup, source, planRuns(setup, target, options.limit), (run) => {
+    runs.push(JSON.parse(run.line) as RunResult);
+    for (const line of run.observations.split('\n')) if (line !== '') observations.push(JSON.parse(line));
   });
   return { runs, observations };
 }

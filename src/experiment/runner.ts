@@ -10,7 +10,8 @@ import { createEncoder } from '../record/encode';
 import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
-import type { RunOutcome, RunPlan, RunResult, RunStatus } from '../replay/execute';
+import type { RunPlan, RunStatus } from '../replay/execute';
+import { finish, type FinishedRun, type RunSummary } from './finished';
 import { Harness } from '../replay/harness';
 import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
@@ -40,7 +41,7 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
   signal?: AbortSignal;
   /** Called after each run, in the order runs finish. */
-  onProgress?: (progress: { done: number; total: number; result: RunResult }) => void;
+  onProgress?: (progress: { done: number; total: number; result: RunSummary }) => void;
 }
 
 /** `summary.json`. */
@@ -93,8 +94,10 @@ export interface ExperimentPlanReport {
 
 /** Makes planned runs, wherever they run. */
 export interface Runs {
-  /** One run; never rejects. */
-  run(plan: RunPlan): Promise<RunOutcome>;
+  /** One run, the `attempt`-th of its plan; never rejects. */
+  run(plan: RunPlan, attempt: number): Promise<FinishedRun>;
+  /** How many runs to hand over at once, when more than `runner.concurrency` (runs queued where they will run). */
+  readonly capacity?: number;
   /** Errors from user code that ended no run, for errors.json. */
   readonly strays?: readonly StrayError[];
   readonly strayCount?: number;
@@ -133,7 +136,7 @@ export async function prepare(options: ExperimentOptions): Promise<Prepared> {
     const harness = await Harness.create(partial.harness, options.fn);
     const loaded = await harness.probe();
     replay = await checkRecordings(root, config, partial.harness.target, loaded, harness.reviver(loaded));
-    runs = { run: (plan) => harness.run(plan, timeoutMs), close: async () => undefined };
+    runs = { run: async (plan, attempt) => finish(await harness.run(plan, timeoutMs), attempt), close: async () => undefined };
     target = loaded;
   } else {
     const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs });
@@ -212,10 +215,10 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> = { ended: 'completed' };
   let failure: unknown;
   try {
-    const interrupted = await execute(setup, runs, planRuns(setup, target, options.limit), (outcome) => {
-      const { result } = outcome;
-      traces.write([result]);
-      observations.write(outcome.observations);
+    const interrupted = await execute(setup, runs, planRuns(setup, target, options.limit), (run) => {
+      const { result } = run;
+      traces.writeText(`${run.line}\n`);
+      observations.writeText(run.observations);
       counts[result.status]++;
       if (result.warnings.length > 0) warned++;
       durations.push(result.duration_ms);
@@ -251,18 +254,17 @@ const GRACE_MS = 2000;
  * recording of a million lines is never held in memory. Once `signal` is aborted no run starts,
  * those in flight get a short grace, and the result is true.
  */
-export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onOutcome: (outcome: RunOutcome) => void, signal?: AbortSignal): Promise<boolean> {
+export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onRun: (run: FinishedRun) => void, signal?: AbortSignal): Promise<boolean> {
   const { concurrency, retries } = setup.config.runner;
   let open = true;
   const lane = async (): Promise<void> => {
     for (let next = await plans.next(); !next.done && !signal?.aborted; next = await plans.next()) {
-      let outcome = await runs.run(next.value);
-      for (let retry = 1; retry <= retries && outcome.result.status !== 'ok' && next.value.error === undefined && !signal?.aborted; retry++) {
+      let run = await runs.run(next.value, 1);
+      for (let retry = 1; retry <= retries && run.result.status !== 'ok' && next.value.error === undefined && !signal?.aborted; retry++) {
         await sleep(Math.min(100 * 2 ** (retry - 1), 2000));
-        outcome = await runs.run(next.value);
-        outcome.result.attempts = retry + 1;
+        run = await runs.run(next.value, retry + 1);
       }
-      if (open) onOutcome(outcome);
+      if (open) onRun(run);
     }
   };
   let onAbort: (() => void) | undefined;
@@ -271,7 +273,7 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
-    await Promise.race([Promise.all(Array.from({ length: concurrency }, lane)), graceOver]);
+    await Promise.race([Promise.all(Array.from({ length: Math.max(concurrency, runs.capacity ?? 0) }, lane)), graceOver]);
   } finally {
     open = false;
     signal?.removeEventListener('abort', onAbort!);

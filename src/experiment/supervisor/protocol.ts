@@ -1,7 +1,8 @@
 import type { SourceLocation } from '../../config/errors';
 import type { SimulationConfig } from '../../config/types';
 import type { Param } from '../../instrument/params';
-import type { RunOutcome, RunPlan, RunResult } from '../../replay/execute';
+import type { RunResult } from '../../replay/execute';
+import type { FinishedRun } from '../finished';
 import type { HarnessOptions } from '../../replay/harness';
 import type { ReplaySource } from '../plan';
 
@@ -15,7 +16,20 @@ export interface ThreadData {
   timeoutMs: number;
   /** One Int32 that the thread's event loop moves on while it turns, so that the supervisor sees a blocked thread. */
   heartbeat: SharedArrayBuffer;
+  /** How many runs the thread makes at once; the others it is sent wait in its queue. */
+  lanes: number;
+  /**
+   * Two Float64 a lane: the sequence number of the run it is making (0 when idle) and when that
+   * run started (ms since the epoch). Read by the supervisor when it ends a blocked thread, to
+   * tell the runs that started from those still queued.
+   */
+  started: SharedArrayBuffer;
+  /** In `fresh` isolation: how much the thread's memory may grow before it retires. */
+  memoryLimit?: number;
 }
+
+/** Milliseconds since the epoch, to the fraction, alike on every thread. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
 
 /** The target as seen from outside its thread. */
 export interface TargetInfo {
@@ -34,15 +48,22 @@ export interface ErrorData {
   config: boolean;
 }
 
-export type ToThread = { type: 'check'; config: SimulationConfig } | { type: 'runs'; plans: RunPlan[] };
+/**
+ * `plans` is the JSON of the plans, cheaper to send as one string than as objects to clone;
+ * `seqs[i]` is the supervisor's number for the i-th, and `attempts[i]` which attempt it is.
+ */
+export type ToThread = { type: 'check'; config: SimulationConfig } | { type: 'runs'; plans: string; seqs: number[]; attempts: number[] };
 
 export type FromThread =
   /** The harness is built (or failed to be); runs are timed from here. */
   | { type: 'ready' }
   | { type: 'checked'; replay?: CheckedReplay; target: TargetInfo }
   | { type: 'check-failed'; error: ErrorData }
-  /** Runs that ended since the last message, and the thread's heap, which decides its recycling. */
-  | { type: 'outcomes'; outcomes: RunOutcome[]; heap: number }
+  /**
+   * Runs that ended since the last message, and the sequence numbers of those it hands back
+   * unstarted; `retiring` once it takes no more (after a stray error, or past its memory bound).
+   */
+  | { type: 'outcomes'; runs: FinishedRun[]; declined: number[]; retiring: boolean }
   /** An error that no caller caught; `run` is set when it ended a run still in flight. */
   | { type: 'stray'; kind: StrayKind; traceId?: string; run: boolean; error: RunResult['error'] }
   /** Sent just before the thread ends by `process.exit`. */

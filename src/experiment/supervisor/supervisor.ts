@@ -4,9 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
 import type { Isolation, SimulationConfig } from '../../config/types';
 import { failedRun, RunTimeout, type RunOutcome, type RunPlan, type RunResult } from '../../replay/execute';
+import { finish, type FinishedRun } from '../finished';
 import type { HarnessOptions } from '../../replay/harness';
 import { TargetError } from '../../replay/loader';
-import { HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData } from './protocol';
+import { epochNow, HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData } from './protocol';
 
 export interface SupervisorOptions {
   harness: HarnessOptions;
@@ -24,27 +25,36 @@ export interface StrayError {
 }
 
 /** A thread in `fresh` isolation is replaced once its memory has grown this much: Node never frees an ES module. */
-const FRESH_HEAP_GROWTH = 128 * 1024 * 1024;
+const FRESH_MEMORY_GROWTH = 128 * 1024 * 1024;
 /** How long a thread may take to load the target before the experiment gives up on it. */
 const LOAD_TIMEOUT_MS = 60_000;
 /** How many times a run is sent again after the thread it was on ended through no fault of its own. */
 const MAX_RESENDS = 3;
+/**
+ * How many runs a thread holds queued beyond those it is making: a lane that ends a run starts
+ * the next at once, instead of waiting for a message from here and back.
+ */
+const QUEUE_DEPTH = 16;
 /** The most stray errors kept for errors.json; all are counted. */
 const MAX_STRAYS = 100;
 
 interface Pending {
   plan: RunPlan;
-  /** When it was sent to its thread. */
-  sent: number;
+  /** The supervisor's number for it, by which its thread says it started. */
+  seq: number;
+  attempt: number;
   resends: number;
-  resolve(outcome: RunOutcome): void;
+  resolve(run: FinishedRun): void;
 }
 
 interface Thread {
   worker: Worker;
   beats: Int32Array;
+  /** See ThreadData.started. */
+  started: Float64Array;
+  /** Sent and not yet ended: making or queued. */
   inFlight: Map<string, Pending>;
-  outbox: RunPlan[];
+  outbox: Pending[];
   spawned: number;
   /** When the harness was built: runs are timed from then. */
   ready?: number;
@@ -54,8 +64,6 @@ interface Thread {
   retiring: boolean;
   /** Ended by the supervisor, not by itself. */
   ended: boolean;
-  /** The heap after its first runs, against which `fresh` measures growth. */
-  baseline?: number;
   exit?: { code: number; traceId?: string };
   error?: Error;
   check?: { resolve(value: Checked): void; reject(error: Error): void };
@@ -87,6 +95,7 @@ export class Supervisor {
   private readonly file = path.join(__dirname, 'thread.js');
   private watchdog: NodeJS.Timeout | undefined;
   private flushing = false;
+  private seq = 0;
   private broken: Error | undefined;
   private closed = false;
   /** Stray errors that ended no run, the first MAX_STRAYS of them. */
@@ -99,6 +108,11 @@ export class Supervisor {
     this.perThread = Math.ceil(concurrency / this.maxThreads);
   }
 
+  /** How many runs to hand over at once to keep every thread busy: those running, and those queued behind them. */
+  get capacity(): number {
+    return this.maxThreads * (this.perThread + QUEUE_DEPTH);
+  }
+
   /** Loads the target in a thread, which then serves runs, and checks the recordings there. */
   check(config: SimulationConfig): Promise<Checked> {
     const thread = this.spawn();
@@ -107,8 +121,8 @@ export class Supervisor {
   }
 
   /** One run on a thread; never rejects. */
-  run(plan: RunPlan): Promise<RunOutcome> {
-    return new Promise<RunOutcome>((resolve) => this.dispatch({ plan, sent: 0, resends: 0, resolve }));
+  run(plan: RunPlan, attempt: number): Promise<FinishedRun> {
+    return new Promise<FinishedRun>((resolve) => this.dispatch({ plan, seq: 0, attempt, resends: 0, resolve }));
   }
 
   /** Ends every thread; runs still in flight are left unsettled. */
@@ -120,16 +134,16 @@ export class Supervisor {
   }
 
   private dispatch(pending: Pending): void {
-    if (this.broken !== undefined) return pending.resolve(failedRun(pending.plan, 'error', this.broken, 0));
+    if (this.broken !== undefined) return fail(pending, failedRun(pending.plan, 'error', this.broken, 0));
     const thread = this.freeThread();
     if (thread === undefined) this.waiting.push(pending);
     else this.send(thread, pending);
   }
 
   private send(thread: Thread, pending: Pending): void {
-    pending.sent = performance.now();
+    pending.seq = ++this.seq;
     thread.inFlight.set(pending.plan.traceId, pending);
-    thread.outbox.push(pending.plan);
+    thread.outbox.push(pending);
     if (this.flushing) return;
     this.flushing = true;
     // The runs sent in one turn go in one message per thread.
@@ -137,21 +151,24 @@ export class Supervisor {
       this.flushing = false;
       for (const t of this.threads) {
         if (t.outbox.length === 0) continue;
-        t.worker.postMessage({ type: 'runs', plans: t.outbox });
+        t.worker.postMessage({ type: 'runs', plans: JSON.stringify(t.outbox.map((p) => p.plan)), seqs: t.outbox.map((p) => p.seq), attempts: t.outbox.map((p) => p.attempt) });
         t.outbox = [];
       }
     });
   }
 
+  /** The least busy thread with a free lane, else a new thread, else the least busy with room in its queue. */
   private freeThread(): Thread | undefined {
     let best: Thread | undefined;
     let live = 0;
     for (const t of this.threads) {
       if (t.retiring) continue;
       live++;
-      if (t.inFlight.size < this.perThread && (best === undefined || t.inFlight.size < best.inFlight.size)) best = t;
+      if (best === undefined || t.inFlight.size < best.inFlight.size) best = t;
     }
-    return best ?? (live < this.maxThreads && !this.closed ? this.spawn() : undefined);
+    if (best !== undefined && best.inFlight.size < this.perThread) return best;
+    if (live < this.maxThreads && !this.closed) return this.spawn();
+    return best !== undefined && best.inFlight.size < this.perThread + QUEUE_DEPTH ? best : undefined;
   }
 
   private drain(): void {
@@ -168,10 +185,29 @@ export class Supervisor {
 
   private spawn(): Thread {
     const heartbeat = new SharedArrayBuffer(4);
-    const data: ThreadData = { harness: this.options.harness, timeoutMs: this.options.timeoutMs, heartbeat };
+    const started = new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT * this.perThread);
+    const data: ThreadData = {
+      harness: this.options.harness,
+      timeoutMs: this.options.timeoutMs,
+      heartbeat,
+      lanes: this.perThread,
+      started,
+      ...(this.options.harness.fresh ? { memoryLimit: FRESH_MEMORY_GROWTH } : {}),
+    };
     const worker = new Worker(this.file, { workerData: data });
     const now = performance.now();
-    const thread: Thread = { worker, beats: new Int32Array(heartbeat), inFlight: new Map(), outbox: [], spawned: now, lastBeat: 0, lastBeatAt: now, retiring: false, ended: false };
+    const thread: Thread = {
+      worker,
+      beats: new Int32Array(heartbeat),
+      started: new Float64Array(started),
+      inFlight: new Map(),
+      outbox: [],
+      spawned: now,
+      lastBeat: 0,
+      lastBeatAt: now,
+      retiring: false,
+      ended: false,
+    };
     worker.on('message', (message: FromThread) => this.onMessage(thread, message));
     worker.on('error', (error) => (thread.error = error));
     worker.on('exit', (code) => this.onExit(thread, code));
@@ -195,21 +231,24 @@ export class Supervisor {
         return;
       }
       case 'outcomes':
-        for (const outcome of message.outcomes) {
-          const pending = thread.inFlight.get(outcome.result.trace_id);
+        for (const run of message.runs) {
+          const pending = thread.inFlight.get(run.result.trace_id);
           if (pending === undefined) continue;
-          thread.inFlight.delete(outcome.result.trace_id);
-          pending.resolve(outcome);
+          thread.inFlight.delete(run.result.trace_id);
+          pending.resolve(run);
         }
-        if (this.options.harness.fresh) {
-          thread.baseline ??= message.heap;
-          if (message.heap - thread.baseline > FRESH_HEAP_GROWTH) thread.retiring = true;
+        if (message.declined.length > 0) {
+          const declined = new Set(message.declined);
+          for (const pending of thread.inFlight.values()) {
+            if (!declined.has(pending.seq)) continue;
+            thread.inFlight.delete(pending.plan.traceId);
+            this.waiting.push(pending);
+          }
         }
+        thread.retiring ||= message.retiring;
         this.settle(thread);
         return;
       case 'stray':
-        // The app would have crashed: its thread's state is not to be trusted with more runs.
-        thread.retiring = true;
         if (!message.run) this.keepStray({ stray: message.kind, trace_id: message.traceId ?? null, error: message.error });
         this.settle(thread);
         return;
@@ -247,21 +286,26 @@ export class Supervisor {
     thread.check?.reject(new TargetError(`cannot load ${this.options.harness.target}: ${why}`, { file: 'configs/simulation.yaml', field: 'runner.target' }));
     // A thread that could not even load would fail the same way on every new one.
     if (thread.ready === undefined) this.broken ??= new Error(`the target could not be loaded: ${why}`);
-    const now = performance.now();
     if (exit !== undefined && (exit.traceId === undefined || !thread.inFlight.has(exit.traceId))) {
       this.keepStray({ stray: 'exit', trace_id: exit.traceId ?? null, error: { name: 'Exit', message: why } });
     }
+    const started = startedRuns(thread);
+    const now = epochNow();
     for (const pending of thread.inFlight.values()) {
-      // Without a word from the thread, nothing tells which run ended it.
-      const culprit = exit === undefined || exit.traceId === pending.plan.traceId;
-      if (culprit || pending.resends >= MAX_RESENDS) pending.resolve(failedRun(pending.plan, 'error', new Error(why), now - pending.sent));
-      else this.resend(pending);
+      const at = started.get(pending.seq);
+      // Without a word from the thread, nothing tells which of the runs it was making ended it.
+      const culprit = at !== undefined && (exit === undefined || exit.traceId === pending.plan.traceId);
+      if (culprit) fail(pending, failedRun(pending.plan, 'error', new Error(why), now - at));
+      else this.resend(pending, at !== undefined);
     }
     this.drain();
   }
 
-  private resend(pending: Pending): void {
-    pending.resends++;
+  /** Sends a run again; one that had started counts the resend, and fails after too many. */
+  private resend(pending: Pending, started: boolean): void {
+    if (started && ++pending.resends > MAX_RESENDS) {
+      return fail(pending, failedRun(pending.plan, 'error', new Error(`its worker thread ended ${MAX_RESENDS + 1} times while it ran`), 0));
+    }
     this.waiting.unshift(pending);
   }
 
@@ -294,16 +338,29 @@ export class Supervisor {
       thread.check?.reject(new TargetError(`cannot load ${this.options.harness.target}: ${loading}`, { file: 'configs/simulation.yaml', field: 'runner.target' }));
       this.broken ??= new Error(loading);
     }
-    const now = performance.now();
+    const started = startedRuns(thread);
+    const now = epochNow();
     const { timeoutMs } = this.options;
     for (const pending of thread.inFlight.values()) {
-      const age = now - Math.max(pending.sent, thread.ready ?? now);
-      if (loading !== undefined) pending.resolve(failedRun(pending.plan, 'error', this.broken, age));
-      else if (age >= timeoutMs || pending.resends >= MAX_RESENDS) pending.resolve(failedRun(pending.plan, 'timeout', new RunTimeout(timeoutMs), age));
-      else this.resend(pending);
+      const at = started.get(pending.seq);
+      if (loading !== undefined) fail(pending, failedRun(pending.plan, 'error', this.broken, 0));
+      else if (at !== undefined && now - at >= timeoutMs) fail(pending, failedRun(pending.plan, 'timeout', new RunTimeout(timeoutMs), now - at));
+      else this.resend(pending, at !== undefined);
     }
     this.drain();
   }
+}
+
+/** Ends a run that its thread could not finish, as its thread would have written it. */
+function fail(pending: Pending, outcome: RunOutcome): void {
+  pending.resolve(finish(outcome, pending.attempt));
+}
+
+/** The runs a thread was making, by sequence number, with when each started. */
+function startedRuns(thread: Thread): Map<number, number> {
+  const runs = new Map<number, number>();
+  for (let lane = 0; lane < thread.started.length; lane += 2) if (thread.started[lane] !== 0) runs.set(thread.started[lane]!, thread.started[lane + 1]!);
+  return runs;
 }
 
 /** An error from a thread as the caller would have got it here: a config error stays one, for exit 2. */

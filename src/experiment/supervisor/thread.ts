@@ -4,24 +4,37 @@ import { ConfigError } from '../../config/errors';
 import { errorOf, failedRun, type RunOutcome, type RunPlan } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
 import { currentReplay } from '../../trace/context';
+import { finish, type FinishedRun } from '../finished';
 import { checkRecordings } from '../plan';
-import { HEARTBEAT_MS, type ErrorData, type FromThread, type StrayKind, type ThreadData, type ToThread } from './protocol';
+import { epochNow, HEARTBEAT_MS, type ErrorData, type FromThread, type StrayKind, type ThreadData, type ToThread } from './protocol';
 
-// A run thread: it loads the target once, then runs what the supervisor sends, as many at a
-// time as it is sent. It never decides when to end; the supervisor ends it.
+// A run thread: it loads the target once, then makes the runs the supervisor sends, `lanes` at a
+// time, the rest queued so that a lane never waits on a message to start its next run. Once it
+// retires (a stray error, or a fresh thread's memory past its bound) it starts no more runs and
+// hands its queue back. It never ends itself; the supervisor ends it.
 
 const port = parentPort!;
-const { harness: options, timeoutMs, heartbeat } = workerData as ThreadData;
+const { harness: options, timeoutMs, heartbeat, lanes, started: startedBuffer, memoryLimit } = workerData as ThreadData;
 const beats = new Int32Array(heartbeat);
 setInterval(() => Atomics.add(beats, 0, 1), HEARTBEAT_MS).unref();
+const startedAt = new Float64Array(startedBuffer);
+const freeLanes = Array.from({ length: lanes }, (_, i) => i);
+
+let queue: Array<{ plan: RunPlan; seq: number; attempt: number }> = [];
+let queueHead = 0;
+/** Runs in flight, by trace id, with what ends one early when user code outside it fails. */
+const inFlight = new Map<string, { plan: RunPlan; started: number; end: (outcome: RunOutcome) => void }>();
+let outbox: FinishedRun[] = [];
+let declined: number[] = [];
+let scheduled = false;
+let retiring = false;
+let toldRetiring = false;
+let baseline: number | undefined;
 
 const post = (message: FromThread) => port.postMessage(message);
 
-/** Runs in flight, by trace id, with what ends one early when user code outside it fails. */
-const inFlight = new Map<string, { plan: RunPlan; started: number; end: (outcome: RunOutcome) => void }>();
-
 // What no caller caught ends the run it came from, found by the replay context that its callback
-// still runs in; the process the app would have crashed is this thread, which the supervisor retires.
+// still runs in. The app would have crashed: this thread's state is not to be trusted with more runs.
 function stray(kind: StrayKind, error: unknown): void {
   const traceId = currentReplay()?.traceId;
   const run = traceId === undefined ? undefined : inFlight.get(traceId);
@@ -30,7 +43,7 @@ function stray(kind: StrayKind, error: unknown): void {
     if (error instanceof Error) Object.assign(failure, { name: error.name, stack: error.stack });
     run.end(failedRun(run.plan, 'error', failure, performance.now() - run.started));
   }
-  flush();
+  retire();
   post({ type: 'stray', kind, traceId, run: run !== undefined, error: errorOf(error) });
 }
 process.on('uncaughtException', (error) => stray('uncaughtException', error));
@@ -52,22 +65,57 @@ harness.then(
   () => post({ type: 'ready' }),
 );
 
-let outbox: RunOutcome[] = [];
-let scheduled = false;
-
-/** Sends the outcomes made this turn in one message. */
-function flush(): void {
-  scheduled = false;
-  if (outbox.length === 0) return;
-  const outcomes = outbox;
-  outbox = [];
-  const heap = v8.getHeapStatistics();
-  // Buffers are outside the heap proper, and a module can hold as much in them.
-  post({ type: 'outcomes', outcomes, heap: heap.used_heap_size + ((heap as { external_memory?: number }).external_memory ?? 0) });
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(flush);
 }
 
-function start(plan: RunPlan): void {
+/** Sends what ended this turn, and the runs handed back, in one message. */
+function flush(): void {
+  scheduled = false;
+  if (outbox.length === 0 && declined.length === 0 && retiring === toldRetiring) return;
+  post({ type: 'outcomes', runs: outbox, declined, retiring });
+  toldRetiring = retiring;
+  outbox = [];
+  declined = [];
+}
+
+function retire(): void {
+  retiring = true;
+  handBack();
+}
+
+/** Gives the queued runs back, for the supervisor to send elsewhere. */
+function handBack(): void {
+  for (let i = queueHead; i < queue.length; i++) declined.push(queue[i]!.seq);
+  queue = [];
+  queueHead = 0;
+  schedule();
+}
+
+/** Memory the thread holds: Buffers are outside the heap proper, and a module can hold as much in them. */
+function memory(): number {
+  const heap = v8.getHeapStatistics();
+  return heap.used_heap_size + ((heap as { external_memory?: number }).external_memory ?? 0);
+}
+
+/** Starts queued runs while lanes are free. */
+function pump(): void {
+  while (!retiring && freeLanes.length > 0 && queueHead < queue.length) {
+    const { plan, seq, attempt } = queue[queueHead++]!;
+    start(plan, seq, attempt, freeLanes.pop()!);
+  }
+  if (queueHead === queue.length) {
+    queue = [];
+    queueHead = 0;
+  }
+}
+
+function start(plan: RunPlan, seq: number, attempt: number, lane: number): void {
   Atomics.add(beats, 0, 1);
+  startedAt[2 * lane + 1] = epochNow();
+  startedAt[2 * lane] = seq;
   const started = performance.now();
   let end!: (outcome: RunOutcome) => void;
   const early = new Promise<RunOutcome>((resolve) => (end = resolve));
@@ -78,11 +126,16 @@ function start(plan: RunPlan): void {
   );
   void Promise.race([run, early]).then((outcome) => {
     if (!inFlight.delete(plan.traceId)) return;
-    outbox.push(outcome);
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
+    startedAt[2 * lane] = 0;
+    freeLanes.push(lane);
+    outbox.push(finish(outcome, attempt));
+    if (memoryLimit !== undefined) {
+      const now = memory();
+      baseline ??= now;
+      if (now - baseline > memoryLimit) retire();
     }
+    pump();
+    schedule();
   });
 }
 
@@ -105,6 +158,10 @@ function errorData(error: unknown): ErrorData {
 }
 
 port.on('message', (message: ToThread) => {
-  if (message.type === 'check') void check(message.config);
-  else for (const plan of message.plans) start(plan);
+  if (message.type === 'check') return void check(message.config);
+  const plans = JSON.parse(message.plans) as RunPlan[];
+  for (let i = 0; i < plans.length; i++) queue.push({ plan: plans[i]!, seq: message.seqs[i]!, attempt: message.attempts[i]! });
+  // Runs sent before the supervisor heard that this thread retired go back at once.
+  if (retiring) handBack();
+  else pump();
 });
