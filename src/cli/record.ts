@@ -155,7 +155,8 @@ interface Status {
   /** The environment sets FLUXLOOP_RECORD_ARGS, so the value in .env does not count. */
   environment_overrides_env_file: boolean;
   recording_file: { path: string; exists: boolean; records: number; bytes: number };
-  last_run: { run_id: string; updated_at: string; processes: number } | null;
+  /** `dropped_records`: records the last run's writers could not write (a full disk, a refused path). */
+  last_run: { run_id: string; updated_at: string; processes: number; dropped_records: number } | null;
   targets: TargetRow[];
   env_file: { path: string; exists: boolean };
   config_file: { path: string; exists: boolean };
@@ -206,7 +207,7 @@ async function collectStatus(root: string): Promise<Status> {
     env_file_value: envFileValue ?? null,
     environment_overrides_env_file: environmentValue !== undefined,
     recording_file: { path: project.recordingFile, exists, records, bytes },
-    last_run: run ? { run_id: run.run_id, updated_at: run.updated_at, processes: run.processes.length } : null,
+    last_run: run ? { run_id: run.run_id, updated_at: run.updated_at, processes: run.processes.length, dropped_records: run.dropped_records } : null,
     targets,
     env_file: { path: project.envFile, exists: project.envExists },
     config_file: { path: project.configFile, exists: project.configExists },
@@ -241,6 +242,9 @@ function printStatus(status: Status): void {
     ['File', file.path + missing(file.exists)],
     ['Records', records],
     ['Last run', lastRun],
+    ...(status.last_run?.dropped_records
+      ? [['Dropped', colors.red(`${status.last_run.dropped_records} record${status.last_run.dropped_records === 1 ? '' : 's'} could not be written (see the app's stderr)`)]]
+      : []),
     ['.env', status.env_file.path + missing(status.env_file.exists)],
     ['Config', status.config_file.path + missing(status.config_file.exists)],
     ['Targets', status.targets.length === 0 ? colors.dim('none configured (recording.targets)') : ''],

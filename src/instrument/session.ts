@@ -46,6 +46,8 @@ export class Session {
         redactKeys: r.redact_keys,
         redactPatterns: r.redact_patterns,
       },
+      // Dropped records are shown by `record status` while the process still runs.
+      writer: { onDrop: () => this.statusChanged() },
     });
     const inherited = process.env[RUN_ID];
     this.runId = inherited ?? randomUUID();
@@ -55,6 +57,8 @@ export class Session {
     }
     onShutdown(() => {
       this.recorder.close();
+      // Closing counts what a failing file still holds as dropped, before the status says how many.
+      this.recorder.writer.close();
       this.writeStatus();
     });
   }
@@ -170,6 +174,7 @@ export class Session {
         started_at: this.startedAt,
         updated_at: new Date().toISOString(),
         targets: [...this.targets.values()],
+        dropped_records: this.recorder.writer.dropped,
       }),
     );
   }

@@ -30,6 +30,8 @@ export interface ProcessStatus {
   started_at: string;
   updated_at: string;
   targets: TargetStatus[];
+  /** Records the writer dropped because the file could not take them (a full disk, a refused path). */
+  dropped_records?: number;
 }
 
 export interface RunStatus {
@@ -38,6 +40,8 @@ export interface RunStatus {
   processes: ProcessStatus[];
   /** One row per target, calls summed over the processes; the best state any process reached. */
   targets: TargetStatus[];
+  /** Records dropped, summed over the processes. */
+  dropped_records: number;
 }
 
 export function statusDir(root: string): string {
@@ -90,5 +94,6 @@ export function readLastRun(root: string): RunStatus | undefined {
       }
     }
   }
-  return { run_id: newest.run_id, updated_at: newest.updated_at, processes, targets: [...byTarget.values()] };
+  const dropped = processes.reduce((sum, p) => sum + (p.dropped_records ?? 0), 0);
+  return { run_id: newest.run_id, updated_at: newest.updated_at, processes, targets: [...byTarget.values()], dropped_records: dropped };
 }

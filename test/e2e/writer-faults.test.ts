@@ -1,0 +1,210 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { project, readRecords, recordingPath, runApp, runCli, type Run } from './helpers';
+
+// The recording file under faults, in a real app: deleted or rotated while the app records, a
+// full disk (a 64 KB tmpfs), a planted symbolic link. The app must behave exactly as without us.
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Phase {
+  calls: number;
+  /** The length of the string argument of each call. */
+  pad: number;
+  /** Milliseconds between calls, so that the phase spans several flushes. */
+  spread?: number;
+}
+
+/**
+ * Runs fixtures/writer-app with these phases, plain or recorded, doing `steps[n]` once the app has
+ * finished phase n (and flushed it), then letting it go on.
+ */
+async function drive(dir: string, recorded: boolean, phases: Phase[], steps: Array<() => void> = []): Promise<Run> {
+  const control = path.join(dir, 'control');
+  fs.rmSync(control, { recursive: true, force: true });
+  const env = { WRITER_APP_PHASES: JSON.stringify(phases), ...(recorded ? {} : { FLUXLOOP_RECORD_ARGS: undefined }) };
+  let ended = false;
+  const run = runApp(dir, 'app/main.js', { preload: recorded, env, timeoutMs: 50_000 }).finally(() => (ended = true));
+  for (const [n, step] of steps.entries()) {
+    while (!fs.existsSync(path.join(control, `at-${n}`))) {
+      if (ended) return run;
+      await sleep(10);
+    }
+    step();
+    fs.writeFileSync(path.join(control, `go-${n}`), '');
+  }
+  return run;
+}
+
+/** Plain, then recorded: the same output and exit code; the recorded run is returned. */
+async function runBoth(dir: string, phases: Phase[], steps: (recorded: boolean) => Array<() => void>): Promise<Run> {
+  const plain = await drive(dir, false, phases, steps(false));
+  expect(plain.code, plain.stderr).toBe(0);
+  expect(plain.stderr).toBe('');
+  const recorded = await drive(dir, true, phases, steps(true));
+  expect(recorded.code, recorded.stderr).toBe(0);
+  expect(recorded.signal).toBeNull();
+  expect(recorded.stdout).toBe(plain.stdout);
+  const total = phases.reduce((sum, p) => sum + p.calls, 0);
+  expect(JSON.parse(recorded.stdout)).toMatchObject({ calls: total });
+  return recorded;
+}
+
+/** The id each record's call had (its first argument), in file order. */
+function ids(dir: string, file = recordingPath(dir)): number[] {
+  return readRecords(dir, file).map((r) => r.args[0] as number);
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+
+async function statusJson(dir: string): Promise<any> {
+  const cli = await runCli(dir, ['record', 'status', '--json']);
+  expect(cli.code, cli.stderr).toBe(0);
+  return JSON.parse(cli.stdout);
+}
+
+describe('the recording file deleted or rotated while the app records', () => {
+  const phases: Phase[] = [
+    { calls: 30, pad: 10 },
+    { calls: 30, pad: 10, spread: 5 },
+  ];
+
+  it('writes the later records to a new file at the path when the file is deleted', async () => {
+    const dir = project('writer-app');
+    const file = recordingPath(dir);
+    const recorded = await runBoth(dir, phases, () => [() => fs.rmSync(file, { force: true })]);
+    // Every record made after the deletion is in the new file; none went to the deleted one.
+    expect(ids(dir)).toEqual(range(30, 60));
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(recorded.stderr).toBe(`fluxloop: ${file} was deleted or replaced while recording; records now go to a new file at that path\n`);
+    expect((await statusJson(dir)).last_run.dropped_records).toBe(0);
+  });
+
+  it('follows a rotation: the renamed file keeps the earlier records, the new one the later', async () => {
+    const dir = project('writer-app');
+    const file = recordingPath(dir);
+    const recorded = await runBoth(dir, phases, () => [() => fs.existsSync(file) && fs.renameSync(file, `${file}.1`)]);
+    expect(ids(dir, `${file}.1`)).toEqual(range(0, 30));
+    expect(ids(dir)).toEqual(range(30, 60));
+    expect(recorded.stderr).toMatch(/was deleted or replaced while recording/);
+  });
+});
+
+describe('a full disk', () => {
+  const mounted = new Set<string>();
+  const unmount = (dir: string) => {
+    if (!mounted.has(dir)) return;
+    if (spawnSync('umount', [dir]).status !== 0) spawnSync('umount', ['-l', dir]);
+    mounted.delete(dir);
+  };
+  afterAll(() => {
+    for (const dir of [...mounted]) unmount(dir);
+  });
+
+  /** Mounts a 64 KB tmpfs on `dir`; the reason when this machine cannot. */
+  function mountTmpfs(dir: string): string | undefined {
+    if (process.platform !== 'linux') return 'a tmpfs disk-full test needs Linux';
+    if (process.getuid?.() !== 0) return 'mounting a tmpfs needs root; run the tests as root to include the disk-full test';
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mount.error || mount.status !== 0) return `mount -t tmpfs failed here: ${(mount.stderr || mount.error?.message || '').trim()}`;
+    mounted.add(dir);
+    return undefined;
+  }
+
+  /** Takes every free byte of the file system `dir` is on. */
+  function fill(dir: string): void {
+    const fd = fs.openSync(path.join(dir, 'filler'), 'w');
+    try {
+      for (const size of [4096, 1]) {
+        const block = Buffer.alloc(size, 0x2e);
+        try {
+          for (;;) fs.writeSync(fd, block);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        }
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  it('keeps whole lines through a full disk, drops and counts past its memory bound, and reports the count', async (ctx) => {
+    const dir = project('writer-app');
+    const recordings = path.join(dir, 'recordings');
+    fs.mkdirSync(recordings, { recursive: true });
+    const why = mountTmpfs(recordings);
+    if (why !== undefined) ctx.skip(why);
+    try {
+      const file = recordingPath(dir);
+      // Phase 1 fits; the disk is then filled; phase 2 (about 34 MB of records, past the 32 MB the
+      // writer holds) meets a full disk; space is freed; phase 3 is recorded as the writer retries.
+      const phases: Phase[] = [
+        { calls: 20, pad: 100 },
+        { calls: 1800, pad: 19_000 },
+        { calls: 10, pad: 100 },
+      ];
+      const total = 1830;
+      const recorded = await runBoth(dir, phases, (isRecorded) => [
+        () => fill(recordings),
+        () => {
+          if (isRecorded) expect(fs.readFileSync(file).length).toBeGreaterThan(0);
+          fs.rmSync(path.join(recordings, 'filler'));
+        },
+      ]);
+
+      // Every line whole and JSON (readRecords fails on anything else), no call twice, in order.
+      const written = ids(dir);
+      expect(new Set(written).size).toBe(written.length);
+      expect([...written].sort((a, b) => a - b)).toEqual(written);
+      expect(written.slice(0, 20)).toEqual(range(0, 20));
+      // Written after space was freed: records of the phase that met the full disk.
+      expect(written.length).toBeGreaterThan(20);
+
+      const status = await statusJson(dir);
+      const dropped = status.last_run.dropped_records;
+      expect(dropped).toBeGreaterThan(0);
+      expect(written.length + dropped).toBe(total);
+
+      const lines = recorded.stderr.trimEnd().split('\n');
+      expect(lines.filter((l) => l.startsWith('fluxloop: dropped'))).toEqual([
+        `fluxloop: dropped ${dropped} records that could not be written to ${file} (ENOSPC: no space left on device, write)`,
+      ]);
+      expect(lines.some((l) => l.startsWith(`fluxloop: cannot write to ${file}: ENOSPC`))).toBe(true);
+      expect(lines.every((l) => l.startsWith('fluxloop: ') && l.includes(file))).toBe(true);
+
+      const text = await runCli(dir, ['record', 'status']);
+      expect(text.stdout).toMatch(new RegExp(`Dropped\\s+${dropped} records could not be written`));
+    } finally {
+      unmount(recordings);
+    }
+  });
+});
+
+describe('a symbolic link planted at the recording path', () => {
+  it('is refused: the app runs as without us, and the file it points to is untouched', async () => {
+    const dir = project('writer-app');
+    const file = recordingPath(dir);
+    const victim = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-victim-')), 'victim.txt');
+    fs.writeFileSync(victim, 'not yours\n');
+    fs.chmodSync(victim, 0o644);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.symlinkSync(victim, file);
+
+    const recorded = await runBoth(dir, [{ calls: 5, pad: 10 }], () => []);
+    expect(fs.readFileSync(victim, 'utf8')).toBe('not yours\n');
+    expect(fs.statSync(victim).mode & 0o777).toBe(0o644);
+    expect(fs.lstatSync(file).isSymbolicLink()).toBe(true);
+    const lines = recorded.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^fluxloop: refusing to write records to ${escape(file)}: it is a symbolic link`));
+    expect(lines).toContain(`fluxloop: dropped 5 records that could not be written to ${file} (it is a symbolic link, and records are never written through one)`);
+    expect(lines).toHaveLength(2);
+    expect((await statusJson(dir)).last_run.dropped_records).toBe(5);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
