@@ -18,6 +18,7 @@ export type { DurationStats } from './experiment/stats';
 export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStop, PromptFailure, Shortfall } from './experiment/generate';
 export type { EvaluationConfig, EvaluatorConfig, EvaluatorType } from './config/types';
 export type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';
+export type { RedactRules } from './record/redact-json';
 export type { ComparedRun, Comparison, Delta, EvaluationSummary, EvaluatorResult, EvaluatorSummary, TraceEvaluation } from './experiment/evaluation/types';
 
 import type { ReplayOptions, ReplayResult } from './experiment/replay';

@@ -7,6 +7,7 @@ import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
 import type { SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
+import { redactRules } from '../record/redact-json';
 import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
@@ -117,7 +118,7 @@ interface Prepared {
  * code. Only a function given in code (`fn`) runs on the caller's thread, since a function cannot
  * be sent to another.
  */
-export async function prepare(options: ExperimentOptions): Promise<Prepared> {
+export async function prepare(options: ExperimentOptions, prestart = false): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
   let config = options.config ?? loadSimulationConfig(root, options.configFile);
   if (options.target !== undefined) {
@@ -141,7 +142,8 @@ export async function prepare(options: ExperimentOptions): Promise<Prepared> {
   } else {
     const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs });
     try {
-      const checked = await supervisor.check(config);
+      // Every thread starts loading while the recordings are checked, for the runs to come; a dry run needs one.
+      const checked = await supervisor.check(config, prestart);
       target = checked.target;
       // The match is a function, made again on this side of the thread.
       if (checked.replay !== undefined) replay = { ...checked.replay, match: recordingMatch(root, config.replay_args?.function, partial.harness.target)! };
@@ -163,7 +165,8 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
   await runs.close();
   const report: ExperimentPlanReport = { setup, target: setup.harness.target };
   for await (const plan of planRuns(setup, target, 1)) {
-    const encoder = createEncoder();
+    const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
+    const encoder = createEncoder({ redactKeys: keys, redactPatterns: patterns });
     const show = (v: unknown) => JSON.parse(encoder.encode(v)) as unknown;
     if (plan.recording === undefined) {
       report.first = { input: plan.input.input, before: [], after: show([plan.input.input]) };
@@ -195,7 +198,7 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
  * exists, `summary.json` is written however the experiment ends: `ended` says how.
  */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { setup, runs, target } = await prepare(options);
+  const { setup, runs, target } = await prepare(options, true);
   const { config, root } = setup;
   let dir: string;
   try {
@@ -294,7 +297,8 @@ type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'>
 function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
   const { config } = setup;
   const total = run.durations.length;
-  const encoder = createEncoder({ redactKeys: config.recording.redact_keys, redactPatterns: config.recording.redact_patterns });
+  const { keys, patterns } = redactRules(config);
+  const encoder = createEncoder({ redactKeys: keys, redactPatterns: patterns });
   return {
     name: config.name,
     ended: run.ended,

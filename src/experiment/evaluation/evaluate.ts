@@ -1,11 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { loadEvaluationConfig } from '../../config/evaluation';
 import { projectRelative, resolveProjectRoot } from '../../config/project';
+import { loadSimulationConfig } from '../../config/simulation';
 import type { EvaluationConfig } from '../../config/types';
+import { createRedactor, type Redactor } from '../../record/redact';
+import { redactJson, redactRules, type RedactRules } from '../../record/redact-json';
 import type { RunResult, RunStatus } from '../../replay/execute';
 import { clientFor } from '../llm-client';
-import { writeJson } from '../output';
+import { makePrivateDir, writeFileAtomic, writeJson } from '../output';
 import { writeReport } from '../report/render';
 import { durationStats } from '../stats';
 import { compare, pairRuns } from './compare';
@@ -33,6 +35,11 @@ export interface EvaluateOptions {
   markdown?: string;
   /** Write `report.html`; true by default. */
   report?: boolean;
+  /**
+   * The redaction rules on top of the built-in ones, applied to all that is read and written;
+   * `recording.redact_keys` and `redact_patterns` of `configs/simulation.yaml` by default.
+   */
+  redact?: RedactRules;
   /** Called as each run of the experiment (then of the baseline) is scored. */
   onProgress?: (progress: { done: number; total: number; experiment: 'current' | 'baseline' }) => void;
 }
@@ -51,7 +58,7 @@ export interface EvaluationResult {
 
 type Evaluate = (run: RunResult, baseline: RunResult | undefined) => Promise<TraceEvaluation>;
 
-function evaluator(root: string, config: EvaluationConfig): Evaluate {
+function evaluator(root: string, config: EvaluationConfig, redactor: Redactor): Evaluate {
   const needsJudge = config.evaluators.some((e) => e.type === 'llm_judge');
   const judge = needsJudge
     ? createJudge(clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' }), config.llm.model, config.llm.temperature)
@@ -60,7 +67,8 @@ function evaluator(root: string, config: EvaluationConfig): Evaluate {
     const verdicts = await Promise.all(
       config.evaluators.map((e): Verdict | Promise<Verdict> => (e.type === 'llm_judge' ? judge!(e, run) : RULES[e.type](run, e, baseline))),
     );
-    const evaluators = verdicts.map((v, i) => evaluatorResult(config.evaluators[i]!, v));
+    // A reason may quote what it judged, and a judge's reply may say anything.
+    const evaluators = verdicts.map((v, i) => evaluatorResult(config.evaluators[i]!, { ...v, reason: redactor.redactString(v.reason) }));
     const { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata } = run;
     return { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata, ...scoreRun(evaluators, config.pass_threshold), evaluators };
   };
@@ -110,6 +118,25 @@ function summarize(experiment: ExperimentData, config: EvaluationConfig, traces:
   };
 }
 
+const RUN_TEXT = ['input', 'metadata', 'args', 'output', 'frames', 'error', 'messages', 'warnings'] as const;
+const OBSERVATION_TEXT = ['name', 'input', 'output', 'error', 'frames'] as const;
+
+/**
+ * An experiment read back, with the rules applied again to what came from the app: a folder
+ * written before a rule was added, or by an older fluxloop, must not leak through the judge's
+ * prompts, the report or the CI outputs.
+ */
+function masked(experiment: ExperimentData, redactor: Redactor): ExperimentData {
+  const mask = <T extends object>(value: T, fields: readonly string[]): T => {
+    const out = { ...value } as Record<string, unknown>;
+    for (const field of fields) if (field in out) out[field] = redactJson(out[field], redactor);
+    return out as T;
+  };
+  const observations = new Map([...experiment.observations].map(([id, list]) => [id, list.map((o) => mask(o, OBSERVATION_TEXT))]));
+  const summary = redactJson(experiment.summary, redactor) as Record<string, unknown>;
+  return { ...experiment, summary, runs: experiment.runs.map((run) => mask(run, RUN_TEXT)), observations };
+}
+
 /**
  * Scores every run of an experiment with the configured evaluators and writes
  * `evaluation/per_trace.jsonl`, `evaluation/summary.json` and `report.html` into its folder.
@@ -123,9 +150,11 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
   const shown = (dir: string) => projectRelative(root, path.resolve(root, dir));
   const dir = path.resolve(root, options.experimentDir);
   const withReport = options.report !== false;
-  const experiment = readExperiment(dir, shown(dir), withReport);
-  const baseline = options.baselineDir === undefined ? undefined : readExperiment(path.resolve(root, options.baselineDir), shown(options.baselineDir), false);
-  const evaluate = evaluator(root, config);
+  const rules = options.redact ?? redactRules(loadSimulationConfig(root));
+  const redactor = createRedactor(rules.keys, rules.patterns);
+  const experiment = masked(readExperiment(dir, shown(dir), withReport), redactor);
+  const baseline = options.baselineDir === undefined ? undefined : masked(readExperiment(path.resolve(root, options.baselineDir), shown(options.baselineDir), false), redactor);
+  const evaluate = evaluator(root, config, redactor);
   const progress = (which: 'current' | 'baseline', total: number) => (done: number) => options.onProgress?.({ done, total, experiment: which });
 
   const pairs = baseline ? pairRuns(experiment.runs, baseline.runs).pairs : [];
@@ -137,9 +166,9 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
   }
 
   const out = path.join(dir, 'evaluation');
-  fs.mkdirSync(out, { recursive: true });
+  makePrivateDir(out);
   const files: Record<string, string> = { per_trace: path.join(out, 'per_trace.jsonl'), summary: path.join(out, 'summary.json') };
-  fs.writeFileSync(files.per_trace!, traces.map((t) => `${JSON.stringify(t)}\n`).join(''));
+  writeFileAtomic(files.per_trace!, traces.map((t) => `${JSON.stringify(t)}\n`).join(''), { private: true });
   writeJson(files.summary!, summary);
   if (withReport) {
     files.report = path.join(dir, 'report.html');

@@ -114,7 +114,7 @@ export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEv
   ].join('\n');
 }
 
-/** Writes it whole or not at all. */
+/** Writes it whole or not at all, for its owner alone (0600): it quotes the experiment's runs. */
 export function writeJunit(file: string, summary: EvaluationSummary, traces: Iterable<TraceEvaluation>): void {
-  writeFileAtomic(file, renderJunit(summary, traces));
+  writeFileAtomic(file, renderJunit(summary, traces), { private: true });
 }

@@ -154,7 +154,7 @@ export function renderMarkdown(summary: EvaluationSummary, options: MarkdownOpti
   return lines.join('\n') + '\n';
 }
 
-/** Writes it whole or not at all. */
+/** Writes it whole or not at all, for its owner alone (0600): it quotes the experiment's runs. */
 export function writeMarkdown(file: string, summary: EvaluationSummary, options: MarkdownOptions = {}): void {
-  writeFileAtomic(file, renderMarkdown(summary, options));
+  writeFileAtomic(file, renderMarkdown(summary, options), { private: true });
 }

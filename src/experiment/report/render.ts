@@ -53,9 +53,9 @@ ${inlineText(js, 'script')}
 `;
 }
 
-/** Writes it whole or not at all. */
+/** Writes it whole or not at all, for its owner alone (0600): it quotes the experiment's runs. */
 export function writeReport(file: string, data: ReportData): void {
-  writeFileAtomic(file, renderReport(data));
+  writeFileAtomic(file, renderReport(data), { private: true });
 }
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
 import type { Isolation, SimulationConfig } from '../../config/types';
-import { failedRun, RunTimeout, type RunOutcome, type RunPlan, type RunResult } from '../../replay/execute';
+import { failedRun, RunTimeout, runRedaction, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../../replay/execute';
 import { finish, type FinishedRun } from '../finished';
 import type { HarnessOptions } from '../../replay/harness';
 import { TargetError } from '../../replay/loader';
@@ -26,6 +26,8 @@ export interface StrayError {
 
 /** A thread in `fresh` isolation is replaced once its memory has grown this much: Node never frees an ES module. */
 const FRESH_MEMORY_GROWTH = 128 * 1024 * 1024;
+/** Per thread, in MB; see spawn. */
+const YOUNG_GENERATION_MB = 8;
 /** How long a thread may take to load the target before the experiment gives up on it. */
 const LOAD_TIMEOUT_MS = 60_000;
 /** How many times a run is sent again after the thread it was on ended through no fault of its own. */
@@ -96,6 +98,8 @@ export class Supervisor {
   private watchdog: NodeJS.Timeout | undefined;
   private flushing = false;
   private seq = 0;
+  /** The project's rules, for the errors of runs that their threads could not finish. */
+  private readonly redaction: RunRedaction;
   private broken: Error | undefined;
   private closed = false;
   /** Stray errors that ended no run, the first MAX_STRAYS of them. */
@@ -106,6 +110,7 @@ export class Supervisor {
     const { isolation, concurrency } = options;
     this.maxThreads = isolation === 'worker' ? concurrency : Math.max(1, Math.min(concurrency, os.availableParallelism()));
     this.perThread = Math.ceil(concurrency / this.maxThreads);
+    this.redaction = runRedaction(options.harness.redact);
   }
 
   /** How many runs to hand over at once to keep every thread busy: those running, and those queued behind them. */
@@ -113,11 +118,16 @@ export class Supervisor {
     return this.maxThreads * (this.perThread + QUEUE_DEPTH);
   }
 
-  /** Loads the target in a thread, which then serves runs, and checks the recordings there. */
-  check(config: SimulationConfig): Promise<Checked> {
+  /**
+   * Loads the target in a thread, which then serves runs, and checks the recordings there. With
+   * `prestart`, the other threads start loading meanwhile, so that they are ready for the first runs.
+   */
+  check(config: SimulationConfig, prestart = false): Promise<Checked> {
     const thread = this.spawn();
     thread.worker.postMessage({ type: 'check', config });
-    return new Promise<Checked>((resolve, reject) => (thread.check = { resolve, reject }));
+    const checked = new Promise<Checked>((resolve, reject) => (thread.check = { resolve, reject }));
+    if (prestart) while (this.threads.size < this.maxThreads) this.spawn();
+    return checked;
   }
 
   /** One run on a thread; never rejects. */
@@ -134,7 +144,7 @@ export class Supervisor {
   }
 
   private dispatch(pending: Pending): void {
-    if (this.broken !== undefined) return fail(pending, failedRun(pending.plan, 'error', this.broken, 0));
+    if (this.broken !== undefined) return this.fail(pending, 'error', this.broken, 0);
     const thread = this.freeThread();
     if (thread === undefined) this.waiting.push(pending);
     else this.send(thread, pending);
@@ -194,7 +204,9 @@ export class Supervisor {
       started,
       ...(this.options.harness.fresh ? { memoryLimit: FRESH_MEMORY_GROWTH } : {}),
     };
-    const worker = new Worker(this.file, { workerData: data });
+    // A smaller young generation than V8's default: threads that each make thousands of tiny runs
+    // otherwise hold 48 MB apiece of garbage not yet collected.
+    const worker = new Worker(this.file, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const now = performance.now();
     const thread: Thread = {
       worker,
@@ -295,16 +307,21 @@ export class Supervisor {
       const at = started.get(pending.seq);
       // Without a word from the thread, nothing tells which of the runs it was making ended it.
       const culprit = at !== undefined && (exit === undefined || exit.traceId === pending.plan.traceId);
-      if (culprit) fail(pending, failedRun(pending.plan, 'error', new Error(why), now - at));
+      if (culprit) this.fail(pending, 'error', new Error(why), now - at);
       else this.resend(pending, at !== undefined);
     }
     this.drain();
   }
 
+  /** Ends a run that its thread could not finish, as its thread would have written it. */
+  private fail(pending: Pending, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number): void {
+    pending.resolve(finish(failedRun(pending.plan, status, error, durationMs, this.redaction), pending.attempt));
+  }
+
   /** Sends a run again; one that had started counts the resend, and fails after too many. */
   private resend(pending: Pending, started: boolean): void {
     if (started && ++pending.resends > MAX_RESENDS) {
-      return fail(pending, failedRun(pending.plan, 'error', new Error(`its worker thread ended ${MAX_RESENDS + 1} times while it ran`), 0));
+      return this.fail(pending, 'error', new Error(`its worker thread ended ${MAX_RESENDS + 1} times while it ran`), 0);
     }
     this.waiting.unshift(pending);
   }
@@ -343,17 +360,12 @@ export class Supervisor {
     const { timeoutMs } = this.options;
     for (const pending of thread.inFlight.values()) {
       const at = started.get(pending.seq);
-      if (loading !== undefined) fail(pending, failedRun(pending.plan, 'error', this.broken, 0));
-      else if (at !== undefined && now - at >= timeoutMs) fail(pending, failedRun(pending.plan, 'timeout', new RunTimeout(timeoutMs), now - at));
+      if (loading !== undefined) this.fail(pending, 'error', this.broken, 0);
+      else if (at !== undefined && now - at >= timeoutMs) this.fail(pending, 'timeout', new RunTimeout(timeoutMs), now - at);
       else this.resend(pending, at !== undefined);
     }
     this.drain();
   }
-}
-
-/** Ends a run that its thread could not finish, as its thread would have written it. */
-function fail(pending: Pending, outcome: RunOutcome): void {
-  pending.resolve(finish(outcome, pending.attempt));
 }
 
 /** The runs a thread was making, by sequence number, with when each started. */

@@ -1,7 +1,7 @@
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
-import { errorOf, failedRun, type RunOutcome, type RunPlan } from '../../replay/execute';
+import { errorOf, failedRun, runRedaction, type RunOutcome, type RunPlan } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
 import { currentReplay } from '../../trace/context';
 import { finish, type FinishedRun } from '../finished';
@@ -19,6 +19,7 @@ const beats = new Int32Array(heartbeat);
 setInterval(() => Atomics.add(beats, 0, 1), HEARTBEAT_MS).unref();
 const startedAt = new Float64Array(startedBuffer);
 const freeLanes = Array.from({ length: lanes }, (_, i) => i);
+const redaction = runRedaction(options.redact);
 
 let queue: Array<{ plan: RunPlan; seq: number; attempt: number }> = [];
 let queueHead = 0;
@@ -41,10 +42,10 @@ function stray(kind: StrayKind, error: unknown): void {
   if (run !== undefined) {
     const failure = new Error(`${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'}: ${error instanceof Error ? error.message : String(error)}`);
     if (error instanceof Error) Object.assign(failure, { name: error.name, stack: error.stack });
-    run.end(failedRun(run.plan, 'error', failure, performance.now() - run.started));
+    run.end(failedRun(run.plan, 'error', failure, performance.now() - run.started, redaction));
   }
   retire();
-  post({ type: 'stray', kind, traceId, run: run !== undefined, error: errorOf(error) });
+  post({ type: 'stray', kind, traceId, run: run !== undefined, error: errorOf(error, undefined, redaction) });
 }
 process.on('uncaughtException', (error) => stray('uncaughtException', error));
 process.on('unhandledRejection', (reason) => stray('unhandledRejection', reason));
@@ -122,7 +123,7 @@ function start(plan: RunPlan, seq: number, attempt: number, lane: number): void 
   inFlight.set(plan.traceId, { plan, started, end });
   const run = harness.then(
     (h) => h.run(plan, timeoutMs),
-    (error: unknown) => failedRun(plan, 'error', error, 0),
+    (error: unknown) => failedRun(plan, 'error', error, 0, redaction),
   );
   void Promise.race([run, early]).then((outcome) => {
     if (!inFlight.delete(plan.traceId)) return;
