@@ -1,7 +1,7 @@
 import { adapterFor, Note, unread, type RecordContext } from '../adapters';
 import { numberText } from './number-text';
 import { isPolluted, PlainWriter } from './plain';
-import { createRedactor, MASK, type Redactor } from './redact';
+import { createRedactor, isPairName, MASK, uniqueName, type Redactor } from './redact';
 
 /** Limits and redaction rules of an encoder. */
 export interface EncoderOptions {
@@ -160,7 +160,11 @@ export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => 
 }
 
 function plainWriters(config: Config): () => PlainWriter {
-  const limits = { ...config, isSensitiveKey: (key: string) => config.keys.get(key).sensitive };
+  const isSensitiveKey = (key: string, value?: unknown) => {
+    const info = config.keys.get(key);
+    return info.masked !== undefined || (info.sensitive && (typeof value === 'number' ? info.numbers : config.redactor.masks(key, value)));
+  };
+  const limits = { ...config, isSensitiveKey };
   return () => new PlainWriter(limits);
 }
 
@@ -187,7 +191,12 @@ interface KeyInfo {
   readonly first: string;
   /** `,"key":` */
   readonly next: string;
+  /** The key is secret-named: its value may be masked (see `Redactor.masks`). */
   readonly sensitive: boolean;
+  /** A number under the key is masked: it is secret-named, and no count (`tokens: 20`). */
+  readonly numbers: boolean;
+  /** The key itself, redacted, when it holds a secret (`{ [apiKey]: client }`). */
+  readonly masked: string | undefined;
 }
 
 // Keys repeat across calls far more than values do, so their JSON text and their redaction
@@ -202,7 +211,14 @@ class KeyCache {
     let info = this.map.get(key);
     if (info === undefined) {
       const json = `${quote(key)}:`;
-      info = { first: json, next: `,${json}`, sensitive: this.redactor.isSensitiveKey(key) };
+      const redacted = this.redactor.redactString(key);
+      info = {
+        first: json,
+        next: `,${json}`,
+        sensitive: this.redactor.isSensitiveKey(key),
+        numbers: this.redactor.masks(key, 0),
+        masked: redacted === key ? undefined : redacted,
+      };
       if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
       this.map.set(key, info);
     }
@@ -493,22 +509,31 @@ class Walker {
     }
     const careful = this.careful;
     const d = depth + 1;
+    // [name, value] pairs and flat header lists (rawHeaders) have an even length.
+    const pairs = (n & 1) === 0;
+    let pairName: string | undefined;
     this.out += '[';
     for (let i = 0; i < kept; i++) {
       const comma = i > 0 ? ',' : '';
-      if (careful) {
+      const x = careful ? this.read(a, i) : a[i];
+      if (pairName !== undefined) {
+        const name = pairName;
+        pairName = undefined;
+        if (x !== UNREADABLE && this.redactor.masks(name, x)) {
+          this.out += comma;
+          this.mask(x);
+          continue;
+        }
+      }
+      if (typeof x === 'string') {
+        this.out += comma + this.stringText(x);
+        if (pairs && (i & 1) === 0 && isPairName(x) && this.redactor.isSensitiveKey(x)) pairName = x;
+      } else if (typeof x === 'number') {
+        this.out += comma + numberText(x);
+      } else {
         this.out += comma;
-        const x = this.read(a, i);
         if (x === UNREADABLE) this.out += unreadable(this.readError, this.redactor);
         else this.value(x, id, i, d);
-      } else {
-        const x = a[i];
-        if (typeof x === 'string') this.out += comma + this.stringText(x);
-        else if (typeof x === 'number') this.out += comma + numberText(x);
-        else {
-          this.out += comma;
-          this.value(x, id, i, d);
-        }
       }
     }
     if (kept < n) this.out += (kept > 0 ? ',' : '') + lengthMarker(n - kept);
@@ -525,20 +550,28 @@ class Walker {
     // object has no enumerable keys unless the app polluted it.
     const d = depth + 1;
     let first = true;
+    let names: Set<string> | undefined;
     this.out += '{';
     for (const k in v) {
       const info = this.keys.get(k);
+      const x = v[k];
+      if (info.masked !== undefined) {
+        const name = uniqueName(info.masked, (names ??= new Set()));
+        this.out += `${first ? '' : ','}${quote(name)}:`;
+        first = false;
+        this.member(x, info, id, k, name, d);
+        continue;
+      }
       const key = first ? info.first : info.next;
       first = false;
-      const x = v[k];
       // Primitives are written here rather than through value(): one append, one call less.
       if (typeof x === 'string' && !info.sensitive) {
         this.out += key + this.stringText(x);
-      } else if (typeof x === 'number' && !info.sensitive) {
+      } else if (typeof x === 'number' && !info.numbers) {
         this.out += key + numberText(x);
       } else {
         this.out += key;
-        if (info.sensitive && typeof x !== 'function') this.mask(x);
+        if (info.sensitive && this.redactor.masks(k, x)) this.mask(x);
         else this.value(x, id, k, d);
       }
     }
@@ -548,21 +581,26 @@ class Walker {
   /** An object of the given keys, each read through `read` so that careful mode can guard it. */
   private members(v: object, keys: readonly string[], id: number, depth: number): void {
     const d = depth + 1;
+    let names: Set<string> | undefined;
     this.out += '{';
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
       const info = this.keys.get(k);
-      this.out += i === 0 ? info.first : info.next;
-      this.member(this.read(v, k), info, id, k, d);
+      let name = k;
+      if (info.masked === undefined) this.out += i === 0 ? info.first : info.next;
+      else this.out += `${i === 0 ? '' : ','}${quote((name = uniqueName(info.masked, (names ??= new Set()))))}:`;
+      this.member(this.read(v, k), info, id, k, name, d);
     }
     this.out += '}';
   }
 
-  private member(x: unknown, info: KeyInfo, id: number, k: string, d: number): void {
+  /** The value `x` of key `k`, written under `name` (the key, or the key redacted). */
+  private member(x: unknown, info: KeyInfo, id: number, k: string, name: string, d: number): void {
     if (x === UNREADABLE) this.out += unreadable(this.readError, this.redactor);
-    // A callable is a marker, not a value, so it is kept even under a sensitive key.
-    else if (info.sensitive && typeof x !== 'function') this.mask(x);
-    else this.value(x, id, k, d);
+    // A callable is a marker, not a value, and an absent value stays absent (see Redactor.masks).
+    else if (info.sensitive && this.redactor.masks(k, x)) this.mask(x);
+    // A reference path names the key as written, never the secret.
+    else this.value(x, id, name, d);
   }
 
   /** Writes the value of `o[k]`, a node of the output at step `k` from `id`. */
@@ -582,6 +620,7 @@ class Walker {
     }
   }
 
+  /** Writes the mask for `x`, which `Redactor.masks` said to mask. */
   private mask(x: unknown): void {
     // Remembered, so that the same object met again elsewhere is masked there too.
     if (typeof x === 'object' && x !== null && this.find(x) < 0) this.register(x, MASKED_OBJECT, 0);
@@ -609,11 +648,12 @@ class Walker {
       this.set(v, id, depth);
     } else if (ArrayBuffer.isView(v)) {
       const tag = Buffer.isBuffer(v) ? 'Buffer' : (v as unknown as { [Symbol.toStringTag]: string })[Symbol.toStringTag];
-      const base64 = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+      // Secrets are overwritten byte for byte, so the length stays a whole number of elements.
+      const base64 = this.redactor.redactBytes(Buffer.from(v.buffer, v.byteOffset, v.byteLength)).toString('base64');
       this.out += `{"$type":${quote(tag)},"base64":"${base64}"}`;
     } else if (v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) {
       const tag = v instanceof ArrayBuffer ? 'ArrayBuffer' : 'SharedArrayBuffer';
-      this.out += `{"$type":"${tag}","base64":"${Buffer.from(v).toString('base64')}"}`;
+      this.out += `{"$type":"${tag}","base64":"${this.redactor.redactBytes(Buffer.from(v)).toString('base64')}"}`;
     } else if (v instanceof Error) {
       this.error(v, proto, id, depth);
     } else if (v instanceof RegExp) {
@@ -677,7 +717,7 @@ class Walker {
       this.out += i > 0 ? ',[' : '[';
       this.value(k, entry, 0, d);
       this.out += ',';
-      if (typeof k === 'string' && typeof x !== 'function' && this.keys.get(k).sensitive) this.mask(x);
+      if (typeof k === 'string' && this.keys.get(k).sensitive && this.redactor.masks(k, x)) this.mask(x);
       else this.value(x, entry, 1, d);
       this.out += ']';
       i++;
@@ -741,8 +781,9 @@ class Walker {
       const info = this.keys.get(k);
       this.out += first ? info.first : info.next;
       first = false;
-      this.member(x, info, data, k, d);
+      this.member(x, info, data, k, k, d);
     }
+    let names: Set<string> | undefined;
     for (const k of Object.keys(v)) {
       if (isHiddenEmitterKey(k)) continue;
       const x = this.read(v, k);
@@ -753,9 +794,11 @@ class Walker {
       if (x === undefined) continue;
       if (typeof x === 'object' && x !== null && (ArrayBuffer.isView(x) || isEmitterLike(x))) continue;
       const info = this.keys.get(k);
-      this.out += first ? info.first : info.next;
+      let name = k;
+      if (info.masked === undefined) this.out += first ? info.first : info.next;
+      else this.out += `${first ? '' : ','}${quote((name = uniqueName(info.masked, (names ??= new Set()))))}:`;
       first = false;
-      this.member(x, info, data, k, d);
+      this.member(x, info, data, k, name, d);
     }
     const body = this.out;
     this.out = `${before}{"$type":"Emitter","class":${quote(nameOf(proto))},"methods":${methodsOf(proto, ownMethods)},"value":{${body}}}`;

@@ -1,5 +1,5 @@
 import { numberText } from './number-text';
-import type { Redactor } from './redact';
+import { isPairName, type Redactor } from './redact';
 
 /** What decides whether a value is plain JSON; see {@link PlainWriter}. */
 export interface PlainLimits {
@@ -7,7 +7,8 @@ export interface PlainLimits {
   maxArrayLength: number;
   maxStringLength: number;
   redactor: Redactor;
-  isSensitiveKey(key: string): boolean;
+  /** True when the member `key: value` is not written as it is: its value is masked, or the key itself. */
+  isSensitiveKey(key: string, value?: unknown): boolean;
 }
 
 /** `write`'s answer when the value is not plain JSON: the encoder's walk must write it. */
@@ -119,8 +120,12 @@ export class PlainWriter {
     if (Array.isArray(v)) {
       if (Object.getPrototypeOf(v) !== ARRAY_PROTO || v.length > this.limits.maxArrayLength) return false;
       if (!this.byte(0x5b)) return false;
+      // [name, value] pairs and flat header lists, whose secret-named names the walk masks the values of.
+      const pairs = (v.length & 1) === 0;
       for (let i = 0; i < v.length; i++) {
-        if ((i > 0 && !this.byte(COMMA)) || !this.value(v[i], d)) return false;
+        const x: unknown = v[i];
+        if ((i > 0 && !this.byte(COMMA)) || !this.value(x, d)) return false;
+        if (pairs && (i & 1) === 0 && typeof x === 'string' && isPairName(x) && this.limits.redactor.isSensitiveKey(x)) return false;
       }
       return this.byte(0x5d);
     }
@@ -130,8 +135,9 @@ export class PlainWriter {
     if (!this.byte(0x7b)) return false;
     let first = true;
     for (const k in record) {
-      if (k === '$type' || this.limits.isSensitiveKey(k)) return false;
-      if ((!first && !this.byte(COMMA)) || !this.string(k) || !this.byte(COLON) || !this.value(record[k], d)) return false;
+      const x = record[k];
+      if (k === '$type' || this.limits.isSensitiveKey(k, x)) return false;
+      if ((!first && !this.byte(COMMA)) || !this.string(k) || !this.byte(COLON) || !this.value(x, d)) return false;
       first = false;
     }
     return this.byte(0x7d);

@@ -1,5 +1,5 @@
 import type { SimulationConfig } from '../config/types';
-import { MASK, type Redactor } from './redact';
+import { MASK, uniqueName, type Redactor } from './redact';
 
 /** The project's own redaction rules, on top of the built-in ones: `recording.redact_keys` and `recording.redact_patterns`. */
 export interface RedactRules {
@@ -23,19 +23,21 @@ export function redactJson(value: unknown, redactor: Redactor): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((v) => redactJson(v, redactor));
   const out: Record<string, unknown> = {};
+  const names = new Set<string>();
   for (const [key, v] of Object.entries(value)) {
     // The encoder's tags are fluxloop's own words, never the app's.
     if (key === '$type') {
       out[key] = v;
       continue;
     }
-    const masked = redactor.isSensitiveKey(key) && !isAbsent(v) ? MASK : redactJson(v, redactor);
+    const masked = !isEncodedUndefined(v) && redactor.masks(key, v) ? MASK : redactJson(v, redactor);
     // Defined, not assigned: a key read from JSON may be "__proto__".
-    Object.defineProperty(out, redactor.redactString(key), { value: masked, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, uniqueName(redactor.redactString(key), names), { value: masked, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
 
-function isAbsent(value: unknown): boolean {
-  return value === null || value === '' || (typeof value === 'object' && (value as { $type?: unknown }).$type === 'undefined');
+/** `undefined` as the encoder writes it: absent, as `null` and `''` are, which `masks` keeps. */
+function isEncodedUndefined(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { $type?: unknown }).$type === 'undefined';
 }

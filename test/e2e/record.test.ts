@@ -59,7 +59,7 @@ describe('recording without code changes', () => {
     expect(handle[0].args).toEqual([
       'u1',
       'I want a refund',
-      { at: { $type: 'Date', value: '2025-11-11T10:30:00.000Z' }, session: { password: '***', sessionId: 's-1' } },
+      { at: { $type: 'Date', value: '2025-11-11T10:30:00.000Z' }, user: { password: '***', sessionId: 's-1' } },
     ]);
     expect(handle[1].args[1]).toBe('boom');
     // module.exports = function: the `default` target.

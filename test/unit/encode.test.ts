@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../src/record/decode';
-import { createEncoder, type EncoderOptions } from '../../src/record/encode';
+import { createEncoder, createPlainWriter, type EncoderOptions } from '../../src/record/encode';
 
 const encoder = createEncoder();
 const encode = (v: unknown) => encoder.encode(v);
@@ -411,12 +411,12 @@ describe('encode: redaction', () => {
     expect(parsed({ auth: secret, copy: secret })).toEqual({ auth: '***', copy: '***' });
   });
 
-  it('masks secrets inside string values, not keys', () => {
+  it('masks secrets inside string values and keys', () => {
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
-    const value = { note: `header was Bearer ${jwt}`, [jwt]: 'key kept', list: [`sk-proj-${'A1'.repeat(12)}`], url: new URL('https://bob:pw@example.com/x') };
+    const value = { note: `header was Bearer ${jwt}`, [jwt]: 'value kept', list: [`sk-proj-${'A1'.repeat(12)}`], url: new URL('https://bob:pw@example.com/x') };
     expect(parsed(value)).toEqual({
       note: 'header was Bearer ***',
-      [jwt]: 'key kept',
+      '***': 'value kept',
       list: ['***'],
       url: { $type: 'URL', value: 'https://***@example.com/x' },
     });
@@ -425,6 +425,208 @@ describe('encode: redaction', () => {
   it('applies configured keys and patterns', () => {
     const out = parsed({ userSsn: '123', session_id: 'abc', note: 'order ORD-12345 shipped' }, { redactKeys: ['ssn', 'sessionId'], redactPatterns: ['ORD-\\d+'] });
     expect(out).toEqual({ userSsn: '***', session_id: '***', note: 'order *** shipped' });
+  });
+});
+
+describe('encode: the secrets of issue 16', () => {
+  const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----';
+  const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+  // The part of each secret below that must not reach the text.
+  const LEAKS = [
+    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+    '51HxYzAbCdEfGhIjKlMn',
+    'dXNlcjpwYXNzd29yZA',
+    AWS_SECRET,
+    'qS3cr3tQ',
+    'Pa55word',
+    'AbCdEfGhIjKlMnOpQrStUvWxYz',
+    'T0000/B0000/XXXXXXXX',
+    'p@ss@db',
+    'Proj4Key9Abc_Def-Ghi',
+    'pk-secret-value',
+  ];
+  const expectNoLeak = (text: string) => {
+    for (const leak of LEAKS) expect(text, leak).not.toContain(leak);
+  };
+
+  it('masks every key the issue lists, and keeps the keys an agent needs', () => {
+    const keys = ['privateKey', 'private_key', 'session', 'pwd', 'pass', 'dsn', 'signing_key', 'secrets', 'passwords', 'api_keys', 'apiKeys', 'credentials'];
+    const kept = { max_tokens: 64, sessionId: 's-1', tokenizer: 'cl100k', keyboard: 'qwerty', author: 'ann', token_count: 12, prompt_tokens: 3, passage: 'p', compass: 'n' };
+    const value = { ...Object.fromEntries(keys.map((k) => [k, `pk-secret-value-${k}`])), ...kept };
+    const text = encode(value);
+    expectNoLeak(text);
+    expect(JSON.parse(text)).toEqual({ ...Object.fromEntries(keys.map((k) => [k, '***'])), ...kept });
+    // A whole object under a secret-named key goes.
+    expect(parsed({ session: { user: 'ann', cookie: { id: 1 } } })).toEqual({ session: '***' });
+  });
+
+  it('keeps undefined, null and empty strings under secret-named keys as they were', () => {
+    const value = { password: undefined, token: null, apiKey: '', secret: 'x', auth: { pass: '' } };
+    const text = encode(value);
+    expect(text).toBe('{"password":{"$type":"undefined"},"token":null,"apiKey":"","secret":"***","auth":"***"}');
+    const back = decode(JSON.parse(text)) as Record<string, unknown>;
+    expect('password' in back).toBe(true);
+    expect(back).toEqual({ password: undefined, token: null, apiKey: '', secret: '***', auth: '***' });
+    // In an instance, a Map and a pair too.
+    class Config {
+      apiKey = undefined;
+      token = null;
+    }
+    expect(parsed(new Config()).value).toEqual({ apiKey: { $type: 'undefined' }, token: null });
+    expect(parsed(new Map([['password', ''], ['token', null]])).entries).toEqual([['password', ''], ['token', null]]);
+    expect(parsed([['Authorization', ''], ['Cookie', 'a=b']])).toEqual([['Authorization', ''], ['Cookie', '***']]);
+  });
+
+  it('keeps a number under a token key, which is a count, in plain text', () => {
+    const value = { meta: { tokens: 20, model: 'm' }, usage: { total_tokens: 30 } };
+    expect(encode(value)).toBe(JSON.stringify(value));
+    expect(parsed({ tokens: 'ghx-opaque-value' })).toEqual({ tokens: '***' });
+  });
+
+  it('masks the secret shapes in strings at any depth', () => {
+    const value = {
+      pem: PEM,
+      stripe: ['sk_live_51HxYzAbCdEfGhIjKlMn', 'rk_test_51HxYzAbCdEfGhIjKlMn'],
+      header: 'Authorization: Basic dXNlcjpwYXNzd29yZA==',
+      aws: { text: `aws_secret_access_key=${AWS_SECRET}` },
+      query: 'https://api.example.com/v1/x?api_key=qS3cr3tQ&access_token=qS3cr3tQ&q=1',
+      ado: 'Server=db;User Id=app;Password=Pa55word here;',
+      libpq: 'host=db password=Pa55word dbname=app',
+      json: '{"api_key": "qS3cr3tQ", "model": "gpt-4o"}',
+      registries: 'hf_AbCdEfGhIjKlMnOpQrStUvWxYz01234567 npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789FAKE',
+      slack: 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXX',
+      database: 'postgres://app:p@ss@db.internal:5432/app',
+      error: new Error('401 from upstream: key sk-proj-Proj4Key9Abc_Def-Ghi rejected'),
+    };
+    const text = encode(value);
+    expectNoLeak(text);
+    const out = JSON.parse(text);
+    expect(out.pem).toBe('-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----');
+    expect(out.stripe).toEqual(['***', '***']);
+    expect(out.header).toBe('Authorization: Basic ***');
+    expect(out.aws.text).toBe('aws_secret_access_key=***');
+    expect(out.query).toBe('https://api.example.com/v1/x?api_key=***&access_token=***&q=1');
+    expect(out.ado).toBe('Server=db;User Id=app;Password=***;');
+    expect(out.libpq).toBe('host=db password=*** dbname=app');
+    expect(out.json).toBe('{"api_key": "***", "model": "gpt-4o"}');
+    expect(out.registries).toBe('*** ***');
+    expect(out.slack).toBe('https://hooks.slack.com/services/***');
+    expect(out.database).toBe('postgres://***@db.internal:5432/app');
+    expect(out.error.message).toBe('401 from upstream: key *** rejected');
+  });
+
+  it('masks object keys that are secrets, unique within their object, with references to them by the masked name', () => {
+    const client = { name: 'openai' };
+    const a = 'sk-proj-Proj4Key9Abc_Def-Ghi';
+    const b = 'sk-proj-Proj4Key9Abc_Def-Ghi-two';
+    const value = { [a]: client, [b]: 2, again: client };
+    const text = encode(value);
+    expectNoLeak(text);
+    expect(JSON.parse(text)).toEqual({ '***': { name: 'openai' }, '***#2': 2, again: { $type: 'ref', path: ['***'] } });
+    const back = decode(JSON.parse(text)) as Record<string, unknown>;
+    expect(back.again).toBe(back['***']);
+    // In a class instance (the careful walk's members), an error's props and an emitter's data too.
+    class Clients {
+      [a] = 1;
+    }
+    expect(parsed(new Clients()).value).toEqual({ '***': 1 });
+    expect(parsed(Object.assign(new Error('e'), { [a]: 1 })).props).toEqual({ '***': 1 });
+    const emitter = Object.assign(new EventEmitter(), { [a]: 'x' });
+    expect(parsed(emitter).value).toEqual({ '***': 'x' });
+    // A key whose secret is only a part keeps the rest.
+    expect(Object.keys(parsed({ 'Bearer abcdefgh12345': 1 }))).toEqual(['Bearer ***']);
+  });
+
+  it('masks the value of a secret-named [name, value] pair and of flat header lists', () => {
+    const headers = [
+      ['Authorization', 'Basic dXNlcjpwYXNzd29yZA=='],
+      ['X-Api-Key', 'qS3cr3tQ'],
+      ['Content-Type', 'application/json'],
+    ];
+    const raw = ['Host', 'example.com', 'authorization', 'Bearer qS3cr3tQ-long', 'Cookie', 'sid=qS3cr3tQ', 'Accept', '*/*'];
+    const text = encode({ headers, raw });
+    expectNoLeak(text);
+    expect(JSON.parse(text)).toEqual({
+      headers: [
+        ['Authorization', '***'],
+        ['X-Api-Key', '***'],
+        ['Content-Type', 'application/json'],
+      ],
+      raw: ['Host', 'example.com', 'authorization', '***', 'Cookie', '***', 'Accept', '*/*'],
+    });
+    // Odd lengths, names with spaces and names at odd indexes are no pairs.
+    const kept = [['token', 'a', 'b'], ['my password', 'x'], ['a', 'password', 'x', 'y'], ['max_tokens', '100']];
+    expect(parsed(kept)).toEqual(kept);
+    // A Map's entries are pairs of their own kind, masked by key as before.
+    expect(parsed(new Map([['apiKey', 'qS3cr3tQ']])).entries).toEqual([['apiKey', '***']]);
+  });
+
+  it('overwrites secrets in Buffers and typed arrays byte for byte, and decodes them back', () => {
+    const secret = 'Authorization: Bearer qS3cr3tQ-long\r\napi_key=qS3cr3tQ;';
+    const masked = `Authorization: Bearer ${'*'.repeat('qS3cr3tQ-long'.length)}\r\napi_key=********;`;
+    const buffer = Buffer.from(secret);
+    const bytes = new Uint8Array(Buffer.from(secret));
+    // An even number of bytes, as a Uint16Array needs; masking keeps it so.
+    const wide = new Uint16Array(new Uint8Array(Buffer.from(`${secret}xy`.slice(0, secret.length + (secret.length % 2)))).buffer);
+    const text = encode({ buffer, bytes, wide, array: bytes.buffer, view: new DataView(bytes.buffer) });
+    expectNoLeak(text);
+    expect(text).not.toContain(Buffer.from('qS3cr3tQ').toString('base64').slice(0, 8));
+    const back = decode(JSON.parse(text)) as { buffer: Buffer; bytes: Uint8Array; wide: Uint16Array; array: ArrayBuffer; view: DataView };
+    expect(back.buffer.toString()).toBe(masked);
+    expect(Buffer.from(back.bytes).toString()).toBe(masked);
+    expect(back.wide).toBeInstanceOf(Uint16Array);
+    expect(back.wide.length).toBe(wide.length);
+    expect(Buffer.from(back.wide.buffer).toString()).toBe(`${masked}xy`.slice(0, masked.length + (masked.length % 2)));
+    expect(Buffer.from(back.array).toString()).toBe(masked);
+    expect(back.view.byteLength).toBe(bytes.length);
+    // Clean and binary bytes are written as they are.
+    const clean = Buffer.from('hello world, nothing here');
+    const binary = Buffer.from([0xff, 0x00, 0x81, ...Buffer.from(' sk-proj-Proj4Key9Abc_Def-Ghi')]);
+    expect(parsed({ clean, binary })).toEqual({ clean: { $type: 'Buffer', base64: clean.toString('base64') }, binary: { $type: 'Buffer', base64: binary.toString('base64') } });
+    // Configured patterns apply too.
+    const custom = JSON.parse(createEncoder({ redactPatterns: ['ORD-\\d+'] }).encode(Buffer.from('order ORD-12345 shipped')));
+    expect(Buffer.from(custom.base64, 'base64').toString()).toBe('order ********* shipped');
+  });
+
+  it('masks the query values and the password of a URL object', () => {
+    const url = new URL('https://user:p@ss@api.example.com/v1?api_key=qS3cr3tQ&q=1#top');
+    expect(url.password).toBe('p%40ss');
+    const text = encode({ url });
+    expect(text).not.toContain('qS3cr3tQ');
+    expect(text).not.toContain('p%40ss');
+    expect(JSON.parse(text)).toEqual({ url: { $type: 'URL', value: 'https://***@api.example.com/v1?api_key=***&q=1#top' } });
+  });
+
+  it('applies the same rules in careful mode', () => {
+    const value = {
+      get broken(): never {
+        throw new Error('getter failed, token=qS3cr3tQ');
+      },
+      ['sk-proj-Proj4Key9Abc_Def-Ghi']: 1,
+      pair: ['Authorization', 'Basic dXNlcjpwYXNzd29yZA=='],
+      password: '',
+      tokens: 5,
+      pwd: 'Pa55word',
+    };
+    const text = encode(value);
+    expectNoLeak(text);
+    expect(JSON.parse(text)).toEqual({
+      broken: { $type: 'Unreadable', reason: 'getter failed, token=***' },
+      '***': 1,
+      pair: ['Authorization', '***'],
+      password: '',
+      tokens: 5,
+      pwd: '***',
+    });
+  });
+
+  it('leaves to the walk what the plain writer would write unmasked', () => {
+    const plain = createPlainWriter()();
+    expect(plain.text({ ['sk-proj-Proj4Key9Abc_Def-Ghi']: 1 })).toBeUndefined();
+    expect(plain.text([['Authorization', 'x']])).toBeUndefined();
+    expect(plain.text({ tokens: 'abc' })).toBeUndefined();
+    expect(plain.text({ password: 'abc' })).toBeUndefined();
+    expect(plain.text({ tokens: 20, pair: ['name', 'value'] })).toBe('{"tokens":20,"pair":["name","value"]}');
   });
 });
 
