@@ -2,9 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors';
+import { loadEvaluationConfig } from '../config/evaluation';
 import { projectRelative } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
+import type { EvaluationConfig } from '../config/types';
 import { evaluateExperiment, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
+import { clientFor } from '../experiment/llm-client';
+import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
 
 interface EvaluateCommandOptions {
@@ -14,6 +18,8 @@ interface EvaluateCommandOptions {
   markdown?: string;
   report: boolean;
   json?: boolean;
+  maxTime?: number;
+  maxConsecutiveFailures?: number;
 }
 
 const MAX_SHOWN = 20;
@@ -77,6 +83,18 @@ function warnSkips({ summary, traces }: EvaluationResult): void {
   });
 }
 
+/**
+ * The project's evaluation config, checked as an evaluation will read it, with the judge's API key
+ * when an evaluator needs one: a ConfigError (exit 2, naming file, line and field) when it is broken.
+ * `run experiment --evaluate` calls it before the first run, so that nothing runs for an evaluation
+ * that cannot happen.
+ */
+export function checkEvaluation(root: string): EvaluationConfig {
+  const config = loadEvaluationConfig(root);
+  if (config.evaluators.some((e) => e.type === 'llm_judge')) clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' });
+  return config;
+}
+
 /** Runs an evaluation with a progress line, warnings on stderr, and the result printed. */
 export async function runEvaluation(root: string, options: EvaluateOptions, json = false): Promise<EvaluationResult> {
   const line = progressLine();
@@ -92,6 +110,16 @@ export async function runEvaluation(root: string, options: EvaluateOptions, json
   return result;
 }
 
+/** The config with the judge's limits from the command line; undefined (read as usual) without them. */
+function judgeLimits(root: string, { maxTime, maxConsecutiveFailures }: EvaluateCommandOptions): EvaluateOptions['config'] {
+  if (maxTime === undefined && maxConsecutiveFailures === undefined) return undefined;
+  const config = loadEvaluationConfig(root);
+  const llm = { ...config.llm };
+  if (maxTime !== undefined) llm.max_time_ms = maxTime * 1000;
+  if (maxConsecutiveFailures !== undefined) llm.max_consecutive_failures = maxConsecutiveFailures;
+  return { ...config, llm };
+}
+
 /** Registers `fluxloop evaluate experiment`. */
 export function registerEvaluate(program: Command): void {
   const evaluate = program.command('evaluate').description('score experiment runs, compare them with a baseline, and write a report');
@@ -105,6 +133,8 @@ export function registerEvaluate(program: Command): void {
     .option('--markdown <path>', 'also write a short Markdown summary, e.g. to $GITHUB_STEP_SUMMARY')
     .option('--no-report', 'do not write report.html')
     .option('--json', 'print the evaluation summary as JSON on stdout')
+    .option('--max-time <seconds>', "stop the judge's requests after this long, writing nothing (default: evaluation.llm.max_time_ms, else no limit)", integerAtLeast(1))
+    .option('--max-consecutive-failures <n>', 'stop after n judge requests in a row failed (default: evaluation.llm.max_consecutive_failures, else 3)', integerAtLeast(1))
     .action(async (dir: string | undefined, options: EvaluateCommandOptions, command: Command) => {
       const root = projectRootOf(command);
       if (options.failOnRegression && options.baseline === undefined) {
@@ -112,7 +142,7 @@ export function registerEvaluate(program: Command): void {
       }
       const { summary } = await runEvaluation(
         root,
-        { experimentDir: dir ?? latestExperiment(root), baselineDir: options.baseline, junit: options.junit, markdown: options.markdown, report: options.report },
+        { experimentDir: dir ?? latestExperiment(root), baselineDir: options.baseline, junit: options.junit, markdown: options.markdown, report: options.report, config: judgeLimits(root, options) },
         options.json,
       );
       if (options.failOnRegression && summary.comparison!.counts.regressions > 0) process.exitCode = EXIT_FAILURE;

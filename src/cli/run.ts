@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { projectRelative } from '../config/project';
 import type { ExperimentSetup } from '../experiment/plan';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
-import type { RunResult } from '../replay/execute';
+import { createRedactor } from '../record/redact';
+import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
+import type { RunSummary } from '../experiment/finished';
 import { integerAtLeast } from './arguments';
-import { runEvaluation } from './evaluate';
+import { checkEvaluation, runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
@@ -25,7 +27,7 @@ function progress(): { update: ExperimentOptions['onProgress']; end: () => void 
   const tty = process.stderr.isTTY === true;
   const counts = { ok: 0, error: 0, timeout: 0 };
   return {
-    update: ({ done, total, result }: { done: number; total: number; result: RunResult }) => {
+    update: ({ done, total, result }: { done: number; total: number; result: RunSummary }) => {
       counts[result.status]++;
       const tally = `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`;
       const width = 30;
@@ -61,10 +63,14 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
   );
   const first = report.first;
   if (first === undefined) return;
-  print('', colors.bold(`First run: input ${JSON.stringify(first.input)}${first.location ? ` at ${first.location}` : ''}`));
-  if (first.error) print(colors.red(`  ${first.error}`));
-  const before = JSON.stringify(first.before, null, 2).split('\n');
-  const after = JSON.stringify(first.after, null, 2).split('\n');
+  // The project's redaction rules hold on the console as in the files.
+  const { keys, patterns } = redactRules(setup.config);
+  const redactor = createRedactor(keys, patterns);
+  const mask = (value: unknown) => redactJson(value, redactor);
+  print('', colors.bold(`First run: input ${JSON.stringify(mask(first.input))}${first.location ? ` at ${first.location}` : ''}`));
+  if (first.error) print(colors.red(`  ${mask(first.error)}`));
+  const before = JSON.stringify(mask(first.before), null, 2).split('\n');
+  const after = JSON.stringify(mask(first.after), null, 2).split('\n');
   // The two differ only at the override path, so a line-by-line comparison is the diff.
   const lines: string[] = [];
   for (let i = 0; i < Math.max(before.length, after.length); i++) {
@@ -77,7 +83,7 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
   print(...lines);
 }
 
-function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunResult[]): void {
+function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunSummary[]): void {
   const { counts } = summary;
   const rate = `${(summary.success_rate * 100).toFixed(1)}%`;
   print(
@@ -105,9 +111,11 @@ function noInstance(cls: string, without: number, count: number): string {
 
 /** What is said once, before the runs, of recordings a replay cannot reproduce in full. */
 function planWarnings(setup: ExperimentSetup): string[] {
-  const replay = setup.replay;
-  if (replay === undefined) return [];
   const warnings: string[] = [];
+  const { inputs } = setup;
+  if (inputs.incomplete !== undefined) warnings.push(`${inputs.source} is incomplete (${inputs.incomplete}): run fluxloop generate inputs again for all of them`);
+  const replay = setup.replay;
+  if (replay === undefined) return warnings;
   if (replay.byName > 0) warnings.push(byNameNotice(replay.byName, replay.display, replay.match.name));
   if (replay.plainClasses.length > 0) {
     warnings.push(
@@ -124,6 +132,32 @@ function planWarnings(setup: ExperimentSetup): string[] {
 function byNameNotice(count: number, file: string, name: string): string {
   const records = count === 1 ? '1 recording' : `${count} recordings`;
   return `${records} in ${file} name no module (an older record, or FluxLoop Python's), and are matched by the name "${name}"`;
+}
+
+// The shell's codes for a process ended by SIGINT and SIGTERM.
+const EXIT_SIGINT = 130;
+const EXIT_SIGTERM = 143;
+
+/**
+ * SIGINT and SIGTERM stop the experiment as it should stop: no new run, a short grace for those in
+ * flight, then summary.json. A second signal ends the process at once.
+ */
+function interruption(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT);
+    warn(`${signal}: stopping after the runs in flight, then writing summary.json (send it again to stop at once)`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** Registers `fluxloop run experiment`. */
@@ -146,6 +180,7 @@ export function registerRun(program: Command): void {
       // Calls during a replay are never recorded; this also keeps code that the target runs on
       // import, here and in worker threads, from starting a recording session.
       process.env.FLUXLOOP_RECORD_ARGS = 'false';
+      let rules: RedactRules | undefined;
       const base: ExperimentOptions = {
         projectDir: root,
         limit: options.limit,
@@ -153,8 +188,13 @@ export function registerRun(program: Command): void {
         outputDir: options.output,
         target: options.target,
         configFile: options.config,
-        onPlan: (setup) => planWarnings(setup).forEach((line) => warn(line)),
+        onPlan: (setup) => {
+          rules = redactRules(setup.config);
+          planWarnings(setup).forEach((line) => warn(line));
+        },
       };
+      // A broken evaluation config stops the command now, not after the last run.
+      if (options.evaluate) checkEvaluation(root);
       if (options.dryRun) {
         const report = await planExperiment(base);
         if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));
@@ -162,19 +202,35 @@ export function registerRun(program: Command): void {
         return;
       }
       const bar = progress();
-      const failed: RunResult[] = [];
+      const failed: RunSummary[] = [];
+      const stop = interruption();
       const { dir, summary } = await runExperiment({
         ...base,
+        signal: stop.signal,
         onProgress: (p) => {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
           bar.update!(p);
         },
-      }).finally(bar.end);
+      }).finally(() => {
+        bar.end();
+        stop.dispose();
+      });
       if (options.json && !options.evaluate) print(JSON.stringify({ experiment_dir: dir, ...summary }, null, 2));
       else if (!options.json) printSummary(root, dir, summary, failed);
+      if (summary.ended === 'interrupted') {
+        warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
+        process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+        return;
+      }
+      if (summary.total_runs === 0) {
+        warn('no run finished: nothing was replayed');
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
       if (options.evaluate) {
         if (!options.json) print('');
-        await runEvaluation(root, { experimentDir: dir }, options.json);
+        // With the rules of the config this experiment ran on, which --config may have named.
+        await runEvaluation(root, { experimentDir: dir, redact: rules }, options.json);
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });

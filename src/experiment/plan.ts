@@ -4,6 +4,7 @@ import { parseParamPath, type ParamPath } from '../config/param-path';
 import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import type { Param } from '../instrument/params';
+import { redactRules } from '../record/redact-json';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan } from '../replay/execute';
@@ -80,6 +81,7 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
       values: config.replay_args?.providers ?? {},
       revive: config.replay_args?.revive ?? {},
       traceTargets: config.recording.targets,
+      redact: redactRules(config),
     },
   };
 }
@@ -164,7 +166,7 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
 }
 
 /** Why the override path points nowhere in a recording, or undefined when it resolves. */
-function pathMiss(source: ReplaySource, record: ReplayRecord, target: LoadedTarget): string | undefined {
+function pathMiss(source: ReplaySource, record: ReplayRecord, target: Pick<LoadedTarget, 'params'>): string | undefined {
   return missIn(source.path, decodeCall(record, new Collectors(), new Map()), record.params?.length ? record.params : target.params);
 }
 
@@ -181,12 +183,18 @@ function plainOutside(call: CallArgs, params: readonly Param[], live: readonly P
   return unrevived.values();
 }
 
-/** Calls `fn` with `value` and every object inside it. */
-function forEachObject(value: unknown, fn: (o: object) => void, seen = new Set<object>()): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return;
-  seen.add(value);
-  fn(value);
-  for (const key of Object.keys(value)) forEachObject((value as Record<string, unknown>)[key], fn, seen);
+/** Calls `fn` with `value` and every object inside it; a walk with a stack of its own (any depth), never into bytes, whose keys are their bytes. */
+function forEachObject(value: unknown, fn: (o: object) => void): void {
+  const seen = new Set<object>();
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    fn(v);
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) continue;
+    for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
+  }
 }
 
 function describeRecording(source: ReplaySource, record: ReplayRecord): string {
@@ -194,7 +202,7 @@ function describeRecording(source: ReplaySource, record: ReplayRecord): string {
 }
 
 /** The runs in order: iterations × recordings × inputs, streamed, at most `limit`. */
-export async function* planRuns(setup: ExperimentSetup, target: LoadedTarget, limit = Infinity): AsyncGenerator<RunPlan> {
+export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarget, 'params'>, limit = Infinity): AsyncGenerator<RunPlan> {
   let planned = 0;
   const inputs = setup.inputs.inputs;
   const replay = setup.replay;

@@ -1,6 +1,6 @@
 import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
-import { decode, rebuild, type DecodeOptions } from '../record/decode';
+import { decode, isBinary, rebuild, type DecodeOptions } from '../record/decode';
 import { Collectors } from './collectors';
 import { existingText, locate, setAt, type CallArgs, type Location } from './paths';
 
@@ -99,19 +99,23 @@ export function finishCall(call: DecodedCall, collectors: Collectors): void {
   if (made.size > 0) for (const part of [call.args, call.kwargs]) swap(part, made, seen);
 }
 
-/** Puts each made object where its data are, anywhere inside `value`. */
+/** Puts each made object where its data are, anywhere inside `value`; a walk with a stack of its own, past bytes. */
 function swap(value: unknown, made: ReadonlyMap<object, unknown>, seen: Set<object>): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return;
-  seen.add(value);
-  if (value instanceof Map) {
-    for (const [k, v] of value) if (typeof v === 'object' && v !== null && made.has(v)) value.set(k, made.get(v));
-    for (const v of value.values()) swap(v, made, seen);
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[key];
-    if (typeof v === 'object' && v !== null && made.has(v)) (value as Record<string, unknown>)[key] = made.get(v);
-    else swap(v, made, seen);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const holder = stack.pop();
+    if (typeof holder !== 'object' || holder === null || seen.has(holder) || isBinary(holder)) continue;
+    seen.add(holder);
+    if (holder instanceof Map) {
+      for (const [k, v] of holder) if (typeof v === 'object' && v !== null && made.has(v)) holder.set(k, made.get(v));
+      for (const v of holder.values()) stack.push(v);
+      continue;
+    }
+    for (const key of Object.keys(holder)) {
+      const v = (holder as Record<string, unknown>)[key];
+      if (typeof v === 'object' && v !== null && made.has(v)) (holder as Record<string, unknown>)[key] = made.get(v);
+      else stack.push(v);
+    }
   }
 }
 
@@ -174,17 +178,46 @@ export function inputArguments(input: unknown, params: readonly Param[]): unknow
   return [input];
 }
 
-function replaceCallables(value: unknown, path: string, collectors: Collectors, seen: Set<object>): void {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return;
-  seen.add(value);
-  const entries: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((x, i) => [i, x]) : Object.entries(value);
-  for (const [key, item] of entries) {
-    const match = typeof item === 'string' ? CALLABLE_RE.exec(item) : null;
-    const at = `${path}.${key}`;
-    if (match) {
-      (value as Record<string | number, unknown>)[key] = collectors.callable(at, /err/i.test(match[1]!) ? 'error' : 'send', undefined, match[1]);
-    } else {
-      replaceCallables(item, at, collectors, seen);
+/** Where a value sits in a call's arguments, kept as a chain so that a path is only spelt out for a callable. */
+interface Place {
+  value: unknown;
+  key: string | number;
+  parent: Place | undefined;
+}
+
+function pathOf(place: Place): string {
+  const keys: Array<string | number> = [];
+  for (let p: Place | undefined = place; p !== undefined; p = p.parent) keys.push(p.key);
+  return keys.reverse().join('.');
+}
+
+/**
+ * Puts a collector in place of each `<callable:NAME>` marker inside `value`, each object walked
+ * once, in document order, so that one reached twice is named by its first path. A walk with a
+ * stack of its own, so that a value nested any depth is fine; it does not go into bytes (a
+ * Buffer's keys are its bytes). A recorded `then` method stays a marker:
+ * as a collector it would make its object a thenable that never settles, and `await obj` would
+ * hang the run; left as it is, `await obj` gives the object, as for a stand-in.
+ */
+function replaceCallables(value: unknown, root: string, collectors: Collectors, seen: Set<object>): void {
+  const stack: Place[] = [{ value, key: root, parent: undefined }];
+  while (stack.length > 0) {
+    const place = stack.pop()!;
+    const holder = place.value;
+    if (typeof holder !== 'object' || holder === null || seen.has(holder) || isBinary(holder)) continue;
+    seen.add(holder);
+    const keys = Array.isArray(holder) ? undefined : Object.keys(holder);
+    // From the last key to the first, so that the first is walked first, as a recursive walk would.
+    for (let i = (keys ?? (holder as unknown[])).length - 1; i >= 0; i--) {
+      const key = keys === undefined ? i : keys[i]!;
+      const item = (holder as Record<string | number, unknown>)[key];
+      const match = typeof item === 'string' && key !== 'then' ? CALLABLE_RE.exec(item) : null;
+      if (match) {
+        const at = `${pathOf(place)}.${key}`;
+        (holder as Record<string | number, unknown>)[key] = collectors.callable(at, /err/i.test(match[1]!) ? 'error' : 'send', undefined, match[1]);
+      } else if (typeof item === 'object' && item !== null) {
+        stack.push({ value: item, key, parent: place });
+      }
     }
   }
 }

@@ -66,7 +66,11 @@ export class Collectors implements RebuildContext {
   /**
    * An emitter (socket, request, response) in place of a recorded one: its recorded data, a real
    * EventEmitter, and each other recorded method as a collector returning the stand-in, so that
-   * `res.status(200).json(body)` chains.
+   * `res.status(200).json(body)` chains. A recorded `then` is left out: the stand-in is never a
+   * thenable. As a collector, `then` would never call back, so `await standIn` (and a promise
+   * resolved with it) would never settle and the run would hang to its timeout; and no `then` can
+   * know what the app's object would have settled with. Without it, `await standIn` gives the
+   * stand-in itself, as awaiting any other object does, and the run goes on.
    */
   emitter(marker: { class: string; methods: string[]; value: unknown }): object {
     const collectors = this;
@@ -74,7 +78,7 @@ export class Collectors implements RebuildContext {
     // arguments as invoked are written as the recorded class, with its methods.
     const StandIn = { [marker.class]: class extends EventEmitter {} }[marker.class]!;
     for (const method of marker.methods) {
-      if (EMITTER_METHODS.has(method)) continue;
+      if (EMITTER_METHODS.has(method) || method === 'then') continue;
       const to = `${marker.class}.${method}`;
       Object.defineProperty(StandIn.prototype, method, {
         value: { [method](this: object, ...args: unknown[]) {

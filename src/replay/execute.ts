@@ -2,7 +2,9 @@ import { readOutput, type OutputRead } from '../adapters';
 import { formatParamPath, parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
 import { unwrap } from '../instrument/wrap';
-import { createEncoder } from '../record/encode';
+import { createEncoder, type Encoder } from '../record/encode';
+import { createRedactor, type Redactor } from '../record/redact';
+import { redactJson, type RedactRules } from '../record/redact-json';
 import { runInReplay, type ReplayContext } from '../trace/context';
 import { beginObservation, type Observation, type OpenObservation } from '../trace/observations';
 import { bindArguments, decodeCall, finishCall, inputArguments, override, type Provider } from './binding';
@@ -70,14 +72,27 @@ export interface RunOutcome {
   observations: unknown[];
 }
 
-const encoder = createEncoder();
-const encoded = (value: unknown): unknown => JSON.parse(encoder.encode(value));
+/** How runs mask what they write: the built-in rules and the project's (`redact_keys`, `redact_patterns`). */
+export interface RunRedaction {
+  /** Encodes values: the arguments as invoked, outputs, messages, observations. */
+  encoder: Encoder;
+  /** Masks the text of errors and inputs, which are written as they are. */
+  redactor: Redactor;
+}
+
+/** The redaction of runs under `rules`: made once per harness, since encoders keep caches. */
+export function runRedaction(rules: RedactRules = { keys: [], patterns: [] }): RunRedaction {
+  return { encoder: createEncoder({ redactKeys: rules.keys, redactPatterns: rules.patterns }), redactor: createRedactor(rules.keys, rules.patterns) };
+}
+
+const BUILT_IN = runRedaction();
+const encoded = (value: unknown, encoder: Encoder): unknown => JSON.parse(encoder.encode(value));
 
 // How long the arguments as invoked wait for a body read from a clone; rebuilt bodies are in memory.
 const BODY_WAIT_MS = 1000;
 
 /** The encoding of a value whose bodies are read from clones now, before the function reads them. */
-function encodedLater(value: unknown): () => Promise<unknown> {
+function encodedLater(value: unknown, encoder: Encoder): () => Promise<unknown> {
   const text = encoder.encode(value, true);
   if (typeof text === 'string') return async () => JSON.parse(text);
   return async () => {
@@ -92,7 +107,8 @@ function encodedLater(value: unknown): () => Promise<unknown> {
  * Makes one run: the recording's arguments decoded afresh, the input put in place, the function
  * called in a replay context of its own (nothing is recorded again; what it calls is traced), its
  * output awaited and read to its end. A run never throws: its error becomes its status. Without
- * `timeoutMs` the caller bounds the run (a worker is ended from outside).
+ * `timeoutMs` the caller bounds the run (a worker is ended from outside). What it gives is masked
+ * by `redaction`: errors and their stacks too.
  */
 export async function executeRun(
   plan: RunPlan,
@@ -100,10 +116,13 @@ export async function executeRun(
   providers: ReadonlyMap<ParamPath, Provider>,
   timeoutMs?: number,
   revive: Revive = reviver(new Map(), target.exports),
+  redaction: RunRedaction = BUILT_IN,
 ): Promise<RunOutcome> {
+  const { encoder } = redaction;
   const observations: Observation[] = [];
   const collectors = new Collectors();
-  const started = performance.now();
+  // Set again just before the call: duration_ms is the call and the reading of its output, not the decoding of its arguments.
+  let started = performance.now();
   let prepared: Prepared | undefined;
   let status: RunStatus = 'ok';
   let output: OutputRead = { value: undefined };
@@ -117,13 +136,14 @@ export async function executeRun(
     if (plan.error !== undefined) throw new PlanError(plan.error);
     prepared = prepare(plan, target, providers, collectors, revive);
     const invoked = prepared.args;
-    invokedArgs = encodedLater(invoked);
+    invokedArgs = encodedLater(invoked, encoder);
     const context: ReplayContext = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
     // Defined: the context observes.
     const observed = runInReplay(context, () => beginObservation(target.name, 'agent', invoked))!;
     root = observed;
     const self = prepared.self;
-    const running = runInReplay(observed.context, () => callAndRead(target.fn, self, invoked, observed, collectors, reads));
+    started = performance.now();
+    const running = runInReplay(observed.context, () => callAndRead(target.fn, self, invoked, observed, collectors, reads, encoder));
     output = timeoutMs === undefined ? await running : await withTimeout(running, timeoutMs);
   } catch (error) {
     failure = error;
@@ -132,7 +152,7 @@ export async function executeRun(
     root?.threw(error);
   }
   open = false;
-  const result = resultOf(plan, status, round(performance.now() - started), target.name);
+  const result = resultOf(plan, status, round(performance.now() - started), redaction, target.name);
   const ok = status === 'ok';
   const args = invokedArgs === undefined ? null : await invokedArgs();
   // The run's own observation shows the arguments as invoked, bodies read before the call used them up.
@@ -140,15 +160,15 @@ export async function executeRun(
   Object.assign(result, {
     override_location: prepared?.location ?? null,
     args,
-    output: ok ? encodedOutput(output) : null,
-    frames: ok && output.frames ? encoded(output.frames) : null,
+    output: ok ? encodedOutput(output, encoder) : null,
+    frames: ok && output.frames ? encoded(output.frames, encoder) : null,
     first_frame_ms: ok && output.firstFrameAt !== undefined ? round(output.firstFrameAt - started) : null,
-    error: ok ? null : errorOf(failure, target.cls !== undefined && prepared?.warnings.length === 0 ? target.cls.name : undefined),
-    messages: encoded(collectors.messages),
-    warnings: prepared?.warnings ?? [],
+    error: ok ? null : errorOf(failure, target.cls !== undefined && prepared?.warnings.length === 0 ? target.cls.name : undefined, redaction),
+    messages: encoded(collectors.messages, encoder),
+    warnings: prepared?.warnings.map((w) => redaction.redactor.redactString(w)) ?? [],
     observation_count: observations.length,
   });
-  return { result, observations: observations.map((o) => encodeObservation(o, reads)) };
+  return { result, observations: observations.map((o) => encodeObservation(o, reads, redaction)) };
 }
 
 /**
@@ -158,12 +178,12 @@ export async function executeRun(
  * unwrapped, so that its wrapper makes no second observation; a sync function is still called
  * synchronously.
  */
-async function callAndRead(fn: Function, self: unknown, args: unknown[], root: OpenObservation, collectors: Collectors, reads: Map<unknown, unknown>): Promise<OutputRead> {
+async function callAndRead(fn: Function, self: unknown, args: unknown[], root: OpenObservation, collectors: Collectors, reads: Map<unknown, unknown>, encoder: Encoder): Promise<OutputRead> {
   try {
     const returned = await Reflect.apply(unwrap(fn), self, args);
     const output = await outputOfRun(returned, collectors);
     // A read framework object (a Response) is shown as the run writes it.
-    if (output.type !== undefined) reads.set(output.value, encodedOutput(output));
+    if (output.type !== undefined) reads.set(output.value, encodedOutput(output, encoder));
     root.read(output.value, output.frames, output.firstFrameAt);
     return output;
   } catch (error) {
@@ -181,22 +201,23 @@ async function outputOfRun(returned: unknown, collectors: Collectors): Promise<O
 }
 
 /** A run that ended before its function could be called: its target did not load, or a worker was ended. */
-export function failedRun(plan: RunPlan, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number): RunOutcome {
-  const result = resultOf(plan, status, round(durationMs));
-  result.error = errorOf(error);
+export function failedRun(plan: RunPlan, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number, redaction: RunRedaction = BUILT_IN): RunOutcome {
+  const result = resultOf(plan, status, round(durationMs), redaction);
+  result.error = errorOf(error, undefined, redaction);
   return { result, observations: [] };
 }
 
-function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, targetName: string | null = null): RunResult {
+/** The result's fields known before the run; the input and its metadata are the user's text, masked like any other. */
+function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, { redactor }: RunRedaction, targetName: string | null = null): RunResult {
   return {
     trace_id: plan.traceId,
     iteration: plan.iteration,
     recording_index: plan.recording?.index ?? null,
     recording_line: plan.recording?.line ?? null,
     target: plan.recording?.target ?? plan.recording?.function ?? targetName,
-    input: plan.input.input,
+    input: redactor.redactString(plan.input.input),
     input_index: plan.inputIndex,
-    metadata: plan.input.metadata,
+    metadata: redactJson(plan.input.metadata, redactor) as Record<string, unknown>,
     override_param_path: plan.path ?? null,
     override_location: null,
     args: null,
@@ -282,8 +303,8 @@ function textOf(chunks: unknown[]): string[] | undefined {
 }
 
 /** The output as traces.jsonl keeps it: a read framework object under its `$type`. */
-function encodedOutput(output: OutputRead): unknown {
-  return output.type === undefined ? encoded(output.value) : { $type: output.type, value: encoded(output.value) };
+function encodedOutput(output: OutputRead, encoder: Encoder): unknown {
+  return output.type === undefined ? encoded(output.value, encoder) : { $type: output.type, value: encoded(output.value, encoder) };
 }
 
 function isEmpty(value: unknown): boolean {
@@ -314,20 +335,25 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** A run's error; `rebuilt` names the class of an instance made from its recording, whose private fields it lacks. */
-function errorOf(error: unknown, rebuilt?: string): RunResult['error'] {
+/**
+ * A run's error, masked: an app's errors quote keys and tokens (`401 Unauthorized: key sk-…`), in
+ * the message and again in the stack. `rebuilt` names the class of an instance made from its
+ * recording, whose private fields it lacks.
+ */
+export function errorOf(error: unknown, rebuilt?: string, { encoder, redactor }: RunRedaction = BUILT_IN): RunResult['error'] {
   if (error instanceof Error) {
+    const mask = (text: unknown) => redactor.redactString(String(text));
     const { status, code } = error as { status?: unknown; code?: unknown };
     const hint =
       rebuilt !== undefined && error instanceof TypeError && /private (member|field|method)/i.test(error.message)
         ? `; ${rebuilt} has private fields, which an instance made from its recording does not have: set runner.factory to make one as the app does`
         : '';
     return {
-      name: error.name,
-      message: error.message + hint,
-      ...(error.stack ? { stack: error.stack } : {}),
+      name: mask(error.name),
+      message: mask(error.message + hint),
+      ...(error.stack ? { stack: mask(error.stack) } : {}),
       ...(typeof status === 'number' ? { status } : {}),
-      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+      ...(typeof code === 'string' ? { code: mask(code) } : typeof code === 'number' ? { code } : {}),
     };
   }
   return { name: 'Error', message: `thrown: ${encoder.encode(error)}` };
@@ -338,14 +364,15 @@ function errorOf(error: unknown, rebuilt?: string): RunResult['error'] {
  * (the arguments as invoked, with their bodies; an output it read, such as a Response) is taken as
  * the run encoded it.
  */
-function encodeObservation(o: Observation, reads: ReadonlyMap<unknown, unknown>): unknown {
+function encodeObservation(o: Observation, reads: ReadonlyMap<unknown, unknown>, redaction: RunRedaction): unknown {
+  const { encoder } = redaction;
   return {
     ...o,
     duration_ms: round(o.duration_ms),
-    input: reads.has(o.input) ? reads.get(o.input) : encoded(o.input),
-    output: 'output' in o ? (reads.has(o.output) ? reads.get(o.output) : encoded(o.output)) : null,
-    error: 'error' in o ? errorOf(o.error) : null,
-    frames: o.frames === undefined ? null : encoded(o.frames),
+    input: reads.has(o.input) ? reads.get(o.input) : encoded(o.input, encoder),
+    output: 'output' in o ? (reads.has(o.output) ? reads.get(o.output) : encoded(o.output, encoder)) : null,
+    error: 'error' in o ? errorOf(o.error, undefined, redaction) : null,
+    frames: o.frames === undefined ? null : encoded(o.frames, encoder),
     first_frame_ms: o.first_frame_ms === undefined ? null : round(o.first_frame_ms),
   };
 }

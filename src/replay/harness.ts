@@ -4,7 +4,8 @@ import { findModule, isCommonJs } from '../config/project';
 import { parseTarget } from '../config/targets';
 import { parseParams } from '../instrument/params';
 import type { Provider } from './binding';
-import { executeRun, failedRun, RunTimeout, type RunOutcome, type RunPlan } from './execute';
+import type { RedactRules } from '../record/redact-json';
+import { executeRun, failedRun, runRedaction, RunTimeout, type RunOutcome, type RunPlan, type RunRedaction } from './execute';
 import { TargetLoader, type LoadedTarget } from './loader';
 import { loadCallableProviders, loadValueProviders, provideValues, type ValueProvider } from './providers';
 import { loadRevived, reviver, type Revive } from './revive';
@@ -27,6 +28,8 @@ export interface HarnessOptions {
   revive?: Record<string, string>;
   /** Recording targets whose calls become observations. */
   traceTargets: string[];
+  /** `recording.redact_keys` and `redact_patterns`, applied to everything a run writes; the built-in rules alone without. */
+  redact?: RedactRules;
 }
 
 /** Whether the target's module is an ES module: its packages are then imported, as it imports them. */
@@ -47,6 +50,7 @@ export class Harness {
     private readonly callables: ReadonlyMap<ParamPath, Provider>,
     private readonly values: readonly ValueProvider[],
     private readonly revived: ReadonlyMap<string, object>,
+    private readonly redaction: RunRedaction,
   ) {}
 
   /** With `fn`, runs call it rather than loading `options.target` (the programmatic `replay`). */
@@ -60,7 +64,7 @@ export class Harness {
     const revived = await loadRevived(options.root, options.revive ?? {}, fn !== undefined || isEsmTarget(options.root, options.target));
     const source: Source =
       fn === undefined ? new TargetLoader(options) : { forRun: async () => ({ fn, thisArg: undefined, name: fn.name || 'anonymous', params: parseParams(fn), exports: undefined }) };
-    return new Harness(source, callables, values, revived);
+    return new Harness(source, callables, values, revived, runRedaction(options.redact));
   }
 
   /** The classes a run of `target` revives: those of `replay_args.revive`, then those its module exports. */
@@ -79,7 +83,7 @@ export class Harness {
     try {
       target = await this.source.forRun();
     } catch (error) {
-      return failedRun(plan, 'error', error, 0);
+      return failedRun(plan, 'error', error, 0, this.redaction);
     }
     let providers = this.callables;
     let left = timeoutMs;
@@ -90,11 +94,11 @@ export class Harness {
         // Values first, so that a callable provider's path can reach into a provided object.
         providers = new Map<ParamPath, Provider>([...(await provideValues(this.values, plan, timeoutMs)), ...this.callables]);
       } catch (error) {
-        return failedRun(plan, error instanceof RunTimeout ? 'timeout' : 'error', error, performance.now() - started);
+        return failedRun(plan, error instanceof RunTimeout ? 'timeout' : 'error', error, performance.now() - started, this.redaction);
       }
       // The providers' time counts against the run's timeout.
       if (left !== undefined) left = Math.max(1, left - (performance.now() - started));
     }
-    return executeRun(plan, target, providers, left, this.reviver(target));
+    return executeRun(plan, target, providers, left, this.reviver(target), this.redaction);
   }
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
+import { isBinary } from '../record/decode';
 
 /** A call's arguments, decoded: positional and by name. */
 export interface CallArgs {
@@ -53,15 +54,31 @@ export function setAt(call: CallArgs, at: Location, value: unknown): void {
   put(call[at.root], at.segments, value);
 }
 
-/** `holder` with `value` put at `segments` inside it: the same object changed, or, through a `$json` step, new JSON text. */
+/**
+ * `holder` with `value` put at `segments` inside it: the same object changed, or, through a `$json`
+ * step, new JSON text. Down the path, then back up it setting each step, innermost first (a `$json`
+ * step's text is written from what was put inside it); no recursion, so a path may be any length.
+ */
 function put(holder: unknown, segments: readonly Segment[], value: unknown): unknown {
-  if (segments.length === 0) return value;
-  const [key, ...rest] = segments as [Segment, ...Segment[]];
-  if (key === JSON_STEP) return jsonTextLike(holder, put(parseJsonText(holder), rest, value));
-  const next = put(step(holder, key).value, rest, value);
-  if (holder instanceof Map) holder.set(holder.has(key) ? key : String(key), next);
-  else (holder as Record<Segment, unknown>)[key] = next;
-  return holder;
+  const holders: unknown[] = [];
+  let at = holder;
+  for (const key of segments) {
+    holders.push(at);
+    at = key === JSON_STEP ? parseJsonText(at) : step(at, key).value;
+  }
+  let next = value;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const key = segments[i]!;
+    const h = holders[i];
+    if (key === JSON_STEP) {
+      next = jsonTextLike(h, next);
+      continue;
+    }
+    if (h instanceof Map) h.set(h.has(key) ? key : String(key), next);
+    else (h as Record<Segment, unknown>)[key] = next;
+    next = h;
+  }
+  return next;
 }
 
 const NOT_JSON = Symbol('not JSON');
@@ -105,7 +122,8 @@ export function existingPaths(call: CallArgs, params: readonly Param[], limit = 
     const next: typeof level = [];
     for (const { value, root, segments } of level) {
       if (segments.length > 0) out.push(formatParamPath(root, segments));
-      if (!isObject(value) || value instanceof Uint8Array) {
+      // Bytes are not walked (their keys are their bytes); bytes of JSON text are, as JSON.
+      if (!isObject(value) || isBinary(value)) {
         const json = segments.length < 3 ? parseJsonText(value) : NOT_JSON;
         if (isObject(json)) next.push({ value: json, root, segments: [...segments, JSON_STEP] });
         continue;
