@@ -56,6 +56,33 @@ export function configLocation(mapping: object, key: string): SourceLocation | u
   return keyLocations.get(mapping)?.get(key);
 }
 
+/** The key locations of the mappings in `config`, by their path: a config posted to a worker thread loses them. */
+export function locationsOf(config: object): Array<[string[], Array<[string, SourceLocation]>]> {
+  const found: Array<[string[], Array<[string, SourceLocation]>]> = [];
+  eachMapping(config, (mapping, at) => {
+    const locations = keyLocations.get(mapping);
+    if (locations !== undefined) found.push([at, [...locations]]);
+  });
+  return found;
+}
+
+/** Gives the mappings of a posted `config` the locations that `locationsOf` took from the original. */
+export function restoreLocations(config: object, found: ReturnType<typeof locationsOf>): void {
+  for (const [at, locations] of found) {
+    const mapping = at.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], config);
+    if (typeof mapping === 'object' && mapping !== null) keyLocations.set(mapping, new Map(locations));
+  }
+}
+
+function eachMapping(root: object, fn: (mapping: object, at: string[]) => void): void {
+  const stack: Array<[object, string[]]> = [[root, []]];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop()!;
+    fn(value, at);
+    for (const [key, child] of Object.entries(value)) if (typeof child === 'object' && child !== null) stack.push([child, [...at, key]]);
+  }
+}
+
 const RECORDING_KEYS = [
   'targets',
   'file',

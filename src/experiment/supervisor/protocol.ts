@@ -1,4 +1,5 @@
 import type { SourceLocation } from '../../config/errors';
+import type { locationsOf } from '../../config/simulation';
 import type { SimulationConfig } from '../../config/types';
 import type { Param } from '../../instrument/params';
 import type { RunResult } from '../../replay/execute';
@@ -49,10 +50,11 @@ export interface ErrorData {
 }
 
 /**
- * `plans` is the JSON of the plans, cheaper to send as one string than as objects to clone;
+ * The config's key locations go beside it, for messages that point into it. `plans` is the JSON
+ * of the plans, cheaper to send as one string than as objects to clone;
  * `seqs[i]` is the supervisor's number for the i-th, and `attempts[i]` which attempt it is.
  */
-export type ToThread = { type: 'check'; config: SimulationConfig } | { type: 'runs'; plans: string; seqs: number[]; attempts: number[] };
+export type ToThread = { type: 'check'; config: SimulationConfig; locations: ReturnType<typeof locationsOf> } | { type: 'runs'; plans: string; seqs: number[]; attempts: number[] };
 
 export type FromThread =
   /** The harness is built (or failed to be); runs are timed from here. */

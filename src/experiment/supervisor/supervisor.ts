@@ -2,9 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
+import { locationsOf } from '../../config/simulation';
 import type { Isolation, SimulationConfig } from '../../config/types';
 import { failedRun, RunTimeout, runRedaction, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../../replay/execute';
 import { finish, type FinishedRun } from '../finished';
+import { stringifyDeep } from './deep-json';
 import type { HarnessOptions } from '../../replay/harness';
 import { TargetError } from '../../replay/loader';
 import { epochNow, HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData } from './protocol';
@@ -124,7 +126,7 @@ export class Supervisor {
    */
   check(config: SimulationConfig, prestart = false): Promise<Checked> {
     const thread = this.spawn();
-    thread.worker.postMessage({ type: 'check', config });
+    thread.worker.postMessage({ type: 'check', config, locations: locationsOf(config) });
     const checked = new Promise<Checked>((resolve, reject) => (thread.check = { resolve, reject }));
     if (prestart) while (this.threads.size < this.maxThreads) this.spawn();
     return checked;
@@ -161,7 +163,7 @@ export class Supervisor {
       this.flushing = false;
       for (const t of this.threads) {
         if (t.outbox.length === 0) continue;
-        t.worker.postMessage({ type: 'runs', plans: JSON.stringify(t.outbox.map((p) => p.plan)), seqs: t.outbox.map((p) => p.seq), attempts: t.outbox.map((p) => p.attempt) });
+        t.worker.postMessage({ type: 'runs', plans: stringifyDeep(t.outbox.map((p) => p.plan)), seqs: t.outbox.map((p) => p.seq), attempts: t.outbox.map((p) => p.attempt) });
         t.outbox = [];
       }
     });

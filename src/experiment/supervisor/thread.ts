@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
+import { restoreLocations } from '../../config/simulation';
 import { errorOf, failedRun, runRedaction, type RunOutcome, type RunPlan } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
 import { currentReplay } from '../../trace/context';
@@ -140,7 +141,8 @@ function start(plan: RunPlan, seq: number, attempt: number, lane: number): void 
   });
 }
 
-async function check(config: Extract<ToThread, { type: 'check' }>['config']): Promise<void> {
+async function check({ config, locations }: Extract<ToThread, { type: 'check' }>): Promise<void> {
+  restoreLocations(config, locations);
   try {
     const h = await harness;
     const target = await h.probe();
@@ -159,7 +161,7 @@ function errorData(error: unknown): ErrorData {
 }
 
 port.on('message', (message: ToThread) => {
-  if (message.type === 'check') return void check(message.config);
+  if (message.type === 'check') return void check(message);
   const plans = JSON.parse(message.plans) as RunPlan[];
   for (let i = 0; i < plans.length; i++) queue.push({ plan: plans[i]!, seq: message.seqs[i]!, attempt: message.attempts[i]! });
   // Runs sent before the supervisor heard that this thread retired go back at once.
