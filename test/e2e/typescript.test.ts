@@ -76,11 +76,12 @@ beforeAll(async () => {
 
 describe.each(['shared', 'fresh', 'worker'])('isolation %s, no NODE_OPTIONS', (isolation) => {
   const inputs = ['hi there', 'second'];
-  // One module for every run counts on; a fresh one (per run, or per run in a worker) starts again from 1.
+  // One run at a time, so one thread: its one module counts on in shared; a fresh one (per run) starts again from 1.
   const turn = (n: number) => (isolation === 'shared' ? n : 1);
+  const runner = { isolation, concurrency: 1 };
 
   it('replays an ES module TypeScript target, tsx resolving its `./tone.js` import of tone.ts', async () => {
-    const result = await replay(`esm-${isolation}`, { target: 'app/agent.ts:reply', path: 'args.0.message', inputs }, { isolation });
+    const result = await replay(`esm-${isolation}`, { target: 'app/agent.ts:reply', path: 'args.0.message', inputs }, runner);
     expect(outputs(result)).toEqual([`u1#${turn(1)}: HI THERE!`, `u1#${turn(2)}: SECOND!`, `u2#${turn(3)}: hi there`, `u2#${turn(4)}: second`]);
     expect(result.summary).toMatchObject({ total_runs: 4 });
     // A recording target that the replayed one calls is an observation of its run: its hook saw what tsx compiled, as when it was recorded.
@@ -90,7 +91,7 @@ describe.each(['shared', 'fresh', 'worker'])('isolation %s, no NODE_OPTIONS', (i
   });
 
   it('replays a CommonJS TypeScript target, loaded through require', async () => {
-    const result = await replay(`cjs-${isolation}`, { target: 'cjs/agent.ts:handle', path: 'args.0', inputs }, { isolation });
+    const result = await replay(`cjs-${isolation}`, { target: 'cjs/agent.ts:handle', path: 'args.0', inputs }, runner);
     expect(outputs(result)).toEqual([`sms#${turn(1)}:hi there`, `sms#${turn(2)}:second`, `web#${turn(3)}:hi there`, `web#${turn(4)}:second`]);
   });
 });
@@ -103,11 +104,11 @@ it.each(['fresh', 'worker'])('makes each run its instance with a TypeScript runn
 
 it.each([
   ['app/aliased.ts:whisper', 'app/agent.ts:reply', 'args.0.message', ['u1 (quietly): hi', 'u2 (quietly): hi']],
-  // The target is loaded afresh for each run, not what it imports: the counter goes on.
+  // The target is loaded afresh for each run, not what it imports: the counter goes on (one run at a time, so on one thread).
   ['cjs/aliased.ts:relay', 'cjs/agent.ts:handle', 'args.0', ['relayed sms#1:hi', 'relayed web#2:hi']],
 ])('reads the project tsconfig.json (its paths) when run from another folder: %s', async (target, from, at, expected) => {
   const dir = withRecording();
-  configure(dir, { target, from, path: at, inputs: ['hi'], replayArgs: { function: from } });
+  configure(dir, { target, from, path: at, inputs: ['hi'], replayArgs: { function: from } }, { concurrency: 1 });
   const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-elsewhere-'));
   const run = spawnSync(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'run', 'experiment', '--output', 'out', '--project-dir', dir], {
     cwd: elsewhere,

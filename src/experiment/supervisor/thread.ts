@@ -108,8 +108,9 @@ function pump(): void {
     const { plan, seq, attempt } = queue[queueHead++]!;
     start(plan, seq, attempt, freeLanes.pop()!);
   }
-  if (queueHead === queue.length) {
-    queue = [];
+  // Compacted as it goes: a queue that is never quite empty would otherwise keep every plan it held.
+  if (queueHead >= 256 || queueHead === queue.length) {
+    queue.splice(0, queueHead);
     queueHead = 0;
   }
 }
