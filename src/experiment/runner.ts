@@ -17,7 +17,7 @@ import { Harness } from '../replay/harness';
 import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
-import { durationStats, type DurationStats } from './stats';
+import { Durations, type DurationStats } from './stats';
 import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type ReplaySource, type SetupOptions } from './plan';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
 
@@ -210,7 +210,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const traces = new JsonLines(path.join(dir, 'traces.jsonl'));
   const observations = new JsonLines(path.join(dir, 'observations.jsonl'));
   const errors = new JsonArray(path.join(dir, 'errors.json'));
-  const durations: number[] = [];
+  const durations = new Durations();
   const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
   let warned = 0;
   const startedAt = new Date();
@@ -288,7 +288,7 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
 type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> & {
   counts: Record<RunStatus, number>;
   warned: number;
-  durations: number[];
+  durations: Durations;
   startedAt: Date;
   totalMs: number;
   strays: number;
@@ -313,7 +313,7 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     success_rate: total === 0 ? 0 : run.counts.ok / total,
     runs_with_warnings: run.warned,
     stray_errors: run.strays,
-    duration_ms: durationStats(run.durations),
+    duration_ms: run.durations.stats(),
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,
     inputs: setup.inputs.inputs.length,

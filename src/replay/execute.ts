@@ -117,6 +117,8 @@ export async function executeRun(
   timeoutMs?: number,
   revive: Revive = reviver(new Map(), target.exports),
   redaction: RunRedaction = BUILT_IN,
+  /** Called just before the target is, on the same stack: a thread marks which run its stack is in. */
+  onCall?: () => void,
 ): Promise<RunOutcome> {
   const { encoder } = redaction;
   const observations: Observation[] = [];
@@ -143,6 +145,7 @@ export async function executeRun(
     root = observed;
     const self = prepared.self;
     started = performance.now();
+    onCall?.();
     const running = runInReplay(observed.context, () => callAndRead(target.fn, self, invoked, observed, collectors, reads, encoder));
     output = timeoutMs === undefined ? await running : await withTimeout(running, timeoutMs);
   } catch (error) {

@@ -78,7 +78,7 @@ export class Harness {
   }
 
   /** One run; never throws. */
-  async run(plan: RunPlan, timeoutMs?: number): Promise<RunOutcome> {
+  async run(plan: RunPlan, timeoutMs?: number, onCall?: () => void): Promise<RunOutcome> {
     let target: LoadedTarget;
     try {
       target = await this.source.forRun();
@@ -99,6 +99,6 @@ export class Harness {
       // The providers' time counts against the run's timeout.
       if (left !== undefined) left = Math.max(1, left - (performance.now() - started));
     }
-    return executeRun(plan, target, providers, left, this.reviver(target), this.redaction);
+    return executeRun(plan, target, providers, left, this.reviver(target), this.redaction, onCall);
   }
 }

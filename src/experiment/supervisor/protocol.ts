@@ -21,8 +21,9 @@ export interface ThreadData {
   lanes: number;
   /**
    * Two Float64 a lane: the sequence number of the run it is making (0 when idle) and when that
-   * run started (ms since the epoch). Read by the supervisor when it ends a blocked thread, to
-   * tell the runs that started from those still queued.
+   * run started (ms since the epoch); then one more, the run whose target was called last, whose
+   * code the thread's stack is likely in. Read by the supervisor when it ends a blocked thread, to
+   * tell the run that blocked it from those it held up and those still queued.
    */
   started: SharedArrayBuffer;
   /** In `fresh` isolation: how much the thread's memory may grow before it retires. */

@@ -84,8 +84,8 @@ export interface Checked {
  * code does. A run that blocks its thread past its timeout has the thread ended (the other runs on
  * it are sent again); `process.exit`, an uncaught exception or an unhandled rejection ends the run
  * it came from as an error and retires its thread; a `fresh` thread whose heap has grown is
- * replaced. `shared` and `fresh` run up to a thread per core, the runs sharing them; `worker` runs
- * each run alone on a thread.
+ * replaced. `shared` runs every run on one thread, `fresh` on up to a thread per core, the runs
+ * sharing them; `worker` runs each run alone on a thread.
  *
  * Written here rather than on piscina: a pool that ends a thread on abort cannot tell a blocked run
  * from the runs beside it, nor retire a thread after a stray error or past a heap bound, nor say
@@ -110,7 +110,8 @@ export class Supervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     const { isolation, concurrency } = options;
-    this.maxThreads = isolation === 'worker' ? concurrency : Math.max(1, Math.min(concurrency, os.availableParallelism()));
+    // shared: one module for every run, as the app has it, on one event loop as the app's is.
+    this.maxThreads = isolation === 'worker' ? concurrency : isolation === 'shared' ? 1 : Math.max(1, Math.min(concurrency, os.availableParallelism()));
     this.perThread = Math.ceil(concurrency / this.maxThreads);
     this.redaction = runRedaction(options.harness.redact);
   }
@@ -197,7 +198,7 @@ export class Supervisor {
 
   private spawn(): Thread {
     const heartbeat = new SharedArrayBuffer(4);
-    const started = new SharedArrayBuffer(2 * Float64Array.BYTES_PER_ELEMENT * this.perThread);
+    const started = new SharedArrayBuffer((2 * this.perThread + 1) * Float64Array.BYTES_PER_ELEMENT);
     const data: ThreadData = {
       harness: this.options.harness,
       timeoutMs: this.options.timeoutMs,
@@ -348,8 +349,10 @@ export class Supervisor {
   }
 
   /**
-   * Ends a blocked thread. Its runs that are past their timeout end as timeouts (the one blocking
-   * it among them); the younger ones are sent again.
+   * Ends a blocked thread. The run whose target it called last, when it is past its timeout, is
+   * the one that blocked it: it ends as a timeout, and the runs it held up are sent again. Without
+   * one (the block came in a later callback of another run), every run past its timeout ends as
+   * one. Runs that had not started are sent again.
    */
   private stop(thread: Thread, loading?: string): void {
     this.end(thread);
@@ -360,10 +363,13 @@ export class Supervisor {
     const started = startedRuns(thread);
     const now = epochNow();
     const { timeoutMs } = this.options;
+    const overdue = (seq: number) => started.has(seq) && now - started.get(seq)! >= timeoutMs;
+    const last = thread.started[thread.started.length - 1]!;
+    const culprit = overdue(last) ? last : undefined;
     for (const pending of thread.inFlight.values()) {
       const at = started.get(pending.seq);
       if (loading !== undefined) this.fail(pending, 'error', this.broken, 0);
-      else if (at !== undefined && now - at >= timeoutMs) this.fail(pending, 'timeout', new RunTimeout(timeoutMs), now - at);
+      else if (overdue(pending.seq) && (culprit === undefined || culprit === pending.seq)) this.fail(pending, 'timeout', new RunTimeout(timeoutMs), now - at!);
       else this.resend(pending, at !== undefined);
     }
     this.drain();
@@ -373,7 +379,7 @@ export class Supervisor {
 /** The runs a thread was making, by sequence number, with when each started. */
 function startedRuns(thread: Thread): Map<number, number> {
   const runs = new Map<number, number>();
-  for (let lane = 0; lane < thread.started.length; lane += 2) if (thread.started[lane] !== 0) runs.set(thread.started[lane]!, thread.started[lane + 1]!);
+  for (let lane = 0; lane + 1 < thread.started.length; lane += 2) if (thread.started[lane] !== 0) runs.set(thread.started[lane]!, thread.started[lane + 1]!);
   return runs;
 }
 

@@ -124,7 +124,7 @@ function start(plan: RunPlan, seq: number, attempt: number, lane: number): void 
   const early = new Promise<RunOutcome>((resolve) => (end = resolve));
   inFlight.set(plan.traceId, { plan, started, end });
   const run = harness.then(
-    (h) => h.run(plan, timeoutMs),
+    (h) => h.run(plan, timeoutMs, () => (startedAt[2 * lanes] = seq)),
     (error: unknown) => failedRun(plan, 'error', error, 0, redaction),
   );
   void Promise.race([run, early]).then((outcome) => {
