@@ -62,10 +62,9 @@ process.exit = ((code?: number | string | null) => {
 }) as typeof process.exit;
 
 const harness = Harness.create(options);
-harness.then(
-  () => post({ type: 'ready' }),
-  () => post({ type: 'ready' }),
-);
+// Ready either way: a harness that failed fails each run with its error.
+const ready = () => post({ type: 'ready' });
+harness.then(ready, ready);
 
 function schedule(): void {
   if (scheduled) return;
@@ -148,8 +147,9 @@ async function check({ config, locations }: Extract<ToThread, { type: 'check' }>
     const h = await harness;
     const target = await h.probe();
     const replay = await checkRecordings(options.root, config, options.target, target, h.reviver(target));
-    const { match: _match, ...checked } = replay ?? ({} as NonNullable<typeof replay>);
-    post({ type: 'checked', ...(replay === undefined ? {} : { replay: checked }), target: { params: target.params } });
+    // The match is a function, which cannot be posted; the supervisor's side makes it again.
+    const checked = replay === undefined ? undefined : { ...replay, match: undefined };
+    post({ type: 'checked', replay: checked, target: { params: target.params } });
   } catch (error) {
     post({ type: 'check-failed', error: errorData(error) });
   }
