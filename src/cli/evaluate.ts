@@ -6,8 +6,7 @@ import { loadEvaluationConfig } from '../config/evaluation';
 import { projectRelative } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import type { EvaluationConfig } from '../config/types';
-import { evaluateExperiment, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
-import { clientFor } from '../experiment/llm-client';
+import { evaluateExperiment, judgeClient, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
 import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
 
@@ -91,7 +90,7 @@ function warnSkips({ summary, traces }: EvaluationResult): void {
  */
 export function checkEvaluation(root: string): EvaluationConfig {
   const config = loadEvaluationConfig(root);
-  if (config.evaluators.some((e) => e.type === 'llm_judge')) clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' });
+  judgeClient(root, config);
   return config;
 }
 

@@ -4,6 +4,7 @@ import { parseParamPath, type ParamPath } from '../config/param-path';
 import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import type { Param } from '../instrument/params';
+import { isBinary } from '../record/decode';
 import { redactRules } from '../record/redact-json';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
@@ -192,7 +193,7 @@ function forEachObject(value: unknown, fn: (o: object) => void): void {
     if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
     fn(v);
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) continue;
+    if (isBinary(v)) continue;
     for (const key of Object.keys(v)) stack.push((v as Record<string, unknown>)[key]);
   }
 }

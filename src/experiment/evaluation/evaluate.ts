@@ -58,11 +58,15 @@ export interface EvaluationResult {
 
 type Evaluate = (run: RunResult, baseline: RunResult | undefined) => Promise<TraceEvaluation>;
 
+/** The judge's LLM client when an evaluator needs one; a ConfigError when its API key is missing. */
+export function judgeClient(root: string, config: EvaluationConfig): ReturnType<typeof clientFor> | undefined {
+  if (!config.evaluators.some((e) => e.type === 'llm_judge')) return undefined;
+  return clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' });
+}
+
 function evaluator(root: string, config: EvaluationConfig, redactor: Redactor): Evaluate {
-  const needsJudge = config.evaluators.some((e) => e.type === 'llm_judge');
-  const judge = needsJudge
-    ? createJudge(clientFor(root, config.llm, 'llm_judge', { file: config.source, field: 'evaluation.llm.api_key_env' }), config.llm.model, config.llm.temperature)
-    : undefined;
+  const client = judgeClient(root, config);
+  const judge = client === undefined ? undefined : createJudge(client, config.llm.model, config.llm.temperature);
   return async (run, baseline) => {
     const verdicts = await Promise.all(
       config.evaluators.map((e): Verdict | Promise<Verdict> => (e.type === 'llm_judge' ? judge!(e, run) : RULES[e.type](run, e, baseline))),
