@@ -8,7 +8,7 @@ import { loadSimulationConfig } from '../config/simulation';
 import type { EvaluationConfig } from '../config/types';
 import { evaluateExperiment, judgeClient, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
 import { integerAtLeast } from './arguments';
-import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
+import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface EvaluateCommandOptions {
   baseline?: string;
@@ -96,12 +96,12 @@ export function checkEvaluation(root: string): EvaluationConfig {
 
 /** Runs an evaluation with a progress line, warnings on stderr, and the result printed. */
 export async function runEvaluation(root: string, options: EvaluateOptions, json = false): Promise<EvaluationResult> {
-  const line = progressLine();
+  const bars = { current: progressBar('evaluating'), baseline: progressBar('evaluating the baseline') };
   const result = await evaluateExperiment({
     ...options,
     projectDir: root,
-    onProgress: ({ done, total, experiment }) => line.show(`evaluating ${experiment === 'baseline' ? 'the baseline ' : ''}${done}/${total}`, done === total),
-  }).finally(line.end);
+    onProgress: ({ done, total, experiment }) => bars[experiment].update(done, total),
+  }).finally(() => bars.current.end());
   for (const w of result.warnings) warn(w);
   warnSkips(result);
   if (json) print(JSON.stringify({ experiment_dir: result.dir, files: result.files, ...result.summary }, null, 2));

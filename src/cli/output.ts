@@ -3,6 +3,7 @@ import pc from 'picocolors';
 import { LlmStopped } from '../experiment/llm-client';
 import { ConfigError } from '../config/errors.js';
 import { resolveProjectRoot } from '../config/project.js';
+import { formatEta } from '../experiment/format';
 
 /** Exit codes: 1 for failures of fluxloop or the user's app, 2 for mistakes in the user's files or command line. */
 export const EXIT_FAILURE = 1;
@@ -67,6 +68,28 @@ export function progressLine(): { show: (text: string, last: boolean) => void; e
     end: () => {
       if (tty) process.stderr.write('\n');
     },
+  };
+}
+
+/**
+ * A progress bar on stderr for `total` steps: the bar (on a terminal), `done/total`, the rate per
+ * second, the time left, and whatever `detail` the caller adds (a tally of outcomes).
+ */
+export function progressBar(label: string): { update: (done: number, total: number, detail?: string) => void; end: () => void } {
+  const line = progressLine();
+  const tty = process.stderr.isTTY === true;
+  const started = Date.now();
+  return {
+    update: (done, total, detail = '') => {
+      const elapsed = Date.now() - started;
+      const width = 30;
+      const filled = total === 0 ? width : Math.round((done / total) * width);
+      const bar = tty ? `${pc.cyan('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ` : '';
+      // The rate is meaningless over the first instants, and the time left with it.
+      const timing = elapsed < 500 || done === 0 ? '' : `  ${((done * 1000) / elapsed).toFixed(1)}/s  ${done === total ? `in ${formatEta(elapsed)}` : `${formatEta(((total - done) * elapsed) / done)} left`}`;
+      line.show(`${label} ${bar}${done}/${total}${timing}${detail ? `  ${detail}` : ''}`, done === total);
+    },
+    end: line.end,
   };
 }
 

@@ -7,7 +7,7 @@ import { redactJson, redactRules, type RedactRules } from '../record/redact-json
 import type { RunSummary } from '../experiment/finished';
 import { integerAtLeast } from './arguments';
 import { checkEvaluation, runEvaluation } from './evaluate';
-import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
+import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
   limit?: number;
@@ -21,21 +21,16 @@ interface RunOptions {
   config?: string;
 }
 
-/** Progress on stderr: a bar on a terminal, `i/N` lines elsewhere, with the tally of outcomes. */
+/** The runs' progress, with the tally of outcomes. */
 function progress(): { update: ExperimentOptions['onProgress']; end: () => void } {
-  const line = progressLine();
-  const tty = process.stderr.isTTY === true;
+  const bar = progressBar('runs');
   const counts = { ok: 0, error: 0, timeout: 0 };
   return {
     update: ({ done, total, result }: { done: number; total: number; result: RunSummary }) => {
       counts[result.status]++;
-      const tally = `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`;
-      const width = 30;
-      const filled = total === 0 ? width : Math.round((done / total) * width);
-      const bar = tty ? `${colors.cyan('█'.repeat(filled))}${colors.dim('░'.repeat(width - filled))} ` : '';
-      line.show(`${bar}${done}/${total}  ${tally}`, done === total);
+      bar.update(done, total, `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`);
     },
-    end: line.end,
+    end: bar.end,
   };
 }
 

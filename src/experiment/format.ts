@@ -1,0 +1,44 @@
+/**
+ * How numbers read wherever fluxloop shows them to people: the console, the Markdown summary and
+ * the HTML report (which embeds these functions' source, so that the page and the CLI agree).
+ * Files meant for programs (summary.json, traces.jsonl) keep raw numbers.
+ *
+ * Each function is self-contained (no imports, no helpers outside it) for that reason.
+ */
+
+/** A duration: `42 ms`, `41.6 ms`, `0.3 ms`; never `-0 ms`. */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  const rounded = Math.round(ms * 10) / 10;
+  return `${rounded === 0 ? 0 : rounded} ms`;
+}
+
+/** A rate from 0 to 1 as a percentage: `40%`, `41.7%`, `100%`. */
+export function formatPercent(rate: number): string {
+  if (!Number.isFinite(rate)) return '–';
+  const rounded = Math.round(rate * 1000) / 10;
+  return `${rounded === 0 ? 0 : rounded}%`;
+}
+
+/** A change of duration, signed: `+3.2 ms`, `-1 ms`, `0 ms`. */
+export function formatDeltaMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  const rounded = Math.round(ms * 10) / 10;
+  return rounded > 0 ? `+${rounded} ms` : `${rounded === 0 ? 0 : rounded} ms`;
+}
+
+/** A change of rate, in percentage points: `+10 pts`, `-2.5 pts`, `0 pts`. */
+export function formatDeltaPoints(delta: number): string {
+  if (!Number.isFinite(delta)) return '–';
+  const rounded = Math.round(delta * 1000) / 10;
+  return rounded > 0 ? `+${rounded} pts` : `${rounded === 0 ? 0 : rounded} pts`;
+}
+
+/** A length of time for a progress line: `45 s`, `3 min 5 s`, `1 h 2 min`. */
+export function formatEta(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
