@@ -1,10 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+// Two suites: `npm test` runs the quick one, `npm run test:slow` the long tests (the benchmarks'
+// quick run, the million-line stream, a real browser on the report); CI runs both.
+const shared = {
+  // End-to-end tests spawn real Node processes; a slow CI machine needs the headroom.
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end tests spawn real Node processes; a slow CI machine needs the headroom.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Most tests wait on the processes they spawn rather than compute, so more files than cores
+    // run at once (vitest's default is one fewer than the cores: a single file on two).
+    maxWorkers: 4,
+    projects: [
+      { test: { ...shared, name: 'quick', include: ['test/{unit,cli,e2e}/**/*.test.ts'] } },
+      { test: { ...shared, name: 'slow', include: ['test/slow/**/*.test.ts'] } },
+    ],
   },
 });

@@ -34,40 +34,51 @@ function linkFluxloop(example) {
   fs.symlinkSync(path.relative(path.dirname(link), repo), link, 'dir');
 }
 
-/** The first record of each target, pretty-printed. */
+/** How many calls were recorded, and the first, as one call. */
 function show(example) {
   const file = path.join(example, 'recordings', 'args_recording.jsonl');
   const records = fs.readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-  console.log(`\n${records.length} calls recorded in ${path.relative(repo, file)}. The first of each target:`);
-  const seen = new Set();
-  for (const record of records) {
-    if (seen.has(record.target)) continue;
-    seen.add(record.target);
-    console.log(JSON.stringify(record, null, 2));
-  }
+  const first = records[0];
+  console.log(`\n${records.length} calls recorded in ${path.relative(example, file)}; the first:`);
+  console.log(`  ${first.target}(${first.args.map((arg) => JSON.stringify(arg)).join(', ')})`);
 }
 
-/** The generated inputs, each with the strategy that made it. */
+/** The first base input's variations, each with the strategy that made it. */
 function showInputs(example) {
-  const text = fs.readFileSync(path.join(example, 'inputs', 'generated.yaml'), 'utf8');
-  const inputs = parse(text).inputs;
-  console.log(`\n${inputs.length} inputs in inputs/generated.yaml:`);
-  for (const { input, metadata } of inputs) console.log(`  ${metadata.strategy.padEnd(12)} ${JSON.stringify(input.length > 90 ? `${input.slice(0, 90)}…` : input)}`);
+  const inputs = parse(fs.readFileSync(path.join(example, 'inputs', 'generated.yaml'), 'utf8')).inputs;
+  const shown = inputs.filter(({ metadata }) => metadata.base_index === 0);
+  console.log(`\n${inputs.length} inputs in inputs/generated.yaml; those made from the first recorded message:`);
+  for (const { input, metadata } of shown) console.log(`  ${metadata.strategy.padEnd(12)} ${cut(input, 90)}`);
 }
 
-/** Runs of the latest experiment: the input put in, and what came out. */
-function showRuns(example, max = 12) {
+/** A value as one line of JSON, cut at `max` characters. */
+function cut(value, max) {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** The latest experiment's folder. */
+function latestExperiment(example) {
   const base = path.join(example, 'experiments');
-  const latest = fs.readdirSync(base).sort().at(-1);
-  const lines = fs.readFileSync(path.join(base, latest, 'traces.jsonl'), 'utf8').trim().split('\n');
-  console.log(`\nThe runs (${path.join('experiments', latest, 'traces.jsonl')}): recording, input -> output`);
-  for (const run of lines.slice(0, max).map((line) => JSON.parse(line))) {
-    const input = run.input.length > 60 ? `${run.input.slice(0, 60)}…` : run.input;
-    console.log(`  #${run.recording_index}  ${JSON.stringify(input)}  ->  ${JSON.stringify(run.output)}  [${run.status}, ${run.observation_count} observations]`);
-  }
-  if (lines.length > max) console.log(`  … and ${lines.length - max} more`);
+  return path.join(base, fs.readdirSync(base).sort().at(-1));
 }
 
+/** The runs of an experiment, grouped by input in the order of the inputs, each recording in order. */
+function showRuns(dir, maxInputs) {
+  const runs = fs.readFileSync(path.join(dir, 'traces.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const groups = new Map();
+  // Runs finish in any order; the inputs file's order is the order they were planned in.
+  runs.sort((a, b) => a.input_index - b.input_index || a.recording_index - b.recording_index || a.iteration - b.iteration);
+  for (const run of runs) groups.set(run.input_index, [...(groups.get(run.input_index) ?? []), run]);
+  console.log(`\nThe runs, by input (${path.join(path.basename(dir), 'traces.jsonl')}):`);
+  for (const group of [...groups.values()].slice(0, maxInputs)) {
+    console.log(`  ${cut(group[0].input, 70)}`);
+    for (const run of group) console.log(`    recording #${run.recording_index}  ${run.status}  ->  ${cut(run.output, 90)}`);
+  }
+  if (groups.size > maxInputs) console.log(`  … and ${groups.size - maxInputs} more inputs`);
+}
+
+const reports = [];
 for (const name of ['support-agent', 'cjs-bot']) {
   const example = path.join(repo, 'examples', name);
   console.log(`\n=== examples/${name}`);
@@ -78,14 +89,15 @@ for (const name of ['support-agent', 'cjs-bot']) {
   show(example);
   run([cli, 'record', 'status'], example);
   if (name === 'support-agent') {
-    run([cli, 'generate', 'inputs', '--from-recording', '--overwrite'], example);
+    // With replay on and calls recorded, the variations are made from the recorded messages.
+    run([cli, 'generate', 'inputs', '--overwrite'], example);
     showInputs(example);
   }
   // The support agent's experiment is scored too (configs/evaluation.yaml), with a report.
   run([cli, 'run', 'experiment', ...(name === 'support-agent' ? ['--evaluate'] : [])], example);
-  showRuns(example);
+  const dir = latestExperiment(example);
+  showRuns(dir, name === 'support-agent' ? 4 : 3);
+  if (fs.existsSync(path.join(dir, 'report.html'))) reports.push(path.relative(process.cwd(), path.join(dir, 'report.html')));
 }
-console.log(
-  '\nDone. Each experiments/<name>_<time>/ folder holds summary.json, traces.jsonl, observations.jsonl and errors.json;',
-  '\nthe support agent\'s also evaluation/ and report.html, to open in a browser.',
-);
+console.log('\nDone. Each experiment folder holds summary.json, traces.jsonl, observations.jsonl and errors.json.');
+for (const report of reports) console.log(`The report, to open in a browser: ${report}`);

@@ -78,15 +78,19 @@ export function progressLine(): { show: (text: string, last: boolean) => void; e
 export function progressBar(label: string): { update: (done: number, total: number, detail?: string) => void; end: () => void } {
   const line = progressLine();
   const tty = process.stderr.isTTY === true;
-  const started = Date.now();
+  // The clock starts at the first step, not at the call: start-up (loading the target, the
+  // threads) would otherwise skew the rate, and the time left with it.
+  let first: { at: number; done: number } | undefined;
   return {
     update: (done, total, detail = '') => {
-      const elapsed = Date.now() - started;
+      const now = Date.now();
+      first ??= { at: now, done };
+      const steps = done - first.done;
+      const elapsed = now - first.at;
       const width = 30;
       const filled = total === 0 ? width : Math.round((done / total) * width);
       const bar = tty ? `${pc.cyan('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ` : '';
-      // The rate is meaningless over the first instants, and the time left with it.
-      const timing = elapsed < 500 || done === 0 ? '' : `  ${((done * 1000) / elapsed).toFixed(1)}/s  ${done === total ? `in ${formatEta(elapsed)}` : `${formatEta(((total - done) * elapsed) / done)} left`}`;
+      const timing = steps === 0 || elapsed === 0 ? '' : `  ${((steps * 1000) / elapsed).toFixed(1)}/s${done === total ? '' : `  ${formatEta(((total - done) * elapsed) / steps)} left`}`;
       line.show(`${label} ${bar}${done}/${total}${timing}${detail ? `  ${detail}` : ''}`, done === total);
     },
     end: line.end,

@@ -5,6 +5,7 @@ import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentP
 import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
 import type { RunSummary } from '../experiment/finished';
+import { formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { checkEvaluation, runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
@@ -80,12 +81,12 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
 
 function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunSummary[]): void {
   const { counts } = summary;
-  const rate = `${(summary.success_rate * 100).toFixed(1)}%`;
+  const d = summary.duration_ms;
   print(
-    colors.bold(`Experiment ${summary.name}: ${summary.total_runs} runs in ${(summary.total_time_ms / 1000).toFixed(1)} s`),
+    colors.bold(`Experiment ${summary.name}: ${summary.total_runs} runs in ${formatMs(summary.total_time_ms)}`),
     ...table([
-      ['Results', `${colors.green(`${counts.ok} ok`)}  ${counts.error ? colors.red(`${counts.error} error`) : '0 error'}  ${counts.timeout ? colors.yellow(`${counts.timeout} timeout`) : '0 timeout'}  (${rate} ok)`],
-      ['Duration', `p50 ${summary.duration_ms.p50} ms  p95 ${summary.duration_ms.p95} ms  max ${summary.duration_ms.max} ms`],
+      ['Results', `${colors.green(`${counts.ok} ok`)}  ${counts.error ? colors.red(`${counts.error} error`) : '0 error'}  ${counts.timeout ? colors.yellow(`${counts.timeout} timeout`) : '0 timeout'}  (${formatPercent(summary.success_rate)} ok)`],
+      ['Duration', `p50 ${formatMs(d.p50)}  p95 ${formatMs(d.p95)}  max ${formatMs(d.max)}`],
       ['Output', projectRelative(root, dir)],
     ]),
   );

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO } from './helpers';
+import { REPO } from '../e2e/helpers';
 
 interface Result {
   title: string;
