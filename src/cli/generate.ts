@@ -3,6 +3,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { STRATEGIES, type GenerationMode, type Strategy } from '../config/types';
 import { generate, groupsWithin, planGeneration, type GenerationPlan, type GenerationResult, type GenerationStop, type Group } from '../experiment/generate';
 import { findApiKey } from '../experiment/llm-client';
+import type { Seeds } from '../experiment/seeds';
 import { assertWritable, INCOMPLETE_MARK, inputsFileOf, renderInputsFile } from '../experiment/inputs-file';
 import { writeFileAtomic } from '../experiment/output';
 import { variationPrompt } from '../experiment/llm-variations';
@@ -17,6 +18,7 @@ interface GenerateInputsOptions {
   mode?: GenerationMode;
   seed?: number;
   fromRecording?: boolean;
+  fromConfig?: boolean;
   output?: string;
   maxTime?: number;
   maxConsecutiveFailures?: number;
@@ -34,6 +36,22 @@ function describeBase(plan: GenerationPlan, group: Group): string {
   return `${where} ${JSON.stringify(text)}${group.persona ? ` (persona ${group.persona.name})` : ''}`;
 }
 
+/** `5 recorded messages from recordings/args_recording.jsonl at kwargs.message`, or `3 base_inputs from configs/simulation.yaml`. */
+function describeSeeds(seeds: Seeds): string {
+  const n = seeds.inputs.length;
+  if (seeds.path === undefined) return `${n} base_inputs from configs/simulation.yaml`;
+  const skipped = seeds.skipped ? colors.dim(` (${seeds.skipped} non-string value${seeds.skipped === 1 ? '' : 's'} skipped)`) : '';
+  return `${n} recorded message${n === 1 ? '' : 's'} from ${seeds.source} at ${seeds.path}${skipped}`;
+}
+
+/** Why base_inputs were taken where the recordings would have been: a note, or a warning when the config looks wrong. */
+function explainFallback(seeds: Seeds): void {
+  if (seeds.fallback === undefined) return;
+  const text = `base_inputs, not the recordings: ${seeds.fallback.reason}`;
+  if (seeds.fallback.mistake) warn(text);
+  else print(colors.dim(`  ${text}`));
+}
+
 function describePlan(plan: GenerationPlan, display: string, exists: boolean): string[][] {
   const { settings, seeds, config } = plan;
   const llm = settings.llm;
@@ -41,7 +59,7 @@ function describePlan(plan: GenerationPlan, display: string, exists: boolean): s
   const combination = `base input, strategy${groups.some((g) => g.persona) ? ' and persona' : ''}`;
   return [
     ['Mode', settings.mode === 'llm' ? `llm: ${llm.model} at ${llm.base_url}` : `deterministic, seed ${settings.seed}`],
-    ['Base inputs', `${seeds.inputs.length} from ${seeds.source}${seeds.skipped ? colors.dim(` (${seeds.skipped} non-string values skipped)`) : ''}`],
+    ['Base inputs', describeSeeds(seeds)],
     ['Personas', config.personas.length > 0 ? config.personas.map((p) => p.name).join(', ') : colors.dim('none')],
     ['Strategies', settings.strategies.join(', ')],
     ...(settings.mode === 'llm' ? [['Limits', `${llm.max_time_ms! / 1000} s for all prompts, stop after ${llm.max_consecutive_failures} failures in a row`]] : []),
@@ -74,6 +92,7 @@ function warnShortfalls({ plan, shortfalls }: GenerationResult): void {
 /** What --dry-run shows: the plan, then a preview of the inputs, or in LLM mode the first prompt. */
 async function printDryRun(plan: GenerationPlan, display: string, exists: boolean, limit: number | undefined): Promise<void> {
   print(colors.bold('Input generation plan (dry run: nothing is sent or written)'), ...table(describePlan(plan, display, exists), '  '));
+  explainFallback(plan.seeds);
   if (plan.settings.mode === 'llm') {
     const { llm, variation_count: count } = plan.settings;
     const prompted = groupsWithin(plan, limit).filter((g) => g.strategy !== 'base');
@@ -96,12 +115,15 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
     strategies: options.strategy,
     seed: options.seed,
     fromRecording: options.fromRecording,
+    fromConfig: options.fromConfig,
     maxTimeMs: options.maxTime === undefined ? undefined : options.maxTime * 1000,
     maxConsecutiveFailures: options.maxConsecutiveFailures,
   });
   const { file, display } = inputsFileOf(plan, options.output);
   if (options.dryRun) return printDryRun(plan, display, fs.existsSync(file), options.limit);
   if (!options.overwrite) assertWritable(file, display);
+  print(`Base inputs: ${describeSeeds(plan.seeds)}`);
+  explainFallback(plan.seeds);
   const line = progressLine();
   const result = await generate(plan, {
     limit: options.limit,
@@ -144,12 +166,13 @@ export function registerGenerate(program: Command): void {
   const generateCommand = program.command('generate').description('generate what experiments run on');
   generateCommand
     .command('inputs')
-    .description('write input variations of base_inputs (or of recorded inputs) to inputs_file, for fluxloop run experiment')
+    .description('write input variations of the recorded messages (when replay_args.enabled is true and there are some), else of base_inputs, to inputs_file, for fluxloop run experiment')
     .addOption(new Option('--mode <mode>', 'how variations are made (default: input_generation.mode, else deterministic)').choices(['deterministic', 'llm']))
     .option('--strategy <name>', `a variation strategy, repeatable (default: input_generation.strategies): ${STRATEGIES.join(', ')}`, collectStrategy)
     .option('--seed <n>', 'the seed of deterministic variations (default: input_generation.seed, else 42)', integerAtLeast(0))
     .option('--limit <n>', 'write at most n inputs, spread over base inputs and strategies', integerAtLeast(1))
-    .option('--from-recording', 'vary the distinct values recorded at replay_args.override_param_path instead of base_inputs')
+    .addOption(new Option('--from-recording', 'vary the distinct values recorded at replay_args.override_param_path, even with replay off; fail when there are none').conflicts('fromConfig'))
+    .option('--from-config', 'vary base_inputs, even when there are recordings')
     .option('--max-time <seconds>', 'llm: stop all prompts after this long, keeping what came back (default: input_generation.llm.max_time_ms, else 600 s)', integerAtLeast(1))
     .option('--max-consecutive-failures <n>', 'llm: stop after n prompts in a row failed (default: input_generation.llm.max_consecutive_failures, else 3)', integerAtLeast(1))
     .option('--output <file>', 'where to write (default: inputs_file, else inputs/generated.yaml)')

@@ -1,8 +1,9 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { fluxloopVersion } from '../doctor/info.js';
 import { registerDoctor } from './doctor.js';
+import { registerEnv } from './env.js';
 import { registerEvaluate } from './evaluate.js';
+import { addExamples } from './examples.js';
 import { registerGenerate } from './generate.js';
 import { registerInit } from './init.js';
 import { EXIT_USAGE, colors, reportError } from './output.js';
@@ -16,19 +17,17 @@ export type RegisterCommand = (program: Command) => void;
  * The commands, in the order `--help` lists them. A new command is one file under src/cli/
  * exporting a RegisterCommand, plus its line here.
  */
-const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun, registerEvaluate, registerDoctor];
-
-function packageVersion(): string {
-  // The same relative path works from src/cli (tests) and dist/cli (the published package).
-  const file = path.join(__dirname, '..', '..', 'package.json');
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
-}
+const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun, registerEvaluate, registerDoctor, registerEnv];
 
 /** The `fluxloop` program with every command registered; it throws instead of exiting. */
 export function buildProgram(): Command {
+  const version = fluxloopVersion();
   const program = new Command('fluxloop')
     .description('Record the arguments your AI agent really receives, and replay them in experiments.')
-    .version(packageVersion(), '-V, --version', 'print the version')
+    // -v as FluxLoop's CLI has it, and -V as commander's default. A program option is taken
+    // wherever it stands, so no command may have a -v or -V of its own (a test checks).
+    .version(version, '-v, --version', 'print the version (also -V)')
+    .addOption(new Option('-V').hideHelp())
     .helpOption('-h, --help', 'show help')
     .option('--project-dir <dir>', 'project root (default: $FLUXLOOP_PROJECT_DIR or the current directory)')
     .option('--debug', 'print stack traces of unexpected errors')
@@ -38,7 +37,12 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (text, write) => write(colors.red(`fluxloop: ${text.replace(/^error: /, '')}`)),
     });
+  program.on('option:V', () => {
+    process.stdout.write(`${version}\n`);
+    throw new CommanderError(0, 'commander.version', version);
+  });
   for (const register of COMMANDS) register(program);
+  addExamples(program);
   return program;
 }
 

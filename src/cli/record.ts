@@ -7,10 +7,9 @@ import { configPath, envPath, isRecordingEnabled, projectRelative, resolveRecord
 import { loadSimulationConfig, setConfigValue } from '../config/simulation.js';
 import type { SimulationConfig } from '../config/types.js';
 import { isLineTarget } from '../config/targets.js';
+import { RECORD_KEY, recordingMode, recordingModeOrigin, type RecordingMode } from '../config/recording-mode.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
-
-const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
 
 /** The project's files, read and checked before anything is changed. */
 interface Project {
@@ -131,8 +130,6 @@ async function countRecords(file: string): Promise<number> {
   return lineHasContent ? count + 1 : count;
 }
 
-type Source = 'environment' | '.env' | 'default';
-
 interface TargetRow {
   target: string;
   state: TargetState | 'no_run_yet';
@@ -145,13 +142,8 @@ interface TargetRow {
   source: string | null;
 }
 
-interface Status {
+interface Status extends RecordingMode {
   project_root: string;
-  mode: 'enabled' | 'disabled';
-  /** Where the effective FLUXLOOP_RECORD_ARGS comes from. */
-  source: Source;
-  environment_value: string | null;
-  env_file_value: string | null;
   /** The environment sets FLUXLOOP_RECORD_ARGS, so the value in .env does not count. */
   environment_overrides_env_file: boolean;
   recording_file: { path: string; exists: boolean; records: number; bytes: number };
@@ -165,10 +157,7 @@ interface Status {
 
 async function collectStatus(root: string): Promise<Status> {
   const project = loadProject(root);
-  const environmentValue = process.env[RECORD_KEY];
-  const envFileValue = project.envValues[RECORD_KEY];
-  const source: Source = environmentValue !== undefined ? 'environment' : envFileValue !== undefined ? '.env' : 'default';
-  const effective = environmentValue ?? envFileValue;
+  const mode = recordingMode(project.envValues);
 
   let bytes = 0;
   let records = 0;
@@ -201,11 +190,8 @@ async function collectStatus(root: string): Promise<Status> {
 
   return {
     project_root: root,
-    mode: isRecordingEnabled(effective) ? 'enabled' : 'disabled',
-    source,
-    environment_value: environmentValue ?? null,
-    env_file_value: envFileValue ?? null,
-    environment_overrides_env_file: environmentValue !== undefined,
+    ...mode,
+    environment_overrides_env_file: mode.environment_value !== null,
     recording_file: { path: project.recordingFile, exists, records, bytes },
     last_run: run ? { run_id: run.run_id, updated_at: run.updated_at, processes: run.processes.length, dropped_records: run.dropped_records } : null,
     targets,
@@ -224,10 +210,7 @@ const STATE_TEXT: Record<TargetRow['state'], string> = {
 
 function describeMode(status: Status): string {
   const mode = status.mode === 'enabled' ? colors.green('enabled') : colors.yellow('disabled');
-  if (status.source === 'default') return `${mode} (${RECORD_KEY} is not set)`;
-  if (status.source === '.env') return `${mode} (${RECORD_KEY}=${status.env_file_value} in .env)`;
-  const overridden = status.env_file_value === null ? '' : `, overriding ${status.env_file_value} in .env`;
-  return `${mode} (${RECORD_KEY}=${status.environment_value} in the environment${overridden})`;
+  return `${mode} (${recordingModeOrigin(status)})`;
 }
 
 function printStatus(status: Status): void {

@@ -7,6 +7,7 @@ import { redactJson, redactRules, type RedactRules } from '../record/redact-json
 import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
+import { runDetails } from './run-details';
 import { checkEvaluation, runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
@@ -18,6 +19,7 @@ interface RunOptions {
   json?: boolean;
   failOnError?: boolean;
   evaluate?: boolean;
+  verbose?: boolean;
   target?: string;
   config?: string;
 }
@@ -169,6 +171,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
     .option('--evaluate', 'evaluate the experiment when it is done, as `fluxloop evaluate experiment` does')
+    .option('--verbose', "print each run as it finishes: its input, arguments, output, error and observations (on stderr with --json)")
     .option('--target <module:export>', 'replay this function and its recordings instead of runner.target')
     .option('--config <file>', 'read this config instead of configs/simulation.yaml')
     .action(async (options: RunOptions, command: Command) => {
@@ -200,11 +203,19 @@ export function registerRun(program: Command): void {
       const bar = progress();
       const failed: RunSummary[] = [];
       const stop = interruption();
+      // Each run's lines go where the results go, unless stdout carries JSON; the bar's line is cleared first.
+      const details = options.verbose
+        ? runDetails(() => rules, (lines) => {
+            if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+            (options.json ? process.stderr : process.stdout).write(lines.map((l) => `${l}\n`).join(''));
+          })
+        : undefined;
       const { dir, summary } = await runExperiment({
         ...base,
         signal: stop.signal,
         onProgress: (p) => {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
+          details?.(p);
           bar.update!(p);
         },
       }).finally(() => {

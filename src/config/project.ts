@@ -10,6 +10,11 @@ export function resolveProjectRoot(dir?: string): string {
   return path.resolve(dir ?? process.env.FLUXLOOP_PROJECT_DIR ?? process.cwd());
 }
 
+/** How {@link resolveProjectRoot} found the root: the option, the variable, or the current directory. */
+export function projectRootSource(dir?: string): '--project-dir' | 'FLUXLOOP_PROJECT_DIR' | 'current directory' {
+  return dir !== undefined ? '--project-dir' : process.env.FLUXLOOP_PROJECT_DIR !== undefined ? 'FLUXLOOP_PROJECT_DIR' : 'current directory';
+}
+
 /** The project's `.env` file. */
 export function envPath(root: string): string {
   return path.join(root, '.env');

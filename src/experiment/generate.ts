@@ -4,7 +4,7 @@ import { loadSimulationConfig } from '../config/simulation';
 import type { GenerationMode, InputEntry, InputGenerationConfig, Persona, SimulationConfig, Strategy } from '../config/types';
 import { DEFAULT_MAX_CONSECUTIVE_FAILURES, LlmStopped, clientFor, publicUrl } from './llm-client';
 import { parseVariations, variationPrompt } from './llm-variations';
-import { configSeeds, recordingSeeds, type Seeds } from './seeds';
+import { chooseSeeds, type Seeds } from './seeds';
 import { TRANSFORMS } from './variations';
 import { seededRandom } from './variations/random';
 
@@ -19,8 +19,14 @@ export interface GenerateOptions {
   seed?: number;
   /** At most this many inputs, spread over base inputs and strategies. */
   limit?: number;
-  /** Vary the distinct values found at `replay_args.override_param_path` in the recordings, instead of `base_inputs`. */
+  /**
+   * Vary the distinct values found at `replay_args.override_param_path` in the recordings, and fail
+   * when there are none. By default they are varied when `replay_args.enabled` is true and the
+   * recordings hold some, else `base_inputs` are.
+   */
   fromRecording?: boolean;
+  /** Vary `base_inputs`, whatever the recordings hold. */
+  fromConfig?: boolean;
   /** LLM mode: the limit of all prompts together (`input_generation.llm.max_time_ms`, else 600 s). */
   maxTimeMs?: number;
   /** LLM mode: stop after this many prompts in a row failed (`input_generation.llm.max_consecutive_failures`, else 3). */
@@ -122,7 +128,8 @@ export async function planGeneration(options: GenerateOptions = {}): Promise<Gen
       field: 'personas',
     });
   }
-  const seeds = options.fromRecording ? await recordingSeeds(root, config) : configSeeds(config);
+  if (options.fromRecording && options.fromConfig) throw new ConfigError('--from-recording and --from-config exclude each other: give one');
+  const seeds = await chooseSeeds(root, config, options.fromRecording ? 'recording' : options.fromConfig ? 'config' : 'default');
   // Every prompt to a model describes the persona, but of the deterministic transforms only
   // persona_based reads it: a typo made "for" each persona would only repeat the others.
   const personasOf = (strategy: Strategy): Array<Persona | undefined> =>

@@ -41,8 +41,13 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
   onPlan?: (setup: ExperimentSetup) => void;
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
   signal?: AbortSignal;
-  /** Called after each run, in the order runs finish. */
-  onProgress?: (progress: { done: number; total: number; result: RunSummary }) => void;
+  /**
+   * Called after each run, in the order runs finish, with its result and, for whoever shows runs
+   * in full (`run experiment --verbose`), the lines written for it: its traces.jsonl line (a
+   * RunResult as JSON, with the arguments as invoked and the output) and its observations.jsonl
+   * lines, masked as they are in those files.
+   */
+  onProgress?: (progress: { done: number; total: number; result: RunSummary; trace: string; observations: string }) => void;
 }
 
 /** `summary.json`. */
@@ -226,7 +231,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       if (result.warnings.length > 0) warned++;
       durations.push(result.duration_ms);
       if (result.status !== 'ok') errors.write(errorEntry(result));
-      options.onProgress?.({ done: durations.length, total: setup.total, result });
+      options.onProgress?.({ done: durations.length, total: setup.total, result, trace: run.line, observations: run.observations });
     }, options.signal);
     if (interrupted) end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
   } catch (error) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatReply, lastContent, startFakeLlm, type FakeLlm, type FakeReply, type FakeRequest } from '../fake-llm';
 import { project, readExperiment, runApp, runCli, type CliRun } from './helpers';
 
@@ -30,6 +30,9 @@ describe('deterministic generation', () => {
   it('writes every base input and its distinct variations, with metadata, stats and config', async () => {
     const dir = project('chat-app');
     const run = await generate(dir);
+    // Replay is on in the fixture, but nothing is recorded yet: base_inputs, and the reason.
+    expect(run.stdout).toContain('Base inputs: 3 base_inputs from configs/simulation.yaml\n');
+    expect(run.stdout).toContain('base_inputs, not the recordings: recordings/args_recording.jsonl: recording file not found; record some calls first');
     expect(run.stdout).toContain('Generated 27 inputs from 3 base inputs, seed 7');
     expect(run.stdout).toContain('Wrote inputs/generated.yaml');
     const text = fs.readFileSync(generatedPath(dir), 'utf8');
@@ -112,14 +115,27 @@ describe('deterministic generation', () => {
   });
 });
 
-describe('--from-recording', () => {
-  it('varies the distinct strings recorded at the override path, and the experiment runs them', async () => {
-    const dir = project('chat-app');
-    const app = await runApp(dir, 'app/main.js');
+describe('base inputs from the recordings', () => {
+  // One recorded project: the tests below write nothing into it but inputs/generated.yaml, which the first test replaces.
+  let recorded: string;
+  beforeAll(async () => {
+    recorded = project('chat-app');
+    const app = await runApp(recorded, 'app/main.js');
     expect(app.code, app.stderr).toBe(0);
-    const run = await generate(dir, ['--from-recording', '--strategy', 'typo', '--dry-run']);
-    expect(run.stdout).toMatch(/Base inputs\s+2 from recordings\/args_recording\.jsonl \(1 non-string values skipped\)/);
-    await generate(dir, ['--from-recording', '--strategy', 'typo']);
+  });
+
+  /** A fresh chat-app project holding the recorded project's recordings. */
+  function withRecordings(): string {
+    const dir = project('chat-app');
+    fs.cpSync(path.join(recorded, 'recordings'), path.join(dir, 'recordings'), { recursive: true });
+    return dir;
+  }
+
+  it('varies the distinct strings recorded at the override path by default when replay is on, and the experiment runs them', async () => {
+    const dir = recorded;
+    const run = await generate(dir, ['--strategy', 'typo']);
+    expect(run.stdout).toContain('Base inputs: 2 recorded messages from recordings/args_recording.jsonl at kwargs.message (1 non-string value skipped)\n');
+    expect(run.stdout).not.toContain('not the recordings');
     const { inputs, generation_config } = readGenerated(dir);
     expect(generation_config.source).toBe('recordings/args_recording.jsonl');
     expect(inputs.slice(0, 3)).toEqual([
@@ -128,6 +144,8 @@ describe('--from-recording', () => {
       expect.objectContaining({ metadata: expect.objectContaining({ strategy: 'typo', base_index: 0 }) }),
     ]);
     expect(inputs).toHaveLength(6);
+    const dry = await generate(dir, ['--from-recording', '--strategy', 'typo', '--dry-run']);
+    expect(dry.stdout).toMatch(/Base inputs\s+2 recorded messages from recordings\/args_recording\.jsonl at kwargs\.message \(1 non-string value skipped\)/);
     const experiment = await runCli(dir, ['run', 'experiment']);
     expect(experiment.code, experiment.stderr).toBe(0);
     const { summary, traces } = readExperiment(dir);
@@ -136,11 +154,52 @@ describe('--from-recording', () => {
     expect(traces.some((t: any) => t.status === 'ok' && t.output?.reply === `You asked: ${typo}`)).toBe(true);
   });
 
-  it('needs an override path', async () => {
+  it('takes base_inputs with --from-config, and refuses both flags at once', async () => {
+    const run = await generate(recorded, ['--from-config', '--strategy', 'typo', '--dry-run']);
+    expect(run.stdout).toMatch(/Base inputs\s+3 base_inputs from configs\/simulation\.yaml\n/);
+    expect(run.stdout).not.toContain('not the recordings');
+    expect(run.stdout).toContain('Preview: 9 inputs');
+    const both = await generate(recorded, ['--from-config', '--from-recording', '--dry-run'], 2);
+    expect(both.stderr).toContain("option '--from-recording' cannot be used with option '--from-config'");
+  });
+
+  it('falls back to base_inputs when replay is off, saying so and how to take the recordings', async () => {
+    const dir = withRecordings();
+    editConfig(dir, (text) => text.replace('  enabled: true\n', '  enabled: false\n'));
+    const run = await generate(dir, ['--strategy', 'typo']);
+    expect(run.stdout).toContain('Base inputs: 3 base_inputs from configs/simulation.yaml\n');
+    expect(run.stdout).toContain('base_inputs, not the recordings: replay_args.enabled is not true; --from-recording takes the recorded messages all the same');
+    expect(run.stderr).toBe('');
+    expect(readGenerated(dir).generation_config.source).toBe('base_inputs');
+    const forced = await generate(dir, ['--from-recording', '--strategy', 'typo', '--overwrite']);
+    expect(forced.stdout).toContain('Base inputs: 2 recorded messages from recordings/args_recording.jsonl at kwargs.message');
+  });
+
+  it('falls back when nothing of the target is recorded, and --from-recording then fails with the reason', async () => {
     const dir = project('chat-app');
+    fs.mkdirSync(path.join(dir, 'recordings'));
+    fs.writeFileSync(path.join(dir, 'recordings', 'args_recording.jsonl'), '');
+    const run = await generate(dir, ['--dry-run']);
+    expect(run.stdout).toMatch(/Base inputs\s+3 base_inputs from configs\/simulation\.yaml\n/);
+    expect(run.stdout).toMatch(/base_inputs, not the recordings: nothing recorded in recordings\/args_recording\.jsonl for \S*app\/agent\.js:handleMessage yet; record some calls first \(npx fluxloop record enable/);
+    const forced = await generate(dir, ['--from-recording'], 2);
+    expect(forced.stderr).toMatch(/^fluxloop: recordings\/args_recording\.jsonl: no recordings of \S*app\/agent\.js:handleMessage to take inputs from; record some calls first/);
+    fs.rmSync(path.join(dir, 'recordings'), { recursive: true });
+    const missing = await generate(dir, ['--from-recording'], 2);
+    expect(missing.stderr).toContain('recordings/args_recording.jsonl: recording file not found; record some calls first');
+  });
+
+  it('warns when the override path is not set or finds no string, and needs it for --from-recording', async () => {
+    const dir = withRecordings();
     editConfig(dir, (text) => text.replace('  override_param_path: kwargs.message\n', ''));
+    const unset = await generate(dir, ['--dry-run']);
+    expect(unset.stderr).toContain('warning: base_inputs, not the recordings: replay_args.override_param_path is not set');
     const run = await generate(dir, ['--from-recording'], 2);
     expect(run.stderr).toContain('(replay_args.override_param_path): --from-recording needs replay_args.override_param_path');
+    editConfig(dir, (text) => text.replace('  enabled: true\n', '  enabled: true\n  override_param_path: kwargs.text\n'));
+    const miss = await generate(dir, ['--dry-run']);
+    expect(miss.stdout).toMatch(/Base inputs\s+3 base_inputs/);
+    expect(miss.stderr).toMatch(/warning: base_inputs, not the recordings: no inputs found at kwargs\.text in 4 recordings: recordings\/args_recording\.jsonl:1: .*; fix replay_args\.override_param_path/);
   });
 });
 

@@ -167,8 +167,10 @@ describe('override paths', () => {
 
   it('ends as errors the runs of recordings the path points nowhere in, and runs the others', async () => {
     const dir = withRecording(replayConfig('app/agent.js:handleObj', 'args.0.meta.tags.-1', { base_inputs: ['x'] }));
-    const run = await experiment(dir, ['--fail-on-error'], 1);
+    const run = await experiment(dir, ['--fail-on-error', '--verbose'], 1);
     expect(run.stdout).toMatch(/1 ok +1 error/);
+    // --verbose shows the failed run's error, and that the function was not called.
+    expect(run.stdout).toMatch(/^run [12]\/2 error [\d.]+ ms  recording \d+ \(line \d+\)\n  input +"x"\n  arguments +none: the function was not called\n  output +null\n  error +OverridePathError: .*args\.0\.meta\.tags\.-1/m);
     const exp = readExperiment(dir);
     const [withMeta, withoutMeta] = linesOf('app/agent.js:handleObj');
     const ok = exp.traces.find((t) => t.recording_line === withMeta);
@@ -290,6 +292,39 @@ describe('choosing the runs', () => {
     expect(json.setup.total).toBe(3);
     expect(fs.existsSync(path.join(dir, 'experiments'))).toBe(false);
     expect(fs.readFileSync(recordingPath(dir), 'utf8')).toBe(before);
+  });
+});
+
+describe('run experiment --verbose', () => {
+  it('prints each run as it ends: input, arguments, output and observations, masked by the project\'s rules and cut when long', async () => {
+    const long = `long ${'x'.repeat(600)}`;
+    const dir = withRecording({
+      ...replayConfig('app/agent.js:handle', 'kwargs.message', { replay_args: { select: 'first' }, base_inputs: ['my ticket TICKET-4242', long] }),
+      recording: { targets: TARGETS, redact_patterns: ['TICKET-\\d+'] },
+    });
+    const run = await experiment(dir, ['--verbose']);
+    expect(run.stdout).not.toContain('TICKET-4242');
+    const [line] = linesOf('app/agent.js:handle');
+    const runs = run.stdout.split(/^(?=run \d\/2 )/m).filter((text) => text.startsWith('run '));
+    expect(runs).toHaveLength(2);
+    const masked = runs.find((text) => text.includes('my ticket'))!;
+    expect(masked).toMatch(new RegExp(`^run [12]/2 ok [\\d.]+ ms  recording ${line! - 1} \\(line ${line}\\)\n`));
+    expect(masked).toContain('  input         "my ticket ***"\n');
+    expect(masked).toContain('  arguments     ["u1","my ticket ***"]  (input at args.1)\n');
+    expect(masked).toContain('  output        {"userId":"u1","reply":"re:my ticket ***!","count":1}\n');
+    // The observations as a tree: the replayed function, what it called, and what that called.
+    expect(masked).toMatch(/\n  observations\n    app\/agent\.js:handle agent [\d.]+ ms\n      app\/tools\.js:respond span [\d.]+ ms\n        polish span [\d.]+ ms\n/);
+    expect(masked).not.toContain('error');
+    // A long value is cut, saying how much was left out; no line grows with it.
+    const cut = runs.find((text) => text.includes('xxxx'))!;
+    expect(cut).toMatch(/^  input +"long x+… \(\d+ more characters\)$/m);
+    expect(Math.max(...cut.split('\n').map((l) => l.length))).toBeLessThan(350);
+    // The summary still follows on stdout; with --json, stdout is the summary alone and the runs go to stderr.
+    expect(run.stdout).toMatch(/Experiment experiment: 2 runs/);
+    const json = await experiment(dir, ['--verbose', '--json', '--output', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ total_runs: 2 });
+    expect(json.stderr).toMatch(/^run 1\/2 ok /m);
+    expect(json.stderr).not.toContain('TICKET-4242');
   });
 });
 

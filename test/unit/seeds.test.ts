@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors';
 import { parseSimulationConfig } from '../../src/config/simulation';
-import { configSeeds, recordingSeeds } from '../../src/experiment/seeds';
+import { chooseSeeds, configSeeds, recordingSeeds } from '../../src/experiment/seeds';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-seeds-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -49,6 +49,7 @@ describe('recordingSeeds', () => {
       ],
       source: 'recordings/args_recording.jsonl',
       skipped: 1,
+      path: 'kwargs.message',
     });
   });
 
@@ -73,5 +74,37 @@ describe('recordingSeeds', () => {
 describe('configSeeds', () => {
   it('needs base_inputs', () => {
     expect(() => configSeeds(parseSimulationConfig('name: x\n'))).toThrow('no base inputs to vary: add base_inputs to configs/simulation.yaml, or take them from your recordings with --from-recording');
+  });
+});
+
+describe('chooseSeeds', () => {
+  const BASE = 'base_inputs: [Hello there]\nrunner: { target: app/agent.js:handle }\n';
+
+  it('takes the recordings by default when replay is on and they hold some, else base_inputs with the reason', async () => {
+    const on = setup(LINES, `${BASE}replay_args: { enabled: true, override_param_path: kwargs.message }\n`);
+    const recorded = await chooseSeeds(on.root, on.config);
+    expect(recorded).toMatchObject({ source: 'recordings/args_recording.jsonl', path: 'kwargs.message', skipped: 1 });
+    expect(recorded.inputs.map((e) => e.input)).toEqual(['Can I get a refund?', 'Where is my parcel?']);
+    expect(recorded.fallback).toBeUndefined();
+    expect((await chooseSeeds(on.root, on.config, 'config')).inputs.map((e) => e.input)).toEqual(['Hello there']);
+
+    const off = setup(LINES, `${BASE}replay_args: { enabled: false, override_param_path: kwargs.message }\n`);
+    const config = await chooseSeeds(off.root, off.config);
+    expect(config).toMatchObject({ source: 'base_inputs', fallback: { mistake: false } });
+    expect(config.fallback!.reason).toContain('replay_args.enabled is not true');
+    expect((await chooseSeeds(off.root, off.config, 'recording')).source).toBe('recordings/args_recording.jsonl');
+  });
+
+  it('falls back when nothing is recorded, and marks a path that finds nothing as a mistake', async () => {
+    const empty = setup([], `${BASE}replay_args: { enabled: true, override_param_path: kwargs.message }\n`);
+    const none = await chooseSeeds(empty.root, empty.config);
+    expect(none.fallback).toEqual({ reason: expect.stringMatching(/^nothing recorded in recordings\/args_recording\.jsonl for .*app\/agent\.js:handle yet; record some calls first/), mistake: false });
+    const miss = setup(LINES, `${BASE}replay_args: { enabled: true, override_param_path: kwargs.text }\n`);
+    expect((await chooseSeeds(miss.root, miss.config)).fallback).toEqual({ reason: expect.stringMatching(/^no inputs found at kwargs\.text in 4 recordings: .*; fix replay_args\.override_param_path/), mistake: true });
+  });
+
+  it('says why the recordings were not taken when there are no base_inputs either', async () => {
+    const off = setup(LINES, 'replay_args: { enabled: false, override_param_path: kwargs.message }\n');
+    await expect(chooseSeeds(off.root, off.config)).rejects.toThrow('(the recordings were not taken: replay_args.enabled is not true');
   });
 });

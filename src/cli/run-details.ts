@@ -1,0 +1,103 @@
+import type { ExperimentOptions } from '../experiment/runner';
+import { formatMs } from '../experiment/format';
+import { createRedactor } from '../record/redact';
+import { redactJson, type RedactRules } from '../record/redact-json';
+import { colors } from './output';
+
+type Progress = Parameters<NonNullable<ExperimentOptions['onProgress']>>[0];
+
+/** The longest value shown on one line; a hundred runs must stay readable. */
+const MAX_VALUE = 240;
+/** The observations shown for one run, deepest last. */
+const MAX_OBSERVATIONS = 12;
+
+/** What a run's traces.jsonl line holds that is shown. */
+interface TraceLine {
+  input: string;
+  status: string;
+  duration_ms: number;
+  recording_index: number | null;
+  recording_line: number | null;
+  override_location: string | null;
+  args: unknown;
+  output?: unknown;
+  error: { name: string; message: string } | null;
+  warnings?: string[];
+}
+
+interface ObservationLine {
+  id: string;
+  parent_id: string | null;
+  name: string;
+  type: string;
+  duration_ms: number;
+  error?: unknown;
+}
+
+/** Compact JSON on one line, cut at MAX_VALUE with a marker that says how much is left out. */
+function compact(value: unknown): string {
+  return cut(value === undefined ? 'undefined' : JSON.stringify(value));
+}
+
+function cut(text: string): string {
+  if (text.length <= MAX_VALUE) return text;
+  return `${text.slice(0, MAX_VALUE)}${colors.dim(`… (${(text.length - MAX_VALUE).toLocaleString('en-US')} more characters)`)}`;
+}
+
+/** The observations as an indented tree, parents before their children, in the order they were written. */
+function tree(observations: ObservationLine[]): string[] {
+  const ids = new Set(observations.map((o) => o.id));
+  const children = new Map<string | null, ObservationLine[]>();
+  for (const o of observations) {
+    // An observation whose parent was not written (a run that timed out) is shown as a root.
+    const parent = o.parent_id !== null && ids.has(o.parent_id) ? o.parent_id : null;
+    children.set(parent, [...(children.get(parent) ?? []), o]);
+  }
+  const lines: string[] = [];
+  const walk = (parent: string | null, depth: number): void => {
+    for (const o of children.get(parent) ?? []) {
+      const failed = o.error !== undefined && o.error !== null ? colors.red(' threw') : '';
+      lines.push(`${'  '.repeat(depth)}${o.name} ${colors.dim(o.type)} ${formatMs(o.duration_ms)}${failed}`);
+      walk(o.id, depth + 1);
+    }
+  };
+  walk(null, 0);
+  if (lines.length <= MAX_OBSERVATIONS) return lines;
+  return [...lines.slice(0, MAX_OBSERVATIONS), colors.dim(`… ${lines.length - MAX_OBSERVATIONS} more in observations.jsonl`)];
+}
+
+const STATUS: Record<string, (text: string) => string> = { ok: colors.green, error: colors.red, timeout: colors.yellow };
+
+/**
+ * `run experiment --verbose`: each run as it finishes, in a few lines: its input, the arguments it
+ * was called with (the input in place), its output, its error and its observations. Everything is
+ * masked by the project's redaction rules (`rules`), as the files are, before it is shown.
+ */
+export function runDetails(rules: () => RedactRules | undefined, write: (lines: string[]) => void): (progress: Progress) => void {
+  let mask: ((value: unknown) => unknown) | undefined;
+  return ({ done, total, trace, observations }) => {
+    if (mask === undefined) {
+      const { keys, patterns } = rules() ?? { keys: [], patterns: [] };
+      const redactor = createRedactor(keys, patterns);
+      mask = (value) => redactJson(value, redactor);
+    }
+    const run = JSON.parse(trace) as TraceLine;
+    const recording = run.recording_index === null ? '' : colors.dim(`  recording ${run.recording_index} (line ${run.recording_line})`);
+    const lines = [
+      `${colors.bold(`run ${done}/${total}`)} ${(STATUS[run.status] ?? String)(run.status)} ${formatMs(run.duration_ms)}${recording}`,
+      `  input         ${compact(mask(run.input))}`,
+      run.args === null
+        ? `  arguments     ${colors.dim('none: the function was not called')}`
+        : `  arguments     ${compact(mask(run.args))}${run.override_location ? colors.dim(`  (input at ${run.override_location})`) : ''}`,
+      `  output        ${compact(mask(run.output))}`,
+    ];
+    if (run.error) lines.push(colors.red(`  error         ${cut(String(mask(`${run.error.name}: ${run.error.message}`)).replace(/\s*\n\s*/g, ' '))}`));
+    for (const warning of run.warnings ?? []) lines.push(colors.yellow(`  warning       ${warning}`));
+    const observed = observations
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as ObservationLine);
+    if (observed.length > 0) lines.push('  observations', ...tree(observed).map((line) => `    ${line}`));
+    write(lines);
+  };
+}
