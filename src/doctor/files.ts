@@ -11,7 +11,7 @@ const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
 /** How to record, naming the app's entry file when it is known. */
 function recordCommands(root: string): string {
   const entry = findEntry(root);
-  return `\`npx fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry) : '<your entry file>'}\``;
+  return `\`npx fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry) : '<your app>'}\``;
 }
 
 /** `file:line:column` of a ConfigError, or just the file. */

@@ -18,27 +18,30 @@ function paramText(param: Param): string {
 const listOf = (params: readonly Param[]) => params.map(paramText).join(', ');
 
 /**
- * How one recorded call no longer fits the function's parameters: more arguments than it takes,
- * a kwargs name it has no parameter for (a replay binds kwargs by name), or, for a record that
- * kept the parameters it was recorded with, other parameters now. Empty when it fits.
+ * How one recorded call no longer fits the function's parameters, empty when it fits. A record
+ * that kept the parameters it was recorded with fits when they are the same now, whatever it was
+ * called with (Express passes `next` to a `(req, res)` handler); else it had more arguments than
+ * the function now takes, or other parameters. A kwargs name the function has no parameter for
+ * never fits: a replay binds kwargs by name.
  */
 export function misfits(record: Pick<ReplayRecord, 'args' | 'kwargs' | 'params'>, params: readonly Param[], target: string, name: string): string[] {
   const list = listOf(params);
   const out: string[] = [];
-  const rest = params.some((p) => typeof p === 'object' && p !== null && 'rest' in p);
-  const takes = params.length - (rest ? 1 : 0);
-  const given = record.args.length;
-  if (!rest && given > takes) {
-    out.push(`recorded with ${given} argument${given === 1 ? '' : 's'}, ${target} now takes ${takes === 0 ? 'none' : `${takes} (${list})`}`);
-  }
   const names = params.flatMap((p) => (typeof p === 'string' ? [p] : p !== null && 'destructured' in p ? p.destructured : []));
   for (const key of Object.keys(record.kwargs)) {
     if (names.includes(key)) continue;
     const near = suggest(key, names);
     out.push(`kwargs.${key} is not a parameter of ${name}(${list})${near === undefined ? '' : `; did you mean ${near}?`}`);
   }
-  if (out.length === 0 && record.params?.length && listOf(record.params) !== list) {
-    out.push(`recorded when ${name} took (${listOf(record.params)}); it now takes (${list})`);
+  const then = record.params?.length ? listOf(record.params) : undefined;
+  if (then === list) return out;
+  const rest = params.some((p) => typeof p === 'object' && p !== null && 'rest' in p);
+  const takes = params.length - (rest ? 1 : 0);
+  const given = record.args.length;
+  if (!rest && given > takes) {
+    out.push(`recorded with ${given} argument${given === 1 ? '' : 's'}, ${target} now takes ${takes === 0 ? 'none' : `${takes} (${list})`}`);
+  } else if (then !== undefined) {
+    out.push(`recorded when ${name} took (${then}); it now takes (${list})`);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { misfits } from '../../src/doctor/signature';
 import { REPO, project, recordingPath, runApp, runCli, type CliRun } from '../e2e/helpers';
 
 const dirs: string[] = [];
@@ -446,13 +447,14 @@ describe('fluxloop doctor, against the recordings of runner.target', () => {
   });
 
   it('passes a path, a callable provider and arguments that fit', async () => {
-    setUp('  override_param_path: kwargs.message\n  callable_providers:\n    args.0: builtin:collector.send\n');
+    // Called with one more argument than it declares, as Express calls a (req, res) handler with next: it still fits.
+    setUp('  override_param_path: kwargs.message\n  callable_providers:\n    args.0: builtin:collector.send\n', [{ ...HANDLE, args: ['u2', 'hi', '<callable:next>'], params: ['userId', 'message'] }]);
     const r = await doctor(dir, ['--json']);
     expect(r.code).toBe(0);
     const report = json(r);
-    expect(byId(report.checks, 'override-path')).toEqual({ id: 'override-path', title: 'override_param_path', status: 'ok', detail: 'kwargs.message resolves in the recording of app/agent.js:handleMessage (recordings/args_recording.jsonl)' });
+    expect(byId(report.checks, 'override-path')).toEqual({ id: 'override-path', title: 'override_param_path', status: 'ok', detail: 'kwargs.message resolves in all 2 recordings of app/agent.js:handleMessage (recordings/args_recording.jsonl)' });
     expect(byId(report.checks, 'provider-path:callable_providers.args.0')).toMatchObject({ status: 'ok' });
-    expect(byId(report.checks, 'recorded-arguments')).toMatchObject({ status: 'ok', detail: 'the recording of app/agent.js:handleMessage fits handleMessage(userId, message)' });
+    expect(byId(report.checks, 'recorded-arguments')).toMatchObject({ status: 'ok', detail: 'all 2 recordings of app/agent.js:handleMessage fit handleMessage(userId, message)' });
   });
 
   it('fails a path that resolves in no recording, listing every path that works, as `run experiment` does', async () => {
@@ -521,15 +523,19 @@ describe('fluxloop doctor, against the recordings of runner.target', () => {
     expect(check.detail).toBe(
       '3 of the 4 recordings of app/agent.js:handleMessage do not fit handleMessage(userId, message); at recordings/args_recording.jsonl:3: recorded with 3 arguments, app/agent.js:handleMessage now takes 2 (userId, message)',
     );
-    // Each kind of misfit, on its own.
-    setUp('  override_param_path: kwargs.message\n', [{ target: 'app/agent.js:handleMessage', kwargs: { userID: 'u3', message: 'hi' } }]);
-    expect(byId(json(await doctor(dir, ['--json'])).checks, 'recorded-arguments').detail).toContain(
-      'at recordings/args_recording.jsonl:3: kwargs.userID is not a parameter of handleMessage(userId, message); did you mean userId?',
-    );
-    setUp('  override_param_path: kwargs.message\n', [{ ...HANDLE, args: ['u4', 'y'], params: ['userId', 'text'] }]);
-    expect(byId(json(await doctor(dir, ['--json'])).checks, 'recorded-arguments').detail).toContain(
-      'at recordings/args_recording.jsonl:3: recorded when handleMessage took (userId, text); it now takes (userId, message)',
-    );
+  });
+
+  it('tells each way a record can stop fitting, and lets a call with extra arguments fit when its parameters are the same', () => {
+    const now = ['userId', 'message'];
+    const misfit = (record: Parameters<typeof misfits>[0]) => misfits(record, now, 'app/agent.js:handle', 'handle');
+    expect(misfit({ args: ['u', 'm', 'x'], kwargs: {} })).toEqual(['recorded with 3 arguments, app/agent.js:handle now takes 2 (userId, message)']);
+    expect(misfit({ args: ['u', 'm', 'x'], kwargs: {}, params: ['userId', 'message', 'extra'] })).toEqual(['recorded with 3 arguments, app/agent.js:handle now takes 2 (userId, message)']);
+    expect(misfit({ args: [], kwargs: { userID: 'u', message: 'm' } })).toEqual(['kwargs.userID is not a parameter of handle(userId, message); did you mean userId?']);
+    expect(misfit({ args: ['u', 'm'], kwargs: {}, params: ['userId', 'text'] })).toEqual(['recorded when handle took (userId, text); it now takes (userId, message)']);
+    expect(misfit({ args: ['u', 'm', 'next'], kwargs: {}, params: now })).toEqual([]);
+    expect(misfit({ args: ['u'], kwargs: {} })).toEqual([]);
+    expect(misfits({ args: [{ userId: 'u' }], kwargs: { message: 'm' } }, [{ destructured: ['userId', 'message'] }, { rest: 'more' }], 't', 'h')).toEqual([]);
+    expect(misfits({ args: [1, 2, 3], kwargs: { x: 1 } }, [], 'app/a.js:h', 'h')).toEqual(['kwargs.x is not a parameter of h()', 'recorded with 3 arguments, app/a.js:h now takes none']);
   });
 
   it('fails when the file holds no recording of runner.target, naming what it holds', async () => {
