@@ -34,7 +34,7 @@ function printReport(checks: Check[]): void {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check the project: Node.js, the fluxloop install, .env and configs, the recording folder and file, each target, the LLM key')
+    .description('check the project: Node.js, the fluxloop install, .env and configs, the recording folder and file, each target, the recordings against runner.target (override path, provider paths, parameters), the LLM key')
     .option('--json', 'print {"ok", "checks": [{id, title, status, detail, fix}]} on stdout')
     .option('--timeout <ms>', 'how long each target module may take to load (default 10000)', integerAtLeast(1))
     .action(async (options: { json?: boolean; timeout?: number }, command: Command) => {

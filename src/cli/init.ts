@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { evaluationConfigPath } from '../config/evaluation.js';
+import { mergeGitignore } from '../config/gitignore.js';
 import { DEFAULT_RECORDING_FILE, configPath, envPath, projectRelative } from '../config/project.js';
+import { findEntry } from '../doctor/entry.js';
+import { needsCompiler } from '../replay/typescript.js';
 import { colors, print, projectRootOf, table } from './output.js';
 
 const ENV_TEMPLATE = `# FluxLoop settings for this project, read by \`node --import fluxloop/register\`.
@@ -17,7 +20,7 @@ FLUXLOOP_RECORD_ARGS=false
 # Where records go, relative to the project root (default: ${DEFAULT_RECORDING_FILE}).
 # FLUXLOOP_RECORDING_FILE=${DEFAULT_RECORDING_FILE}
 
-# Key for the model that \`fluxloop generate\` uses to write input variations.
+# Key for the model that \`fluxloop generate inputs --mode llm\` uses to write input variations.
 # OPENAI_API_KEY=sk-...
 `;
 
@@ -47,7 +50,7 @@ recording:
   # redact_patterns:
   #   - "\\\\b\\\\d{16}\\\\b"
 
-# How experiments call your agent (\`fluxloop run\`).
+# How experiments call your agent (\`fluxloop run experiment\`).
 runner:
   # target: app/agent.js:Agent.reply
   # isolation: fresh          # shared | fresh (a fresh module per run) | worker (a thread per run)
@@ -144,7 +147,7 @@ interface Entry {
   mode?: number;
 }
 
-type Outcome = 'created' | 'overwritten' | 'kept' | 'exists';
+type Outcome = 'created' | 'overwritten' | 'updated' | 'kept' | 'exists';
 
 function scaffold(entry: Entry, force: boolean): Outcome {
   if (entry.content === undefined) {
@@ -159,18 +162,57 @@ function scaffold(entry: Entry, force: boolean): Outcome {
   return existed ? 'overwritten' : 'created';
 }
 
+/** Creates .gitignore, or adds the lines it lacks: never a line twice, the user's lines untouched (so --force does not apply). */
+function ignore(file: string): { outcome: Outcome; note: string } {
+  let existing: string | undefined;
+  try {
+    existing = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { text, added } = mergeGitignore(existing);
+  if (added.length > 0) fs.writeFileSync(file, text);
+  const list = added.join(', ');
+  if (existing === undefined) return { outcome: 'created', note: `ignores ${list}` };
+  return added.length > 0 ? { outcome: 'updated', note: `added ${list}` } : { outcome: 'kept', note: colors.dim('already ignores what fluxloop writes') };
+}
+
 const OUTCOME_COLORS: Record<Outcome, (s: string) => string> = {
   created: colors.green,
   overwritten: colors.yellow,
+  updated: colors.green,
   kept: colors.dim,
   exists: colors.dim,
 };
 
-/** Registers `fluxloop init`, which scaffolds .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/. */
+/** How the app is started with the recorder: its entry module when package.json names it, under tsx for TypeScript. */
+function startCommand(root: string): string {
+  const entry = findEntry(root);
+  if (entry === undefined) return 'node --import fluxloop/register <your app>';
+  const tsx = needsCompiler(entry) ? '--import tsx ' : '';
+  return `node ${tsx}--import fluxloop/register ${projectRelative(root, entry)}`;
+}
+
+/** What to do after `init`, in order: each a command or an edit, and what it is for. */
+function nextSteps(root: string): string[][] {
+  const config = projectRelative(root, configPath(root));
+  return [
+    [`list the functions to record under recording.targets in ${config}`],
+    ['set runner.target there to the function experiments call'],
+    ['check replay_args.override_param_path there: where each input goes in the recorded arguments (kwargs.message: the parameter named message)'],
+    ['npx fluxloop record enable', 'turns recording on (.env) and replay on (the config)'],
+    [startCommand(root), 'your app as always: each call of a target is recorded'],
+    ['npx fluxloop record status', 'each target: hooked, and how many calls were recorded'],
+    ['npx fluxloop generate inputs', 'variations of the recorded inputs (--from-recording forces them)'],
+    ['npx fluxloop run experiment --evaluate', 'replays the recordings with each input, and scores the runs'],
+  ];
+}
+
+/** Registers `fluxloop init`, which scaffolds .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/, and a .gitignore. */
 export function registerInit(program: Command): void {
   program
     .command('init')
-    .description('create .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/ in the project root')
+    .description('create .env, configs/simulation.yaml, configs/evaluation.yaml, recordings/ and inputs/ in the project root, and add what they hold to .gitignore')
     .option('--force', 'overwrite files that already exist')
     .action((options: { force?: boolean }, command: Command) => {
       const root = projectRootOf(command);
@@ -188,21 +230,22 @@ export function registerInit(program: Command): void {
         const note = outcome === 'kept' ? colors.dim('already exists; --force overwrites it') : '';
         return [OUTCOME_COLORS[outcome](outcome), name, note];
       });
-      const cd = path.resolve(process.cwd()) === root ? [] : [`cd ${JSON.stringify(root)}`];
-      const steps = [
-        ...cd,
-        'list the functions to record under recording.targets in configs/simulation.yaml',
-        'fluxloop record enable',
-        'node --import fluxloop/register your/app.js',
-        'fluxloop run experiment --evaluate',
-      ];
+      const gitignore = ignore(path.join(root, '.gitignore'));
+      rows.push([OUTCOME_COLORS[gitignore.outcome](gitignore.outcome), '.gitignore', gitignore.note]);
+      const cd = path.resolve(process.cwd()) === root ? [] : [[`cd ${JSON.stringify(root)}`]];
+      const steps = [...cd, ...nextSteps(root)];
+      // Commands in one column, what each is for beside it; an edit is a sentence of its own.
+      const width = Math.max(...steps.filter((s) => s.length > 1).map(([step]) => step!.length));
+      const lines = steps.map(([step, why], i) => `  ${`${i + 1}.`.padEnd(3)} ${why === undefined ? step : `${step!.padEnd(width)}  ${colors.dim(why)}`}`);
       print(
         `FluxLoop project in ${root}`,
         '',
         ...table(rows, '  '),
         '',
         'Next steps:',
-        ...steps.map((step, i) => `  ${i + 1}. ${step}`),
+        ...lines,
+        '',
+        `\`npx fluxloop doctor\` checks all of this at any time.`,
       );
     });
 }

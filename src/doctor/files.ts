@@ -11,7 +11,7 @@ const RECORD_KEY = 'FLUXLOOP_RECORD_ARGS';
 /** How to record, naming the app's entry file when it is known. */
 function recordCommands(root: string): string {
   const entry = findEntry(root);
-  return `\`fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry) : '<your entry file>'}\``;
+  return `\`npx fluxloop record enable\`, then \`node --import fluxloop/register ${entry ? projectRelative(root, entry) : '<your app>'}\``;
 }
 
 /** `file:line:column` of a ConfigError, or just the file. */
@@ -36,7 +36,7 @@ export function checkEnv(ctx: DoctorContext): Check {
         : `${RECORD_KEY} is not set`;
   const file = exists ? 'parses' : 'not found';
   if (isRecordingEnabled(fromShell ?? fromFile)) return check('env', '.env', 'ok', `${file}; recording is on (${source})`);
-  const fix = fromShell !== undefined ? `unset ${RECORD_KEY} in your shell, then \`fluxloop record enable\`` : '`fluxloop record enable`';
+  const fix = fromShell !== undefined ? `unset ${RECORD_KEY} in your shell, then \`npx fluxloop record enable\`` : '`npx fluxloop record enable`';
   return check('env', '.env', 'warn', `${file}; recording is off (${source})`, fix);
 }
 
@@ -48,12 +48,17 @@ export function checkConfig(ctx: DoctorContext): Check {
     return check('config', title, 'fail', messageOf(error), `edit ${whereIn(error, title)}`);
   }
   if (!ctx.configExists) {
-    return check('config', title, 'warn', 'not found: the defaults apply, so nothing is recorded', '`fluxloop init`, then list your functions under recording.targets');
+    return check('config', title, 'warn', 'not found: the defaults apply, so nothing is recorded', '`npx fluxloop init`, then list your functions under recording.targets');
   }
   const config = ctx.config.value;
   const count = config.recording.targets.length;
+  const targets = `${count} recording target${count === 1 ? '' : 's'}`;
+  // With one recording target, experiments replay it; with several, they must be told which.
+  if (config.runner.target === undefined && count > 1) {
+    return check('config', title, 'warn', `valid; ${targets}, and no runner.target: \`run experiment\` needs one to know which to call`, `set runner.target in ${title} to the function experiments call, e.g. runner: { target: ${config.recording.targets[0]} }`);
+  }
   const runner = config.runner.target === undefined ? '' : `, runner.target ${config.runner.target}`;
-  return check('config', title, 'ok', `valid; ${count} recording target${count === 1 ? '' : 's'}${runner}`);
+  return check('config', title, 'ok', `valid; ${targets}${runner}`);
 }
 
 /** The nearest folder on the way up from `dir` that exists (`dir` itself when it does). */

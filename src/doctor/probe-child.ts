@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { isCommonJs } from '../config/project';
 import { describeValue, listExports } from '../config/targets';
+import { parseParams } from '../instrument/params';
 import { ensureTypeScript, needsCompiler, nodeStripsTypes } from '../replay/typescript';
 import type { Finding, ProbeJob, ProbeReply, ProbeTarget } from './probe';
 
@@ -31,7 +32,7 @@ function inspect(exports: unknown, target: ProbeTarget, display: string): Findin
   const { member } = target;
   if (member === undefined) {
     return typeof exported === 'function'
-      ? { ok: true, detail: `${display} loads; "${target.exportName}" is a function` }
+      ? { ok: true, detail: `${display} loads; "${target.exportName}" is a function`, params: parseParams(exported) }
       : { ok: false, problem: 'type', detail: `export "${target.exportName}" is ${describeValue(exported)}, not a function` };
   }
   // A class's prototype method first (every instance), else a method of the exported object or function itself.
@@ -40,7 +41,7 @@ function inspect(exports: unknown, target: ProbeTarget, display: string): Findin
   const owner = onProto ? proto : exported;
   const fn = owner !== null && (typeof owner === 'object' || typeof owner === 'function') ? (owner as Bag)[member] : undefined;
   const name = `${target.exportName}.${member}`;
-  if (typeof fn === 'function') return { ok: true, detail: `${display} loads; "${name}" is a ${onProto ? 'prototype method' : 'method'}`, onPrototype: onProto };
+  if (typeof fn === 'function') return { ok: true, detail: `${display} loads; "${name}" is a ${onProto ? 'prototype method' : 'method'}`, onPrototype: onProto, params: parseParams(fn) };
   return fn === undefined
     ? { ok: false, problem: 'missing', detail: `"${target.exportName}" in ${display} has no method "${member}"` }
     : { ok: false, problem: 'type', detail: `"${name}" is ${describeValue(fn)}, not a function` };

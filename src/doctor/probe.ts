@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import type { Param } from '../instrument/params';
 
 /** One target to look up in a module's exports. `module`: only check that the module loads. */
 export interface ProbeTarget {
@@ -17,8 +18,11 @@ export interface ProbeJob {
   targets: ProbeTarget[];
 }
 
-/** `onPrototype`: the target is a method of a class's prototype, which a replay calls on an instance. */
-export type Finding = { ok: true; detail: string; onPrototype?: boolean } | { ok: false; problem: 'missing' | 'type'; detail: string };
+/**
+ * `onPrototype`: the target is a method of a class's prototype, which a replay calls on an instance.
+ * `params`: the function's parameters, as replay reads them (absent for a module only loaded).
+ */
+export type Finding = { ok: true; detail: string; onPrototype?: boolean; params?: Param[] } | { ok: false; problem: 'missing' | 'type'; detail: string };
 
 /** The child's answer. */
 export type ProbeReply = { loaded: true; findings: Finding[] } | { loaded: false; error: string };

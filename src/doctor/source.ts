@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { isCommonJs } from '../config/project';
 import type { TargetSpec } from '../config/types';
+import type { Param } from '../instrument/params';
 import { messageOf } from './check';
 
 /**
@@ -8,9 +9,10 @@ import { messageOf } from './check';
  * `compiled`: TypeScript or JSX, which the transform sees only once tsx has compiled it.
  * `syntax`: the file does not parse.
  * `target`: the file is fine, the target is not there (or not one function, or not instrumentable).
+ * A target found comes with its function's name and parameters, as the recorder writes them.
  */
 export type SourceFinding =
-  | { ok: true; detail: string }
+  | { ok: true; detail: string; name: string; params: Param[] }
   | { ok: false; problem: 'compiled' | 'unreadable' | 'syntax' | 'target'; detail: string };
 
 const COMPILED = /\.(?:[cm]?ts|tsx|jsx)$/;
@@ -24,7 +26,7 @@ export function inspectSource(file: string, display: string, targets: readonly T
   const every = (finding: SourceFinding): SourceFinding[] => targets.map(() => finding);
   if (COMPILED.test(file)) {
     const language = /\.jsx$/.test(file) ? 'JSX' : 'TypeScript';
-    return every({ ok: false, problem: 'compiled', detail: `${display} is ${language}, which cannot be parsed as it is: checked when the app runs under tsx; see \`fluxloop record status\`` });
+    return every({ ok: false, problem: 'compiled', detail: `${display} is ${language}, which cannot be parsed as it is: checked when the app runs under tsx; see \`npx fluxloop record status\`` });
   }
   let source: string;
   try {
@@ -42,7 +44,7 @@ export function inspectSource(file: string, display: string, targets: readonly T
     return every(parseFailure(display, error));
   }
   return reports.map((r) =>
-    r.ok ? { ok: true, detail: `found at ${display}:${r.line}:${r.column}: ${r.source}` } : { ok: false, problem: 'target', detail: `${display}: ${r.reason}` },
+    r.ok ? { ok: true, detail: `found at ${display}:${r.line}:${r.column}: ${r.source}`, name: r.name, params: r.params } : { ok: false, problem: 'target', detail: `${display}: ${r.reason}` },
   );
 }
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { findModule, projectRelative, typeScriptTwin } from '../config/project';
 import { parseTarget } from '../config/targets';
 import type { SimulationConfig, TargetSpec } from '../config/types';
+import type { Param } from '../instrument/params';
 import { servedByTransform } from '../instrument/mechanism';
 import { INSTALL_TSX, needsCompiler, projectTsx } from '../replay/typescript';
 import { check, type Check } from './check';
@@ -50,14 +51,29 @@ function byFile(items: Item[]): Map<string, Item[]> {
   return files;
 }
 
+/** What was found for one configured target: its check, and what later checks need of it. */
+export interface TargetState {
+  /** Where it is configured: `recording.targets[1]`, `runner.target`, `runner.factory`. */
+  field: string;
+  spec: TargetSpec;
+  /** ok: the function is there; skip: TypeScript, known only when the app runs; fail: it cannot be recorded or loaded. */
+  check: Check;
+  /** The function's parameters as replay and the recorder read them, when it was found. */
+  params?: Param[];
+  /** The function's own name, when its source was read (a line target's function has one too). */
+  name?: string;
+  /** A method of a class's prototype, which a replay calls on an instance. */
+  onPrototype?: boolean;
+}
+
 /**
  * 5. Each target resolves to one function. The project's own files and line targets are read as
  * the transform will read them, nothing run; installed packages' targets, runner.target and
  * runner.factory are looked up in their module's exports, which a child process loads.
+ * Undefined when the config does not load.
  */
-export async function checkTargets(ctx: DoctorContext, timeoutMs: number): Promise<Check[]> {
-  const config = configLabel(ctx);
-  if (!ctx.config.ok) return [check('targets', 'recording targets', 'skip', `${config} does not load`)];
+export async function inspectTargets(ctx: DoctorContext, timeoutMs: number): Promise<TargetState[] | undefined> {
+  if (!ctx.config.ok) return undefined;
   const items = itemsOf(ctx.root, ctx.config.value);
   const outcomes = new Map<Item, Outcome>();
   // One read per file, all its targets at once, as the transform sees them when the file loads.
@@ -72,24 +88,40 @@ export async function checkTargets(ctx: DoctorContext, timeoutMs: number): Promi
       group.forEach((item, i) => outcomes.set(item, { exports: outcome.loaded ? outcome.findings[i]! : outcome }));
     }),
   );
+  const config = configLabel(ctx);
+  return items.map((item): TargetState => {
+    const where = `${item.field} in ${config}`;
+    const outcome = outcomes.get(item);
+    const state = { field: item.field, spec: item.spec };
+    if (item.resolved === undefined || outcome === undefined) {
+      const twin = typeScriptTwin(path.resolve(ctx.root, item.spec.file));
+      const hint = twin === undefined ? '' : `; did you mean ${projectRelative(ctx.root, twin)}?`;
+      const detail = `module not found: ${item.spec.file} (looked for it with .js, .mjs, .cjs, .ts and index files)${hint}`;
+      return { ...state, check: check(item.id, item.title, 'fail', detail, `correct the path at ${where}; paths are relative to the project root`) };
+    }
+    const file = projectRelative(ctx.root, item.resolved);
+    if ('source' in outcome) {
+      const found = outcome.source;
+      return { ...state, check: sourceCheck(item, found, file, where), ...(found.ok ? { params: found.params, name: found.name } : {}) };
+    }
+    const found = outcome.exports;
+    const extra = 'ok' in found && found.ok ? { ...(found.params ? { params: found.params } : {}), ...(found.onPrototype ? { onPrototype: true } : {}) } : {};
+    return { ...state, check: exportsCheck(ctx.root, item, found, file, where), ...extra };
+  });
+}
 
+/** The checks of the targets, in the config's order. */
+export async function checkTargets(ctx: DoctorContext, states: TargetState[] | undefined): Promise<Check[]> {
+  const config = configLabel(ctx);
+  if (!ctx.config.ok || states === undefined) return [check('targets', 'recording targets', 'skip', `${config} does not load`)];
   const checks: Check[] = [];
   if (ctx.config.value.recording.targets.length === 0) {
     checks.push(check('targets', 'recording targets', 'warn', `none in ${config}: nothing is recorded`, `list your functions under recording.targets in ${config}, e.g. "- app/agent.js:handleMessage"`));
   }
-  for (const item of items) {
-    const where = `${item.field} in ${config}`;
-    const outcome = outcomes.get(item);
-    if (item.resolved === undefined || outcome === undefined) {
-      const twin = typeScriptTwin(path.resolve(ctx.root, item.spec.file));
-      const hint = twin === undefined ? '' : `; did you mean ${projectRelative(ctx.root, twin)}?`;
-      checks.push(check(item.id, item.title, 'fail', `module not found: ${item.spec.file} (looked for it with .js, .mjs, .cjs, .ts and index files)${hint}`, `correct the path at ${where}; paths are relative to the project root`));
-    } else {
-      const file = projectRelative(ctx.root, item.resolved);
-      checks.push('source' in outcome ? sourceCheck(item, outcome.source, file, where) : exportsCheck(ctx.root, item, outcome.exports, file, where));
-      // A class's method runs on an instance made from each recording: the recordings must keep it.
-      if (item.field === 'runner.target' && 'exports' in outcome && 'onPrototype' in outcome.exports && outcome.exports.onPrototype) checks.push(await checkInstance(ctx, item.spec));
-    }
+  for (const state of states) {
+    checks.push(state.check);
+    // A class's method runs on an instance made from each recording: the recordings must keep it.
+    if (state.field === 'runner.target' && state.onPrototype) checks.push(await checkInstance(ctx, state.spec));
   }
   return checks;
 }

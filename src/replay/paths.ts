@@ -109,16 +109,29 @@ export function valueAt(call: CallArgs, at: Location): unknown {
 }
 
 /**
- * Paths that do exist in `call`, for messages: each argument and its keys, a few levels down,
- * level by level, so that a large object (a recorded SDK client) does not hide its siblings.
+ * The paths that resolve in `call`, for messages: first each `kwargs.NAME` that `locate` finds
+ * through the parameters (a named parameter, a key of a destructured one), then the recorded
+ * arguments and their keys, a few levels down, level by level, so that a large object (a
+ * recorded SDK client) does not hide its siblings. `more` says that the walk stopped at `limit`.
  */
-export function existingPaths(call: CallArgs, params: readonly Param[], limit = 12): string[] {
+function pathsIn(call: CallArgs, params: readonly Param[], limit: number): { paths: string[]; more: boolean } {
+  const named: string[] = [];
+  params.forEach((param, i) => {
+    if (typeof param === 'string') named.push(`kwargs.${param}`);
+    // Each key of a destructuring parameter, as locate finds it: when the argument is an object.
+    else if (param !== null && 'destructured' in param && isObject(call.args[i])) named.push(...param.destructured.map((key) => `kwargs.${key}`));
+  });
   const out: string[] = [];
   let level: Array<{ value: unknown; root: 'args' | 'kwargs'; segments: Segment[] }> = [
     { value: call.kwargs, root: 'kwargs', segments: [] },
     { value: call.args, root: 'args', segments: [] },
   ];
-  while (level.length > 0 && out.length < limit) {
+  let more = false;
+  while (level.length > 0) {
+    if (out.length >= limit) {
+      more = true;
+      break;
+    }
     const next: typeof level = [];
     for (const { value, root, segments } of level) {
       if (segments.length > 0) out.push(formatParamPath(root, segments));
@@ -139,14 +152,25 @@ export function existingPaths(call: CallArgs, params: readonly Param[], limit = 
     }
     level = next;
   }
-  const named = params.flatMap((p, i) => (typeof p === 'string' && i < call.args.length ? [`kwargs.${p}`] : []));
-  return [...new Set([...named, ...out])].slice(0, limit);
+  const walked = [...new Set([...named, ...out])];
+  // The names are never cut: they are the paths people write.
+  const kept = walked.slice(0, Math.max(limit, new Set(named).size));
+  return { paths: kept, more: more || kept.length < walked.length };
 }
 
-/** The paths that exist in `call`, as messages list them. */
+/** Paths that exist in `call`, for messages (see `pathsIn`): every named one, then at most `limit` in all. */
+export function existingPaths(call: CallArgs, params: readonly Param[], limit = 12): string[] {
+  return pathsIn(call, params, limit).paths;
+}
+
+/**
+ * The paths that exist in `call`, as every message lists them (a bad override path, provider path
+ * or callable provider path, in `run experiment`, `--dry-run` and `doctor`), "…" when there are more.
+ */
 export function existingText(call: CallArgs, params: readonly Param[]): string {
-  const existing = existingPaths(call, params);
-  return existing.length > 0 ? existing.join(', ') : '(none: the call had no arguments)';
+  const { paths, more } = pathsIn(call, params, 12);
+  if (paths.length === 0) return '(none: the call had no arguments)';
+  return more ? `${paths.join(', ')}, …` : paths.join(', ');
 }
 
 function walk(call: CallArgs, root: 'args' | 'kwargs', segments: readonly Segment[]): Location | undefined {

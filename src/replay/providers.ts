@@ -124,6 +124,17 @@ export interface CheckedRecording {
   kwargs: Record<string, unknown>;
 }
 
+/** A provider path that resolves in none of the recordings seen. */
+export interface UnresolvedPath {
+  kind: 'providers' | 'callable_providers';
+  /** The path, as configured. */
+  text: string;
+  /** `replay_args.callable_providers.args.1.send`. */
+  field: string;
+  /** What is wrong, with the paths that do exist in the first recording. */
+  message: string;
+}
+
 /**
  * Checks the provider paths against the selected recordings before any run. A `providers` path that
  * resolves in none of them is a ConfigError at its key, listing the paths that exist; a
@@ -131,7 +142,8 @@ export interface CheckedRecording {
  */
 export class ProviderPaths {
   private readonly pending: Array<{ kind: 'providers' | 'callable_providers'; text: string; path: ParamPath }>;
-  private first: { recording: CheckedRecording; paths: string } | undefined;
+  /** The first recording seen, and the paths that exist in it: with the parameters' names for a provider, without for a callable provider. */
+  private first: { recording: CheckedRecording; paths: Record<'providers' | 'callable_providers', string> } | undefined;
 
   constructor(
     private readonly replay: ReplayArgsConfig,
@@ -151,25 +163,36 @@ export class ProviderPaths {
   /** Marks the paths that resolve in this recording (`call`, when the caller decoded it already); `params` are the recorded function's. */
   see(recording: CheckedRecording, params: readonly Param[], call: CallArgs = decodeCall(recording, new Collectors(), new Map())): void {
     if (this.done) return;
-    this.first ??= { recording, paths: existingText(call, params) };
+    this.first ??= { recording, paths: { providers: existingText(call, params), callable_providers: existingText(call, []) } };
     // A callable provider is put in place without the parameters' names, so it is checked without them too.
     const resolves = (entry: (typeof this.pending)[number]) => locate(entry.path, call, entry.kind === 'providers' ? params : []) !== undefined;
     for (let i = this.pending.length - 1; i >= 0; i--) if (resolves(this.pending[i]!)) this.pending.splice(i, 1);
   }
 
+  /** After every selected recording was seen (`count` of them): the paths found in none, in the config's order. */
+  unresolved(count: number): UnresolvedPath[] {
+    const first = this.first;
+    if (first === undefined) return [];
+    const where = describe(first.recording, this.display);
+    return this.pending.map(({ kind, text }) => ({
+      kind,
+      text,
+      field: `replay_args.${kind}.${text}`,
+      message: `${text} points nowhere in any of the ${count} selected recording${count === 1 ? '' : 's'}; paths that exist in ${where}: ${first.paths[kind]}`,
+    }));
+  }
+
   /** After every selected recording was seen: throws for a provider path found in none, warns for a callable provider's. */
   async finish(count: number): Promise<void> {
-    if (this.first === undefined) return;
-    const where = describe(this.first.recording, this.display);
+    const unresolved = this.unresolved(count);
+    if (unresolved.length === 0) return;
     // Loaded here, at plan time only, so that a worker thread's harness does not load the YAML library.
     const { configLocation } = await import('../config/simulation.js');
-    for (const entry of this.pending) {
-      const field = `replay_args.${entry.kind}.${entry.text}`;
+    for (const entry of unresolved) {
       const section = this.replay[entry.kind];
-      const location = (section && configLocation(section, entry.text)) ?? { file: FILE, field };
-      const message = `${entry.text} points nowhere in any of the ${count} selected recording${count === 1 ? '' : 's'}; paths that exist in ${where}: ${this.first.paths}`;
-      if (entry.kind === 'providers') throw new ConfigError(message, location);
-      warn(`replay:${field}`, `${formatLocation(location)}: ${message}; this callable provider is never used`);
+      const location = (section && configLocation(section, entry.text)) ?? { file: FILE, field: entry.field };
+      if (entry.kind === 'providers') throw new ConfigError(entry.message, location);
+      warn(`replay:${entry.field}`, `${formatLocation(location)}: ${entry.message}; this callable provider is never used`);
     }
   }
 }

@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, project, recordingPath, runCli, type CliRun } from '../e2e/helpers';
+import { misfits } from '../../src/doctor/signature';
+import { REPO, project, recordingPath, runApp, runCli, type CliRun } from '../e2e/helpers';
 
 const dirs: string[] = [];
 
@@ -62,7 +63,10 @@ const HEALTHY_TITLES = [
   'target app/tools.js:tools.search',
   'target app/legacy.cjs:default',
   'runner.target app/agent.js:handleMessage',
+  'recordable targets',
   'recording file',
+  'override_param_path',
+  'recorded arguments',
   'LLM API key',
 ];
 
@@ -80,7 +84,10 @@ describe('fluxloop doctor', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     for (const title of HEALTHY_TITLES) expect(line(r.stdout, title).mark, line(r.stdout, title).text).toBe('✓');
-    expect(line(r.stdout, 'evaluation config').text).toMatch(/✓\s+evaluation config\s+none; `fluxloop evaluate` checks success, output_not_empty/);
+    expect(line(r.stdout, 'evaluation config').text).toMatch(/✓\s+evaluation config\s+none; `fluxloop evaluate experiment` checks success, output_not_empty/);
+    expect(line(r.stdout, 'recordable targets').text).toContain('all 4 recording targets can be recorded');
+    expect(line(r.stdout, 'override_param_path').text).toContain('kwargs.message resolves in all 2 recordings of app/agent.js:handleMessage (recordings/args_recording.jsonl)');
+    expect(line(r.stdout, 'recorded arguments').text).toContain('all 2 recordings of app/agent.js:handleMessage fit handleMessage(userId, message)');
     // Recording targets in the project's own files are found in their source; runner.target in the exports.
     expect(line(r.stdout, 'target app/agent.js:Agent.reply').text).toContain('found at app/agent.js:14:3: reply(message) {');
     expect(line(r.stdout, 'target app/legacy.cjs:default').text).toContain('found at app/legacy.cjs:1:18: module.exports = function classify(text) {');
@@ -197,6 +204,9 @@ describe('fluxloop doctor', () => {
       expect(ids).toContain(id);
     }
     expect(ids).not.toContain('entry-module');
+    for (const id of ['recordable', 'override-path', 'recorded-arguments']) expect(ids).toContain(id);
+    // Nothing recorded yet: nothing to check the path against, and nothing wrong with that.
+    expect(byId(report.checks, 'override-path')).toMatchObject({ status: 'skip', detail: 'nothing recorded yet: recordings/args_recording.jsonl does not exist' });
     expect(byId(report.checks, 'recording-target:app/agent.js:handleMessage')).toEqual({
       id: 'recording-target:app/agent.js:handleMessage',
       title: 'target app/agent.js:handleMessage',
@@ -336,10 +346,35 @@ describe('fluxloop doctor', () => {
         id,
         title: `target ${id.slice('recording-target:'.length)}`,
         status: 'skip',
-        detail: 'app/typed.ts is TypeScript, which cannot be parsed as it is: checked when the app runs under tsx; see `fluxloop record status`',
+        detail: 'app/typed.ts is TypeScript, which cannot be parsed as it is: checked when the app runs under tsx; see `npx fluxloop record status`',
       });
     }
     expect(byId(report.checks, 'recording-target:app/agent.js:handleMessage').status).toBe('ok');
+    expect(byId(report.checks, 'recordable')).toMatchObject({ status: 'ok', detail: '1 of 3 can be recorded: app/agent.js:handleMessage' });
+    // Three recording targets and no runner.target: `run experiment` would not know which to call.
+    expect(byId(report.checks, 'config')).toMatchObject({ status: 'warn', fix: 'set runner.target in configs/simulation.yaml to the function experiments call, e.g. runner: { target: app/typed.ts:typed }' });
+  });
+
+  it('fails a project whose only recording target cannot be recorded, in JavaScript and in TypeScript without tsx', async () => {
+    const js = await doctor(app({ 'configs/simulation.yaml': 'recording:\n  targets:\n    - app/agent.js:nope\n' }), ['--json']);
+    expect(js.code).toBe(1);
+    expect(byId(json(js).checks, 'recordable')).toMatchObject({
+      status: 'fail',
+      detail: 'the only recording target cannot be recorded, so running the app records nothing: app/agent.js:nope (see above)',
+      fix: expect.stringContaining('correct recording.targets in configs/simulation.yaml'),
+    });
+    const dir = app({ 'app/typed.ts': 'export function typed(x: number): number {\n  return x;\n}\n', 'configs/simulation.yaml': 'recording:\n  targets:\n    - app/typed.ts:typed\n' });
+    // The project's own tsx is what runs TypeScript; without it (and without a Node that strips types) nothing is recorded.
+    fs.rmSync(path.join(dir, 'node_modules', 'tsx'));
+    const ts = json(await doctor(dir, ['--json']));
+    const strips = Boolean((process.features as { typescript?: unknown }).typescript);
+    expect(byId(ts.checks, 'recording-target:app/typed.ts:typed').status).toBe('skip');
+    expect(byId(ts.checks, 'recordable')).toMatchObject(
+      strips
+        ? { status: 'skip' }
+        : { status: 'fail', detail: expect.stringContaining('app/typed.ts:typed (app/typed.ts is TypeScript, and the project has no tsx to run it)'), fix: 'install tsx in the project (npm i -D tsx)' },
+    );
+    expect(ts.ok).toBe(strips);
   });
 
   it('looks up targets in installed packages through their exports, which is how they are recorded', async () => {
@@ -386,5 +421,127 @@ describe('fluxloop doctor', () => {
     expect(key.text).toContain('OPENAI_API_KEY present (environment), JUDGE_KEY missing');
     expect(r.stdout).toContain('add JUDGE_KEY=<your key> to .env');
     expect(r.stdout).not.toContain('sk-generation-key');
+  });
+});
+
+describe('fluxloop doctor, against the recordings of runner.target', () => {
+  // One project, recorded once by the app itself; each test writes its own config and extra records over it.
+  let dir: string;
+  let recorded: string;
+  const CONFIG = (replay: string, target = 'app/agent.js:handleMessage') =>
+    `recording:\n  targets:\n    - app/agent.js:handleMessage\nrunner:\n  target: ${target}\nreplay_args:\n  enabled: true\n${replay}base_inputs:\n  - hi\n`;
+  /** Writes the config and the recording file: the app's own records, then `extra` lines. */
+  const setUp = (replay: string, extra: object[] = [], target?: string) => {
+    fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), CONFIG(replay, target));
+    fs.writeFileSync(recordingPath(dir), recorded + extra.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  };
+  const HANDLE = { _version: '1', function: 'handleMessage', target: 'app/agent.js:handleMessage', kwargs: {} };
+
+  beforeAll(async () => {
+    dir = app({ 'app/obj.js': 'export function handleObj({ userId, message }, { send }) {\n  send(message);\n  return userId;\n}\n' });
+    const run = await runApp(dir, 'app/main.js');
+    expect(run.code, run.stderr).toBe(0);
+    recorded = fs.readFileSync(recordingPath(dir), 'utf8');
+    // app/main.js calls handleMessage('u1', …) once: the recorder keeps its parameters.
+    expect(recorded).toContain('"params":["userId","message"]');
+  });
+
+  it('passes a path, a callable provider and arguments that fit', async () => {
+    // Called with one more argument than it declares, as Express calls a (req, res) handler with next: it still fits.
+    setUp('  override_param_path: kwargs.message\n  callable_providers:\n    args.0: builtin:collector.send\n', [{ ...HANDLE, args: ['u2', 'hi', '<callable:next>'], params: ['userId', 'message'] }]);
+    const r = await doctor(dir, ['--json']);
+    expect(r.code).toBe(0);
+    const report = json(r);
+    expect(byId(report.checks, 'override-path')).toEqual({ id: 'override-path', title: 'override_param_path', status: 'ok', detail: 'kwargs.message resolves in all 2 recordings of app/agent.js:handleMessage (recordings/args_recording.jsonl)' });
+    expect(byId(report.checks, 'provider-path:callable_providers.args.0')).toMatchObject({ status: 'ok' });
+    expect(byId(report.checks, 'recorded-arguments')).toMatchObject({ status: 'ok', detail: 'all 2 recordings of app/agent.js:handleMessage fit handleMessage(userId, message)' });
+  });
+
+  it('fails a path that resolves in no recording, listing every path that works, as `run experiment` does', async () => {
+    setUp('  override_param_path: kwargs.mesage\n');
+    const r = await doctor(dir);
+    expect(r.code).toBe(1);
+    const path_ = line(r.stdout, 'override_param_path');
+    expect(path_.mark).toBe('✗');
+    const paths = 'kwargs.userId, kwargs.message, args.0, args.1';
+    expect(path_.text).toContain(`kwargs.mesage does not resolve in the recording of app/agent.js:handleMessage, so \`run experiment\` stops; paths that exist in recordings/args_recording.jsonl:1: ${paths}`);
+    expect(path_.text).toContain('→ set replay_args.override_param_path in configs/simulation.yaml to one of the paths that exist');
+    const run = await runCli(dir, ['run', 'experiment', '--dry-run']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`paths that exist: ${paths}`);
+  });
+
+  it('lists the kwargs names of a destructured parameter among the paths that work', async () => {
+    const obj = { _version: '1', function: 'handleObj', target: 'app/obj.js:handleObj', args: [{ userId: 'u1', message: 'hi' }, { send: '<callable:send>' }], kwargs: {}, params: [{ destructured: ['userId', 'message'] }, { destructured: ['send'] }] };
+    setUp('  override_param_path: kwargs.text\n', [obj], 'app/obj.js:handleObj');
+    const r = await doctor(dir);
+    const paths = 'kwargs.userId, kwargs.message, kwargs.send, args.0, args.1, args.0.userId, args.0.message, args.1.send';
+    expect(line(r.stdout, 'override_param_path').text).toContain(`paths that exist in recordings/args_recording.jsonl:3: ${paths}`);
+    const run = await runCli(dir, ['run', 'experiment', '--dry-run']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`paths that exist: ${paths}`);
+  });
+
+  it('warns when the path resolves in only some recordings, naming the first it misses', async () => {
+    setUp('  override_param_path: args.1\n', [{ ...HANDLE, args: ['u9'] }, { ...HANDLE, args: ['u8'] }]);
+    const r = await doctor(dir);
+    expect(r.code).toBe(0);
+    const path_ = line(r.stdout, 'override_param_path');
+    expect(path_.mark).toBe('!');
+    expect(path_.text).toContain('args.1 resolves in 1 of the 3 recordings of app/agent.js:handleMessage; the runs of the other 2 end as errors; the first it misses is recordings/args_recording.jsonl:3, where the paths that exist are kwargs.userId, kwargs.message, args.0');
+  });
+
+  it('fails a provider path and warns of a callable provider path that resolve nowhere, at their lines', async () => {
+    setUp('  override_param_path: kwargs.message\n  callable_providers:\n    args.1.send: builtin:collector.send\n  providers:\n    args.2.client: app/agent.js:handleMessage\n');
+    const report = json(await doctor(dir, ['--json']));
+    expect(report.ok).toBe(false);
+    expect(byId(report.checks, 'provider-path:callable_providers.args.1.send')).toEqual({
+      id: 'provider-path:callable_providers.args.1.send',
+      title: 'callable_providers.args.1.send',
+      status: 'warn',
+      // A callable provider is put in place without the parameters' names, so none is listed for it.
+      detail: 'args.1.send points nowhere in any of the 1 selected recording; paths that exist in recording #0 (recordings/args_recording.jsonl:1, app/agent.js:handleMessage): args.0, args.1; this callable provider is never used',
+      fix: 'correct the path at configs/simulation.yaml:10:5, or remove it',
+    });
+    expect(byId(report.checks, 'provider-path:providers.args.2.client')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^`run experiment` stops before its first run: args\.2\.client points nowhere in any of the 1 selected recording; paths that exist in .*: kwargs\.userId, kwargs\.message, args\.0, args\.1$/),
+      fix: 'correct the path at configs/simulation.yaml:12:5, or remove it',
+    });
+  });
+
+  it('warns of recorded arguments that no longer fit the function: too many, a kwargs name it lacks, other parameters', async () => {
+    setUp('  override_param_path: kwargs.message\n', [
+      { ...HANDLE, args: ['u2', 'x', 'extra'] },
+      { target: 'app/agent.js:handleMessage', kwargs: { userID: 'u3', message: 'hi' } },
+      { ...HANDLE, args: ['u4', 'y'], params: ['userId', 'text'] },
+    ]);
+    const r = await doctor(dir, ['--json']);
+    expect(r.code).toBe(0);
+    const check = byId(json(r).checks, 'recorded-arguments');
+    expect(check).toMatchObject({ status: 'warn', fix: expect.stringContaining('record those calls again with the app as it is now') });
+    expect(check.detail).toBe(
+      '3 of the 4 recordings of app/agent.js:handleMessage do not fit handleMessage(userId, message); at recordings/args_recording.jsonl:3: recorded with 3 arguments, app/agent.js:handleMessage now takes 2 (userId, message)',
+    );
+  });
+
+  it('tells each way a record can stop fitting, and lets a call with extra arguments fit when its parameters are the same', () => {
+    const now = ['userId', 'message'];
+    const misfit = (record: Parameters<typeof misfits>[0]) => misfits(record, now, 'app/agent.js:handle', 'handle');
+    expect(misfit({ args: ['u', 'm', 'x'], kwargs: {} })).toEqual(['recorded with 3 arguments, app/agent.js:handle now takes 2 (userId, message)']);
+    expect(misfit({ args: ['u', 'm', 'x'], kwargs: {}, params: ['userId', 'message', 'extra'] })).toEqual(['recorded with 3 arguments, app/agent.js:handle now takes 2 (userId, message)']);
+    expect(misfit({ args: [], kwargs: { userID: 'u', message: 'm' } })).toEqual(['kwargs.userID is not a parameter of handle(userId, message); did you mean userId?']);
+    expect(misfit({ args: ['u', 'm'], kwargs: {}, params: ['userId', 'text'] })).toEqual(['recorded when handle took (userId, text); it now takes (userId, message)']);
+    expect(misfit({ args: ['u', 'm', 'next'], kwargs: {}, params: now })).toEqual([]);
+    expect(misfit({ args: ['u'], kwargs: {} })).toEqual([]);
+    expect(misfits({ args: [{ userId: 'u' }], kwargs: { message: 'm' } }, [{ destructured: ['userId', 'message'] }, { rest: 'more' }], 't', 'h')).toEqual([]);
+    expect(misfits({ args: [1, 2, 3], kwargs: { x: 1 } }, [], 'app/a.js:h', 'h')).toEqual(['kwargs.x is not a parameter of h()', 'recorded with 3 arguments, app/a.js:h now takes none']);
+  });
+
+  it('fails when the file holds no recording of runner.target, naming what it holds', async () => {
+    setUp('  override_param_path: kwargs.message\n', [], 'app/agent.js:Agent.reply');
+    fs.writeFileSync(recordingPath(dir), recorded.split('\n').filter((l) => l.includes('"handleMessage"')).join('\n') + '\n');
+    const check = byId(json(await doctor(dir, ['--json'])).checks, 'override-path');
+    expect(check).toMatchObject({ status: 'fail', detail: 'recordings/args_recording.jsonl has no recordings of app/agent.js:Agent.reply, so `run experiment` stops; it holds recordings of app/agent.js:handleMessage (1)' });
   });
 });

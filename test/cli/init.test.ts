@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
 import { loadEvaluationConfig } from '../../src/config/evaluation.js';
 import { loadSimulationConfig } from '../../src/config/simulation.js';
 import { EVALUATOR_TYPES, RUNNER_DEFAULTS } from '../../src/config/types.js';
@@ -18,6 +20,23 @@ function run(cwd: string, ...args: string[]) {
   for (const key of Object.keys(env)) if (key.startsWith('FLUXLOOP_') || key === 'FORCE_COLOR') delete env[key];
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `fluxloop WORDS [--options]` is a command of the CLI, each option one of its own. */
+function expectCommand(text: string): void {
+  const [name, ...words] = text.split(/\s+/);
+  expect(name).toBe('fluxloop');
+  let command: Command = buildProgram();
+  for (const word of words.filter((w) => /^[a-z]/.test(w))) {
+    if (command.commands.length === 0) break;
+    const next = command.commands.find((c) => c.name() === word);
+    expect(next, `"${text}": no command "${word}" under "${command.name()}"`).toBeDefined();
+    command = next!;
+  }
+  expect(command.commands, `"${text}" names no command, only a group`).toHaveLength(0);
+  for (const option of words.filter((w) => w.startsWith('--'))) {
+    expect(command.options.map((o) => o.long), `"${text}"`).toContain(option);
+  }
 }
 
 function newDir(): string {
@@ -38,8 +57,7 @@ describe('fluxloop init', () => {
     for (const name of ['.env', 'configs/simulation.yaml', 'configs/evaluation.yaml', 'recordings/', 'inputs/']) {
       expect(r.stdout).toMatch(new RegExp(`created\\s+${name.replace('.', '\\.')}`));
     }
-    expect(r.stdout).toContain('fluxloop record enable');
-    expect(r.stdout).toContain('node --import fluxloop/register your/app.js');
+    expect(r.stdout).toMatch(/created\s+\.gitignore\s+ignores \.env, recordings\/, \.fluxloop\/, experiments\//);
     expect(fs.statSync(path.join(dir, 'recordings')).isDirectory()).toBe(true);
     expect(fs.statSync(path.join(dir, 'inputs')).isDirectory()).toBe(true);
 
@@ -97,6 +115,67 @@ describe('fluxloop init', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/overwritten\s+\.env/);
     expect(fs.readFileSync(path.join(dir, '.env'), 'utf8')).toContain('FLUXLOOP_RECORD_ARGS=false');
+  });
+
+  it('says what comes next, in order, each command with npx', () => {
+    const r = run(newDir(), 'init');
+    const steps = r.stdout.slice(r.stdout.indexOf('Next steps:')).split('\n').filter((l) => /^\s+\d+\./.test(l)).map((l) => l.replace(/^\s+\d+\.\s+/, ''));
+    const expected = [
+      'list the functions to record under recording.targets in configs/simulation.yaml',
+      'set runner.target there to the function experiments call',
+      'check replay_args.override_param_path there',
+      'npx fluxloop record enable',
+      'node --import fluxloop/register <your app>',
+      'npx fluxloop record status',
+      'npx fluxloop generate inputs ',
+      'npx fluxloop run experiment --evaluate',
+    ];
+    expect(steps).toHaveLength(expected.length);
+    steps.forEach((step, i) => expect(step.startsWith(expected[i]!), step).toBe(true));
+    expect(steps[6]).toContain('--from-recording');
+    expect(r.stdout).toContain('`npx fluxloop doctor` checks all of this at any time.');
+    for (const step of steps.filter((s) => s.startsWith('npx fluxloop '))) expectCommand(step.slice('npx '.length));
+  });
+
+  it('names only real commands and options in the files it writes', () => {
+    const dir = newDir();
+    run(dir, 'init');
+    const mentions = ['.env', 'configs/simulation.yaml', 'configs/evaluation.yaml'].flatMap((file) =>
+      [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/`(fluxloop [^`]+)`/g)].map((m) => m[1]!),
+    );
+    expect(mentions).toEqual(expect.arrayContaining(['fluxloop run experiment', 'fluxloop generate inputs --mode llm', 'fluxloop record enable', 'fluxloop evaluate experiment']));
+    for (const mention of mentions) expectCommand(mention);
+  });
+
+  it('names the app\'s entry module in the step that runs it, under tsx for TypeScript', () => {
+    const dir = newDir();
+    fs.writeFileSync(path.join(dir, 'package.json'), '{ "main": "src/index.ts" }');
+    fs.mkdirSync(path.join(dir, 'src'));
+    fs.writeFileSync(path.join(dir, 'src', 'index.ts'), '');
+    expect(run(dir, 'init').stdout).toMatch(/\d\.\s+node --import tsx --import fluxloop\/register src\/index\.ts /);
+  });
+
+  it('adds what it lacks to an existing .gitignore under a comment, never twice and never moving the user\'s lines', () => {
+    const dir = newDir();
+    const mine = 'node_modules/\n/recordings\n.env*\n# keep this\ndist';
+    fs.writeFileSync(path.join(dir, '.gitignore'), mine);
+    const r = run(dir, 'init');
+    expect(r.stdout).toMatch(/updated\s+\.gitignore\s+added \.fluxloop\/, experiments\//);
+    const merged = fs.readFileSync(path.join(dir, '.gitignore'), 'utf8');
+    expect(merged).toBe(`${mine}\n\n# fluxloop\n.fluxloop/\nexperiments/\n`);
+    // A second run adds nothing.
+    const again = run(dir, 'init');
+    expect(again.stdout).toMatch(/kept\s+\.gitignore\s+already ignores what fluxloop writes/);
+    expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe(merged);
+    // A line the user removed comes back under the comment, which is not written twice; --force overwrites nothing of theirs.
+    fs.writeFileSync(path.join(dir, '.gitignore'), merged.replace('.fluxloop/\n', '') + 'coverage/\n');
+    run(dir, 'init', '--force');
+    expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8')).toBe(`${mine}\n\n# fluxloop\nexperiments/\ncoverage/\n.fluxloop/\n`);
+    // Git itself agrees, where it is installed.
+    if (spawnSync('git', ['init', '-q'], { cwd: dir }).status === 0) {
+      const checked = spawnSync('git', ['check-ignore', '.env', 'recordings/x.jsonl', '.fluxloop/status', 'experiments/e1/report.html'], { cwd: dir, encoding: 'utf8' });
+      expect(checked.stdout.trim().split('\n')).toHaveLength(4);
+    }
   });
 
   it('works on --project-dir, creating it', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseParamPath } from '../../src/config/param-path.js';
 import type { Param } from '../../src/instrument/params.js';
-import { existingPaths, locate, setAt, type CallArgs } from '../../src/replay/paths.js';
+import { existingPaths, existingText, locate, setAt, type CallArgs } from '../../src/replay/paths.js';
 
 describe('parseParamPath', () => {
   it.each([
@@ -96,6 +96,27 @@ describe('existingPaths', () => {
     expect(paths).toEqual(expect.arrayContaining(['args.0', 'args.1', 'args.1.text', 'args.1.deep', 'args.1.deep.a']));
     expect(paths).not.toContain('args.1.deep.a.b');
     expect(existingPaths({ args: [], kwargs: { message: 'm' } }, [])).toEqual(['kwargs.message']);
+  });
+
+  it('lists every kwargs name that locate finds: each parameter, and each key of a destructured one', () => {
+    const call: CallArgs = { args: [{ userId: 'u1', message: 'hi' }, { send: 'x' }], kwargs: {} };
+    const params: Param[] = [{ destructured: ['userId', 'message', 'channel'] }, { destructured: ['send'] }];
+    const paths = existingPaths(call, params);
+    expect(paths.slice(0, 4)).toEqual(['kwargs.userId', 'kwargs.message', 'kwargs.channel', 'kwargs.send']);
+    // Each listed path does resolve.
+    for (const path of paths) expect(locate(parseParamPath(path), call, params), path).toBeDefined();
+    // A parameter the call did not get still takes a value: kwargs.message sets args[1].
+    expect(existingPaths({ args: ['u1'], kwargs: {} }, ['userId', 'message'])).toEqual(['kwargs.userId', 'kwargs.message', 'args.0']);
+    expect(locate(parseParamPath('kwargs.message'), { args: ['u1'], kwargs: {} }, ['userId', 'message'])).toEqual({ root: 'args', segments: [1] });
+  });
+
+  it('never cuts the names, and ends with … when the walk stopped at the limit', () => {
+    const wide = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
+    const params = Array.from({ length: 14 }, (_, i) => `p${i}`);
+    const paths = existingPaths({ args: [wide], kwargs: {} }, params);
+    expect(paths.slice(0, 14)).toEqual(params.map((p) => `kwargs.${p}`));
+    expect(existingText({ args: [wide], kwargs: {} }, params)).toMatch(/, …$/);
+    expect(existingText({ args: ['a'], kwargs: {} }, ['text'])).toBe('kwargs.text, args.0');
   });
 });
 
