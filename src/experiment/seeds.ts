@@ -57,7 +57,7 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
     const params = record.params ?? [];
     const at = locate(paramPath, call, params);
     if (at === undefined) {
-      firstMiss ??= `${display}:${record.line}: ${missMessage(paramPath, call, params)}`;
+      firstMiss ??= `${record.file ?? display}:${record.line}: ${missMessage(paramPath, call, params)}`;
       continue;
     }
     const value = valueAt(call, at);
@@ -67,7 +67,7 @@ export async function recordingSeeds(root: string, config: SimulationConfig): Pr
     }
     const known = seen.get(value);
     if (known) (known.metadata.occurrences as number)++;
-    else seen.set(value, { input: value, metadata: { source: 'recording', recording: `${display}:${record.line}`, occurrences: 1 } });
+    else seen.set(value, { input: value, metadata: { source: 'recording', recording: `${record.file ?? display}:${record.line}`, occurrences: 1 } });
   }
   if (records === 0) {
     throw new ConfigError(`no recordings${only ? ` of ${only.label}` : ''} to take inputs from; record some calls first (fluxloop record enable, then run your app)`, { file: display });
