@@ -254,7 +254,7 @@ export class RecordWriter {
       this.fd = undefined;
       closeQuietly(fd);
     } catch (error) {
-      warn(`rotate:${this.file}`, `cannot rotate ${this.file}: ${error instanceof Error ? error.message : String(error)}; records go on to it`);
+      warn(`rotate:${this.file}`, `cannot rotate ${this.file}: ${error instanceof Error ? error.message : String(error)}; records go on into it`);
     } finally {
       if (locked) {
         try {

@@ -570,7 +570,7 @@ describe('RecordWriter: rotation at maxFileBytes', () => {
     expect(rename).toHaveBeenCalled();
     expect(fs.readFileSync(file, 'utf8')).toBe([0, 1, 2, 3, 4].map((i) => line(i)).join(''));
     expect(fs.existsSync(`${file}.lock`)).toBe(false);
-    expect(stderr.filter((m) => m.includes('cannot rotate'))[0]).toBe(`fluxloop: cannot rotate ${file}: EACCES: permission denied, rename; records go on to it\n`);
+    expect(stderr.filter((m) => m.includes('cannot rotate'))[0]).toBe(`fluxloop: cannot rotate ${file}: EACCES: permission denied, rename; records go on into it\n`);
   });
 
   it('names rotated files so that they sort by time, and finds only those of its file', () => {
