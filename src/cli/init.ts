@@ -42,6 +42,10 @@ recording:
 
   # One JSON line per call; FLUXLOOP_RECORDING_FILE wins over it.
   file: ${DEFAULT_RECORDING_FILE}
+  # Past this many MB the file is moved to a timestamped file beside it
+  # (args_recording.<time>.jsonl), which replays still read; unset, it only grows.
+  # \`fluxloop record clear\` removes them all.
+  # max_file_mb: 100
 
   # Keys whose values are masked in records, on top of the built-in ones
   # (passwords, tokens, API keys...).

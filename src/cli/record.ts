@@ -9,7 +9,8 @@ import type { SimulationConfig } from '../config/types.js';
 import { isLineTarget } from '../config/targets.js';
 import { RECORD_KEY, recordingMode, recordingModeOrigin, type RecordingMode } from '../config/recording-mode.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
-import { colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
+import { describeRecordingFiles, type RecordingFileInfo } from '../record/files.js';
+import { EXIT_FAILURE, colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
 
 /** The project's files, read and checked before anything is changed. */
 interface Project {
@@ -67,8 +68,12 @@ function runCommand(root: string): string {
   return `${prefix}node --import fluxloop/register your/app.js`;
 }
 
-/** Turns recording on or off in .env and, when the config exists, replay_args.enabled. */
-function switchRecording(root: string, enabled: boolean): void {
+/**
+ * Turns recording on or off in .env. Turning it on turns replay on too (`replay_args.enabled`, when
+ * the config exists), so that the next experiment replays what is recorded; turning it off leaves
+ * replay alone unless `disableReplay`, since the recordings made so far are still worth replaying.
+ */
+function switchRecording(root: string, enabled: boolean, disableReplay = false): void {
   const project = loadProject(root);
   const envLabel = projectRelative(root, project.envFile);
   const configLabel = projectRelative(root, project.configFile);
@@ -81,13 +86,16 @@ function switchRecording(root: string, enabled: boolean): void {
   }
   rows.push([envLabel, `${RECORD_KEY}=${enabled}`, project.envExists ? '' : colors.dim('(created)')]);
 
-  if (project.configExists) {
+  const replay = enabled || disableReplay ? enabled : undefined;
+  if (project.configExists && replay !== undefined) {
     const configText = fs.readFileSync(project.configFile, 'utf8');
-    const nextConfig = setConfigValue(configText, ['replay_args', 'enabled'], enabled, configLabel);
+    const nextConfig = setConfigValue(configText, ['replay_args', 'enabled'], replay, configLabel);
     if (nextConfig !== configText) fs.writeFileSync(project.configFile, nextConfig);
-    rows.push([configLabel, `replay_args.enabled: ${enabled}`, '']);
-  } else {
+    rows.push([configLabel, `replay_args.enabled: ${replay}`, '']);
+  } else if (replay !== undefined) {
     rows.push([configLabel, colors.dim('not found, left alone (`fluxloop init` creates it)'), '']);
+  } else if (project.config.replay_args?.enabled === true) {
+    rows.push([configLabel, 'replay_args.enabled: true, left on: experiments still replay the recordings (--disable-replay turns it off)', '']);
   }
 
   if (enabled) {
@@ -108,27 +116,6 @@ function switchRecording(root: string, enabled: boolean): void {
   }
 }
 
-/** Lines with content in a file, read in chunks since recordings can be large. */
-async function countRecords(file: string): Promise<number> {
-  let count = 0;
-  let lineHasContent = false;
-  for await (const chunk of fs.createReadStream(file)) {
-    const buf = chunk as Buffer;
-    for (let i = 0; i < buf.length; i++) {
-      const byte = buf[i]!;
-      if (byte === 0x0a) {
-        if (lineHasContent) count++;
-        lineHasContent = false;
-      } else if (!lineHasContent && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) {
-        lineHasContent = true;
-        // The rest of the line cannot change the answer: jump to its end.
-        const nl = buf.indexOf(0x0a, i);
-        i = (nl === -1 ? buf.length : nl) - 1;
-      }
-    }
-  }
-  return lineHasContent ? count + 1 : count;
-}
 
 interface TargetRow {
   target: string;
@@ -146,7 +133,12 @@ interface Status extends RecordingMode {
   project_root: string;
   /** The environment sets FLUXLOOP_RECORD_ARGS, so the value in .env does not count. */
   environment_overrides_env_file: boolean;
+  /** The file records go to now. */
   recording_file: { path: string; exists: boolean; records: number; bytes: number };
+  /** The files it was rotated to (`recording.max_file_mb`), oldest first; replays read them before it. */
+  rotated_files: RecordingFileInfo[];
+  /** The recording as a whole: the file and those it was rotated to. */
+  total: { files: number; records: number; bytes: number };
   /** `dropped_records`: records the last run's writers could not write (a full disk, a refused path). */
   last_run: { run_id: string; updated_at: string; processes: number; dropped_records: number } | null;
   targets: TargetRow[];
@@ -159,16 +151,9 @@ async function collectStatus(root: string): Promise<Status> {
   const project = loadProject(root);
   const mode = recordingMode(project.envValues);
 
-  let bytes = 0;
-  let records = 0;
-  let exists = false;
-  try {
-    bytes = fs.statSync(project.recordingFile).size;
-    exists = true;
-  } catch {
-    // Nothing recorded yet.
-  }
-  if (exists && bytes > 0) records = await countRecords(project.recordingFile);
+  const files = await describeRecordingFiles(project.recordingFile);
+  const current = files.find((f) => f.path === project.recordingFile);
+  const rotated = files.filter((f) => f !== current);
 
   const run = readLastRun(root);
   const configured = project.config.recording.targets;
@@ -192,7 +177,9 @@ async function collectStatus(root: string): Promise<Status> {
     project_root: root,
     ...mode,
     environment_overrides_env_file: mode.environment_value !== null,
-    recording_file: { path: project.recordingFile, exists, records, bytes },
+    recording_file: { path: project.recordingFile, exists: current !== undefined, records: current?.records ?? 0, bytes: current?.bytes ?? 0 },
+    rotated_files: rotated,
+    total: { files: files.length, records: sum(files, 'records'), bytes: sum(files, 'bytes') },
     last_run: run ? { run_id: run.run_id, updated_at: run.updated_at, processes: run.processes.length, dropped_records: run.dropped_records } : null,
     targets,
     env_file: { path: project.envFile, exists: project.envExists },
@@ -216,7 +203,14 @@ function describeMode(status: Status): string {
 function printStatus(status: Status): void {
   const missing = (exists: boolean) => (exists ? '' : colors.dim(' (not found)'));
   const file = status.recording_file;
-  const records = file.exists ? `${file.records} (${formatBytes(file.bytes)})` : colors.dim('none yet');
+  const { total } = status;
+  const records =
+    total.files === 0
+      ? colors.dim('none yet')
+      : `${total.records} (${formatBytes(total.bytes)})` + (status.rotated_files.length > 0 ? `, in ${total.files} files, oldest first:` : '');
+  // Each file of a rotated recording, in the order replays read them.
+  const listed = status.rotated_files.length === 0 ? [] : [...status.rotated_files, ...(file.exists ? [file] : [])];
+  const fileRows = fileTable(status.project_root, listed).map((line) => ['', line]);
   const lastRun = status.last_run
     ? `${status.last_run.updated_at} (run ${status.last_run.run_id}, ${status.last_run.processes} process${status.last_run.processes === 1 ? '' : 'es'})`
     : colors.dim('none yet');
@@ -224,6 +218,7 @@ function printStatus(status: Status): void {
     ['Recording', describeMode(status)],
     ['File', file.path + missing(file.exists)],
     ['Records', records],
+    ...fileRows,
     ['Last run', lastRun],
     ...(status.last_run?.dropped_records
       ? [['Dropped', colors.red(`${status.last_run.dropped_records} record${status.last_run.dropped_records === 1 ? '' : 's'} could not be written (see the app's stderr)`)]]
@@ -243,7 +238,69 @@ function printStatus(status: Status): void {
   for (const note of status.notes) warn(note);
 }
 
-/** Registers `fluxloop record` with its `enable`, `disable` and `status` subcommands. */
+function sum(files: RecordingFileInfo[], key: 'records' | 'bytes'): number {
+  return files.reduce((total, f) => total + f[key], 0);
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The files of a recording, one a line: path, records, size. */
+function fileTable(root: string, files: RecordingFileInfo[]): string[] {
+  return table(files.map((f) => [projectRelative(root, f.path), plural(f.records, 'record'), formatBytes(f.bytes)]), '  ');
+}
+
+/** Asks a yes-or-no question on the terminal; only yes (or y) is yes. */
+async function confirm(question: string): Promise<boolean> {
+  const readline = await import('node:readline/promises');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Removes the recording file and the files it was rotated to, after asking on a terminal. Off a
+ * terminal it never removes without `--yes`: a script that forgot it must not lose the recordings.
+ */
+async function clearRecordings(root: string, yes: boolean): Promise<void> {
+  const project = loadProject(root);
+  const files = await describeRecordingFiles(project.recordingFile);
+  const shown = projectRelative(root, project.recordingFile);
+  if (files.length === 0) {
+    print(`Nothing to clear: ${shown} does not exist, nor any file it was rotated to.`);
+    return;
+  }
+  const what = `${plural(files.length, 'file')} (${plural(sum(files, 'records'), 'record')}, ${formatBytes(sum(files, 'bytes'))})`;
+  if (!yes) {
+    if (process.stdin.isTTY !== true) {
+      throw new ConfigError(`record clear would remove ${what} of ${shown}; there is no terminal to ask on, so pass --yes to remove them`);
+    }
+    process.stderr.write(`${fileTable(root, files).join('\n')}\n`);
+    if (!(await confirm(`Remove ${what}?`))) {
+      print('Nothing removed.');
+      return;
+    }
+  }
+  const removed: RecordingFileInfo[] = [];
+  for (const file of files) {
+    try {
+      fs.rmSync(file.path);
+      removed.push(file);
+    } catch (error) {
+      // Gone meanwhile: what is wanted. Anything else is said, and the others are still removed.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') warn(`${projectRelative(root, file.path)} cannot be removed: ${(error as Error).message}`);
+    }
+  }
+  print(
+    `Removed ${plural(removed.length, 'file')} (${plural(sum(removed, 'records'), 'record')}, ${formatBytes(sum(removed, 'bytes'))}):`,
+    ...fileTable(root, removed),
+  );
+  if (removed.length < files.length) process.exitCode = EXIT_FAILURE;
+}
+
+/** Registers `fluxloop record` with its `enable`, `disable`, `status` and `clear` subcommands. */
 export function registerRecord(program: Command): void {
   const record = program.command('record').description('switch argument recording on or off, and see what it recorded');
 
@@ -254,8 +311,9 @@ export function registerRecord(program: Command): void {
 
   record
     .command('disable')
-    .description('set FLUXLOOP_RECORD_ARGS=false in .env and replay_args.enabled: false in configs/simulation.yaml')
-    .action((_options: unknown, command: Command) => switchRecording(projectRootOf(command), false));
+    .description('set FLUXLOOP_RECORD_ARGS=false in .env; experiments go on replaying what was recorded')
+    .option('--disable-replay', 'also set replay_args.enabled: false in configs/simulation.yaml, so that experiments stop replaying the recordings')
+    .action((options: { disableReplay?: boolean }, command: Command) => switchRecording(projectRootOf(command), false, options.disableReplay === true));
 
   record
     .command('status')
@@ -266,4 +324,10 @@ export function registerRecord(program: Command): void {
       if (options.json) print(JSON.stringify(status, null, 2));
       else printStatus(status);
     });
+
+  record
+    .command('clear')
+    .description('remove the recording file and the files it was rotated to (asks first)')
+    .option('-y, --yes', 'remove without asking (needed where there is no terminal to ask on)')
+    .action((options: { yes?: boolean }, command: Command) => clearRecordings(projectRootOf(command), options.yes === true));
 }

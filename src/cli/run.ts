@@ -41,10 +41,13 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
   const { setup } = report;
   const { runner } = setup.config;
   const replay = setup.replay;
+  const rotated = replay?.rotated ? ` and ${replay.rotated} file${replay.rotated === 1 ? '' : 's'} it was rotated to` : '';
   const recordings = replay
-    ? `${replay.count} of ${replay.match.label} from ${replay.display} (select: ${replay.select})` +
+    ? `${replay.count} of ${replay.match.label} from ${replay.display}${rotated} (select: ${replay.select})` +
       (replay.resolved < replay.count ? colors.yellow(`; the path points nowhere in ${replay.count - replay.resolved}, which will end as errors`) : '')
-    : colors.dim('none (replay_args.enabled is not true): each input goes to the input parameter');
+    : setup.unreplayed
+      ? colors.yellow(`none: replay_args.enabled is not true, so the ${records(setup.unreplayed.records)} in ${setup.unreplayed.file} are left out; each input goes to the input parameter`)
+      : colors.dim('none (replay_args.enabled is not true): each input goes to the input parameter');
   print(
     colors.bold('Experiment plan (dry run: nothing is called or written)'),
     ...table([
@@ -112,6 +115,14 @@ function planWarnings(setup: ExperimentSetup): string[] {
   const warnings: string[] = [];
   const { inputs } = setup;
   if (inputs.incomplete !== undefined) warnings.push(`${inputs.source} is incomplete (${inputs.incomplete}): run fluxloop generate inputs again for all of them`);
+  const left = setup.unreplayed;
+  if (left !== undefined) {
+    const where = left.files > 1 ? `${left.file} and the files it was rotated to` : left.file;
+    warnings.push(
+      `replaying without the ${records(left.records)} in ${where}: replay_args.enabled is not true, so each input goes to the function alone, with no recorded arguments; ` +
+        `set replay_args.enabled: true in ${left.config} (with override_param_path) to replay them`,
+    );
+  }
   const replay = setup.replay;
   if (replay === undefined) return warnings;
   if (replay.byName > 0) warnings.push(byNameNotice(replay.byName, replay.display, replay.match.name));
@@ -124,6 +135,10 @@ function planWarnings(setup: ExperimentSetup): string[] {
     warnings.push(noInstance(replay.instanceClass, replay.withoutInstance, replay.count));
   }
   return warnings;
+}
+
+function records(count: number): string {
+  return count === 1 ? '1 record' : `${count} records`;
 }
 
 /** The one line that says some recordings could only be matched by name. */

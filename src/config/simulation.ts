@@ -92,6 +92,7 @@ const RECORDING_KEYS = [
   'max_array_length',
   'max_string_length',
   'max_record_bytes',
+  'max_file_mb',
 ] as const;
 
 type Limit = 'max_depth' | 'max_array_length' | 'max_string_length' | 'max_record_bytes';
@@ -134,6 +135,11 @@ class SimulationValidator extends Validator {
         case 'max_record_bytes':
           config[key as Limit] = this.positiveInteger(value, field) ?? RECORDING_DEFAULTS[key as Limit];
           break;
+        case 'max_file_mb': {
+          const mb = this.positiveNumber(value, field);
+          if (mb !== undefined) config.max_file_mb = mb;
+          break;
+        }
         default:
           this.unknownKey(key, k, 'recording', RECORDING_KEYS);
       }

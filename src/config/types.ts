@@ -12,6 +12,8 @@ export interface RecordingConfig {
   max_array_length: number;
   max_string_length: number;
   max_record_bytes: number;
+  /** Past this many MB (1,048,576 bytes each) the file is rotated to a timestamped file beside it; unset, it only grows. */
+  max_file_mb?: number;
 }
 
 /** `replay_args`: which recordings an experiment replays, and where each input goes in them. */

@@ -164,6 +164,14 @@ export class Validator {
     return v as number;
   }
 
+  /** A number above 0, fractions allowed. */
+  positiveNumber(node: Node | null, field: string): number | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(`must be a positive number, found ${this.describe(node)}`, node, field);
+    return v as number;
+  }
+
   /** A number in [min, max]. */
   number(node: Node | null, field: string, min: number, max: number): number | undefined {
     if (this.isEmpty(node)) return undefined;

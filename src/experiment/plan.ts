@@ -5,6 +5,7 @@ import { projectRelative, replayRecordingFile } from '../config/project';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import type { Param } from '../instrument/params';
 import { isBinary } from '../record/decode';
+import { countRecords, recordingFiles, rotatedFiles } from '../record/files';
 import { redactRules } from '../record/redact-json';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
@@ -40,6 +41,20 @@ export interface ReplaySource {
   instanceClass?: string;
   /** How many recordings keep no instance, so that their runs call the method on `new Class()`. */
   withoutInstance: number;
+  /** How many files `file` was rotated to (`recording.max_file_mb`); their records are read first. */
+  rotated: number;
+}
+
+/** Records an experiment does not replay, because `replay_args.enabled` is not true. */
+export interface UnreplayedRecordings {
+  /** The recording file, project-relative. */
+  file: string;
+  /** The records in it and in the files it was rotated to. */
+  records: number;
+  /** How many of those files hold records. */
+  files: number;
+  /** The config that would turn replay on, project-relative. */
+  config: string;
 }
 
 /** Everything decided before the first run. */
@@ -49,6 +64,8 @@ export interface ExperimentSetup {
   inputs: LoadedInputs;
   /** Absent when the experiment runs on inputs alone. */
   replay?: ReplaySource;
+  /** The recordings left out when the experiment runs on inputs alone, though the project has some. */
+  unreplayed?: UnreplayedRecordings;
   iterations: number;
   /** iterations × recordings × inputs, capped by the limit. */
   total: number;
@@ -122,6 +139,7 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
     resolved: 0,
     plainClasses: [],
     withoutInstance: 0,
+    rotated: rotatedFiles(file).length,
     ...(target.cls === undefined ? {} : { instanceClass: target.cls.name }),
   };
   const plain = new Set<string>();
@@ -166,6 +184,25 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
   return source;
 }
 
+/**
+ * The records of the recording an experiment would replay, when `replay_args.enabled` is not true:
+ * then each input goes to the function alone, and a user who has recorded calls should hear that
+ * they are left out. Undefined when replay is on or nothing is recorded.
+ */
+export async function unreplayedRecordings(root: string, config: SimulationConfig, configFile: string): Promise<UnreplayedRecordings | undefined> {
+  if (config.replay_args?.enabled === true) return undefined;
+  const file = replayRecordingFile(root, config);
+  let records = 0;
+  let files = 0;
+  for (const each of recordingFiles(file)) {
+    // A file that cannot be read is the replay's to report, when it is turned on; this is a notice.
+    const count = await countRecords(each).catch(() => 0);
+    records += count;
+    if (count > 0) files++;
+  }
+  return records === 0 ? undefined : { file: projectRelative(root, file), records, files, config: projectRelative(root, configFile) };
+}
+
 /** Why the override path points nowhere in a recording, or undefined when it resolves. */
 function pathMiss(source: ReplaySource, record: ReplayRecord, target: Pick<LoadedTarget, 'params'>): string | undefined {
   return missIn(source.path, decodeCall(record, new Collectors(), new Map()), record.params?.length ? record.params : target.params);
@@ -199,7 +236,7 @@ function forEachObject(value: unknown, fn: (o: object) => void): void {
 }
 
 function describeRecording(source: ReplaySource, record: ReplayRecord): string {
-  return `recording #${record.index} (${source.display}:${record.line}, ${record.target ?? record.function})`;
+  return `recording #${record.index} (${record.file ?? source.display}:${record.line}, ${record.target ?? record.function})`;
 }
 
 /** The runs in order: iterations × recordings × inputs, streamed, at most `limit`. */
@@ -220,7 +257,7 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
     const records = selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, match: replay.match.test, onSkip: () => undefined });
     for await (const record of records) {
       const miss = replay.resolved === replay.count ? undefined : pathMiss(replay, record, target);
-      const { index, line, function: fn, target: recorded, args, kwargs, params, this: self } = record;
+      const { index, line, file, function: fn, target: recorded, args, kwargs, params, this: self } = record;
       for (let i = 0; i < inputs.length; i++) {
         if (planned++ >= limit) return;
         yield {
@@ -228,7 +265,7 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
           iteration,
           inputIndex: i,
           input: inputs[i]!,
-          recording: { index, line, function: fn, target: recorded, args, kwargs, params, ...(self === undefined ? {} : { this: self }) },
+          recording: { index, line, file, function: fn, target: recorded, args, kwargs, params, ...(self === undefined ? {} : { this: self }) },
           path: replay.path.text,
           ...(miss === undefined ? {} : { error: `${describeRecording(replay, record)}: ${miss}` }),
         };

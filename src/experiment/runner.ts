@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatParamPath, parseParamPath } from '../config/param-path';
-import { resolveProjectRoot } from '../config/project';
+import { configPath, resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
 import type { SimulationConfig } from '../config/types';
@@ -18,7 +18,7 @@ import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
 import { Durations, type DurationStats } from './stats';
-import { checkRecordings, countRuns, planRuns, setupExperiment, type ExperimentSetup, type ReplaySource, type SetupOptions } from './plan';
+import { checkRecordings, countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type ReplaySource, type SetupOptions } from './plan';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
 
 /** Options of {@link runExperiment}. */
@@ -159,6 +159,11 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
     runs = supervisor;
   }
   const setup: ExperimentSetup = { ...partial, replay, total: 0 };
+  // Only for the project's own config: one given in code (`replay()`) chose its recordings itself.
+  if (replay === undefined && options.config === undefined) {
+    const unreplayed = await unreplayedRecordings(root, config, options.configFile === undefined ? configPath(root) : path.resolve(root, options.configFile));
+    if (unreplayed !== undefined) setup.unreplayed = unreplayed;
+  }
   setup.total = countRuns(setup, options.limit);
   options.onPlan?.(setup);
   return { setup, runs, target };

@@ -120,7 +120,7 @@ async function scanRecordings(root: string, config: SimulationConfig, overridePa
     const params = record.params ?? [];
     const at = locate(paramPath, call, params);
     if (at === undefined) {
-      scan.firstMiss ??= `${display}:${record.line}: ${missMessage(paramPath, call, params)}`;
+      scan.firstMiss ??= `${record.file ?? display}:${record.line}: ${missMessage(paramPath, call, params)}`;
       continue;
     }
     const value = valueAt(call, at);
@@ -130,7 +130,7 @@ async function scanRecordings(root: string, config: SimulationConfig, overridePa
     }
     const known = scan.seen.get(value);
     if (known) (known.metadata.occurrences as number)++;
-    else scan.seen.set(value, { input: value, metadata: { source: 'recording', recording: `${display}:${record.line}`, occurrences: 1 } });
+    else scan.seen.set(value, { input: value, metadata: { source: 'recording', recording: `${record.file ?? display}:${record.line}`, occurrences: 1 } });
   }
   return scan;
 }

@@ -47,7 +47,10 @@ export class Session {
         redactPatterns: r.redact_patterns,
       },
       // Dropped records are shown by `record status` while the process still runs.
-      writer: { onDrop: () => this.statusChanged() },
+      writer: {
+        onDrop: () => this.statusChanged(),
+        ...(r.max_file_mb === undefined ? {} : { maxFileBytes: Math.max(1, Math.round(r.max_file_mb * 1024 * 1024)) }),
+      },
     });
     const inherited = process.env[RUN_ID];
     this.runId = inherited ?? randomUUID();

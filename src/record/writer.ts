@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { rotatedName } from './files';
 import { warn } from './warn';
 
 export interface WriterOptions {
@@ -14,6 +15,11 @@ export interface WriterOptions {
   maxBufferedBytes?: number;
   /** Called with the total after records are dropped, so that the process status can show it. */
   onDrop?: (dropped: number) => void;
+  /**
+   * Past this size the file is rotated at a flush: renamed to a timestamped file beside it (see
+   * `rotatedName`), and a new file begun at the path. Unset: the file only grows.
+   */
+  maxFileBytes?: number;
 }
 
 // One write(2) stays far below the size at which Linux would split an O_APPEND write, and each
@@ -24,6 +30,8 @@ const { O_APPEND, O_CREAT, O_WRONLY, O_RDONLY } = fs.constants;
 // Never through a symbolic link; never waiting for a FIFO's reader (the fstat then refuses it).
 const NOFOLLOW = (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
 const OPEN_FLAGS = O_APPEND | O_CREAT | O_WRONLY | NOFOLLOW;
+// A rotation holds its lock for a few system calls; a lock this old was left by a process that died.
+const STALE_LOCK_MS = 10_000;
 
 /** The path is not a file to write records to: a symbolic link, a FIFO, a directory. */
 class Refused extends Error {}
@@ -38,6 +46,12 @@ class Refused extends Error {}
  * Faults are dealt with at the flush, never per record: a deleted or replaced file is reopened, a
  * partial write is resumed where it stopped, and while the file cannot be written the records
  * wait up to `maxBufferedBytes`, past which new ones are dropped and counted. Nothing here throws.
+ *
+ * Rotation is built on the same check: processes that share the file each look at its size after
+ * their flush, and one that finds it past `maxFileBytes` renames it, under a lock file, and only
+ * while the path still names the file it has open. The others see at their next flush that the
+ * path names another file and reopen it, as after any rename; a line one of them wrote in between
+ * is in the rotated file, not lost.
  */
 export class RecordWriter {
   readonly file: string;
@@ -71,6 +85,7 @@ export class RecordWriter {
   private readonly eagerFlushBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly onDrop: ((dropped: number) => void) | undefined;
+  private readonly maxFileBytes: number | undefined;
   private readonly flushNow = () => this.flush();
 
   constructor(file: string, options: WriterOptions = {}) {
@@ -79,6 +94,7 @@ export class RecordWriter {
     this.eagerFlushBytes = options.eagerFlushBytes ?? 256 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.onDrop = options.onDrop;
+    this.maxFileBytes = options.maxFileBytes;
   }
 
   /** Records dropped because the file could not take them, over the writer's life. */
@@ -141,6 +157,7 @@ export class RecordWriter {
       }
       this.used = 0;
       if (this.failure !== undefined) this.reportDrops();
+      if (this.maxFileBytes !== undefined) this.rotateIfFull(fd);
     } catch (error) {
       this.failed(error);
     }
@@ -201,12 +218,63 @@ export class RecordWriter {
     const at = fs.lstatSync(this.file, { throwIfNoEntry: false });
     // The fd keeps its inode alive, so no new file can take its number while it is open.
     if (at !== undefined && at.ino === this.ino && at.dev === this.dev) return fd;
+    const rotated = this.wasRotated(fd);
     this.leave(fd);
-    if (!this.reopened) {
+    if (!this.reopened && !rotated) {
       this.reopened = true;
       warn(`reopen:${this.file}`, `${this.file} was deleted or replaced while recording; records now go to a new file at that path`);
     }
     return this.open();
+  }
+
+  /**
+   * After the writes of a flush (the queue is empty, no line is torn): when the file has passed
+   * `maxFileBytes`, renames it to a timestamped file beside it, so that the next flush opens a new
+   * one at the path. One fstat a flush; never per record.
+   */
+  private rotateIfFull(fd: number): void {
+    const lock = `${this.file}.lock`;
+    let locked = false;
+    try {
+      if (fs.fstatSync(fd).size < this.maxFileBytes!) return;
+      try {
+        fs.closeSync(fs.openSync(lock, 'wx', 0o600));
+        locked = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        // Another writer is rotating: this one follows the new file at its next flush.
+        dropStaleLock(lock);
+        return;
+      }
+      // Only while the path names the file this writer filled: if another writer rotated it first,
+      // the file at the path is a new one, which must not be rotated in its turn.
+      const at = fs.lstatSync(this.file, { throwIfNoEntry: false });
+      if (at === undefined || at.ino !== this.ino || at.dev !== this.dev) return;
+      fs.renameSync(this.file, freeName(this.file));
+      this.fd = undefined;
+      closeQuietly(fd);
+    } catch (error) {
+      warn(`rotate:${this.file}`, `cannot rotate ${this.file}: ${error instanceof Error ? error.message : String(error)}; records go on into it`);
+    } finally {
+      if (locked) {
+        try {
+          fs.unlinkSync(lock);
+        } catch {
+          // Gone already: nothing to release.
+        }
+      }
+    }
+  }
+
+  /** Whether a file that left the path was rotated by another writer: renamed, not deleted, and past the size. */
+  private wasRotated(fd: number): boolean {
+    if (this.maxFileBytes === undefined) return false;
+    try {
+      const stat = fs.fstatSync(fd);
+      return stat.nlink > 0 && stat.size >= this.maxFileBytes;
+    } catch {
+      return false;
+    }
   }
 
   /** Closes a file that is no longer at the path, with no torn line left for the next file to glue to. */
@@ -362,6 +430,25 @@ export class RecordWriter {
     }
     this.failure = undefined;
     this.droppedNow = 0;
+  }
+}
+
+/** A rotated name beside `file` that no file has yet: a rename would replace one. */
+function freeName(file: string): string {
+  const now = new Date();
+  for (let n = 0; ; n++) {
+    const name = rotatedName(file, now, n);
+    if (!fs.existsSync(name)) return name;
+  }
+}
+
+/** Removes a rotation lock left by a process that died holding it; the next flush rotates. */
+function dropStaleLock(lock: string): void {
+  try {
+    const stat = fs.statSync(lock, { throwIfNoEntry: false });
+    if (stat !== undefined && Date.now() - stat.mtimeMs > STALE_LOCK_MS) fs.unlinkSync(lock);
+  } catch {
+    // Another writer removed it: the same outcome.
   }
 }
 

@@ -15,7 +15,7 @@ import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
-export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this'>;
+export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'file' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this'>;
 
 /** One run to make: plain data, so that it can be posted to a worker. */
 export interface RunPlan {
@@ -39,6 +39,8 @@ export interface RunResult {
   iteration: number;
   recording_index: number | null;
   recording_line: number | null;
+  /** The file `recording_line` is in (project-relative): the recording file, or one it was rotated to. */
+  recording_file: string | null;
   target: string | null;
   input: string;
   input_index: number;
@@ -217,6 +219,7 @@ function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, { redact
     iteration: plan.iteration,
     recording_index: plan.recording?.index ?? null,
     recording_line: plan.recording?.line ?? null,
+    recording_file: plan.recording?.file ?? null,
     target: plan.recording?.target ?? plan.recording?.function ?? targetName,
     input: redactor.redactString(plan.input.input),
     input_index: plan.inputIndex,

@@ -118,6 +118,8 @@ async function bounded<T>(promise: Promise<T>, deadline: number | undefined, tim
 export interface CheckedRecording {
   index: number;
   line: number;
+  /** The file it was read from, when not the one the check was given (a rotated file). */
+  file?: string;
   target?: string;
   function?: string;
   args: unknown[];
@@ -198,5 +200,5 @@ export class ProviderPaths {
 }
 
 function describe(recording: CheckedRecording, display: string): string {
-  return `recording #${recording.index} (${display}:${recording.line}, ${recording.target ?? recording.function})`;
+  return `recording #${recording.index} (${recording.file ?? display}:${recording.line}, ${recording.target ?? recording.function})`;
 }

@@ -1,15 +1,19 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { functionName } from '../config/identity';
 import type { Param } from '../instrument/params';
+import { recordingFiles } from '../record/files';
 import { warn } from '../record/warn';
 
 /** One recorded call, whatever shape it was written in. Values are still in the recorder's encoded (tagged JSON) form. */
 export interface ReplayRecord {
-  /** 0-based position among the valid records of the file, in file order. */
+  /** 0-based position among the valid records, in the order they were written: across the rotated files too (see `selectRecordings`). */
   index: number;
-  /** 1-based line number in the file. */
+  /** 1-based line number in `file`. */
   line: number;
+  /** The file the record was read from, as shown in messages (project-relative): the recording file, or one it was rotated to. */
+  file?: string;
   /** The function name: `function`, else derived from `target` (`functionName`), else 'anonymous'. */
   function: string;
   /** `target` as recorded, when there is one. */
@@ -31,6 +35,8 @@ export interface ReplayRecord {
 export interface ReadOptions {
   /** The path shown in warnings and errors (project-relative), default: the file path. */
   displayPath?: string;
+  /** The index of the file's first valid record: where the records of the files before it end. */
+  firstIndex?: number;
   /** Called for each skipped line; default writes via warn() from ../record/warn (rate limited). */
   onSkip?: (skip: { line: number; reason: string; message: string }) => void;
 }
@@ -63,12 +69,12 @@ export async function* readRecordings(file: string, options: ReadOptions = {}): 
   const display = options.displayPath ?? file;
   // One warning key per file, so that a broken file does not hide the problems of the next one.
   const onSkip = options.onSkip ?? ((skip) => warn(`replay:${display}`, skip.message));
-  let index = 0;
+  let index = options.firstIndex ?? 0;
   for await (const lines of readLines(file, display)) {
     for (const { text, line, unterminated, overlong } of lines) {
       if (!overlong && text.trim() === '') continue;
       const json = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      const record = overlong ? `longer than ${MAX_LINE / 1e6} million characters` : parseRecordLine(json, line, index);
+      const record = overlong ? `longer than ${MAX_LINE / 1e6} million characters` : parseRecordLine(json, line, index, display);
       if (typeof record === 'string') {
         // Only a writer that died mid-line leaves the file without its last newline.
         const reason = unterminated && record === NOT_JSON ? `${NOT_JSON} (a partial line? the app may have been killed while writing)` : record;
@@ -153,7 +159,7 @@ function fileError(error: NodeJS.ErrnoException, display: string): Error {
 }
 
 /** Parses one line into a record, or returns a reason string why it is not a record. Exported for tests and for callers that already have lines. */
-export function parseRecordLine(text: string, line: number, index: number): ReplayRecord | string {
+export function parseRecordLine(text: string, line: number, index: number, file?: string): ReplayRecord | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -177,6 +183,7 @@ export function parseRecordLine(text: string, line: number, index: number): Repl
     kwargs: kwargs ?? {},
     shape: shapeOf(value, fn),
   };
+  if (file !== undefined) record.file = file;
   if (target !== undefined) record.target = target;
   if (isObject(value.this)) record.this = value.this;
   if (Array.isArray(value.params)) record.params = value.params as Param[];
@@ -200,8 +207,36 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
+ * The records of a recording in the order they were written: those of the files it was rotated to
+ * (`recording.max_file_mb`), oldest first, then those of `file`. `index` runs on across the files,
+ * so that it names one record; `line` and `file` say where each is. `file` may be missing once it
+ * has been rotated; when no file of the recording exists, this throws as `readRecordings` does.
+ */
+export async function* readRecordingSet(file: string, options: ReadOptions = {}): AsyncGenerator<ReplayRecord> {
+  const display = options.displayPath ?? file;
+  const files = recordingFiles(file);
+  let next = options.firstIndex ?? 0;
+  for (const [i, each] of files.entries()) {
+    const current = i === files.length - 1;
+    if (current && files.length > 1 && !fs.existsSync(each)) return;
+    const shown = current ? display : besides(display, file, each);
+    for await (const record of readRecordings(each, { ...options, displayPath: shown, firstIndex: next })) {
+      next = record.index + 1;
+      yield record;
+    }
+  }
+}
+
+/** How `rotated`, which sits beside `file`, is shown when `file` is shown as `display`. */
+function besides(display: string, file: string, rotated: string): string {
+  const base = path.basename(file);
+  return display.endsWith(base) ? display.slice(0, display.length - base.length) + path.basename(rotated) : rotated;
+}
+
+/**
  * The selected records, streamed: `all` (default), `first`, `last` (keeps only the latest match in
- * memory), or N (the first N matches; stops reading early). Index/line fields keep the file's numbering.
+ * memory), or N (the first N matches; stops reading early). The rotated files of the recording are
+ * read first (see `readRecordingSet`). Index/line fields keep the files' numbering.
  */
 export async function* selectRecordings(file: string, options: SelectOptions = {}): AsyncGenerator<ReplayRecord> {
   const { select = 'all', match } = options;
@@ -211,7 +246,7 @@ export async function* selectRecordings(file: string, options: SelectOptions = {
   const limit = select === 'first' ? 1 : typeof select === 'number' ? select : Infinity;
   let count = 0;
   let last: ReplayRecord | undefined;
-  for await (const record of readRecordings(file, options)) {
+  for await (const record of readRecordingSet(file, options)) {
     if (match !== undefined && !match(record)) continue;
     if (select === 'last') {
       last = record;

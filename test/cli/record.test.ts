@@ -75,10 +75,30 @@ describe('fluxloop record enable / disable', () => {
     expect(on.stdout).toContain(recording);
     expect(on.stdout).toContain('node --import fluxloop/register your/app.js');
 
+    // Off: recording stops, and the recordings made so far are still replayed.
     const off = run(dir, ['record', 'disable']);
     expect(off.code).toBe(0);
+    expect(off.stderr).toBe('');
+    expect(read(dir, '.env')).toBe(ENV);
+    expect(read(dir, 'configs/simulation.yaml')).toBe(CONFIG.replace('enabled: false', 'enabled: true'));
+    expect(off.stdout).toMatch(/configs\/simulation\.yaml\s+replay_args\.enabled: true, left on: experiments still replay the recordings \(--disable-replay turns it off\)/);
+
+    // --disable-replay turns replay off too, every other byte kept.
+    const both = run(dir, ['record', 'disable', '--disable-replay']);
+    expect(both.code).toBe(0);
     expect(read(dir, '.env')).toBe(ENV);
     expect(read(dir, 'configs/simulation.yaml')).toBe(CONFIG);
+    expect(both.stdout).toMatch(/configs\/simulation\.yaml\s+replay_args\.enabled: false$/m);
+  });
+
+  it('leaves a config without replay_args alone when it disables, and names the option in its help', () => {
+    const config = '# mine\nrecording:\n  targets: [app/a.js:run]\n';
+    const dir = project({ 'configs/simulation.yaml': config });
+    const off = run(dir, ['record', 'disable']);
+    expect(off.code).toBe(0);
+    expect(read(dir, 'configs/simulation.yaml')).toBe(config);
+    expect(off.stdout).not.toContain('simulation.yaml');
+    expect(run(dir, ['record', 'disable', '--help']).stdout).toMatch(/--disable-replay\s+also set replay_args\.enabled: false/);
   });
 
   it('keeps the comments of the files that init wrote', () => {
@@ -89,7 +109,7 @@ describe('fluxloop record enable / disable', () => {
     expect(run(dir, ['record', 'enable']).code).toBe(0);
     expect(read(dir, '.env')).toBe(env.replace('FLUXLOOP_RECORD_ARGS=false', 'FLUXLOOP_RECORD_ARGS=true'));
     expect(read(dir, 'configs/simulation.yaml')).toBe(config.replace('  enabled: false', '  enabled: true'));
-    expect(run(dir, ['record', 'disable']).code).toBe(0);
+    expect(run(dir, ['record', 'disable', '--disable-replay']).code).toBe(0);
     expect(read(dir, '.env')).toBe(env);
     expect(read(dir, 'configs/simulation.yaml')).toBe(config);
   });
@@ -234,5 +254,128 @@ describe('fluxloop record status', () => {
     expect(viaOption.project_root).toBe(dir);
     const viaEnv = JSON.parse(run(tmp, ['record', 'status', '--json'], { FLUXLOOP_PROJECT_DIR: dir }).stdout);
     expect(viaEnv.recording_file.records).toBe(3);
+  });
+});
+
+/** A project whose recording was rotated twice (once twice in one millisecond), beside files that are not its. */
+function rotatedProject(): string {
+  return project({
+    '.env': 'FLUXLOOP_RECORD_ARGS=true\n',
+    'configs/simulation.yaml': CONFIG,
+    'recordings/args_recording.2026-01-02T03-04-05.678Z.jsonl': '{"a":1}\n{"a":2}\n',
+    'recordings/args_recording.2025-12-31T23-59-59.999Z.jsonl': '{"a":0}\n',
+    'recordings/args_recording.2026-01-02T03-04-05.678Z.1.jsonl': '{"a":3}\n',
+    'recordings/args_recording.jsonl': '{"b":1}\n\n',
+    // Not the recording's: another file's rotation, a backup, a writer's lock.
+    'recordings/other.2026-01-02T03-04-05.678Z.jsonl': '{"x":1}\n',
+    'recordings/args_recording.jsonl.bak': '{"x":1}\n',
+    'recordings/args_recording.jsonl.lock': '',
+  });
+}
+
+const ROTATED = [
+  'recordings/args_recording.2025-12-31T23-59-59.999Z.jsonl',
+  'recordings/args_recording.2026-01-02T03-04-05.678Z.jsonl',
+  'recordings/args_recording.2026-01-02T03-04-05.678Z.1.jsonl',
+];
+const NOT_OURS = ['args_recording.jsonl.bak', 'args_recording.jsonl.lock', 'other.2026-01-02T03-04-05.678Z.jsonl'];
+
+describe('fluxloop record status over a rotated recording', () => {
+  it('counts the records of every file and lists them in the order replays read them', () => {
+    const dir = rotatedProject();
+    const json = run(dir, ['record', 'status', '--json']);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout);
+    expect(status.recording_file).toEqual({ path: path.join(dir, 'recordings', 'args_recording.jsonl'), exists: true, records: 1, bytes: 9 });
+    expect(status.rotated_files).toEqual([
+      { path: path.join(dir, ROTATED[0]!), records: 1, bytes: 8 },
+      { path: path.join(dir, ROTATED[1]!), records: 2, bytes: 16 },
+      { path: path.join(dir, ROTATED[2]!), records: 1, bytes: 8 },
+    ]);
+    expect(status.total).toEqual({ files: 4, records: 5, bytes: 41 });
+
+    const text = run(dir, ['record', 'status']).stdout.split('\n');
+    const at = text.findIndex((l) => /^Records\s+5 \(41 B\), in 4 files, oldest first:$/.test(l));
+    expect(at).toBeGreaterThan(0);
+    expect(text.slice(at + 1, at + 5).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+      [ROTATED[0], '1 record', '8 B'],
+      [ROTATED[1], '2 records', '16 B'],
+      [ROTATED[2], '1 record', '8 B'],
+      ['recordings/args_recording.jsonl', '1 record', '9 B'],
+    ]);
+  });
+
+  it('counts the rotated files when the file itself is not there yet', () => {
+    const dir = rotatedProject();
+    fs.rmSync(path.join(dir, 'recordings', 'args_recording.jsonl'));
+    const status = JSON.parse(run(dir, ['record', 'status', '--json']).stdout);
+    expect(status.recording_file).toMatchObject({ exists: false, records: 0 });
+    expect(status.total).toEqual({ files: 3, records: 4, bytes: 32 });
+    expect(run(dir, ['record', 'status']).stdout).toMatch(/^Records\s+4 \(32 B\), in 3 files, oldest first:$/m);
+  });
+});
+
+describe('fluxloop record clear', () => {
+  const left = (dir: string) => fs.readdirSync(path.join(dir, 'recordings')).sort();
+
+  it('with --yes removes the file and those it was rotated to, and says what it removed', () => {
+    const dir = rotatedProject();
+    const r = run(dir, ['record', 'clear', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(left(dir)).toEqual(NOT_OURS);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('Removed 4 files (5 records, 41 B):');
+    expect(lines.slice(1).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+      [ROTATED[0], '1 record', '8 B'],
+      [ROTATED[1], '2 records', '16 B'],
+      [ROTATED[2], '1 record', '8 B'],
+      ['recordings/args_recording.jsonl', '1 record', '9 B'],
+    ]);
+    expect(run(dir, ['record', 'status']).stdout).toMatch(/^Records\s+none yet$/m);
+
+    const again = run(dir, ['record', 'clear', '--yes']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('Nothing to clear: recordings/args_recording.jsonl does not exist, nor any file it was rotated to.\n');
+  });
+
+  it('refuses without a terminal and without --yes: exit 2, nothing removed', () => {
+    const dir = rotatedProject();
+    const before = left(dir);
+    const r = run(dir, ['record', 'clear']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'fluxloop: record clear would remove 4 files (5 records, 41 B) of recordings/args_recording.jsonl; there is no terminal to ask on, so pass --yes to remove them\n',
+    );
+    expect(left(dir)).toEqual(before);
+  });
+
+  it('clears the file FLUXLOOP_RECORDING_FILE names', () => {
+    const dir = project({ '.env': 'FLUXLOOP_RECORDING_FILE=data/calls.jsonl\n', 'data/calls.jsonl': '{"a":1}\n', 'data/calls.2026-01-02T03-04-05.678Z.jsonl': '{"a":0}\n' });
+    const r = run(dir, ['record', 'clear', '-y']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Removed 2 files \(2 records, 16 B\):/);
+    expect(fs.readdirSync(path.join(dir, 'data'))).toEqual([]);
+  });
+
+  // A terminal, made with util-linux's script(1): the answer is typed into it.
+  const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  it.skipIf(script.status !== 0 || !/util-linux/.test(script.stdout))('asks on a terminal, and removes only on yes', () => {
+    const dir = rotatedProject();
+    const before = left(dir);
+    const ask = (answer: string) => {
+      const command = [process.execPath, BIN, 'record', 'clear', '--project-dir', dir].map((a) => `'${a}'`).join(' ');
+      const r = spawnSync('script', ['-qec', command, '/dev/null'], { input: `${answer}\n`, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(r.status).toBe(0);
+      return r.stdout;
+    };
+    const no = ask('n');
+    expect(no).toContain('Remove 4 files (5 records, 41 B)? [y/N]');
+    expect(no).toContain('Nothing removed.');
+    expect(left(dir)).toEqual(before);
+    const yes = ask('yes');
+    expect(yes).toContain('Removed 4 files (5 records, 41 B):');
+    expect(left(dir)).toEqual(NOT_OURS);
   });
 });

@@ -100,7 +100,7 @@ describe('replaying recorded calls', () => {
         [second, 'refund please'],
       ].sort(),
     );
-    const fields = 'trace_id iteration recording_index recording_line target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages warnings observation_count';
+    const fields = 'trace_id iteration recording_index recording_line recording_file target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages warnings observation_count';
     for (const t of exp.traces) {
       expect(Object.keys(t).sort()).toEqual(fields.split(' ').sort());
       const user = users[t.recording_line]!;
@@ -108,6 +108,7 @@ describe('replaying recorded calls', () => {
         status: 'ok',
         override_param_path: 'kwargs.message',
         override_location: 'args.1',
+        recording_file: 'recordings/args_recording.jsonl',
         args: [user, t.input],
         output: { userId: user, reply: `re:${t.input}!`, count: 1 },
         metadata: t.input === 'refund please' ? { persona: 'angry' } : {},
@@ -277,6 +278,32 @@ describe('choosing the runs', () => {
       ['from file', { source: 'generated' }, 're:from file!'],
     ]);
     expect(exp.summary.inputs_source).toBe('inputs/generated.yaml');
+  });
+
+  it('says once, in the plan and in the run, that it replays without the recordings while replay_args.enabled is false', async () => {
+    const dir = withRecording({ runner: { target: 'app/agent.js:handle' }, replay_args: { enabled: false, override_param_path: 'kwargs.message' }, base_inputs: ['plain'] });
+    const records = readRecords(dir).length;
+    const notice =
+      `warning: replaying without the ${records} records in recordings/args_recording.jsonl: replay_args.enabled is not true, so each input goes to the function alone, ` +
+      'with no recorded arguments; set replay_args.enabled: true in configs/simulation.yaml (with override_param_path) to replay them';
+    const noticed = (run: CliRun) => run.stderr.split('\n').filter((l) => l.includes('replaying without'));
+
+    const plan = await experiment(dir, ['--dry-run']);
+    expect(noticed(plan)).toEqual([notice]);
+    expect(plan.stdout).toMatch(new RegExp(`^Recordings\\s+none: replay_args\\.enabled is not true, so the ${records} records in recordings/args_recording\\.jsonl are left out; each input goes to the input parameter$`, 'm'));
+    const json = JSON.parse((await experiment(dir, ['--dry-run', '--json'])).stdout);
+    expect(json.setup.unreplayed).toEqual({ file: 'recordings/args_recording.jsonl', records, files: 1, config: 'configs/simulation.yaml' });
+
+    const run = await experiment(dir, ['--json']);
+    expect(noticed(run)).toEqual([notice]);
+    expect(JSON.parse(run.stdout)).toMatchObject({ total_runs: 1, recordings: 0, recording_file: null });
+
+    // With replay on, or nothing recorded, there is nothing to say.
+    writeConfig(dir, replayConfig('app/agent.js:handle', 'kwargs.message', { base_inputs: ['plain'] }));
+    expect(noticed(await experiment(dir, ['--dry-run']))).toEqual([]);
+    writeConfig(dir, { runner: { target: 'app/agent.js:handle' }, base_inputs: ['plain'] });
+    fs.rmSync(recordingPath(dir));
+    expect(noticed(await experiment(dir, ['--dry-run']))).toEqual([]);
   });
 
   it('--dry-run prints the plan and the first call before and after, and writes nothing', async () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { project, readRecords, recordingPath, runApp, runCli, type Run } from './helpers';
+import { project, readExperiment, readRecords, recordingPath, runApp, runCli, type Run } from './helpers';
 
 // The recording file under faults, in a real app: deleted or rotated while the app records, a
 // full disk (a 64 KB tmpfs), a planted symbolic link. The app must behave exactly as without us.
@@ -208,3 +208,82 @@ describe('a symbolic link planted at the recording path', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('rotation at recording.max_file_mb', () => {
+  it('rotates the file as two apps record into it at once, and replays, counts and clears every file', async () => {
+    const dir = project('writer-app');
+    fs.writeFileSync(
+      path.join(dir, 'configs', 'simulation.yaml'),
+      [
+        'recording:',
+        '  targets: [app/agent.js:handle]',
+        '  max_file_mb: 0.01',
+        'runner:',
+        '  target: app/agent.js:handle',
+        '  isolation: shared',
+        'replay_args:',
+        '  enabled: true',
+        '  override_param_path: args.1',
+        'base_inputs: [replayed]',
+        '',
+      ].join('\n'),
+    );
+    const max = Math.round(0.01 * 1024 * 1024);
+    const calls = 120;
+    // Spread over several flushes, so that each app finds the file past the size more than once.
+    const env = { WRITER_APP_PHASES: JSON.stringify([{ calls, pad: 100, spread: 1 }]) };
+    const apps = await Promise.all([runApp(dir, 'app/main.js', { env }), runApp(dir, 'app/main.js', { env })]);
+    for (const app of apps) {
+      expect(app.code, app.stderr).toBe(0);
+      // The app that did not rotate follows the new file without a word.
+      expect(app.stderr).toBe('');
+    }
+
+    const file = recordingPath(dir);
+    const shape = /^args_recording\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z(\.\d+)?\.jsonl$/;
+    const rotated = fs
+      .readdirSync(path.dirname(file))
+      .filter((name) => shape.test(name))
+      .sort()
+      .map((name) => path.join(path.dirname(file), name));
+    expect(rotated.length).toBeGreaterThanOrEqual(3);
+    // Only a file past the size was rotated, by one of the apps.
+    for (const each of rotated) expect(fs.statSync(each).size).toBeGreaterThanOrEqual(max);
+    const files = [...rotated, ...(fs.existsSync(file) ? [file] : [])];
+    const written = files.flatMap((each) => readRecords(dir, each).map((r, i) => ({ file: path.relative(dir, each), line: i + 1, pid: r.meta.pid, id: r.args[0] as number })));
+    // Each app's calls, once each and in order, across the files.
+    const pids = [...new Set(written.map((r) => r.pid))];
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(written.filter((r) => r.pid === pid).map((r) => r.id)).toEqual(range(0, calls));
+
+    const status = await statusJson(dir);
+    expect(status.total.records).toBe(2 * calls);
+    expect(status.rotated_files.map((f: { path: string }) => f.path)).toEqual(rotated);
+
+    const plan = await runCli(dir, ['run', 'experiment', '--dry-run']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(new RegExp(`^Recordings\\s+${2 * calls} of app/agent\\.js:handle from recordings/args_recording\\.jsonl and ${rotated.length} files it was rotated to \\(select: all\\)$`, 'm'));
+
+    // Replayed oldest first, each run naming the file and line its recording came from.
+    const replayed = await runCli(dir, ['run', 'experiment', '--json']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const exp = readExperiment(dir);
+    expect(exp.summary).toMatchObject({ total_runs: 2 * calls, counts: { ok: 2 * calls } });
+    const traces = [...exp.traces].sort((a, b) => a.recording_index - b.recording_index);
+    expect(traces.map((t) => t.recording_index)).toEqual(range(0, 2 * calls));
+    expect(traces.map((t) => [t.recording_file, t.recording_line])).toEqual(written.map((r) => [r.file, r.line]));
+    for (const [i, t] of traces.entries()) expect(t.args).toEqual([written[i]!.id, 'replayed']);
+
+    // generate inputs --from-recording goes through the same reader.
+    const generated = await runCli(dir, ['generate', 'inputs', '--from-recording', '--strategy', 'noise', '--output', 'inputs/seeds.yaml']);
+    expect(generated.code, generated.stderr).toBe(0);
+    const seeds = fs.readFileSync(path.join(dir, 'inputs', 'seeds.yaml'), 'utf8');
+    expect(seeds).toContain(`occurrences: ${2 * calls}`);
+    expect(seeds).toContain(`recording: ${written[0]!.file}:1`);
+
+    const cleared = await runCli(dir, ['record', 'clear', '--yes']);
+    expect(cleared.code, cleared.stderr).toBe(0);
+    expect(cleared.stdout).toMatch(new RegExp(`^Removed ${files.length} files \\(${2 * calls} records, `));
+    expect(fs.readdirSync(path.dirname(file))).toEqual([]);
+  });
+});

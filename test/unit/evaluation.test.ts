@@ -199,11 +199,19 @@ describe('comparison', () => {
     ...fields,
   });
 
-  it('pairs by recording line, input and iteration, a repeated input in order', () => {
+  it('pairs by recording index, input and iteration, a repeated input in order', () => {
     const baseline = [trace('b1', 'x', true), trace('b2', 'x', true), trace('b3', 'y', true, { iteration: 1 }), trace('b4', 'z', true)];
-    const current = [trace('c1', 'x', true), trace('c2', 'y', true, { iteration: 1 }), trace('c3', 'x', true), trace('c4', 'x', true), trace('c5', 'z', true, { recording_line: 9 })];
+    // c6 has b4's line, in another file the recording was rotated to: another recording.
+    const current = [
+      trace('c1', 'x', true),
+      trace('c2', 'y', true, { iteration: 1 }),
+      trace('c3', 'x', true),
+      trace('c4', 'x', true),
+      trace('c5', 'z', true, { recording_index: 9 }),
+      trace('c6', 'z', true, { recording_index: 4, recording_file: 'recordings/args_recording.2026-01-01T00-00-00.000Z.jsonl' }),
+    ];
     const { pairs, missing } = pairRuns(current, baseline);
-    expect(pairs.map((p) => p?.trace_id)).toEqual(['b1', 'b3', 'b2', undefined, undefined]);
+    expect(pairs.map((p) => p?.trace_id)).toEqual(['b1', 'b3', 'b2', undefined, undefined, undefined]);
     expect(missing.map((m) => m.trace_id)).toEqual(['b4']);
   });
 

@@ -53,6 +53,7 @@ describe('readRecordings: shapes', () => {
       {
         index: 0,
         line: 1,
+        file: 'recordings/test.jsonl',
         function: 'handleMessage',
         target: 'app/agent.js:handleMessage',
         args: ['u1', { text: 'refund please' }],
@@ -71,6 +72,7 @@ describe('readRecordings: shapes', () => {
       {
         index: 0,
         line: 1,
+        file: 'recordings/test.jsonl',
         function: 'run',
         target: 'support.agent:Agent.run',
         args: [],
@@ -85,7 +87,7 @@ describe('readRecordings: shapes', () => {
   it('reads minimal records', async () => {
     const { records } = await read(write(`${MINIMAL}\n`));
     expect(records).toEqual([
-      { index: 0, line: 1, function: 'handle_request', args: [], kwargs: { query: 'opening times?' }, timestamp: '2026-03-01T10:00:02Z', shape: 'minimal' },
+      { index: 0, line: 1, file: 'recordings/test.jsonl', function: 'handle_request', args: [], kwargs: { query: 'opening times?' }, timestamp: '2026-03-01T10:00:02Z', shape: 'minimal' },
     ]);
   });
 
@@ -285,5 +287,42 @@ describe('selectRecordings', () => {
 
   it('throws the file error for a missing file', async () => {
     await expect(read(path.join(dir, 'missing.jsonl'), { select: 'last' })).rejects.toBeInstanceOf(RecordingFileError);
+  });
+});
+
+describe('selectRecordings over a rotated recording', () => {
+  /** A recording rotated twice (`recording.max_file_mb`): oldest first, then the file itself. */
+  function rotated(current: string | undefined): string {
+    const folder = fs.mkdtempSync(path.join(dir, 'rotated-'));
+    const file = path.join(folder, 'calls.jsonl');
+    // Written out of order: the names, not the order they were made in, say which is oldest.
+    fs.writeFileSync(path.join(folder, 'calls.2026-01-02T00-00-00.000Z.jsonl'), [rec('a', 2), 'junk', rec('b', 0), ''].join('\n'));
+    fs.writeFileSync(path.join(folder, 'calls.2026-01-01T00-00-00.000Z.jsonl'), [rec('a', 0), rec('a', 1), ''].join('\n'));
+    fs.writeFileSync(path.join(folder, 'other.2025-01-01T00-00-00.000Z.jsonl'), `${rec('z', 0)}\n`);
+    if (current !== undefined) fs.writeFileSync(file, current);
+    return file;
+  }
+  const shown = { displayPath: 'recordings/calls.jsonl' };
+  const where = (records: ReplayRecord[]) => records.map((r) => [r.function, r.index, r.file, r.line]);
+
+  it('reads the rotated files oldest first, then the file, with one index across them and each file and line', async () => {
+    const { records, skips } = await read(rotated(`${rec('a', 3)}\n`), shown);
+    expect(where(records)).toEqual([
+      ['a', 0, 'recordings/calls.2026-01-01T00-00-00.000Z.jsonl', 1],
+      ['a', 1, 'recordings/calls.2026-01-01T00-00-00.000Z.jsonl', 2],
+      ['a', 2, 'recordings/calls.2026-01-02T00-00-00.000Z.jsonl', 1],
+      ['b', 3, 'recordings/calls.2026-01-02T00-00-00.000Z.jsonl', 3],
+      ['a', 4, 'recordings/calls.jsonl', 1],
+    ]);
+    expect(skips).toEqual([{ line: 2, reason: 'not valid JSON', message: 'recordings/calls.2026-01-02T00-00-00.000Z.jsonl:2: not valid JSON' }]);
+  });
+
+  it('selects across the files, and reads them when the file itself is not there', async () => {
+    const file = rotated(`${rec('a', 3)}\n`);
+    expect(where((await read(file, { ...shown, select: 'last' })).records)).toEqual([['a', 4, 'recordings/calls.jsonl', 1]]);
+    expect(where((await read(file, { ...shown, select: 3 })).records).map((r) => r[1])).toEqual([0, 1, 2]);
+    const only = recordingMatch(dir, 'b', undefined)!.test;
+    expect(where((await read(file, { ...shown, match: only })).records)).toEqual([['b', 3, 'recordings/calls.2026-01-02T00-00-00.000Z.jsonl', 3]]);
+    expect((await read(rotated(undefined))).records.map((r) => r.index)).toEqual([0, 1, 2, 3]);
   });
 });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recordingFiles, rotatedFiles, rotatedName } from '../../src/record/files';
 import { RecordWriter } from '../../src/record/writer';
 
 // The writer under faults: a disk that fills (fs.writeSync mocked to write what fits, then fail
@@ -413,6 +414,192 @@ describe('RecordWriter: a file deleted or rotated', () => {
       expect(seen, `seed ${seed}`).toEqual(written);
       vi.mocked(fs.writeSync).mockRestore();
     }
+  });
+});
+
+describe('RecordWriter: rotation at maxFileBytes', () => {
+  /** A writer like `manual`, rotating past `max` bytes. */
+  const rotating = (file: string, max: number) => new RecordWriter(file, { flushIntervalMs: 60_000, eagerFlushBytes: Infinity, maxFileBytes: max });
+  /** Every line of the recording, file by file, oldest first; each file must end whole. */
+  const filesOf = (file: string) =>
+    recordingFiles(file)
+      .filter((f) => fs.existsSync(f))
+      .map((f) => {
+        const { complete, fragment } = records(fs.readFileSync(f));
+        expect(fragment.length, f).toBe(0);
+        return { file: f, lines: complete, size: fs.statSync(f).size };
+      });
+
+  it('renames the file to a timestamped one beside it once a flush takes it past the size, and goes on in a new file', () => {
+    const file = tempFile();
+    const lines = Array.from({ length: 30 }, (_, i) => line(i));
+    // The first flush (10 lines) stays under the size, the second passes it.
+    const writer = rotating(file, Buffer.byteLength(lines.slice(0, 15).join('')));
+    for (const l of lines.slice(0, 10)) writer.write(l);
+    writer.flush();
+    expect(rotatedFiles(file)).toEqual([]);
+    for (const l of lines.slice(10, 20)) writer.write(l);
+    writer.flush();
+    const [rotated] = rotatedFiles(file);
+    expect(path.basename(rotated!)).toMatch(/^calls\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z\.jsonl$/);
+    expect(path.dirname(rotated!)).toBe(path.dirname(file));
+    expect(fs.readFileSync(rotated!, 'utf8')).toBe(lines.slice(0, 20).join(''));
+    // The new file is made by the next flush that has something to write.
+    expect(fs.existsSync(file)).toBe(false);
+    for (const l of lines.slice(20)) writer.write(l);
+    writer.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(lines.slice(20).join(''));
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    expect(stderr).toEqual([]);
+  });
+
+  it('looks at the size once per flush, never per record', () => {
+    const file = tempFile();
+    const writer = rotating(file, 1e9);
+    writer.write(line(0));
+    writer.flush();
+    const lstat = vi.spyOn(fs, 'lstatSync');
+    const fstat = vi.spyOn(fs, 'fstatSync');
+    for (let i = 1; i <= 1000; i++) writer.write(line(i));
+    expect(lstat).not.toHaveBeenCalled();
+    expect(fstat).not.toHaveBeenCalled();
+    writer.flush();
+    expect(lstat).toHaveBeenCalledTimes(1);
+    expect(fstat).toHaveBeenCalledTimes(1);
+    writer.close();
+  });
+
+  it('two writers on one file: every line once, each file rotated by one of them only, past the size, and no warning', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const next = random(seed * 104729);
+      const file = tempFile();
+      const max = 200 + next(400);
+      const writers = [rotating(file, max), rotating(file, max)];
+      const written: string[] = [];
+      for (let step = 0; step < 60; step++) {
+        const writer = writers[next(2)]!;
+        for (let k = 1 + next(6); k > 0; k--) {
+          written.push(line(written.length, next(20)));
+          writer.write(written[written.length - 1]!);
+        }
+        if (next(2) === 0) writer.flush();
+      }
+      for (const writer of writers) writer.close();
+      const files = filesOf(file);
+      // Each writer's lines keep their order, and no line is lost or written twice.
+      expect(files.flatMap((f) => f.lines).sort(), `seed ${seed}`).toEqual([...written].sort());
+      // Only a file past the size is rotated: one that another writer had rotated first never is.
+      for (const f of files.slice(0, -1)) expect(f.size, `seed ${seed}: ${f.file}`).toBeGreaterThanOrEqual(max);
+      expect(files.length, `seed ${seed}`).toBeGreaterThan(2);
+      expect(stderr, `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('leaves alone a file that another writer put at the path after rotating the one this writer filled', () => {
+    const file = tempFile();
+    const a = rotating(file, 100);
+    const b = rotating(file, 100);
+    a.write(line(0));
+    a.flush();
+    b.write(line(1));
+    b.flush();
+    // While b writes its next lines, a rotates the full file and starts a new one at the path.
+    const realWrite = fs.writeSync;
+    let once = true;
+    vi.spyOn(fs, 'writeSync').mockImplementation(((...args: Parameters<typeof fs.writeSync>) => {
+      if (once) {
+        once = false;
+        vi.mocked(fs.writeSync).mockRestore();
+        a.write(line(2));
+        a.write(line(3));
+        a.write(line(4));
+        a.flush();
+        a.write(line(5));
+        a.flush();
+      }
+      return (realWrite as (...a: unknown[]) => number)(...args);
+    }) as typeof fs.writeSync);
+    b.write(line(6));
+    b.write(line(7));
+    b.flush();
+    // b's lines went to the file it had open, now rotated; it found that file gone from the path and
+    // did not rotate the new one.
+    const files = filesOf(file);
+    expect(files.map((f) => f.lines)).toEqual([[line(0), line(1), line(2), line(3), line(4), line(6), line(7)], [line(5)]]);
+    b.write(line(8));
+    b.close();
+    a.close();
+    expect(filesOf(file).map((f) => f.lines)).toEqual([[line(0), line(1), line(2), line(3), line(4), line(6), line(7)], [line(5), line(8)]]);
+    expect(stderr).toEqual([]);
+  });
+
+  it('waits while another writer holds the lock, and takes over a lock left by a process that died', () => {
+    const file = tempFile();
+    const writer = rotating(file, 50);
+    writer.write(line(0));
+    writer.write(line(1));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.lock`, '');
+    writer.flush();
+    expect(rotatedFiles(file)).toEqual([]);
+    // Older than any rotation takes: removed at this flush, and the file rotated at the next.
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${file}.lock`, old, old);
+    writer.write(line(2));
+    writer.flush();
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    writer.write(line(3));
+    writer.close();
+    expect(filesOf(file).map((f) => f.lines)).toEqual([[line(0), line(1), line(2), line(3)]]);
+    expect(rotatedFiles(file)).toHaveLength(1);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('says once why it cannot rotate, and keeps writing to the file', () => {
+    const file = tempFile();
+    const writer = rotating(file, 10);
+    const rename = vi.spyOn(fs, 'renameSync').mockImplementation(() => {
+      throw Object.assign(new Error('EACCES: permission denied, rename'), { code: 'EACCES' });
+    });
+    for (let i = 0; i < 5; i++) {
+      writer.write(line(i));
+      expect(() => writer.flush()).not.toThrow();
+    }
+    writer.close();
+    expect(rename).toHaveBeenCalled();
+    expect(fs.readFileSync(file, 'utf8')).toBe([0, 1, 2, 3, 4].map((i) => line(i)).join(''));
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    expect(stderr.filter((m) => m.includes('cannot rotate'))[0]).toBe(`fluxloop: cannot rotate ${file}: EACCES: permission denied, rename; records go on into it\n`);
+  });
+
+  it('names rotated files so that they sort by time, and finds only those of its file', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'calls.jsonl');
+    const at = new Date('2026-11-27T22:15:03.123Z');
+    expect(rotatedName(file, at)).toBe(path.join(dir, 'calls.2026-11-27T22-15-03.123Z.jsonl'));
+    expect(rotatedName(file, at, 2)).toBe(path.join(dir, 'calls.2026-11-27T22-15-03.123Z.2.jsonl'));
+    expect(rotatedName(path.join(dir, 'calls'), at)).toBe(path.join(dir, 'calls.2026-11-27T22-15-03.123Z'));
+    const names = [
+      'calls.2026-11-27T22-15-03.123Z.10.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.2.jsonl',
+      'calls.2025-01-01T00-00-00.000Z.jsonl',
+      'calls.jsonl',
+      'calls.jsonl.lock',
+      'calls.2026-11-27.jsonl',
+      'other.2026-11-27T22-15-03.123Z.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.jsonl.bak',
+    ];
+    for (const name of names) fs.writeFileSync(path.join(dir, name), '');
+    expect(rotatedFiles(file).map((f) => path.basename(f))).toEqual([
+      'calls.2025-01-01T00-00-00.000Z.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.2.jsonl',
+      'calls.2026-11-27T22-15-03.123Z.10.jsonl',
+    ]);
+    expect(recordingFiles(file).at(-1)).toBe(file);
+    expect(rotatedFiles(path.join(dir, 'missing', 'calls.jsonl'))).toEqual([]);
   });
 });
 

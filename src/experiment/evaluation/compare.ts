@@ -4,11 +4,12 @@ import type { ComparedRun, Comparison, Delta, TraceEvaluation } from './types';
 type Keyed = Pick<TraceEvaluation, 'recording_line' | 'recording_index' | 'input' | 'iteration'>;
 
 /**
- * Which baseline run each run is the same as: the same recording (by its line in the file, which
- * stays when records are appended), input and iteration. A repeated input pairs in order.
+ * Which baseline run each run is the same as: the same recording, input and iteration. A recording
+ * is known by its index, which stays when records are appended and when the file is rotated (a
+ * line number is one file's: two rotated files both have a line 3). A repeated input pairs in order.
  */
 export function pairRuns<T extends Keyed>(current: readonly T[], baseline: readonly T[]): { pairs: Array<T | undefined>; missing: T[] } {
-  const key = (run: Keyed) => JSON.stringify([run.recording_line ?? run.recording_index, run.input, run.iteration]);
+  const key = (run: Keyed) => JSON.stringify([run.recording_index ?? run.recording_line, run.input, run.iteration]);
   const waiting = new Map<string, T[]>();
   for (const run of baseline) {
     const list = waiting.get(key(run));

@@ -74,7 +74,8 @@ function evaluator(root: string, config: EvaluationConfig, redactor: Redactor): 
     // A reason may quote what it judged, and a judge's reply may say anything.
     const evaluators = verdicts.map((v, i) => evaluatorResult(config.evaluators[i]!, { ...v, reason: redactor.redactString(v.reason) }));
     const { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata } = run;
-    return { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata, ...scoreRun(evaluators, config.pass_threshold), evaluators };
+    const recording_file = run.recording_file ?? null;
+    return { trace_id, input, iteration, recording_index, recording_line, recording_file, status, duration_ms, metadata, ...scoreRun(evaluators, config.pass_threshold), evaluators };
   };
 }
 

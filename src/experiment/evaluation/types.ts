@@ -25,6 +25,8 @@ export interface TraceEvaluation {
   iteration: number;
   recording_index: number | null;
   recording_line: number | null;
+  /** The file of `recording_line`: the recording file or one it was rotated to; null in experiments made before rotation. */
+  recording_file: string | null;
   status: RunStatus;
   duration_ms: number;
   metadata: Record<string, unknown>;

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The files of one recording: the file records go to, and the files it was rotated to when it
+ * passed `recording.max_file_mb`. A rotated file sits beside it, named after it with the time of
+ * the rotation: `args_recording.jsonl` becomes `args_recording.2026-11-27T22-15-03.123Z.jsonl`
+ * (a second rotation in the same millisecond adds `.1`, `.2`). The names sort by time, and
+ * nothing else in the folder has their shape.
+ */
+
+/** The name `file` is rotated to at `date`; the `n`th, when an earlier one took that name. */
+export function rotatedName(file: string, date: Date, n = 0): string {
+  const { stem, ext } = parts(file);
+  // `:` is not allowed in Windows file names, and is awkward in a shell.
+  const time = date.toISOString().replace(/:/g, '-');
+  return `${stem}.${time}${n > 0 ? `.${n}` : ''}${ext}`;
+}
+
+/** The files `file` was rotated to, oldest first, as absolute paths; none when its folder is missing. */
+export function rotatedFiles(file: string): string[] {
+  const dir = path.dirname(path.resolve(file));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const { stem, ext } = parts(path.basename(file));
+  const shape = new RegExp(`^${escape(stem)}\\.(\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3}Z)(?:\\.(\\d+))?${escape(ext)}$`);
+  const found: Array<{ name: string; time: string; n: number }> = [];
+  for (const name of names) {
+    const match = shape.exec(name);
+    if (match) found.push({ name, time: match[1]!, n: Number(match[2] ?? 0) });
+  }
+  found.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.n - b.n));
+  return found.map(({ name }) => path.join(dir, name));
+}
+
+/** Every file of the recording in the order its records were written: the rotated ones, oldest first, then `file`. */
+export function recordingFiles(file: string): string[] {
+  return [...rotatedFiles(file), path.resolve(file)];
+}
+
+/** Lines with content in a file, read in chunks since recordings can be large; 0 when it is missing. */
+export async function countRecords(file: string): Promise<number> {
+  let count = 0;
+  let lineHasContent = false;
+  try {
+    for await (const chunk of fs.createReadStream(file)) {
+      const buf = chunk as Buffer;
+      for (let i = 0; i < buf.length; i++) {
+        const byte = buf[i]!;
+        if (byte === 0x0a) {
+          if (lineHasContent) count++;
+          lineHasContent = false;
+        } else if (!lineHasContent && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) {
+          lineHasContent = true;
+          // The rest of the line cannot change the answer: jump to its end.
+          const nl = buf.indexOf(0x0a, i);
+          i = (nl === -1 ? buf.length : nl) - 1;
+        }
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  return lineHasContent ? count + 1 : count;
+}
+
+/** One file of a recording, counted. */
+export interface RecordingFileInfo {
+  path: string;
+  records: number;
+  bytes: number;
+}
+
+/** The recording's files that exist, oldest first (the rotated ones, then `file`), each with its records and size. */
+export async function describeRecordingFiles(file: string): Promise<RecordingFileInfo[]> {
+  const found: RecordingFileInfo[] = [];
+  for (const each of recordingFiles(file)) {
+    const stat = fs.statSync(each, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile()) continue;
+    found.push({ path: each, records: stat.size === 0 ? 0 : await countRecords(each), bytes: stat.size });
+  }
+  return found;
+}
+
+function parts(file: string): { stem: string; ext: string } {
+  const ext = path.extname(file);
+  return { stem: file.slice(0, file.length - ext.length), ext };
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
