@@ -14,9 +14,10 @@ const EXAMPLES: Record<string, string[]> = {
     'npx fluxloop env                                    # versions, project, config files, keys (never their values)',
   ],
   init: ['npx fluxloop init', 'npx fluxloop init --force                           # rewrite the files that exist', 'npx fluxloop --project-dir ../my-app init'],
-  record: ['npx fluxloop record enable', 'npx fluxloop record status', 'npx fluxloop record disable'],
+  record: ['npx fluxloop record enable', 'npx fluxloop record status', 'npx fluxloop record disable', 'npx fluxloop record clear'],
   'record enable': ['npx fluxloop record enable', 'node --import fluxloop/register app/main.js         # then run your app as always'],
-  'record disable': ['npx fluxloop record disable'],
+  'record disable': ['npx fluxloop record disable                         # recording off; replay keeps the recordings', 'npx fluxloop record disable --disable-replay        # replay off too'],
+  'record clear': ['npx fluxloop record clear                           # asks first', 'npx fluxloop record clear --yes                     # in a script'],
   'record status': ['npx fluxloop record status', 'npx fluxloop record status --json'],
   generate: ['npx fluxloop generate inputs --dry-run'],
   'generate inputs': [
