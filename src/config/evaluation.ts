@@ -70,7 +70,8 @@ class EvaluationValidator extends Validator {
   rate(node: Node | null, field: string): number | undefined {
     const v = isScalar(node) ? node.value : undefined;
     const percent = typeof v === 'number' && v > 1 && v <= 100 ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? parseFloat(v) : undefined;
-    if (percent !== undefined && percent <= 100) this.fail(`must be a number from 0 to 1, found ${this.describe(node)}; for ${percent}% write ${percent / 100}`, node, field);
+    const found = typeof v === 'string' ? JSON.stringify(v.trim()) : String(v);
+    if (percent !== undefined && percent <= 100) this.fail(`must be a number from 0 to 1, found ${found}; for ${percent}% write ${Number((percent / 100).toFixed(6))}`, node, field);
     return this.number(node, field, 0, 1);
   }
 

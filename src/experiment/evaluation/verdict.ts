@@ -28,7 +28,7 @@ export function parseRate(text: string): number {
   }
   if (/^(\d+(?:\.\d+)?|\.\d+)$/.test(value)) {
     const n = Number(value);
-    if (n > 1) throw new Error(`must be a share from 0 to 1 or a percentage, found ${value}; for ${value}% write ${n / 100} or ${value}%`);
+    if (n > 1) throw new Error(`must be a share from 0 to 1 or a percentage, found ${value}; for ${value}% write ${Number((n / 100).toFixed(6))} or ${value}%`);
     return n;
   }
   throw new Error(`must be a share from 0 to 1 (0.8) or a percentage (80%), found ${JSON.stringify(text)}`);

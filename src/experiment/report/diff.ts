@@ -52,7 +52,8 @@ export function wordDiff(before: string, after: string): DiffPiece[] {
         push(0, a[start + i]!);
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! >= lcs[(i + 1) * (m + 1) + j]!)) {
+        // On a tie the old word goes first: what was there, then what came instead.
+      } else if (j < m && (i === n || lcs[i * (m + 1) + j + 1]! > lcs[(i + 1) * (m + 1) + j]!)) {
         push(1, b[start + j]!);
         j++;
       } else {
