@@ -357,7 +357,7 @@
       tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') row.pick(); });
       return tr;
     });
-    var head = el('tr', null, heads.map(function (h) { return el('th', { text: h }); }), ['Runs', 'Passed', 'Pass rate'].map(function (h) { return el('th', { class: 'num', text: h }); }), el('th'));
+    var head = el('tr', null, heads.map(function (h, i) { return el('th', { class: i > 0 ? 'num' : null, text: h }); }), ['Runs', 'Passed', 'Pass rate'].map(function (h) { return el('th', { class: 'num', text: h }); }), el('th'));
     return el('div', { class: 'table-wrap' }, el('table', { class: 'compact breakdown', id: id + '-table', 'data-testid': id + '-table' }, el('thead', null, head), el('tbody', null, body)));
   }
 
