@@ -176,6 +176,8 @@ describe('scoring', () => {
     expect(scoreRun(results, 1)).toEqual({ score: 0.333, passed: false, reasons: ['b: b says so', 'c: skipped, c says so'] });
     expect(scoreRun(results, 0.3).passed).toBe(true);
     expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 2 / 3).passed).toBe(true);
+    expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 0.667).passed).toBe(true);
+    expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 0.668).passed).toBe(false);
   });
 
   it('fails a run that no evaluator could judge, and passes one of weight-0 evaluators only', () => {
