@@ -19,7 +19,7 @@ export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStop
 export type { EvaluationConfig, EvaluatorConfig, EvaluatorType } from './config/types';
 export type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';
 export type { RedactRules } from './record/redact-json';
-export type { ComparedRun, Comparison, Delta, EvaluationSummary, EvaluatorResult, EvaluatorSummary, TraceEvaluation } from './experiment/evaluation/types';
+export type { ComparedRun, Comparison, Delta, EvaluationSummary, EvaluatorResult, EvaluatorSummary, PassRateGate, TraceEvaluation } from './experiment/evaluation/types';
 
 import type { ReplayOptions, ReplayResult } from './experiment/replay';
 import type { ExperimentOptions, ExperimentResult } from './experiment/runner';

@@ -15,6 +15,10 @@
   var summary = data.summary;
   var comparison = data.comparison;
   var evaluators = data.evaluators;
+  var bases = data.bases || [];
+  /** Regressions by the index of their run here, for the run's detail. */
+  var regressionOf = new Map();
+  if (comparison) comparison.regressions.forEach(function (r) { if (typeof r.run_index === 'number') regressionOf.set(r.run_index, r); });
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
   // ---- DOM helpers -------------------------------------------------------------------------
@@ -60,31 +64,9 @@
 
   // ---- Formats -----------------------------------------------------------------------------
 
-  function fmtMs(ms) {
-    if (typeof ms !== 'number' || !isFinite(ms)) return '–';
-    var abs = Math.abs(ms);
-    if (abs < 10) return ms.toFixed(abs < 1 ? 2 : 1) + ' ms';
-    if (abs < 1000) return Math.round(ms) + ' ms';
-    if (abs < 60000) return (ms / 1000).toFixed(abs < 10000 ? 2 : 1) + ' s';
-    var minutes = Math.floor(abs / 60000);
-    return (ms < 0 ? '-' : '') + minutes + 'm ' + Math.round((abs - minutes * 60000) / 1000) + 's';
-  }
-
-  /** An axis label: as short as it can be. */
-  function fmtAxis(ms) {
-    if (ms === 0) return '0';
-    if (ms < 1000) return +ms.toPrecision(3) + ' ms';
-    if (ms < 60000) return +(ms / 1000).toPrecision(3) + ' s';
-    return +(ms / 60000).toPrecision(3) + ' min';
-  }
-
-  function fmtPct(x) {
-    return typeof x === 'number' && isFinite(x) ? (x * 100).toFixed(1) + '%' : '–';
-  }
-
-  function fmtScore(x) {
-    return typeof x === 'number' && isFinite(x) ? x.toFixed(2) : '–';
-  }
+  // formatMs, formatPercent, formatDeltaMs and formatDeltaPoints come before this script: they are
+  // fluxloop's own (src/experiment/format.ts), so that the page reads numbers as the console does.
+  // Scores are shares of evaluators, shown as percentages like every rate.
 
   function fmtDate(iso) {
     if (typeof iso !== 'string') return '–';
@@ -92,17 +74,13 @@
     return isNaN(date.getTime()) ? iso : date.toLocaleString();
   }
 
-  function sign(x) {
-    return x > 0 ? '+' : x < 0 ? '−' : '±';
-  }
-
-  /** A delta's text and whether it is good news; `lowerIsBetter` for latencies. */
+  /** A delta's text and whether it is good news; latencies are better lower. */
   function delta(d, kind) {
     if (!d || typeof d.delta !== 'number') return null;
-    var text = kind === 'ms' ? sign(d.delta) + fmtMs(Math.abs(d.delta)) : sign(d.delta) + Math.abs(d.delta * 100).toFixed(1) + ' pts';
+    var text = kind === 'ms' ? formatDeltaMs(d.delta) : formatDeltaPoints(d.delta);
     var better = kind === 'ms' ? d.delta < 0 : d.delta > 0;
-    var tone = d.delta === 0 ? 'neutral' : better ? 'good' : 'bad';
-    return { text: text, tone: tone, baseline: kind === 'ms' ? fmtMs(d.baseline) : fmtPct(d.baseline) };
+    var tone = text.charAt(0) !== '+' && text.charAt(0) !== '-' ? 'neutral' : better ? 'good' : 'bad';
+    return { text: text, tone: tone, baseline: kind === 'ms' ? formatMs(d.baseline) : formatPercent(d.baseline) };
   }
 
   function shorten(s, max) {
@@ -131,7 +109,8 @@
       ['Inputs', meta.inputs],
       ['Recording', meta.recording_file],
       ['Override path', meta.override_param_path],
-      ['Pass threshold', fmtPct(summary.pass_threshold)],
+      ['A run passes at a score of', formatPercent(summary.pass_threshold)],
+      ['Minimum pass rate', summary.gate ? formatPercent(summary.gate.min_pass_rate) + ' (' + summary.gate.source + ')' : null],
       ['Baseline', comparison ? comparison.baseline : null],
     ];
     var dl = el('dl', { class: 'meta' });
@@ -144,6 +123,19 @@
       el('h1', { id: 'experiment-name', text: data.experiment }),
       dl,
     );
+  }
+
+  // ---- Verdict -----------------------------------------------------------------------------
+
+  /** The gate's verdict and the default evaluators' note, in the words of the console. */
+  function renderVerdict() {
+    var v = data.verdict || {};
+    var items = [];
+    if (v.gate) items.push(el('p', { class: 'verdict-line tone-' + (v.passed ? 'good' : 'bad'), id: 'verdict-gate', 'data-testid': 'verdict-gate', text: v.gate }));
+    if (v.note) items.push(el('div', { class: 'verdict-note', id: 'verdict-note', 'data-testid': 'verdict-note' }, v.note.map(function (line) { return el('p', { text: line }); })));
+    var box = byId('verdict');
+    box.hidden = items.length === 0;
+    box.replaceChildren.apply(box, items);
   }
 
   // ---- Summary cards -----------------------------------------------------------------------
@@ -165,10 +157,17 @@
     var cards = [
       card('card-total', 'Runs', String(summary.total), STATUSES.map(function (s) { return s + ' ' + (counts[s] || 0); }).join(' · ')),
       card('card-passed', 'Passed', String(summary.passed), 'failed ' + summary.failed, null, summary.failed > 0 ? null : 'good'),
-      card('card-pass-rate', 'Pass rate', fmtPct(summary.pass_rate), 'threshold ' + fmtPct(summary.pass_threshold), c && delta(c.pass_rate, 'rate')),
-      card('card-success-rate', 'Success rate', fmtPct(summary.success_rate), 'runs with status ok', c && delta(c.success_rate, 'rate')),
-      card('card-p50', 'p50 latency', fmtMs(summary.latency_ms.p50), 'mean ' + fmtMs(summary.latency_ms.mean), c && delta(c.latency_ms.p50, 'ms')),
-      card('card-p95', 'p95 latency', fmtMs(summary.latency_ms.p95), 'max ' + fmtMs(summary.latency_ms.max), c && delta(c.latency_ms.p95, 'ms')),
+      card(
+        'card-pass-rate',
+        'Pass rate',
+        formatPercent(summary.pass_rate),
+        summary.gate ? 'minimum ' + formatPercent(summary.gate.min_pass_rate) : 'no minimum set',
+        c && delta(c.pass_rate, 'rate'),
+        summary.gate ? (summary.gate.passed ? 'good' : 'bad') : null,
+      ),
+      card('card-success-rate', 'Success rate', formatPercent(summary.success_rate), 'runs with status ok', c && delta(c.success_rate, 'rate')),
+      card('card-p50', 'p50 latency', formatMs(summary.latency_ms.p50), 'mean ' + formatMs(summary.latency_ms.mean), c && delta(c.latency_ms.p50, 'ms')),
+      card('card-p95', 'p95 latency', formatMs(summary.latency_ms.p95), 'max ' + formatMs(summary.latency_ms.max), c && delta(c.latency_ms.p95, 'ms')),
     ];
     if (c) {
       var stat = function (id, label, value, tone, title) {
@@ -226,9 +225,9 @@
     if (!overflow && binCount * step <= max) binCount++;
     var edge = binCount * step;
     var bins = [];
-    for (var i = 0; i < binCount; i++) bins.push({ slot: i, label: fmtMs(i * step) + ' – ' + fmtMs((i + 1) * step), ok: 0, error: 0, timeout: 0, n: 0 });
+    for (var i = 0; i < binCount; i++) bins.push({ slot: i, label: formatMs(i * step) + ' – ' + formatMs((i + 1) * step), ok: 0, error: 0, timeout: 0, n: 0 });
     var extra = binCount + 1;
-    var overflowBin = overflow ? { slot: extra++, label: 'over ' + fmtMs(edge), axis: '> ' + fmtAxis(edge), ok: 0, error: 0, timeout: 0, n: 0 } : null;
+    var overflowBin = overflow ? { slot: extra++, label: 'over ' + formatMs(edge), axis: '> ' + formatMs(edge), ok: 0, error: 0, timeout: 0, n: 0 } : null;
     var timeoutBin = timeouts.length ? { slot: extra++, label: 'timed out', axis: 'timeout', ok: 0, error: 0, timeout: 0, n: 0 } : null;
     var add = function (bin, r) {
       bin[r.status] = (bin[r.status] || 0) + 1;
@@ -271,7 +270,7 @@
     var ticks = Math.min(binCount, 5);
     for (var t = 0; t <= ticks; t++) {
       var b = Math.round((binCount * t) / ticks);
-      chart.appendChild(svg('text', { x: L + b * bw, y: H - B + 16, class: 'axis', 'text-anchor': t === 0 ? 'start' : t === ticks && slots > binCount ? 'end' : 'middle', text: fmtAxis(b * step) }));
+      chart.appendChild(svg('text', { x: L + b * bw, y: H - B + 16, class: 'axis', 'text-anchor': t === 0 ? 'start' : t === ticks && slots > binCount ? 'end' : 'middle', text: formatMs(b * step) }));
     }
     [['p50', summary.latency_ms.p50, 0], ['p95', summary.latency_ms.p95, 11]].forEach(function (m) {
       var v = m[1];
@@ -284,7 +283,7 @@
       'div',
       { class: 'legend' },
       STATUSES.map(function (s) { return el('span', null, el('i', { class: 'swatch bar-' + s }), s); }),
-      el('span', { class: 'legend-note', text: 'p50 ' + fmtMs(summary.latency_ms.p50) + ' · p95 ' + fmtMs(summary.latency_ms.p95) + ' · max ' + fmtMs(summary.latency_ms.max) }),
+      el('span', { class: 'legend-note', text: 'p50 ' + formatMs(summary.latency_ms.p50) + ' · p95 ' + formatMs(summary.latency_ms.p95) + ' · max ' + formatMs(summary.latency_ms.max) }),
     );
     box.replaceChildren(chart, legend);
   }
@@ -306,7 +305,7 @@
         'tr',
         null,
         el('td', null, el('div', { class: 'ev-name', text: e.name }), e.type !== e.name ? el('div', { class: 'muted small', text: e.type }) : null),
-        el('td', { class: 'bar-cell' }, el('div', { class: 'meter', title: fmtPct(share) + ' passed' }, meterFill(share))),
+        el('td', { class: 'bar-cell' }, el('div', { class: 'meter', title: formatPercent(share) + ' passed' }, meterFill(share))),
         el('td', { class: 'num', text: String(e.passed) }),
         el(
           'td',
@@ -316,7 +315,7 @@
             : String(e.failed),
         ),
         el('td', { class: 'num', text: String(e.skipped) }),
-        el('td', { class: 'num', text: fmtScore(e.mean_score) }),
+        el('td', { class: 'num', text: formatPercent(e.mean_score) }),
       );
     });
     var head = el('thead', null, el('tr', null, ['Evaluator', 'Pass share', 'Passed', 'Failed', 'Skipped', 'Mean'].map(function (h, i) { return el('th', { class: i >= 2 ? 'num' : null, text: h }); })));
@@ -337,6 +336,81 @@
     byId('runs').scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
+  // ---- By strategy, persona and base input -------------------------------------------------
+
+  /** Runs, passed and the pass rate with its meter: the cells every breakdown row ends with. */
+  function rateCells(total, passed) {
+    var share = total > 0 ? passed / total : 0;
+    return [
+      el('td', { class: 'num', text: String(total) }),
+      el('td', { class: 'num', text: String(passed) }),
+      el('td', { class: 'num rate', text: formatPercent(share) }),
+      el('td', { class: 'bar-cell' }, el('div', { class: 'meter', title: formatPercent(share) + ' passed' }, meterFill(share))),
+    ];
+  }
+
+  /** A table of rows `[label cells, runs, passed, pick]`; clicking a row shows its runs. */
+  function breakdownTable(id, heads, rows) {
+    var body = rows.map(function (row) {
+      var tr = el('tr', { class: 'clickable', tabindex: 0, title: 'Show these runs' }, row.cells, rateCells(row.runs, row.passed));
+      tr.addEventListener('click', row.pick);
+      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') row.pick(); });
+      return tr;
+    });
+    var head = el('tr', null, heads.map(function (h, i) { return el('th', { class: i > 0 ? 'num' : null, text: h }); }), ['Runs', 'Passed', 'Pass rate'].map(function (h) { return el('th', { class: 'num', text: h }); }), el('th'));
+    return el('div', { class: 'table-wrap' }, el('table', { class: 'compact breakdown', id: id + '-table', 'data-testid': id + '-table' }, el('thead', null, head), el('tbody', null, body)));
+  }
+
+  function pickFilter(key, value) {
+    return function () {
+      resetFilters();
+      state[key] = value;
+      byId('filter-' + key).value = value;
+      update();
+      byId('runs').scrollIntoView({ behavior: 'smooth', block: 'start' });
+    };
+  }
+
+  function labelBreakdown(id, key, rows, missing) {
+    var box = byId(id);
+    if (rows.every(function (r) { return r.value === null; })) {
+      box.replaceChildren(el('p', { class: 'muted', id: id + '-none', text: missing }));
+      return;
+    }
+    box.replaceChildren(
+      breakdownTable(
+        id,
+        [key === 'strategy' ? 'Strategy' : 'Persona'],
+        rows.map(function (r) {
+          var option = r.value === null ? 'none' : 'v' + labelValues[key].values.indexOf(r.value);
+          return { cells: el('td', { class: r.value === null ? 'muted' : null, text: r.value === null ? '(none)' : r.value }), runs: r.runs, passed: r.passed, pick: pickFilter(key, option) };
+        }),
+      ),
+    );
+  }
+
+  function renderBreakdowns() {
+    labelBreakdown('by-strategy', 'strategy', data.by_strategy, 'No run has a strategy: strategies come with inputs made by fluxloop generate inputs.');
+    labelBreakdown('by-persona', 'persona', data.by_persona, 'No run has a persona: personas in configs/simulation.yaml give generated inputs one.');
+    byId('by-base').replaceChildren(
+      breakdownTable(
+        'by-base',
+        ['Base input', 'Inputs'],
+        bases.map(function (b, i) {
+          return {
+            cells: [
+              el('td', { class: 'input-cell' + (b.ran ? '' : ' muted'), title: shorten(b.input, 500) + (b.recording ? '\nrecorded at ' + b.recording : ''), text: shorten(b.input, 120) }),
+              el('td', { class: 'num', title: 'the base input and its variations', text: String(b.inputs) }),
+            ],
+            runs: b.runs,
+            passed: b.passed,
+            pick: pickFilter('base', 'b' + i),
+          };
+        }),
+      ),
+    );
+  }
+
   // ---- Comparison --------------------------------------------------------------------------
 
   function renderComparison() {
@@ -351,7 +425,7 @@
       ['p95 latency', c.latency_ms.p95, 'ms'],
     ].map(function (m) {
       var d = delta(m[1], m[2]);
-      var f = m[2] === 'ms' ? fmtMs : fmtPct;
+      var f = m[2] === 'ms' ? formatMs : formatPercent;
       return el(
         'tr',
         null,
@@ -408,14 +482,26 @@
     var table = el(
       'table',
       { class: 'compact compared-table' },
-      el('thead', null, el('tr', null, el('th', { text: 'Input' }), el('th', { class: 'num', text: 'Iteration' }), el('th', { class: 'num', text: 'Score' }), el('th', { text: withReasons ? 'Reasons' : 'Trace' }))),
+      el(
+        'thead',
+        null,
+        el(
+          'tr',
+          null,
+          el('th', { text: 'Recording' }),
+          el('th', { text: 'Input' }),
+          el('th', { class: 'num', text: 'Iteration' }),
+          el('th', { class: 'num', text: 'Score' }),
+          el('th', { text: withReasons ? 'Reasons' : 'Trace' }),
+        ),
+      ),
       tbody,
     );
     var more = el('button', { type: 'button', class: 'secondary' });
     var shown = 0;
     function showMore() {
       var end = Math.min(list.length, shown + LIST_STEP);
-      for (; shown < end; shown++) tbody.appendChild(comparedRow(list[shown], withReasons));
+      for (; shown < end; shown++) comparedRows(list[shown], withReasons).forEach(function (tr) { tbody.appendChild(tr); });
       more.textContent = 'Show ' + Math.min(LIST_STEP, list.length - shown) + ' more of ' + (list.length - shown);
       more.hidden = shown >= list.length;
     }
@@ -426,20 +512,58 @@
     return section;
   }
 
-  function comparedRow(r, withReasons) {
-    var score = fmtScore(r.baseline_score) + ' → ' + fmtScore(r.score);
+  /** A compared run's row and, for a regression, a row with the baseline's output beside the current one. */
+  function comparedRows(r, withReasons) {
+    var score = formatPercent(r.baseline_score) + ' → ' + formatPercent(r.score);
     var reasons = withReasons
       ? el('td', { class: 'reasons' }, r.reasons.length ? el('ul', null, r.reasons.map(function (x) { return el('li', { text: x }); })) : el('span', { class: 'muted', text: '–' }))
       : el('td', { class: 'mono small', text: r.trace_id });
-    var tr = el('tr', null, el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }), el('td', { class: 'num', text: String(r.iteration) }), el('td', { class: 'num', text: score }), reasons);
+    var where = recordingText(r.recording_index, r.recording_line, null);
+    var tr = el(
+      'tr',
+      { class: 'compared-row' },
+      el('td', { class: 'recording-cell', text: where }),
+      el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }),
+      el('td', { class: 'num', text: String(r.iteration) }),
+      el('td', { class: 'num', text: score }),
+      reasons,
+    );
     if (typeof r.run_index === 'number') {
-      tr.className = 'clickable';
+      tr.className += ' clickable';
       tr.tabIndex = 0;
       tr.setAttribute('data-index', String(r.run_index));
       tr.addEventListener('click', function () { openDetail(r.run_index); });
       tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') openDetail(r.run_index); });
     }
-    return tr;
+    if (!r.diff) return [tr];
+    return [tr, el('tr', { class: 'diff-row' }, el('td', { colspan: 5 }, diffBlock(r.diff)))];
+  }
+
+  /**
+   * The baseline's output beside the current one, what changed marked on each side: words only
+   * in the baseline's struck through, words only in the current one underlined.
+   */
+  function diffBlock(pieces) {
+    var before = el('pre', { class: 'text diff-side diff-before' });
+    var after = el('pre', { class: 'text diff-side diff-after' });
+    pieces.forEach(function (p) {
+      if (p[0] <= 0) before.appendChild(p[0] < 0 ? el('del', { text: p[1] }) : document.createTextNode(p[1]));
+      if (p[0] >= 0) after.appendChild(p[0] > 0 ? el('ins', { text: p[1] }) : document.createTextNode(p[1]));
+    });
+    [before, after].forEach(function (side) { if (!side.textContent) side.appendChild(el('span', { class: 'muted', text: '(no output)' })); });
+    return el(
+      'div',
+      { class: 'diff', 'data-testid': 'diff' },
+      el('div', { class: 'diff-pane' }, el('div', { class: 'diff-label', text: 'Baseline output' }), before),
+      el('div', { class: 'diff-pane' }, el('div', { class: 'diff-label', text: 'Output now' }), after),
+    );
+  }
+
+  /** `#3 · args_recording.jsonl:12`, the file as its last part (whole in `title`). */
+  function recordingText(index, line, file) {
+    if (index === null || index === undefined) return '–';
+    if (line === null || line === undefined) return '#' + index;
+    return '#' + index + ' · ' + (file ? String(file).split('/').pop() + ':' : 'line ') + line;
   }
 
   // ---- Runs table --------------------------------------------------------------------------
@@ -450,14 +574,49 @@
     { key: 'passed', label: 'Verdict', get: function (r) { return r.passed ? 1 : 0; } },
     { key: 'score', label: 'Score', num: true, get: function (r) { return r.score; } },
     { key: 'input', label: 'Input', text: true, get: function (r) { return r.input; } },
+    { key: 'output', label: 'Output', text: true, get: function (r) { return outputOf(r); } },
     { key: 'strategy', label: 'Strategy', text: true, get: function (r) { return r.strategy; } },
     { key: 'persona', label: 'Persona', text: true, get: function (r) { return r.persona; } },
+    { key: 'recording', label: 'Recording', get: function (r) { return r.recording_index === null ? null : r.recording_index * 1e9 + (r.recording_line || 0); } },
     { key: 'duration', label: 'Duration', num: true, get: function (r) { return r.duration_ms; } },
     { key: 'iteration', label: 'Iteration', num: true, get: function (r) { return r.iteration; } },
   ];
 
-  var state = { status: '', verdict: '', strategy: '', persona: '', evaluator: '', q: '', sort: 'index', dir: 1, page: 0 };
+  /** Characters of an output in its cell; the rest shows on unfolding it. */
+  var OUTPUT_CELL = 120;
+  /** Outputs this short fit the column: no button to unfold them. */
+  var OUTPUT_FITS = 24;
+
+  // Runs are grouped under their base input when some base input has variations.
+  var state = {
+    status: '',
+    verdict: '',
+    strategy: '',
+    persona: '',
+    base: '',
+    evaluator: '',
+    q: '',
+    sort: 'index',
+    dir: 1,
+    page: 0,
+    group: bases.some(function (b) { return b.inputs > 1; }),
+  };
+  var collapsed = new Set();
   var view = [];
+
+  /** The output as the evaluators read it: text as it is, a Response by its body, other values as JSON. */
+  function outputText(v) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'string') return v;
+    if (typeof v === 'object' && v.$type === 'Response' && v.value && typeof v.value === 'object' && !Array.isArray(v.value)) return outputText(v.value.body);
+    return JSON.stringify(v);
+  }
+
+  var outputs = new Map();
+  function outputOf(r) {
+    if (!outputs.has(r.index)) outputs.set(r.index, outputText(r.output));
+    return outputs.get(r.index);
+  }
 
   /** The distinct values of a label, most frequent first, and whether some runs have none. */
   function distinct(key) {
@@ -496,6 +655,7 @@
     var counts = summary.counts || {};
     var failures = evaluators.map(function () { return 0; });
     runs.forEach(function (r) { r.failed.forEach(function (i) { failures[i]++; }); });
+    var group = el('input', { id: 'filter-group', 'data-testid': 'filter-group', type: 'checkbox', checked: state.group });
     var search = el('input', { id: 'filter-search', 'data-testid': 'filter-search', type: 'search', placeholder: 'Search inputs…', 'aria-label': 'Search inputs', autocomplete: 'off' });
     var timer = 0;
     search.addEventListener('input', function () {
@@ -513,19 +673,40 @@
       select('filter-strategy', 'Strategy', labelOptions('strategy', 'All strategies'), 'strategy'),
       select('filter-persona', 'Persona', labelOptions('persona', 'All personas'), 'persona'),
       select(
+        'filter-base',
+        'Base input',
+        [['', 'All base inputs']].concat(bases.map(function (b, i) { return ['b' + i, shorten(b.input, 60) + ' (' + b.runs + ')']; })),
+        'base',
+      ),
+      select(
         'filter-evaluator',
         'Failed evaluator',
         [['', 'Any evaluator']].concat(evaluators.map(function (e, i) { return [String(i), e.name + ' failed (' + failures[i] + ')']; })),
         'evaluator',
       ),
       el('button', { id: 'filter-reset', type: 'button', class: 'secondary', text: 'Reset', onclick: function () { resetFilters(); update(); } }),
+      el('label', { class: 'filter check' }, group, el('span', { text: 'Group by base input' })),
+      el('button', { id: 'groups-toggle', type: 'button', class: 'secondary', hidden: !state.group, onclick: toggleAllGroups }),
     );
+    group.addEventListener('change', function () {
+      state.group = group.checked;
+      state.page = 0;
+      byId('groups-toggle').hidden = !state.group;
+      update();
+    });
+  }
+
+  function toggleAllGroups() {
+    if (collapsed.size < bases.length) bases.forEach(function (_, i) { collapsed.add(i); });
+    else collapsed.clear();
+    state.page = 0;
+    update();
   }
 
   function resetFilters() {
-    ['status', 'verdict', 'strategy', 'persona', 'evaluator', 'q'].forEach(function (k) { state[k] = ''; });
+    ['status', 'verdict', 'strategy', 'persona', 'base', 'evaluator', 'q'].forEach(function (k) { state[k] = ''; });
     state.page = 0;
-    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-evaluator', 'filter-search'].forEach(function (id) {
+    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-base', 'filter-evaluator', 'filter-search'].forEach(function (id) {
       var node = byId(id);
       if (node) node.value = '';
     });
@@ -542,6 +723,7 @@
     if (state.verdict && r.passed !== (state.verdict === 'passed')) return false;
     if (!labelMatches(r.strategy, 'strategy', state.strategy)) return false;
     if (!labelMatches(r.persona, 'persona', state.persona)) return false;
+    if (state.base !== '' && r.base !== Number(state.base.slice(1))) return false;
     if (state.evaluator !== '' && r.failed.indexOf(Number(state.evaluator)) < 0) return false;
     if (state.q && String(r.input).toLowerCase().indexOf(state.q) < 0) return false;
     return true;
@@ -580,40 +762,144 @@
     byId('runs-table').tHead.replaceChildren(tr);
   }
 
+  /** The output cut to its cell, with a button that shows it whole there; an error's name and message when there is none. */
+  function outputCell(r) {
+    var text = outputOf(r);
+    if (text === '') {
+      var error = r.error && typeof r.error === 'object' ? String(r.error.name || 'Error') + ': ' + String(r.error.message || '') : null;
+      return el('td', { class: 'output-cell ' + (error ? 'output-error' : 'muted'), title: error ? shorten(error, 500) : null, text: error ? shorten(error, OUTPUT_CELL) : '–' });
+    }
+    // Shorter outputs fit their cell; longer ones are cut there (by the column's width too) and unfold in place.
+    if (text.length <= OUTPUT_FITS) return el('td', { class: 'output-cell', title: text, text: text });
+    var shown = el('span', { class: 'output-text', text: shorten(text, OUTPUT_CELL) });
+    var button = el('button', { type: 'button', class: 'link expand', 'aria-expanded': 'false', 'aria-label': 'Show the whole output', title: 'Show the whole output', text: '▸' });
+    var cell = el('td', { class: 'output-cell' }, button, shown);
+    button.addEventListener('click', function (e) {
+      // The row opens the run's detail; this button only unfolds the cell.
+      e.stopPropagation();
+      var open = button.getAttribute('aria-expanded') !== 'true';
+      shown.textContent = open ? text : shorten(text, OUTPUT_CELL);
+      button.textContent = open ? '▾' : '▸';
+      button.setAttribute('aria-expanded', String(open));
+      button.title = open ? 'Fold the output' : 'Show the whole output';
+      cell.classList.toggle('expanded', open);
+    });
+    button.addEventListener('keydown', function (e) { e.stopPropagation(); });
+    return cell;
+  }
+
   function renderRow(r) {
-    var tr = el(
+    return el(
       'tr',
-      { 'data-index': r.index, tabindex: 0, class: 'run-row' },
+      { 'data-index': r.index, tabindex: 0, class: 'run-row' + (state.group ? ' in-group' + (r.is_base ? ' is-base' : '') : '') },
       el('td', { class: 'num muted', text: String(r.index + 1) }),
       el('td', null, statusPill(r.status)),
       el('td', null, verdictPill(r.passed, r.reasons.join('\n'))),
-      el('td', { class: 'num', text: fmtScore(r.score) }),
+      el('td', { class: 'num', text: formatPercent(r.score) }),
       el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }),
+      outputCell(r),
       el('td', { class: r.strategy === null ? 'muted' : null, text: r.strategy === null ? '–' : r.strategy }),
       el('td', { class: r.persona === null ? 'muted' : null, text: r.persona === null ? '–' : r.persona }),
-      el('td', { class: 'num', text: fmtMs(r.duration_ms) }),
+      el('td', {
+        class: 'recording-cell' + (r.recording_index === null ? ' muted' : ''),
+        title: r.recording_file && r.recording_line !== null ? r.recording_file + ':' + r.recording_line : null,
+        text: recordingText(r.recording_index, r.recording_line, r.recording_file),
+      }),
+      el('td', { class: 'num', text: formatMs(r.duration_ms) }),
       el('td', { class: 'num', text: String(r.iteration) }),
     );
+  }
+
+  /** A base input's header row: its text and how its runs (those the filters keep) did; a click folds or unfolds them. */
+  function groupRow(b, stats, continued) {
+    var base = bases[b];
+    var folded = collapsed.has(b);
+    var tr = el(
+      'tr',
+      { class: 'group-row' + (folded ? ' folded' : ''), 'data-base': b, tabindex: 0, 'aria-expanded': String(!folded) },
+      el(
+        'td',
+        { colspan: COLUMNS.length },
+        el('span', { class: 'caret', 'aria-hidden': 'true', text: folded ? '▸' : '▾' }),
+        el('span', { class: 'pill base-pill', text: 'base input' }),
+        el('span', { class: 'group-input' + (base.ran ? '' : ' muted'), title: shorten(base.input, 500), text: shorten(base.input, 160) }),
+        el('span', {
+          class: 'group-stats muted',
+          text: stats.runs + ' runs · ' + stats.passed + ' passed (' + formatPercent(stats.runs ? stats.passed / stats.runs : 0) + ') · ' + (base.inputs - 1) + ' variations' + (continued ? ' · continued' : ''),
+        }),
+      ),
+    );
+    var toggle = function () {
+      if (collapsed.has(b)) collapsed.delete(b);
+      else collapsed.add(b);
+      update();
+    };
+    tr.addEventListener('click', toggle);
+    tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') toggle(); });
     return tr;
+  }
+
+  /** Within a base input, by default: the base input first, then its variations as the inputs list them. */
+  function inGroupOrder(a, b) {
+    return (b.is_base ? 1 : 0) - (a.is_base ? 1 : 0) || a.input_index - b.input_index || (a.recording_index || 0) - (b.recording_index || 0) || a.iteration - b.iteration || a.index - b.index;
   }
 
   function update() {
     var column = COLUMNS.find(function (c) { return c.key === state.sort; }) || COLUMNS[0];
-    view = runs.filter(matches);
-    if (!(column.key === 'index' && state.dir > 0)) view.sort(compareRuns(column, state.dir));
+    var byIndex = column.key === 'index' && state.dir > 0;
+    var matched = runs.filter(matches);
+    var order = compareRuns(column, state.dir);
+    if (state.group) matched.sort(function (a, b) { return a.base - b.base || (byIndex ? inGroupOrder(a, b) : order(a, b)); });
+    else if (!byIndex) matched.sort(order);
+    // What pages hold: runs, and a folded base input as one line.
+    var items = [];
+    var stats = new Map();
+    matched.forEach(function (r) {
+      if (state.group) {
+        var s = stats.get(r.base);
+        if (!s) stats.set(r.base, (s = { runs: 0, passed: 0 }));
+        s.runs++;
+        if (r.passed) s.passed++;
+        if (collapsed.has(r.base)) {
+          if (s.runs === 1) items.push({ folded: r.base });
+          return;
+        }
+      }
+      items.push(r);
+    });
+    view = items.filter(function (item) { return item.folded === undefined; });
     renderHead();
-    var pages = Math.max(1, Math.ceil(view.length / PAGE_SIZE));
+    var pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
     state.page = Math.min(Math.max(0, state.page), pages - 1);
     var start = state.page * PAGE_SIZE;
-    var rows = view.slice(start, start + PAGE_SIZE).map(renderRow);
+    var rows = [];
+    var current = null;
+    items.slice(start, start + PAGE_SIZE).forEach(function (item, k) {
+      if (item.folded !== undefined) {
+        rows.push(groupRow(item.folded, stats.get(item.folded), false));
+        current = null;
+        return;
+      }
+      if (state.group && item.base !== current) {
+        var previous = items[start + k - 1];
+        rows.push(groupRow(item.base, stats.get(item.base), k === 0 && previous !== undefined && previous.base === item.base && previous.folded === undefined));
+        current = item.base;
+      }
+      rows.push(renderRow(item));
+    });
     if (rows.length === 0) rows = [el('tr', { class: 'empty' }, el('td', { colspan: COLUMNS.length, text: 'No runs match these filters.' }))];
     var tbody = byId('runs-table').tBodies[0];
     tbody.replaceChildren.apply(tbody, rows);
-    byId('runs-count').textContent = view.length + ' of ' + runs.length + ' runs';
-    renderPager(pages, start);
+    byId('runs-count').textContent = matched.length + ' of ' + runs.length + ' runs';
+    var toggle = byId('groups-toggle');
+    if (toggle) toggle.textContent = collapsed.size < bases.length ? 'Fold all base inputs' : 'Unfold all base inputs';
+    var before = 0;
+    for (var i = 0; i < start; i++) if (items[i].folded === undefined) before++;
+    var onPage = items.slice(start, start + PAGE_SIZE).filter(function (item) { return item.folded === undefined; }).length;
+    renderPager(pages, before, onPage);
   }
 
-  function renderPager(pages, start) {
+  function renderPager(pages, before, onPage) {
     function go(page) {
       return function () {
         state.page = page;
@@ -627,7 +913,7 @@
       el('button', { type: 'button', id: 'page-prev', class: 'secondary', disabled: first, onclick: go(state.page - 1), text: '‹ Previous' }),
       el('span', {
         id: 'page-info',
-        text: view.length === 0 ? 'Page 1 of 1' : 'Page ' + (state.page + 1) + ' of ' + pages + ' · runs ' + (start + 1) + '–' + Math.min(view.length, start + PAGE_SIZE),
+        text: onPage === 0 ? 'Page ' + (state.page + 1) + ' of ' + pages : 'Page ' + (state.page + 1) + ' of ' + pages + ' · runs ' + (before + 1) + '–' + (before + onPage),
       }),
       el('button', { type: 'button', id: 'page-next', class: 'secondary', disabled: last, onclick: go(state.page + 1), text: 'Next ›' }),
       el('button', { type: 'button', id: 'page-last', class: 'secondary', disabled: last, onclick: go(pages - 1), 'aria-label': 'Last page', text: '»' }),
@@ -733,7 +1019,7 @@
         r.evaluators.map(function (e) {
           var info = evaluators[e.evaluator] || { name: '?', type: '?' };
           var result = e.skipped ? el('span', { class: 'pill skipped', text: 'skipped' }) : verdictPill(e.passed);
-          return el('tr', null, el('td', null, el('div', { text: info.name }), info.type !== info.name ? el('div', { class: 'muted small', text: info.type }) : null), el('td', { class: 'num', text: fmtScore(e.score) }), el('td', null, result), el('td', { class: 'reason', text: e.reason || '' }));
+          return el('tr', null, el('td', null, el('div', { text: info.name }), info.type !== info.name ? el('div', { class: 'muted small', text: info.type }) : null), el('td', { class: 'num', text: formatPercent(e.score) }), el('td', null, result), el('td', { class: 'reason', text: e.reason || '' }));
         }),
       ),
     );
@@ -744,11 +1030,12 @@
       ['Trace id', r.trace_id],
       ['Iteration', r.iteration],
       ['Input index', r.input_index],
-      ['Recording', r.recording_index === null ? null : '#' + r.recording_index + (r.recording_line === null ? '' : ' (line ' + r.recording_line + ')')],
+      ['Recording', r.recording_index === null ? null : '#' + r.recording_index + (r.recording_line === null ? '' : ' at ' + (r.recording_file ? r.recording_file + ':' : 'line ') + r.recording_line)],
+      ['Base input', bases[r.base] ? (r.is_base ? 'this input' : shorten(bases[r.base].input, 200)) : null],
       ['Target', r.target],
       ['Override path', r.override_param_path],
       ['Input placed at', r.override_location],
-      ['Duration', fmtMs(r.duration_ms)],
+      ['Duration', formatMs(r.duration_ms)],
       ['Attempts', r.attempts],
       ['Strategy', r.strategy],
       ['Persona', r.persona],
@@ -796,7 +1083,7 @@
 
     var box = el('div', { class: 'timeline', id: 'detail-timeline', 'data-testid': 'detail-timeline' });
     var scale = el('div', { class: 'obs-row obs-scale' }, el('div', { class: 'obs-label' }), el('div', { class: 'obs-track' }, [0, 0.25, 0.5, 0.75, 1].map(function (f) {
-      var tick = el('span', { class: 'tick', text: fmtAxis(span * f) });
+      var tick = el('span', { class: 'tick', text: formatMs(span * f) });
       tick.style.left = f * 100 + '%';
       return tick;
     })), el('div', { class: 'obs-dur' }));
@@ -807,10 +1094,10 @@
       var failed = o.error !== undefined;
       var label = el('div', { class: 'obs-label' }, el('span', { class: 'pill obs-type type-' + (o.type === 'agent' ? 'agent' : 'span'), text: o.type }), el('span', { class: 'obs-name', text: o.name }));
       label.style.paddingLeft = depth * 14 + 'px';
-      var bar = el('div', { class: 'obs-bar' + (o.type === 'agent' ? ' agent' : '') + (failed ? ' failed' : ''), title: o.name + ': ' + fmtMs(o.duration_ms) + ' at +' + fmtMs(o.start_ms) });
+      var bar = el('div', { class: 'obs-bar' + (o.type === 'agent' ? ' agent' : '') + (failed ? ' failed' : ''), title: o.name + ': ' + formatMs(o.duration_ms) + ' at +' + formatMs(o.start_ms) });
       bar.style.left = (o.start_ms / span) * 100 + '%';
       bar.style.width = Math.max(0.4, (o.duration_ms / span) * 100) + '%';
-      var row = el('div', { class: 'obs-row', tabindex: 0, 'data-depth': depth, role: 'button', 'aria-expanded': 'false' }, label, el('div', { class: 'obs-track' }, bar), el('div', { class: 'obs-dur', text: fmtMs(o.duration_ms) }));
+      var row = el('div', { class: 'obs-row', tabindex: 0, 'data-depth': depth, role: 'button', 'aria-expanded': 'false' }, label, el('div', { class: 'obs-track' }, bar), el('div', { class: 'obs-dur', text: formatMs(o.duration_ms) }));
       var detail = null;
       function toggle() {
         if (detail) {
@@ -822,7 +1109,7 @@
         detail = el(
           'div',
           { class: 'obs-detail' },
-          el('div', { class: 'muted small', text: 'started +' + fmtMs(o.start_ms) + ' · took ' + fmtMs(o.duration_ms) }),
+          el('div', { class: 'muted small', text: 'started +' + formatMs(o.start_ms) + ' · took ' + formatMs(o.duration_ms) }),
           el('h4', { text: 'Input' }),
           jsonTree(o.input),
           'output' in o ? [el('h4', { text: 'Output' }), valueBlock(o.output)] : null,
@@ -859,8 +1146,8 @@
         el('h2', { id: 'detail-title', text: 'Run ' + (r.index + 1) }),
         statusPill(r.status),
         verdictPill(r.passed),
-        el('span', { class: 'score', text: 'score ' + fmtScore(r.score) }),
-        el('span', { class: 'muted', text: fmtMs(r.duration_ms) }),
+        el('span', { class: 'score', text: 'score ' + formatPercent(r.score) }),
+        el('span', { class: 'muted', text: formatMs(r.duration_ms) }),
       ),
       el(
         'div',
@@ -878,7 +1165,10 @@
       section('Evaluators', null, evaluatorTable(r)),
       r.error ? section('Error', null, errorBlock(r.error)) : null,
       section('Output', null, r.output === null || r.output === undefined ? el('p', { class: 'muted', id: 'detail-output', text: 'No output.' }) : valueBlock(r.output, 'detail-output')),
-      r.frames && r.frames.length ? section('Frames', 'detail-frames', framesList(r.frames), r.frames.length + ' frames, the first after ' + fmtMs(r.first_frame_ms)) : null,
+      regressionOf.has(r.index) && regressionOf.get(r.index).diff
+        ? section('Regressed: the output beside the baseline\'s', 'detail-diff', diffBlock(regressionOf.get(r.index).diff), 'passed in the baseline, fails now')
+        : null,
+      r.frames && r.frames.length ? section('Frames', 'detail-frames', framesList(r.frames), r.frames.length + ' frames, the first after ' + formatMs(r.first_frame_ms)) : null,
       section('Arguments as invoked', null, r.args === null || r.args === undefined ? el('p', { class: 'muted', id: 'detail-args', text: 'The function was not called.' }) : jsonTree(r.args, 'detail-args', r.override_path, overrideNote), overrideNote),
       section('Callback messages', null, isEmptyMessages(r.messages) ? el('p', { class: 'muted', id: 'detail-messages', text: 'None.' }) : valueBlock(r.messages, 'detail-messages')),
       section('Observations', null, timeline(r), r.observation_count ? r.observation_count + ' in all' : null),
@@ -914,11 +1204,13 @@
   // ---- Start -------------------------------------------------------------------------------
 
   renderHeader();
+  renderVerdict();
   renderCards();
   renderHistogram();
   renderEvaluators();
   renderComparison();
   renderFilters();
+  renderBreakdowns();
   update();
 
   var table = byId('runs-table');

@@ -1,12 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError } from '../config/errors';
 import { loadEvaluationConfig } from '../config/evaluation';
 import { projectRelative } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import type { EvaluationConfig } from '../config/types';
 import { evaluateExperiment, judgeClient, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
+import { byInput } from '../experiment/evaluation/compare';
+import type { ComparedRun } from '../experiment/evaluation/types';
+import { defaultEvaluatorsNote, gateVerdict, parseRate } from '../experiment/evaluation/verdict';
+import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
@@ -19,13 +23,32 @@ interface EvaluateCommandOptions {
   json?: boolean;
   maxTime?: number;
   maxConsecutiveFailures?: number;
+  minPassRate?: number;
 }
 
 const MAX_SHOWN = 20;
-const percent = (rate: number) => `${(rate * 100).toFixed(1)}%`;
-const ms = (n: number) => `${n < 10 ? n.toFixed(2) : Math.round(n)} ms`;
-const signed = (n: number, unit = '') => `${n > 0 ? '+' : ''}${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`;
-const short = (text: string) => JSON.stringify(text.length > 70 ? `${text.slice(0, 70)}…` : text);
+
+/** On one line, at most `max` characters (code points, so that no emoji is cut in half). */
+function cut(text: string, max: number): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * `--min-pass-rate R`, shared by `evaluate experiment` and `run experiment --evaluate`: a share
+ * (`0.8`) or a percentage (`80%`); anything else exits 2 saying what to write.
+ */
+export function minPassRateOption(): Option {
+  return new Option('--min-pass-rate <rate>', 'exit 1 when fewer runs pass: a share (0.8) or a percentage (80%) (default: pass_rate_threshold in the evaluation config, else none)').argParser(
+    (value: string) => {
+      try {
+        return parseRate(value);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    },
+  );
+}
 
 /** The experiment folder written last under the config's output_directory. */
 function latestExperiment(root: string): string {
@@ -39,20 +62,36 @@ function latestExperiment(root: string): string {
   return folders[0]!.dir;
 }
 
-/** The evaluation's result on stdout: totals, each evaluator, and with a baseline what changed. */
+/** Regressions as a table, one line each: which recording, iteration, input and what failed. */
+function regressionTable(regressions: ComparedRun[]): string[] {
+  const rows = byInput(regressions).slice(0, MAX_SHOWN).map((r) => [
+    r.recording_index === null ? '–' : r.recording_line === null || r.recording_line === undefined ? `#${r.recording_index}` : `#${r.recording_index}:${r.recording_line}`,
+    String(r.iteration),
+    JSON.stringify(cut(r.input, 40)),
+    // The evaluator's name and why, as in per_trace.jsonl; skipped ones did not make it fail.
+    cut(r.reasons.filter((reason) => !/^[^:]+: skipped, /.test(reason)).join('; ') || '–', 90),
+  ]);
+  const lines = table([[colors.dim('recording:line'), colors.dim('iter'), colors.dim('input'), colors.dim('what failed')], ...rows], '  ');
+  if (regressions.length > MAX_SHOWN) lines.push(colors.dim(`  … ${regressions.length - MAX_SHOWN} more in evaluation/summary.json and the report`));
+  return lines;
+}
+
+/** The evaluation's result on stdout: totals, each evaluator, with a baseline what changed, the verdict, and the files last. */
 function printEvaluation(root: string, { summary, files }: EvaluationResult): void {
   const pass = summary.failed === 0 ? colors.green(`${summary.passed} passed`) : `${colors.green(`${summary.passed} passed`)}  ${colors.red(`${summary.failed} failed`)}`;
   print(
     colors.bold(`Evaluation of ${summary.experiment}: ${summary.total} runs`),
     ...table([
-      ['Result', `${pass}  (${percent(summary.pass_rate)} pass, threshold ${summary.pass_threshold})`],
-      ['Latency', `p50 ${ms(summary.latency_ms.p50)}  p95 ${ms(summary.latency_ms.p95)}`],
+      ['Result', `${pass}  (pass rate ${formatPercent(summary.pass_rate)}; a run passes at a score of ${formatPercent(summary.pass_threshold)})`],
+      ['Latency', `p50 ${formatMs(summary.latency_ms.p50)}  p95 ${formatMs(summary.latency_ms.p95)}`],
       ...summary.evaluators.map((e) => [
         `  ${e.name}`,
-        `${e.passed} passed  ${e.failed ? colors.red(`${e.failed} failed`) : '0 failed'}${e.skipped ? colors.yellow(`  ${e.skipped} skipped`) : ''}${e.mean_score === null ? '' : colors.dim(`  mean ${e.mean_score}`)}`,
+        `${e.passed} passed  ${e.failed ? colors.red(`${e.failed} failed`) : '0 failed'}${e.skipped ? colors.yellow(`  ${e.skipped} skipped`) : ''}${e.mean_score === null ? '' : colors.dim(`  mean score ${formatPercent(e.mean_score)}`)}`,
       ]),
     ]),
   );
+  const note = defaultEvaluatorsNote(summary);
+  if (note) print(...note.map((line) => colors.yellow(line)));
   const c = summary.comparison;
   if (c) {
     const regressions = c.counts.regressions ? colors.red(`${c.counts.regressions} regressions`) : '0 regressions';
@@ -60,16 +99,16 @@ function printEvaluation(root: string, { summary, files }: EvaluationResult): vo
       colors.bold(`Compared with ${c.baseline}`),
       ...table([
         ['Runs', `${regressions}  ${c.counts.fixes} fixes  ${c.counts.new_runs} new  ${c.counts.missing_runs} missing`],
-        ['Pass rate', `${percent(c.pass_rate.baseline)} → ${percent(c.pass_rate.current)} (${signed(c.pass_rate.delta * 100, ' pts')})`],
-        ['Success rate', `${percent(c.success_rate.baseline)} → ${percent(c.success_rate.current)} (${signed(c.success_rate.delta * 100, ' pts')})`],
-        ['Latency', `p50 ${signed(c.latency_ms.p50.delta, ' ms')}  p95 ${signed(c.latency_ms.p95.delta, ' ms')}`],
+        ['Pass rate', `${formatPercent(c.pass_rate.baseline)} → ${formatPercent(c.pass_rate.current)} (${formatDeltaPoints(c.pass_rate.delta)})`],
+        ['Success rate', `${formatPercent(c.success_rate.baseline)} → ${formatPercent(c.success_rate.current)} (${formatDeltaPoints(c.success_rate.delta)})`],
+        ['Latency', `p50 ${formatDeltaMs(c.latency_ms.p50.delta)}  p95 ${formatDeltaMs(c.latency_ms.p95.delta)}`],
       ]),
     );
-    for (const r of c.regressions.slice(0, MAX_SHOWN)) {
-      print(colors.red(`  regressed: ${short(r.input)} (iteration ${r.iteration}, trace ${r.trace_id})`), ...r.reasons.map((reason) => `    ${reason}`));
-    }
-    if (c.regressions.length > MAX_SHOWN) print(colors.dim(`  … ${c.regressions.length - MAX_SHOWN} more in evaluation/summary.json`));
+    if (c.regressions.length > 0) print(colors.red(`Regressions (${c.regressions.length}): passed in the baseline, fail now`), ...regressionTable(c.regressions));
   }
+  const verdict = gateVerdict(summary);
+  if (verdict) print(colors.bold(summary.gate!.passed ? colors.green(verdict) : colors.red(verdict)));
+  else print(colors.dim('No minimum pass rate set (--min-pass-rate 0.8, or pass_rate_threshold in the evaluation config): the exit code ignores the pass rate.'));
   print(...table(Object.entries(files).map(([kind, file]) => [colors.dim(kind), projectRelative(root, file)])));
 }
 
@@ -94,7 +133,11 @@ export function checkEvaluation(root: string): EvaluationConfig {
   return config;
 }
 
-/** Runs an evaluation with a progress line, warnings on stderr, and the result printed. */
+/**
+ * Runs an evaluation with a progress line, warnings on stderr, and the result printed; sets the
+ * exit code to 1 when the pass rate is below the minimum (`options.minPassRate` or the config's
+ * `pass_rate_threshold`), once everything is written.
+ */
 export async function runEvaluation(root: string, options: EvaluateOptions, json = false): Promise<EvaluationResult> {
   const bars = { current: progressBar('evaluating'), baseline: progressBar('evaluating the baseline') };
   const result = await evaluateExperiment({
@@ -106,6 +149,7 @@ export async function runEvaluation(root: string, options: EvaluateOptions, json
   warnSkips(result);
   if (json) print(JSON.stringify({ experiment_dir: result.dir, files: result.files, ...result.summary }, null, 2));
   else printEvaluation(root, result);
+  if (result.summary.gate?.passed === false) process.exitCode = EXIT_FAILURE;
   return result;
 }
 
@@ -128,6 +172,7 @@ export function registerEvaluate(program: Command): void {
     .description('score each run with the evaluators of configs/evaluation.yaml; write evaluation/ and report.html into the experiment folder')
     .option('--baseline <dir>', 'an earlier experiment folder to compare with: regressions, fixes, new and missing runs')
     .option('--fail-on-regression', 'exit 1 when a run that passed in the baseline fails now (needs --baseline)')
+    .addOption(minPassRateOption())
     .option('--junit <path>', 'also write JUnit XML, one test case per run')
     .option('--markdown <path>', 'also write a short Markdown summary, e.g. to $GITHUB_STEP_SUMMARY')
     .option('--no-report', 'do not write report.html')
@@ -141,7 +186,15 @@ export function registerEvaluate(program: Command): void {
       }
       const { summary } = await runEvaluation(
         root,
-        { experimentDir: dir ?? latestExperiment(root), baselineDir: options.baseline, junit: options.junit, markdown: options.markdown, report: options.report, config: judgeLimits(root, options) },
+        {
+          experimentDir: dir ?? latestExperiment(root),
+          baselineDir: options.baseline,
+          junit: options.junit,
+          markdown: options.markdown,
+          report: options.report,
+          config: judgeLimits(root, options),
+          minPassRate: options.minPassRate,
+        },
         options.json,
       );
       if (options.failOnRegression && summary.comparison!.counts.regressions > 0) process.exitCode = EXIT_FAILURE;

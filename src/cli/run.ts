@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ConfigError } from '../config/errors';
 import { projectRelative } from '../config/project';
 import type { ExperimentSetup } from '../experiment/plan';
 import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
@@ -8,7 +9,7 @@ import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { runDetails } from './run-details';
-import { checkEvaluation, runEvaluation } from './evaluate';
+import { checkEvaluation, minPassRateOption, runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
@@ -20,6 +21,7 @@ interface RunOptions {
   failOnError?: boolean;
   evaluate?: boolean;
   verbose?: boolean;
+  minPassRate?: number;
   target?: string;
   config?: string;
 }
@@ -187,6 +189,7 @@ export function registerRun(program: Command): void {
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
     .option('--evaluate', 'evaluate the experiment when it is done, as `fluxloop evaluate experiment` does')
     .option('--verbose', "print each run as it finishes: its input, arguments, output, error and observations (on stderr with --json)")
+    .addOption(minPassRateOption())
     .option('--target <module:export>', 'replay this function and its recordings instead of runner.target')
     .option('--config <file>', 'read this config instead of configs/simulation.yaml')
     .action(async (options: RunOptions, command: Command) => {
@@ -209,6 +212,7 @@ export function registerRun(program: Command): void {
       };
       // A broken evaluation config stops the command now, not after the last run.
       if (options.evaluate) checkEvaluation(root);
+      else if (options.minPassRate !== undefined) throw new ConfigError('--min-pass-rate needs --evaluate: the pass rate comes from the evaluation');
       if (options.dryRun) {
         const report = await planExperiment(base);
         if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));
@@ -252,7 +256,7 @@ export function registerRun(program: Command): void {
       if (options.evaluate) {
         if (!options.json) print('');
         // With the rules of the config this experiment ran on, which --config may have named.
-        await runEvaluation(root, { experimentDir: dir, redact: rules }, options.json);
+        await runEvaluation(root, { experimentDir: dir, redact: rules, minPassRate: options.minPassRate }, options.json);
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });

@@ -8,7 +8,7 @@ import { parseSimulationConfig } from './simulation.js';
 import { EVALUATOR_TYPES, LLM_DEFAULTS, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType, type LlmConfig } from './types.js';
 import { parseYaml, Validator } from './validator.js';
 
-const SECTION_KEYS = ['pass_threshold', 'evaluators', 'llm'] as const;
+const SECTION_KEYS = ['pass_threshold', 'pass_rate_threshold', 'evaluators', 'llm'] as const;
 const COMMON_KEYS = ['type', 'name', 'weight', 'threshold'] as const;
 /** The keys each evaluator takes besides the common ones, and those it cannot do without. */
 const EVALUATOR_KEYS: Record<EvaluatorType, { keys: readonly string[]; required: readonly string[] }> = {
@@ -34,7 +34,7 @@ function defaultEvaluators(): EvaluatorConfig[] {
 
 /** The section when nothing is set: every evaluator must pass. */
 function defaults(llm: LlmConfig): Omit<EvaluationConfig, 'source'> {
-  return { pass_threshold: 1, evaluators: defaultEvaluators(), llm };
+  return { pass_threshold: 1, pass_rate_threshold: null, evaluators: defaultEvaluators(), llm };
 }
 
 class EvaluationValidator extends Validator {
@@ -47,6 +47,9 @@ class EvaluationValidator extends Validator {
         case 'pass_threshold':
           config.pass_threshold = this.number(value, field(key), 0, 1) ?? config.pass_threshold;
           break;
+        case 'pass_rate_threshold':
+          config.pass_rate_threshold = this.rate(value, field(key)) ?? null;
+          break;
         case 'evaluators':
           config.evaluators = this.evaluators(value, field(key));
           break;
@@ -58,6 +61,18 @@ class EvaluationValidator extends Validator {
       }
     }
     return config;
+  }
+
+  /**
+   * A share of runs from 0 to 1, as pass_threshold is. `80` or `80%` is refused with the number to
+   * write: read as a share, 80 would be a gate that nothing passes.
+   */
+  rate(node: Node | null, field: string): number | undefined {
+    const v = isScalar(node) ? node.value : undefined;
+    const percent = typeof v === 'number' && v > 1 && v <= 100 ? v : typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(v) ? parseFloat(v) : undefined;
+    const found = typeof v === 'string' ? JSON.stringify(v.trim()) : String(v);
+    if (percent !== undefined && percent <= 100) this.fail(`must be a number from 0 to 1, found ${found}; for ${percent}% write ${Number((percent / 100).toFixed(6))}`, node, field);
+    return this.number(node, field, 0, 1);
   }
 
   evaluators(node: Node | null, field: string): EvaluatorConfig[] {

@@ -235,6 +235,11 @@ export interface EvaluatorConfig {
 export interface EvaluationConfig {
   /** The weighted share of passing evaluators a run needs: 1 (all of them) by default. */
   pass_threshold: number;
+  /**
+   * The share of runs that must pass for the evaluation to pass (exit 0), 0 to 1; null (the
+   * default) sets no minimum. `--min-pass-rate` wins over it.
+   */
+  pass_rate_threshold: number | null;
   evaluators: EvaluatorConfig[];
   /** The judge's endpoint: `evaluation.llm`, else `input_generation.llm`, with temperature 0 unless set. */
   llm: LlmConfig;

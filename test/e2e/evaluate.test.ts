@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatReply, startFakeLlm, type FakeLlm } from '../fake-llm';
 import { project, runApp, runCli, type CliRun } from './helpers';
 
@@ -63,7 +63,7 @@ describe('fluxloop evaluate experiment', () => {
     expect(thrown[0].reasons).toEqual(['success: ended in error: Error: the agent fell over', 'output_not_empty: output is empty (null)']);
     expect(thrown[0]).toMatchObject({ iteration: 0, score: 0, recording_line: expect.any(Number), evaluators: [{ name: 'success', passed: false }, { name: 'output_not_empty', passed: false }] });
     const summary = json(path.join(dir, folder, 'evaluation', 'summary.json'));
-    expect(summary).toMatchObject({ total: 6, passed: 4, failed: 2, pass_threshold: 1, counts: { ok: 4, error: 2, timeout: 0 }, comparison: null });
+    expect(summary).toMatchObject({ total: 6, passed: 4, failed: 2, pass_threshold: 1, gate: null, evaluation_config: '(defaults)', default_evaluators_only: true, counts: { ok: 4, error: 2, timeout: 0 }, comparison: null });
     expect(summary.pass_rate).toBeCloseTo(4 / 6);
     expect(summary.evaluators).toEqual([
       { name: 'success', type: 'success', weight: 1, passed: 4, failed: 2, skipped: 0, mean_score: 0.667 },
@@ -82,9 +82,11 @@ describe('fluxloop evaluate experiment', () => {
     const run = await cli(dir, ['evaluate', 'experiment', current, '--baseline', baseline, '--fail-on-regression', '--junit', 'reports/junit.xml', '--markdown', 'reports/summary.md'], 1);
     expect(run.stdout).toContain(`Compared with ${baseline}`);
     expect(run.stdout).toMatch(/2 regressions\s+0 fixes\s+0 new\s+0 missing/);
-    expect(run.stdout).toContain('regressed: "Can I get a refund?" (iteration 0');
-    expect(run.stdout).toContain('not_contains: output contains "ERROR"');
-    expect(run.stdout).toContain('matches_regex: output does not match /^hello/i');
+    // One line a regression, which recording (index and line) telling apart the runs of one input.
+    const rows = run.stdout.split('\n').filter((line) => line.includes('"Can I get a refund?"'));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row).toMatch(/^ {2}#\d+:\d+\s+0\s+"Can I get a refund\?"\s+not_contains: output contains "ERROR"; matches_regex: output does not match \/\^hello\/i$/);
+    expect(new Set(rows.map((row) => row.trim().split(/\s+/)[0])).size).toBe(2);
 
     const { comparison } = json(path.join(dir, current, 'evaluation', 'summary.json'));
     expect(comparison.counts).toEqual({ regressions: 2, fixes: 0, new_runs: 0, missing_runs: 0, still_passing: 2, still_failing: 2 });
@@ -160,6 +162,7 @@ describe('fluxloop evaluate experiment', () => {
       ['evaluators:\n  - type: contains\n', /configs\/evaluation\.yaml:2:5 \(evaluators\[0\]\): contains needs "value"/],
       ['evaluators:\n  - type: matches_regex\n    pattern: "(unclosed"\n', /configs\/evaluation\.yaml:3:14 \(evaluators\[0\]\.pattern\): is not a valid regular expression/],
       ['pass_threshold: 2\n', /configs\/evaluation\.yaml:1:17 \(pass_threshold\): must be a number from 0 to 1, found 2/],
+      ['evaluators: [success]\npass_rate_threshold: 80\n', /configs\/evaluation\.yaml:2:22 \(pass_rate_threshold\): must be a number from 0 to 1, found 80; for 80% write 0\.8/],
       ['evaluators:\n  - type: success\n    wieght: 2\n', /evaluation\.yaml:3:5 \(evaluators\[0\] \(success\)\.wieght\): unknown key "wieght".*did you mean "weight"\?/],
       ['llm:\n  api_key: sk-123\n', /evaluation\.yaml:2:3 \(llm\.api_key\): an API key does not belong in the config file/],
     ];
@@ -181,6 +184,65 @@ describe('fluxloop evaluate experiment', () => {
     const run = await cli(dir, ['evaluate', 'experiment', folder]);
     expect(run.stderr).toMatch(/traces\.jsonl:7: not JSON, skipped \(a cut last line/);
     expect(run.stdout).toContain('6 runs');
+  });
+});
+
+describe('the pass-rate gate', () => {
+  // One recorded project: 6 runs an experiment, 4 of which pass the default evaluators (66.7%).
+  let dir: string;
+  let folder: string;
+  const gate = (f: string) => json(path.join(dir, f, 'evaluation', 'summary.json')).gate;
+  beforeAll(async () => {
+    dir = await recorded();
+    folder = await experiment(dir, '1');
+  });
+
+  it('fails `run experiment --evaluate` below --min-pass-rate with exit 1, and passes it above', async () => {
+    const below = await cli(dir, ['run', 'experiment', '--evaluate', '--min-pass-rate', '0.8'], 1);
+    expect(below.stdout).toContain('FAILED: pass rate 66.7% (4 of 6 runs) is below the minimum 80%');
+    const [first] = fs.readdirSync(path.join(dir, 'experiments')).filter((f) => f !== path.basename(folder));
+    expect(gate(path.join('experiments', first!))).toEqual({ min_pass_rate: 0.8, source: '--min-pass-rate', passed: false });
+
+    const above = await cli(dir, ['run', 'experiment', '--evaluate', '--min-pass-rate', '60%']);
+    expect(above.stdout).toContain('PASSED: pass rate 66.7% (4 of 6 runs) reaches the minimum 60%');
+    expect(above.stdout).not.toContain('FAILED');
+  });
+
+  it('holds `evaluate experiment` to pass_rate_threshold, the flag winning, with the verdict in summary.json, Markdown and JUnit', async () => {
+    writeEvaluation(dir, 'pass_rate_threshold: 0.9\nevaluators:\n  - type: success\n  - type: contains\n    value: "thanks"\n');
+    const below = await cli(dir, ['evaluate', 'experiment', folder, '--markdown', 'reports/summary.md', '--junit', 'reports/junit.xml'], 1);
+    expect(below.stdout).toContain('FAILED: pass rate 66.7% (4 of 6 runs) is below the minimum 90%');
+    expect(gate(folder)).toEqual({ min_pass_rate: 0.9, source: 'configs/evaluation.yaml (pass_rate_threshold)', passed: false });
+    expect(fs.readFileSync(path.join(dir, 'reports', 'summary.md'), 'utf8')).toContain('**FAILED: pass rate 66.7% (4 of 6 runs) is below the minimum 90%**');
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(fs.readFileSync(path.join(dir, 'reports', 'junit.xml'), 'utf8'));
+    expect(xml.testsuites['@_failures']).toBe('3');
+    expect(xml.testsuites.testsuite[1].testcase.failure['@_message']).toBe('FAILED: pass rate 66.7% (4 of 6 runs) is below the minimum 90%');
+    expect(fs.readFileSync(path.join(dir, folder, 'report.html'), 'utf8')).toContain('FAILED: pass rate 66.7% (4 of 6 runs) is below the minimum 90%');
+
+    const above = await cli(dir, ['evaluate', 'experiment', folder, '--min-pass-rate', '0.5', '--json']);
+    expect(JSON.parse(above.stdout).gate).toEqual({ min_pass_rate: 0.5, source: '--min-pass-rate', passed: true });
+    // Real evaluators ran: no note about the default ones.
+    expect((await cli(dir, ['evaluate', 'experiment', folder, '--min-pass-rate', '50%'])).stdout).not.toContain('default evaluators');
+    fs.rmSync(path.join(dir, 'configs', 'evaluation.yaml'));
+  });
+
+  it('says, on the console, in the Markdown and in the report, when only the default evaluators ran', async () => {
+    writeEvaluation(dir, 'evaluators: [success, output_not_empty]\n');
+    const run = await cli(dir, ['evaluate', 'experiment', folder, '--markdown', 'reports/defaults.md']);
+    const note = 'Only the default evaluators ran (success, output_not_empty): they check only that each run ended without an error and with some output, not that the output is right.';
+    expect(run.stdout).toContain(note);
+    expect(run.stdout).toContain('Add evaluators that check what it says to configs/evaluation.yaml: contains, not_contains, matches_regex');
+    // No gate: the exit code does not hang on the pass rate, and the console says so.
+    expect(run.stdout).toContain('No minimum pass rate set');
+    expect(fs.readFileSync(path.join(dir, 'reports', 'defaults.md'), 'utf8')).toContain('Only the default evaluators ran');
+    expect(fs.readFileSync(path.join(dir, folder, 'report.html'), 'utf8')).toContain(note);
+    fs.rmSync(path.join(dir, 'configs', 'evaluation.yaml'));
+  });
+
+  it('refuses a rate it cannot read, and a gate without an evaluation, with exit 2', async () => {
+    expect((await cli(dir, ['evaluate', 'experiment', folder, '--min-pass-rate', '80'], 2)).stderr).toContain('for 80% write 0.8 or 80%');
+    expect((await cli(dir, ['evaluate', 'experiment', folder, '--min-pass-rate', 'most'], 2)).stderr).toContain('a share from 0 to 1 (0.8) or a percentage (80%)');
+    expect((await cli(dir, ['run', 'experiment', '--min-pass-rate', '0.8'], 2)).stderr).toContain('--min-pass-rate needs --evaluate');
   });
 });
 

@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComparedRun, EvaluationSummary, EvaluatorResult, ObservationLine, ReportData } from '../../src/experiment/evaluation/types.js';
+import { formatMs, formatPercent } from '../../src/experiment/format.js';
+import { wordDiff } from '../../src/experiment/report/diff.js';
 import { writeReport } from '../../src/experiment/report/render.js';
 import type { RunResult, RunStatus } from '../../src/replay/execute.js';
 
@@ -13,6 +15,10 @@ const RUNS = 10_000;
 const INJECTION = '</script><img src=x onerror=alert(1)>';
 const STRATEGIES = ['base', 'typo', 'rephrase', 'adversarial', 'verbose'];
 const PERSONAS = ['novice', 'expert', null];
+const BASES = 17;
+const LONG_OUTPUT = `To reset it: ${'open the settings, choose Security, then Password; '.repeat(6)}done.`;
+/** What the baseline answered where a run regressed: a few words differ from the answer now. */
+const baselineOutput = (i: number) => `To change it, open the settings page (${i}).`;
 
 function statusOf(i: number): RunStatus {
   return i % 13 === 5 ? 'timeout' : i % 7 === 3 ? 'error' : 'ok';
@@ -55,11 +61,11 @@ function syntheticReport(): ReportData {
       target: 'app/agent.ts:answer',
       input,
       input_index: Math.floor(i / 3),
-      metadata: { strategy, persona, base_index: i % 17 },
+      metadata: { strategy, persona, base_index: i % BASES },
       override_param_path: asMessage ? 'message.content' : 'message',
       override_location: asMessage ? 'args.0.content' : 'args.1',
       args: asMessage ? [{ role: 'user', content: input }, { stream: false }] : [{ user: `u${i}` }, input],
-      output: status === 'ok' ? (i === 1 ? INJECTION : `To reset it, open settings (${i}).`) : null,
+      output: status === 'ok' ? (i === 1 ? INJECTION : i === 4 ? LONG_OUTPUT : `To reset it, open settings (${i}).`) : null,
       // Run 11 answered in two frames.
       frames: i === 11 ? ['To reset it,', ` open settings (${i}).`] : null,
       first_frame_ms: i === 11 ? 42.5 : null,
@@ -102,6 +108,7 @@ function syntheticReport(): ReportData {
     input: r.result.input,
     iteration: r.result.iteration,
     recording_index: r.result.recording_index,
+    recording_line: r.result.recording_line,
     reasons: r.evaluation.reasons,
     score: r.evaluation.score,
     baseline_score: 1,
@@ -116,6 +123,9 @@ function syntheticReport(): ReportData {
     failed: RUNS - passed,
     pass_rate: passed / RUNS,
     pass_threshold: 1,
+    gate: { min_pass_rate: 0.8, source: '--min-pass-rate', passed: passed / RUNS >= 0.8 },
+    evaluation_config: 'configs/evaluation.yaml',
+    default_evaluators_only: false,
     counts: { ok: count((r) => r.result.status === 'ok'), error: count((r) => r.result.status === 'error'), timeout: count((r) => r.result.status === 'timeout') },
     success_rate: count((r) => r.result.status === 'ok') / RUNS,
     latency_ms: { p50: at(0.5), p95: at(0.95), max: durations[durations.length - 1]!, mean: Math.round(durations.reduce((a, b) => a + b, 0) / RUNS) },
@@ -128,7 +138,7 @@ function syntheticReport(): ReportData {
       regressions: failing.slice(0, 120).map((r) => compared(r, `base-${r.result.trace_id}`)),
       fixes: passing.slice(0, 30).map((r) => ({ ...compared(r, `base-${r.result.trace_id}`), baseline_score: 0.33, reasons: ['contains: output lacks "reset"'] })),
       new_runs: passing.slice(30, 35).map((r) => compared(r, null)),
-      missing_runs: [{ trace_id: 'base-gone-1', baseline_trace_id: 'base-gone-1', input: 'an input no longer run', iteration: 0, recording_index: 3, reasons: [], score: null, baseline_score: 1 }],
+      missing_runs: [{ trace_id: 'base-gone-1', baseline_trace_id: 'base-gone-1', input: 'an input no longer run', iteration: 0, recording_index: 3, recording_line: 4, reasons: [], score: null, baseline_score: 1 }],
       counts: { regressions: 120, fixes: 30, new_runs: 5, missing_runs: 1, still_passing: passed - 35, still_failing: RUNS - passed - 120 },
       pass_rate: { baseline: 0.5, current: passed / RUNS, delta: passed / RUNS - 0.5 },
       success_rate: { baseline: 0.9, current: 0.8, delta: -0.1 },
@@ -137,9 +147,10 @@ function syntheticReport(): ReportData {
   };
   return {
     experiment: 'support-bot_20250101_120000',
-    experiment_summary: { name: 'support-bot', started_at: '2025-01-01T12:00:00.000Z', target: 'app/agent.ts:answer', iterations: 3 },
+    experiment_summary: { name: 'support-bot', started_at: '2025-01-01T12:00:00.000Z', target: 'app/agent.ts:answer', iterations: 3, recording_file: 'recordings/args_recording.jsonl' },
     evaluation,
     runs,
+    baseline_outputs: new Map(failing.slice(0, 120).map((r) => [`base-${r.result.trace_id}`, baselineOutput(Number(r.result.trace_id.slice(6)))])),
   };
 }
 
@@ -156,7 +167,7 @@ describe.skipIf(skip)('report.html in a browser', () => {
 
   const text = (selector: string) => page.locator(selector).first().innerText();
   const countText = () => text('#runs-count');
-  const firstRowIndex = async () => Number(await page.locator('#runs-table tbody tr').first().getAttribute('data-index'));
+  const firstRowIndex = async () => Number(await page.locator('#runs-table tbody tr.run-row').first().getAttribute('data-index'));
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) {
@@ -199,18 +210,24 @@ describe.skipIf(skip)('report.html in a browser', () => {
     expect(await text('#experiment-name')).toBe('support-bot_20250101_120000');
     expect(await text('#card-total .card-value')).toBe(String(RUNS));
     expect(await text('#card-passed .card-value')).toBe(String(e.passed));
-    expect(await text('#card-pass-rate .card-value')).toBe(`${((e.passed / RUNS) * 100).toFixed(1)}%`);
+    expect(await text('#card-pass-rate .card-value')).toBe(formatPercent(e.passed / RUNS));
+    expect(await text('#verdict-gate')).toBe(`FAILED: pass rate ${formatPercent(e.passed / RUNS)} (${e.passed} of ${RUNS} runs) is below the minimum 80%`);
+    expect(await page.locator('#verdict-note').count()).toBe(0);
+    expect(await text('#card-p50 .card-value')).toBe(formatMs(e.latency_ms.p50));
     expect(await text('#card-regressions .card-value')).toBe('120');
-    expect(await page.locator('#runs-table tbody tr').count()).toBe(100);
+    expect(await page.locator('#runs-table tbody tr.run-row').count()).toBe(100);
     expect(await countText()).toBe(`${RUNS} of ${RUNS} runs`);
     expect(await text('#page-info')).toContain('Page 1 of 100');
     expect(await page.locator('#histogram svg .bar').count()).toBeGreaterThan(5);
     expect(await page.locator('#comparison').isVisible()).toBe(true);
-    expect(await page.locator('#comparison-regressions tbody tr').count()).toBe(50);
+    expect(await page.locator('#comparison-regressions tbody tr.compared-row').count()).toBe(50);
     expect(await text('#comparison-deltas')).toContain('Pass rate');
     // The injection attempts are shown as text, nothing more.
     expect(await page.locator('img').count()).toBe(0);
+    await page.fill('#filter-search', 'tricky');
+    await page.waitForFunction(() => document.getElementById('runs-count')!.textContent === `1 of 10000 runs`);
     expect(await page.locator('#runs-table tbody tr[data-index="2"] td.input-cell').innerText()).toContain('<img src=x');
+    await page.click('#filter-reset');
     expect(requests).toEqual([url]);
     expect(errors).toEqual([]);
   });
@@ -249,6 +266,8 @@ describe.skipIf(skip)('report.html in a browser', () => {
 
   it('sorts by clicking a column header, and pages through the result', async () => {
     const runs = data.runs;
+    // Across all runs, not within each base input.
+    await page.uncheck('#filter-group');
     const slowest = runs.reduce((best, r, i) => (r.result.duration_ms > runs[best]!.result.duration_ms ? i : best), 0);
     const fastest = runs.reduce((best, r, i) => (r.result.duration_ms < runs[best]!.result.duration_ms ? i : best), 0);
     await page.click('button[data-sort="duration"]');
@@ -263,7 +282,7 @@ describe.skipIf(skip)('report.html in a browser', () => {
 
     await page.click('#page-next');
     expect(await text('#page-info')).toContain('Page 2 of 100');
-    const scores = await page.locator('#runs-table tbody tr').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-index'))));
+    const scores = await page.locator('#runs-table tbody tr.run-row').evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-index'))));
     expect(scores).toHaveLength(100);
     const values = scores.map((i) => runs[i]!.evaluation.score);
     expect(values).toEqual([...values].sort((a, b) => a - b));
@@ -302,7 +321,7 @@ describe.skipIf(skip)('report.html in a browser', () => {
     expect(await page.locator('#detail-args .override').innerText()).toBe(JSON.stringify(data.runs[11]!.result.input));
     // Its output came in two frames: each shown in order, with the time to the first.
     expect(await page.locator('#detail-frames > li').allInnerTexts()).toEqual(['To reset it,', ' open settings (11).']);
-    expect(await text('#detail-frames-section h3')).toContain('2 frames, the first after 43 ms');
+    expect(await text('#detail-frames-section h3')).toContain('2 frames, the first after 42.5 ms');
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'hidden' });
 
@@ -312,12 +331,137 @@ describe.skipIf(skip)('report.html in a browser', () => {
     expect(await page.locator('img').count()).toBe(0);
     await page.click('#detail-close');
 
-    // A regression in the comparison opens its run.
-    await page.locator('#comparison-regressions tbody tr').first().click();
+    // A regression in the comparison opens its run, its output beside the baseline's.
+    await page.locator('#comparison-regressions tbody tr.compared-row').first().click();
     const first = data.evaluation.comparison!.regressions[0]!;
     expect(await text('#detail-input')).toBe(first.input);
+    expect(await page.locator('#detail-diff-section .diff-before del').allTextContents()).toEqual(['change', 'the ', ' page']);
+    expect(await page.locator('#detail-diff-section .diff-after ins').allTextContents()).toEqual(['reset']);
     await page.keyboard.press('Escape');
     expect(requests).toEqual([url]);
+    expect(errors).toEqual([]);
+  });
+  it('shows each run\'s output, cut in its cell and whole when unfolded there, and its recording', async () => {
+    await page.click('#filter-reset');
+    await page.uncheck('#filter-group');
+    await page.click('button[data-sort="index"]');
+    if ((await firstRowIndex()) !== 0) await page.click('button[data-sort="index"]');
+    const cell = page.locator('#runs-table tbody tr[data-index="4"] td.output-cell');
+    expect(await cell.locator('.output-text').textContent()).toBe(`${LONG_OUTPUT.slice(0, 119)}…`);
+    await cell.locator('button.expand').click();
+    expect(await cell.locator('.output-text').textContent()).toBe(LONG_OUTPUT);
+    expect(await cell.locator('button.expand').getAttribute('aria-expanded')).toBe('true');
+    // Unfolding the cell does not open the run.
+    expect(await page.locator('#run-detail').isVisible()).toBe(false);
+    await cell.locator('button.expand').click();
+    expect(await cell.locator('.output-text').textContent()).toBe(`${LONG_OUTPUT.slice(0, 119)}…`);
+    // A short output whole; a run that failed shows its error instead.
+    expect(await text('#runs-table tbody tr[data-index="0"] td.output-cell .output-text')).toBe('To reset it, open settings (0).');
+    expect(await text('#runs-table tbody tr[data-index="3"] td.output-cell')).toBe('TypeError: failed run 3');
+    // The recording: its index, and its file (the experiment's) and line.
+    const run = data.runs[45]!.result;
+    const recording = page.locator('#runs-table tbody tr[data-index="45"] td.recording-cell');
+    expect(await recording.innerText()).toBe(`#${run.recording_index} · args_recording.jsonl:${run.recording_line}`);
+    expect(await recording.getAttribute('title')).toBe(`recordings/args_recording.jsonl:${run.recording_line}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('counts runs and pass rates by strategy, persona and base input, and shows a row\'s runs on a click', async () => {
+    const rowsOf = (id: string) => page.locator(`#${id}-table tbody tr`).evaluateAll((rows) => rows.map((row) => Array.from(row.children, (td) => (td as HTMLElement).innerText.trim())));
+    const expected = (groups: Map<string, { runs: number; passed: number }>) =>
+      [...groups].map(([label, g]) => [label, String(g.runs), String(g.passed), formatPercent(g.passed / g.runs)]);
+    const tally = (key: (r: ReportData['runs'][number]) => string) => {
+      const groups = new Map<string, { runs: number; passed: number }>();
+      for (const r of data.runs) {
+        const g = groups.get(key(r)) ?? { runs: 0, passed: 0 };
+        groups.set(key(r), g);
+        g.runs++;
+        if (r.evaluation.passed) g.passed++;
+      }
+      return groups;
+    };
+    const strategies = tally((r) => r.result.metadata.strategy as string);
+    const strategyRows = await rowsOf('by-strategy');
+    // Every strategy has as many runs: listed by name.
+    expect(strategyRows.map((row) => row.slice(0, 4))).toEqual(expected(new Map([...strategies].sort(([a], [b]) => a.localeCompare(b)))));
+    const personas = tally((r) => (r.result.metadata.persona as string | null) ?? '(none)');
+    const personaRows = await rowsOf('by-persona');
+    expect(personaRows.map((row) => row.slice(0, 4)).sort()).toEqual(expected(personas).sort());
+    expect(personaRows[personaRows.length - 1]![0]).toBe('(none)');
+
+    // Base inputs in order, each named by the run of the base input itself.
+    const bases = tally((r) => String(r.result.metadata.base_index));
+    const baseRows = await rowsOf('by-base');
+    expect(baseRows).toHaveLength(BASES);
+    baseRows.forEach((row, b) => {
+      const named = data.runs.find((r) => r.result.metadata.base_index === b && r.result.metadata.strategy === 'base')!.result.input;
+      const inputs = new Set(data.runs.filter((r) => r.result.metadata.base_index === b).map((r) => r.result.input)).size;
+      const g = bases.get(String(b))!;
+      expect(row.slice(0, 5)).toEqual([named, String(inputs), String(g.runs), String(g.passed), formatPercent(g.passed / g.runs)]);
+    });
+
+    await page.locator('#by-strategy-table tbody tr').filter({ hasText: 'adversarial' }).click();
+    expect(await countText()).toBe(`${strategies.get('adversarial')!.runs} of ${RUNS} runs`);
+    await page.locator('#by-base-table tbody tr').nth(3).click();
+    expect(await countText()).toBe(`${bases.get('3')!.runs} of ${RUNS} runs`);
+    await page.click('#filter-reset');
+    expect(errors).toEqual([]);
+  });
+
+  it('groups the variations under their base input, the base input first, and folds a group on a click', async () => {
+    await page.check('#filter-group');
+    const rows = page.locator('#runs-table tbody tr');
+    const header = rows.first();
+    expect(await header.getAttribute('class')).toContain('group-row');
+    const base0 = data.runs.filter((r) => r.result.metadata.base_index === 0);
+    expect(await header.locator('.group-input').innerText()).toBe(base0.find((r) => r.result.metadata.strategy === 'base')!.result.input);
+    expect(await header.locator('.group-stats').innerText()).toContain(`${base0.length} runs · ${base0.filter((r) => r.evaluation.passed).length} passed`);
+    // Under it the runs of the base input itself, then its variations; every run of the page is of that base input.
+    const indexes = await page.locator('#runs-table tbody tr.run-row').evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-index'))));
+    expect(indexes).toHaveLength(100);
+    const strategies = indexes.map((i) => data.runs[i]!.result.metadata.strategy);
+    const bases = base0.filter((r) => r.result.metadata.strategy === 'base').length;
+    expect(strategies.slice(0, bases).every((s) => s === 'base')).toBe(true);
+    expect(strategies.slice(bases).includes('base')).toBe(false);
+    expect(indexes.every((i) => data.runs[i]!.result.metadata.base_index === 0)).toBe(true);
+
+    // Folded, the base input is one line, and the next one's runs follow.
+    await header.click();
+    expect(await page.locator('#runs-table tbody tr.group-row').first().getAttribute('aria-expanded')).toBe('false');
+    expect(await page.locator('#runs-table tbody tr.group-row').nth(1).locator('.group-input').innerText()).toBe(
+      data.runs.find((r) => r.result.metadata.base_index === 1 && r.result.metadata.strategy === 'base')!.result.input,
+    );
+    expect(data.runs[await firstRowIndex()]!.result.metadata.base_index).toBe(1);
+
+    await page.click('#groups-toggle');
+    expect(await page.locator('#runs-table tbody tr.group-row').count()).toBe(BASES);
+    expect(await page.locator('#runs-table tbody tr.run-row').count()).toBe(0);
+    expect(await countText()).toBe(`${RUNS} of ${RUNS} runs`);
+    await page.click('#groups-toggle');
+    expect(await page.locator('#runs-table tbody tr.run-row').count()).toBe(100);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows each regression\'s output beside the baseline\'s, the differences marked', async () => {
+    const regressions = data.evaluation.comparison!.regressions;
+    const shown = page.locator('#comparison-regressions tbody tr.diff-row');
+    expect(await shown.count()).toBe(50);
+    for (const k of [0, 7, 49]) {
+      const r = regressions[k]!;
+      const current = data.runs.find((run) => run.result.trace_id === r.trace_id)!.result.output;
+      const pieces = wordDiff(baselineOutput(Number(r.trace_id.slice(6))), typeof current === 'string' ? current : '');
+      const diff = shown.nth(k);
+      expect(await diff.locator('.diff-before').textContent()).toBe(baselineOutput(Number(r.trace_id.slice(6))));
+      expect(await diff.locator('.diff-before del').allTextContents()).toEqual(pieces.filter(([op]) => op === -1).map(([, t]) => t));
+      expect(await diff.locator('.diff-after ins').allTextContents()).toEqual(pieces.filter(([op]) => op === 1).map(([, t]) => t));
+    }
+    // The first: "To change it, open the settings page (0)." then, "To reset it, open settings (0).".
+    expect(await shown.first().locator('.diff-after').textContent()).toBe('To reset it, open settings (0).');
+    expect(await shown.first().locator('.diff-after ins').allTextContents()).toEqual(['reset']);
+    expect(await shown.first().locator('.diff-before del').allTextContents()).toEqual(['change', 'the ', ' page']);
+    // Its recording, as the console's table names it.
+    const first = page.locator('#comparison-regressions tbody tr.compared-row').first();
+    expect(await first.locator('td.recording-cell').innerText()).toBe(`#${regressions[0]!.recording_index} · line ${regressions[0]!.recording_line}`);
     expect(errors).toEqual([]);
   });
 });

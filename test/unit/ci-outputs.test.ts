@@ -69,6 +69,9 @@ function summary(over: Partial<EvaluationSummary> = {}): EvaluationSummary {
     failed: 2,
     pass_rate: 0.6,
     pass_threshold: 1,
+    gate: null,
+    evaluation_config: 'configs/evaluation.yaml',
+    default_evaluators_only: false,
     counts: { ok: 4, error: 0, timeout: 1 },
     success_rate: 0.8,
     latency_ms: { p50: 1500, p95: 30_000, max: 30_000, mean: 6950 },
@@ -83,7 +86,7 @@ function summary(over: Partial<EvaluationSummary> = {}): EvaluationSummary {
 }
 
 function compared(n: number, over: Partial<ComparedRun> = {}): ComparedRun {
-  return { trace_id: `t-${n}`, baseline_trace_id: `b-${n}`, input: `input ${n}`, iteration: 0, recording_index: null, reasons: [`contains: no "ok" in run ${n}`], score: 0, baseline_score: 1, ...over };
+  return { trace_id: `t-${n}`, baseline_trace_id: `b-${n}`, input: `input ${n}`, iteration: 0, recording_index: null, recording_line: null, reasons: [`contains: no "ok" in run ${n}`], score: 0, baseline_score: 1, ...over };
 }
 
 /** A baseline of 10 runs with 2 regressions (8 passed: 4 still passing, the 2 regressions, the 2 missing ones). */
@@ -170,7 +173,7 @@ describe('renderJunit', () => {
     expect(nasty.message.startsWith('not_contains: output contains "ERROR" & <<b>Tom & "Jerry"</b> it\'s ]]>')).toBe(true);
     expect(nasty.message).not.toMatch(/[\n\u0000\u001b]/);
     const body: string = nasty['#text'];
-    expect(body.split('\n')[0]).toBe('status ok, score 0.50, trace t-2');
+    expect(body.split('\n')[0]).toBe('status ok, score 50%, trace t-2');
     expect(body).toContain('\nsimilarity: skipped, no baseline\n');
     expect(body).toContain('[31mred');
     expect(body).toContain('line1\nline2 | a|b');
@@ -179,7 +182,7 @@ describe('renderJunit', () => {
     const [timeout] = cases[4].failure;
     expect(timeout.type).toBe('timeout');
     expect(timeout.message).toBe('success: the run timed out after 30000 ms');
-    expect(timeout['#text']).toBe('status timeout, score 0.00, trace t-5\noutput_not_empty: the output is empty\nsuccess: the run timed out after 30000 ms');
+    expect(timeout['#text']).toBe('status timeout, score 0%, trace t-5\noutput_not_empty: the output is empty\nsuccess: the run timed out after 30000 ms');
   });
 
   it('records the pass rate and threshold, and the regressions and fixes against a baseline', () => {
@@ -187,6 +190,23 @@ describe('renderJunit', () => {
     expect(props(doc)).toEqual({ pass_rate: '0.6', pass_threshold: '1', success_rate: '0.8' });
     const withBaseline = parse(renderJunit(summary({ comparison: comparison([compared(1), compared(2)]) }), traces));
     expect(props(withBaseline)).toMatchObject({ regressions: '2', fixes: '1', baseline: 'experiments/base|line_20241231' });
+  });
+
+  it('gives the pass-rate gate a suite of its own, its case failed below the minimum', () => {
+    const below = parse(renderJunit(summary({ gate: { min_pass_rate: 0.8, source: '--min-pass-rate', passed: false } }), traces));
+    expect(below.testsuites).toMatchObject({ tests: '6', failures: '3' });
+    const [runs, gate] = below.testsuites.testsuite;
+    // The runs' suite still counts the runs alone.
+    expect(runs).toMatchObject({ tests: '5', failures: '2' });
+    expect(Object.fromEntries(runs.properties.property.map((p: any) => [p.name, p.value]))).toMatchObject({ min_pass_rate: '0.8', gate: 'failed' });
+    expect(gate).toMatchObject({ name: 'demo.exp_20250101_120000 pass rate', tests: '1', failures: '1' });
+    expect(gate.testcase[0].name).toBe('pass rate is at least 80%');
+    expect(gate.testcase[0].failure[0]).toMatchObject({ type: 'min_pass_rate', message: 'FAILED: pass rate 60% (3 of 5 runs) is below the minimum 80%' });
+    expect(gate.testcase[0].failure[0]['#text']).toContain('set by --min-pass-rate');
+
+    const above = parse(renderJunit(summary({ gate: { min_pass_rate: 0.5, source: '--min-pass-rate', passed: true } }), traces));
+    expect(above.testsuites).toMatchObject({ tests: '6', failures: '2' });
+    expect(above.testsuites.testsuite[1].testcase[0].failure).toBeUndefined();
   });
 
   it('escapes odd experiment names and keeps line breaks in attributes as references', () => {
@@ -236,20 +256,20 @@ describe('renderMarkdown', () => {
   it('summarises an evaluation without a baseline', () => {
     const md = renderMarkdown(summary());
     expect(md.split('\n')[0]).toBe('## fluxloop evaluation: demo.exp\\_20250101\\_120000');
-    expect(md).toContain('❌ 2 of 5 runs failed (pass threshold 1)');
+    expect(md).toContain('❌ 2 of 5 runs failed (a run passes at a score of 100%)');
     expect(md).not.toContain('⚠️');
     expect(table(md, '|  | Now |')).toEqual([
       '| Runs | 5 |',
       '| Passed | 3 |',
       '| Failed | 2 |',
-      '| Pass rate | 60.0% |',
-      '| Success rate | 80.0% |',
-      '| p50 latency | 1.50 s |',
-      '| p95 latency | 30.00 s |',
+      '| Pass rate | 60% |',
+      '| Success rate | 80% |',
+      '| p50 latency | 1500 ms |',
+      '| p95 latency | 30000 ms |',
     ]);
     expect(table(md, '| Evaluator |')).toEqual([
-      '| output\\_not\\_empty | 4 | 1 | 0 | 0.80 |',
-      '| not\\_contains | 4 | 1 | 0 | 0.80 |',
+      '| output\\_not\\_empty | 4 | 1 | 0 | 80% |',
+      '| not\\_contains | 4 | 1 | 0 | 80% |',
       '| similarity | 0 | 0 | 5 | — |',
     ]);
     expect(md).not.toContain('Regressions');
@@ -266,26 +286,27 @@ describe('renderMarkdown', () => {
   it('compares with the baseline: the figures with their change, the regressions, and the other counts', () => {
     const regressions = [compared(1, { input: NASTY, reasons: ['not_contains: says "ERROR" | twice\nsecond line', 'latency_under: 30000 ms > 5000 ms'] }), compared(2)];
     const md = renderMarkdown(summary({ comparison: comparison(regressions) }), { reportPath: 'experiments/demo/report.html' });
-    expect(md).toContain('❌ 2 of 5 runs failed · ⚠️ 2 regressions (pass threshold 1)');
+    expect(md).toContain('❌ 2 of 5 runs failed · ⚠️ 2 regressions (a run passes at a score of 100%)');
     expect(md).toContain('Compared with the baseline experiments/base\\|line\\_20241231.');
     // Baseline: 4 still passing + 2 regressions + 1 fix + 1 still failing + 2 missing = 10 runs, 80% of which (8) passed.
     expect(table(md, '|  | Baseline | Now | Δ |')).toEqual([
-      '| Runs | 10 | 5 | −5 |',
-      '| Passed | 8 | 3 | −5 |',
+      '| Runs | 10 | 5 | -5 |',
+      '| Passed | 8 | 3 | -5 |',
       '| Failed | 2 | 2 | 0 |',
-      '| Pass rate | 80.0% | 60.0% | −20.0 pp |',
-      '| Success rate | 100.0% | 80.0% | −20.0 pp |',
-      '| p50 latency | 1.20 s | 1.50 s | +300 ms |',
-      '| p95 latency | 2.00 s | 30.00 s | +28.00 s |',
+      '| Pass rate | 80% | 60% | -20 pts |',
+      '| Success rate | 100% | 80% | -20 pts |',
+      '| p50 latency | 1200 ms | 1500 ms | +300 ms |',
+      '| p95 latency | 2000 ms | 30000 ms | +28000 ms |',
     ]);
-    const rows = table(md, '| Input |');
+    const rows = table(md, '| Recording |');
     expect(rows).toHaveLength(2);
-    const [input, iteration, score, why] = cells(rows[0]!);
-    expect(cells(rows[0]!)).toHaveLength(4);
+    const [recording, iteration, input, score, why] = cells(rows[0]!);
+    expect(cells(rows[0]!)).toHaveLength(5);
+    expect(recording).toBe('—');
     // One line, no raw markup, pipes escaped, controls and the lone surrogate gone, the emoji kept.
     expect(input).toBe('\\<b\\>Tom \\& "Jerry"\\</b\\> it\'s \\]\\]\\> \\[31mred\\[0m 😀 line1 line2 \\| a\\|b');
     expect(iteration).toBe('0');
-    expect(score).toBe('1.00 → 0.00');
+    expect(score).toBe('100% → 0%');
     expect(why).toBe('not\\_contains: says "ERROR" \\| twice second line<br>latency\\_under: 30000 ms \\> 5000 ms');
     expect(md).toContain('1 fix · 0 new runs · 2 missing runs (only in the baseline)');
     expect(md).toContain('Full report: `experiments/demo/report.html`');
@@ -296,7 +317,33 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(summary({ comparison: comparison([]) }));
     expect(md).toContain('❌ 2 of 5 runs failed · no regressions');
     expect(md).not.toContain('⚠️');
-    expect(md).not.toContain('| Input |');
+    expect(md).not.toContain('| Recording |');
+  });
+
+  it('names the recording and its line of each regression, the runs of one input together', () => {
+    const runs = [
+      compared(1, { input: 'refund?', recording_index: 2, recording_line: 7, iteration: 1 }),
+      compared(2, { input: 'hours?', recording_index: 0, recording_line: 1 }),
+      compared(3, { input: 'refund?', recording_index: 0, recording_line: 1 }),
+    ];
+    const rows = table(renderMarkdown(summary({ comparison: comparison(runs) })), '| Recording |').map((row) => cells(row).slice(0, 3));
+    expect(rows).toEqual([
+      ['#0, line 1', '0', 'refund?'],
+      ['#2, line 7', '1', 'refund?'],
+      ['#0, line 1', '0', 'hours?'],
+    ]);
+  });
+
+  it('leads with the pass-rate verdict, and says when only the default evaluators ran', () => {
+    const failed = renderMarkdown(summary({ gate: { min_pass_rate: 0.8, source: '--min-pass-rate', passed: false } }));
+    expect(failed.split('\n')[2]).toBe('**FAILED: pass rate 60% (3 of 5 runs) is below the minimum 80%** (--min-pass-rate)');
+    const passed = renderMarkdown(summary({ gate: { min_pass_rate: 0.5, source: 'configs/evaluation.yaml (pass_rate_threshold)', passed: true } }));
+    expect(passed).toContain('**PASSED: pass rate 60% (3 of 5 runs) reaches the minimum 50%** (configs/evaluation.yaml (pass\\_rate\\_threshold))');
+    expect(passed).not.toContain('default evaluators');
+    const defaults = renderMarkdown(summary({ default_evaluators_only: true, evaluation_config: '(defaults)' }));
+    expect(defaults).not.toContain('PASSED');
+    expect(defaults).toContain('> ⚠️ Only the default evaluators ran (success, output\\_not\\_empty): they check only that each run ended without an error and with some output');
+    expect(defaults).toContain('to configs/evaluation.yaml: contains, not\\_contains, matches\\_regex');
   });
 
   it('lists at most maxRows regressions, then says how many more, with long inputs shortened', () => {
@@ -304,15 +351,15 @@ describe('renderMarkdown', () => {
     const md = renderMarkdown(summary({ comparison: comparison(many) }));
     expect(md).toContain('⚠️ 25 regressions');
     expect(md).toContain('### Regressions (25)');
-    const rows = table(md, '| Input |');
+    const rows = table(md, '| Recording |');
     expect(rows).toHaveLength(20);
-    const input = cells(rows[0]!)[0]!;
+    const input = cells(rows[0]!)[2]!;
     expect(Array.from(input)).toHaveLength(80);
     expect(input.endsWith('…')).toBe(true);
     expect(md).toContain('…and 5 more.');
 
     const three = renderMarkdown(summary({ comparison: comparison(many) }), { maxRows: 3, reportPath: 'https://ci.example/report(1).html' });
-    expect(table(three, '| Input |')).toHaveLength(3);
+    expect(table(three, '| Recording |')).toHaveLength(3);
     expect(three).toContain('…and 22 more in the full report.');
     expect(three).toContain('[Full report](https://ci.example/report%281%29.html)');
   });

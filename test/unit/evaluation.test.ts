@@ -5,6 +5,7 @@ import type { EvaluatorConfig } from '../../src/config/types';
 import { compare, pairRuns } from '../../src/experiment/evaluation/compare';
 import { createJudge, parseJudgement } from '../../src/experiment/evaluation/judge';
 import { RULES, similarity } from '../../src/experiment/evaluation/rules';
+import { defaultEvaluatorsOnly, gateVerdict, parseRate, passRateGate } from '../../src/experiment/evaluation/verdict';
 import { evaluatorResult, scoreRun } from '../../src/experiment/evaluation/score';
 import type { TraceEvaluation } from '../../src/experiment/evaluation/types';
 import type { RunResult } from '../../src/replay/execute';
@@ -93,6 +94,7 @@ describe('rules', () => {
     expect(rule(config({ type: 'json_valid' }), run({ output: { a: 1 } })).score).toBe(1);
     expect(rule(config({ type: 'json_valid' }), run({ output: '{a:1}' })).reason).toMatch(/^output is not valid JSON: /);
     expect(rule(config({ type: 'latency_under', max_ms: 12 }), run()).reason).toBe('took 12 ms, not under 12 ms');
+    expect(rule(config({ type: 'latency_under', max_ms: 5 }), run({ duration_ms: 41.644 })).reason).toBe('took 41.6 ms, not under 5 ms');
     expect(rule(config({ type: 'latency_under', max_ms: 13 }), run()).score).toBe(1);
     expect(rule(config({ type: 'success' }), run({ status: 'timeout' })).reason).toBe('timed out');
     expect(rule(config({ type: 'success' }), run({ status: 'error', error: { name: 'TypeError', message: 'x is undefined' } })).reason).toBe('ended in error: TypeError: x is undefined');
@@ -174,6 +176,8 @@ describe('scoring', () => {
     expect(scoreRun(results, 1)).toEqual({ score: 0.333, passed: false, reasons: ['b: b says so', 'c: skipped, c says so'] });
     expect(scoreRun(results, 0.3).passed).toBe(true);
     expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 2 / 3).passed).toBe(true);
+    expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 0.667).passed).toBe(true);
+    expect(scoreRun([result('a', 1), result('b', 1), result('c', 0)], 0.668).passed).toBe(false);
   });
 
   it('fails a run that no evaluator could judge, and passes one of weight-0 evaluators only', () => {
@@ -219,8 +223,8 @@ describe('comparison', () => {
     const baseline = [trace('b1', 'a', true), trace('b2', 'b', false), trace('b3', 'c', true), trace('b4', 'gone', true, { duration_ms: 30 })];
     const current = [trace('c1', 'a', false, { duration_ms: 50, status: 'error' }), trace('c2', 'b', true), trace('c3', 'c', true), trace('c4', 'new', false)];
     const c = compare('experiments/base', current, baseline);
-    expect(c.regressions).toEqual([{ trace_id: 'c1', baseline_trace_id: 'b1', input: 'a', iteration: 0, recording_index: 0, reasons: ['a failed'], score: 0, baseline_score: 1 }]);
-    expect(c.fixes).toEqual([{ trace_id: 'c2', baseline_trace_id: 'b2', input: 'b', iteration: 0, recording_index: 0, reasons: ['b failed'], score: 1, baseline_score: 0 }]);
+    expect(c.regressions).toEqual([{ trace_id: 'c1', baseline_trace_id: 'b1', input: 'a', iteration: 0, recording_index: 0, recording_line: 3, reasons: ['a failed'], score: 0, baseline_score: 1 }]);
+    expect(c.fixes).toEqual([{ trace_id: 'c2', baseline_trace_id: 'b2', input: 'b', iteration: 0, recording_index: 0, recording_line: 3, reasons: ['b failed'], score: 1, baseline_score: 0 }]);
     expect(c.new_runs.map((r) => [r.trace_id, r.baseline_trace_id])).toEqual([['c4', null]]);
     expect(c.missing_runs.map((r) => [r.trace_id, r.score, r.baseline_score])).toEqual([['b4', null, 1]]);
     expect(c.counts).toEqual({ regressions: 1, fixes: 1, new_runs: 1, missing_runs: 1, still_passing: 1, still_failing: 0 });
@@ -230,8 +234,9 @@ describe('comparison', () => {
   });
 });
 
+const parse = (text: string) => parseEvaluationConfig(text, 'configs/evaluation.yaml');
+
 describe('evaluation config', () => {
-  const parse = (text: string) => parseEvaluationConfig(text, 'configs/evaluation.yaml');
   const errorOf = (text: string): ConfigError => {
     try {
       parse(text);
@@ -245,6 +250,7 @@ describe('evaluation config', () => {
   it('fills in defaults: success and output_not_empty, all must pass, the judge at temperature 0', () => {
     const c = parse('');
     expect(c.pass_threshold).toBe(1);
+    expect(c.pass_rate_threshold).toBeNull();
     expect(c.evaluators.map((e) => e.type)).toEqual(['success', 'output_not_empty']);
     expect(c.llm).toMatchObject({ model: 'gpt-4o-mini', temperature: 0 });
   });
@@ -263,6 +269,13 @@ describe('evaluation config', () => {
     expect(parse('evaluators: [success, json_valid]').evaluators.map((e) => e.name)).toEqual(['success', 'json_valid']);
   });
 
+  it('reads pass_rate_threshold, bare or under evaluation:', () => {
+    expect(parse('pass_rate_threshold: 0.8\n').pass_rate_threshold).toBe(0.8);
+    expect(parse('evaluation:\n  pass_rate_threshold: 1\n').pass_rate_threshold).toBe(1);
+    expect(parse('pass_rate_threshold: 0\n').pass_rate_threshold).toBe(0);
+    expect(parse('pass_rate_threshold:\n').pass_rate_threshold).toBeNull();
+  });
+
   it.each([
     ['evaluators:\n  - type: contains\n    name: x\n    value: a\n  - type: success\n    name: x\n', 5, 'evaluators[1].name', 'duplicate evaluator name "x"'],
     ['evaluators:\n  - value: a\n', 2, 'evaluators[0]', 'has no "type"'],
@@ -278,9 +291,60 @@ describe('evaluation config', () => {
     ['evaluators:\n  - sucess\n', 2, 'evaluators[0]', 'unknown evaluator type "sucess"; did you mean "success"?'],
     ['evaluators:\n  - contains\n', 2, 'evaluators[0]', 'contains needs "value"'],
     ['thresold: 1\n', 1, 'thresold', 'unknown key "thresold" at the top level'],
+    ['evaluators: [success]\npass_rate_threshold: 80\n', 2, 'pass_rate_threshold', 'must be a number from 0 to 1, found 80; for 80% write 0.8'],
+    ['pass_rate_threshold: "90%"\n', 1, 'pass_rate_threshold', 'must be a number from 0 to 1, found "90%"; for 90% write 0.9'],
+    ['pass_rate_threshold: -0.1\n', 1, 'pass_rate_threshold', 'must be a number from 0 to 1, found -0.1'],
+    ['pass_rate_threshold: high\n', 1, 'pass_rate_threshold', 'must be a number from 0 to 1'],
+    ['evaluation:\n  evaluators: [success]\n  pass_rate_threshold: 1.5\n', 3, 'evaluation.pass_rate_threshold', 'must be a number from 0 to 1, found 1.5'],
+    ['pass_rate_treshold: 0.8\n', 1, 'pass_rate_treshold', 'did you mean "pass_rate_threshold"?'],
   ])('points at the mistake in %j', (yaml, line, field, message) => {
     const error = errorOf(yaml);
     expect(error.location).toMatchObject({ file: 'configs/evaluation.yaml', line, field });
     expect(error.message).toContain(message);
+  });
+});
+
+describe('the pass-rate gate', () => {
+  it('reads --min-pass-rate as a share or a percentage, and refuses anything else', () => {
+    expect(parseRate('0.8')).toBe(0.8);
+    expect(parseRate('.75')).toBe(0.75);
+    expect(parseRate('1')).toBe(1);
+    expect(parseRate('0')).toBe(0);
+    expect(parseRate('80%')).toBe(0.8);
+    expect(parseRate('100%')).toBe(1);
+    expect(parseRate('12.5%')).toBe(0.125);
+    expect(() => parseRate('80')).toThrow('must be a share from 0 to 1 or a percentage, found 80; for 80% write 0.8 or 80%');
+    expect(() => parseRate('150%')).toThrow('must be at most 100%, found 150%');
+    expect(() => parseRate('-0.5')).toThrow('must be a share from 0 to 1 (0.8) or a percentage (80%), found "-0.5"');
+    expect(() => parseRate('high')).toThrow('found "high"');
+    expect(() => parseRate('')).toThrow('found ""');
+    expect(() => parseRate('0.8.1')).toThrow();
+  });
+
+  const source = { source: 'configs/evaluation.yaml' };
+
+  it('takes the flag over the config, and sets no gate without either', () => {
+    expect(passRateGate(0.6, { ...source, pass_rate_threshold: null })).toBeNull();
+    expect(passRateGate(0.6, { ...source, pass_rate_threshold: 0.8 })).toEqual({ min_pass_rate: 0.8, source: 'configs/evaluation.yaml (pass_rate_threshold)', passed: false });
+    expect(passRateGate(0.6, { ...source, pass_rate_threshold: 0.8 }, 0.5)).toEqual({ min_pass_rate: 0.5, source: '--min-pass-rate', passed: true });
+    expect(passRateGate(0.6, { ...source, pass_rate_threshold: null }, 0.6)!.passed).toBe(true);
+    // As shown, to a tenth of a percent: 2 of 3 runs are 66.7%, which reaches a minimum of 66.7%.
+    expect(passRateGate(2 / 3, { ...source, pass_rate_threshold: 0.667 })!.passed).toBe(true);
+    expect(passRateGate(0.665, { ...source, pass_rate_threshold: 0.667 })!.passed).toBe(false);
+    expect(passRateGate(0, { ...source, pass_rate_threshold: 0 })!.passed).toBe(true);
+  });
+
+  it('says the verdict plainly', () => {
+    const gate = { min_pass_rate: 0.8, source: '--min-pass-rate', passed: false };
+    expect(gateVerdict({ gate, pass_rate: 0.4, passed: 2, total: 5 })).toBe('FAILED: pass rate 40% (2 of 5 runs) is below the minimum 80%');
+    expect(gateVerdict({ gate: { ...gate, min_pass_rate: 0.4, passed: true }, pass_rate: 0.4, passed: 2, total: 5 })).toBe('PASSED: pass rate 40% (2 of 5 runs) reaches the minimum 40%');
+    expect(gateVerdict({ gate: null, pass_rate: 0.4, passed: 2, total: 5 })).toBeNull();
+  });
+
+  it('knows when only the default evaluators run', () => {
+    expect(defaultEvaluatorsOnly(parse(''))).toBe(true);
+    expect(defaultEvaluatorsOnly(parse('evaluators: [success]'))).toBe(true);
+    expect(defaultEvaluatorsOnly(parse('evaluators:\n  - output_not_empty\n  - type: success\n    weight: 2\n'))).toBe(true);
+    expect(defaultEvaluatorsOnly(parse('evaluators: [success, json_valid]'))).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EvaluationSummary, ObservationLine, ReportData, TraceEvaluation } from '../../src/experiment/evaluation/types.js';
 import type { ReportPayload } from '../../src/experiment/report/payload.js';
+import { wordDiff } from '../../src/experiment/report/diff.js';
 import { renderReport, writeReport } from '../../src/experiment/report/render.js';
 import type { RunResult } from '../../src/replay/execute.js';
 
@@ -228,9 +229,130 @@ describe('renderReport', () => {
     expect(payload.comparison!.pass_rate.delta).toBeCloseTo(-0.25);
   });
 
+  it('puts beside each regression the word diff of the baseline\'s output and the current one', () => {
+    const data = simple(2);
+    data.runs[0]!.result.output = 'ERROR: refunds are down';
+    const delta = (baseline: number, current: number) => ({ baseline, current, delta: current - baseline });
+    const regression = { trace_id: 't0', baseline_trace_id: 'b0', input: 'question 0', iteration: 0, recording_index: 0, recording_line: 1, reasons: ['r'], score: 0, baseline_score: 1 };
+    data.evaluation.comparison = {
+      baseline: 'experiments/base_1',
+      regressions: [regression, { ...regression, trace_id: 't1', baseline_trace_id: 'b-unknown' }],
+      fixes: [],
+      new_runs: [],
+      missing_runs: [],
+      counts: { regressions: 2, fixes: 0, new_runs: 0, missing_runs: 0, still_passing: 0, still_failing: 0 },
+      pass_rate: delta(1, 0),
+      success_rate: delta(1, 1),
+      latency_ms: { p50: delta(90, 101), p95: delta(95, 102) },
+    };
+    // The baseline answered with a Response: compared by its body, as the evaluators read it.
+    data.baseline_outputs = new Map([['b0', { $type: 'Response', value: { status: 200, body: 'Hello ada, refunds are open' } }]]);
+    const [withDiff, withoutBaseline] = payloadOf(renderReport(data)).comparison!.regressions;
+    expect(withDiff!.diff).toEqual([
+      [-1, 'Hello ada,'],
+      [1, 'ERROR:'],
+      [0, ' refunds are '],
+      [-1, 'open'],
+      [1, 'down'],
+    ]);
+    expect(withoutBaseline!.diff).toBeUndefined();
+  });
+
+  it('groups runs under their base input, and counts runs and passes by strategy, persona and base input', () => {
+    const runs: ReportData['runs'] = [];
+    const add = (input: string, metadata: Record<string, unknown>, passed: boolean, input_index: number) => {
+      const r = result(runs.length, { input, input_index, metadata });
+      runs.push({ result: r, evaluation: evaluation(r, passed), observations: [] });
+    };
+    // Finished out of order: a variation before its base input.
+    add('Cna I get a refund?', { strategy: 'typo', base_index: 1, persona: 'novice' }, false, 3);
+    add('When do you open?', { strategy: 'base', base_index: 0, persona: null }, true, 0);
+    add('Can I get a refund?', { strategy: 'base', base_index: 1, persona: null }, true, 1);
+    add('Wehn do you open?', { strategy: 'typo', base_index: 0, persona: 'novice' }, true, 2);
+    add('Can I get a refund?', { strategy: 'base', base_index: 1, persona: null }, false, 1);
+    // Variations whose base input did not run, one from the recordings; and a hand-written input.
+    add('Shipping costs??', { strategy: 'typo', base_index: 2, persona: 'expert', recording: 'recordings/a.jsonl:4' }, true, 4);
+    add('Do you ship abroad?', {}, false, 5);
+    const payload = payloadOf(renderReport(report(runs)));
+    expect(payload.bases).toEqual([
+      { input: 'When do you open?', ran: true, recording: null, runs: 2, passed: 2, inputs: 2 },
+      { input: 'Can I get a refund?', ran: true, recording: null, runs: 3, passed: 1, inputs: 2 },
+      { input: 'base input 3', ran: false, recording: 'recordings/a.jsonl:4', runs: 1, passed: 1, inputs: 1 },
+      { input: 'Do you ship abroad?', ran: true, recording: null, runs: 1, passed: 0, inputs: 1 },
+    ]);
+    expect(payload.runs.map((r) => [r.base, r.is_base])).toEqual([[1, false], [0, true], [1, true], [0, false], [1, true], [2, false], [3, true]]);
+    expect(payload.by_strategy).toEqual([
+      { value: 'base', runs: 3, passed: 2 },
+      { value: 'typo', runs: 3, passed: 2 },
+      { value: null, runs: 1, passed: 0 },
+    ]);
+    expect(payload.by_persona).toEqual([
+      { value: 'novice', runs: 2, passed: 1 },
+      { value: 'expert', runs: 1, passed: 1 },
+      { value: null, runs: 4, passed: 2 },
+    ]);
+  });
+
+  it('names the recording file of each run: its own when it carries one, else the experiment\'s', () => {
+    const own = result(1, { recording_index: 4, recording_line: 12 });
+    (own as RunResult & { recording_file: string }).recording_file = 'recordings/args_recording.20250101T120000.jsonl';
+    const plain = result(0, { recording_index: null, recording_line: null });
+    const data = report([own, result(2), plain].map((r) => ({ result: r, evaluation: evaluation(r), observations: [] })));
+    data.experiment_summary.recording_file = 'recordings/args_recording.jsonl';
+    expect(payloadOf(renderReport(data)).runs.map((r) => [r.recording_index, r.recording_line, r.recording_file])).toEqual([
+      [4, 12, 'recordings/args_recording.20250101T120000.jsonl'],
+      [0, 1, 'recordings/args_recording.jsonl'],
+      [null, null, null],
+    ]);
+  });
+
+  it('carries the verdict of the pass-rate gate and the note on default evaluators, in the words of the console', () => {
+    const payload = payloadOf(
+      renderReport(report(simple(4).runs, { gate: { min_pass_rate: 0.8, source: '--min-pass-rate', passed: false }, default_evaluators_only: true, evaluation_config: '(defaults)' })),
+    );
+    expect(payload.verdict.gate).toBe('FAILED: pass rate 75% (3 of 4 runs) is below the minimum 80%');
+    expect(payload.verdict.passed).toBe(false);
+    expect(payload.verdict.note![0]).toMatch(/^Only the default evaluators ran/);
+    expect(payloadOf(renderReport(simple(1))).verdict).toEqual({ gate: null, passed: null, note: null });
+  });
+
+  it('runs the console\'s number formats in the page', () => {
+    const html = renderReport(simple(1));
+    for (const name of ['formatMs', 'formatPercent', 'formatDeltaMs', 'formatDeltaPoints']) expect(html).toContain(`function ${name}(`);
+    expect(html).not.toMatch(/function fmt(Ms|Pct|Score|Axis)\b/);
+  });
+
   it('renders an experiment without runs', () => {
     const payload = payloadOf(renderReport(report([])));
     expect(payload.runs).toEqual([]);
+  });
+});
+
+describe('wordDiff', () => {
+  /** Both texts back from the pieces, as the page draws them on each side. */
+  const sides = (pieces: ReturnType<typeof wordDiff>) => [
+    pieces.filter(([op]) => op <= 0).map(([, t]) => t).join(''),
+    pieces.filter(([op]) => op >= 0).map(([, t]) => t).join(''),
+  ];
+
+  it.each([
+    ['the quick brown fox jumps', 'the slow brown cat jumps', [[0, 'the '], [-1, 'quick'], [1, 'slow'], [0, ' brown '], [-1, 'fox'], [1, 'cat'], [0, ' jumps']]],
+    ['same text', 'same text', [[0, 'same text']]],
+    ['', 'new', [[1, 'new']]],
+    ['old', '', [[-1, 'old']]],
+    ['one two three four', 'one 2 3 four', [[0, 'one '], [-1, 'two three'], [1, '2 3'], [0, ' four']]],
+    ['a b', 'a  b c', [[0, 'a'], [-1, ' '], [1, '  '], [0, 'b'], [1, ' c']]],
+  ])('marks the words that changed from %j to %j', (before, after, expected) => {
+    const pieces = wordDiff(before, after);
+    expect(sides(pieces)).toEqual([before, after]);
+    expect(pieces).toEqual(expected);
+  });
+
+  it('keeps to its budget on long texts that differ throughout, marking the middle replaced', () => {
+    const before = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+    const after = Array.from({ length: 3000 }, (_, i) => `v${i}`).join(' ');
+    const pieces = wordDiff(`start ${before} end`, `start ${after} end`);
+    expect(pieces).toEqual([[0, 'start '], [-1, before], [1, after], [0, ' end']]);
   });
 });
 

@@ -31,10 +31,24 @@ function compared(run: TraceEvaluation | undefined, before: TraceEvaluation | un
     input: shown.input,
     iteration: shown.iteration,
     recording_index: shown.recording_index,
+    recording_line: shown.recording_line,
     reasons,
     score: run?.score ?? null,
     baseline_score: before?.score ?? null,
   };
+}
+
+/**
+ * Compared runs as people read them: the runs of one input together (inputs in the order they
+ * first came), then by recording and iteration, whatever order the runs finished in.
+ */
+export function byInput(runs: readonly ComparedRun[]): ComparedRun[] {
+  const first = new Map<string, number>();
+  runs.forEach((r, i) => first.has(r.input) || first.set(r.input, i));
+  const n = (x: number | null | undefined) => x ?? -1;
+  return [...runs].sort(
+    (a, b) => first.get(a.input)! - first.get(b.input)! || n(a.recording_index) - n(b.recording_index) || n(a.recording_line) - n(b.recording_line) || a.iteration - b.iteration,
+  );
 }
 
 /** Regressions, fixes, new and missing runs, and the change in rates and latency. */

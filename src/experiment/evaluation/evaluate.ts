@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { ConfigError } from '../../config/errors';
 import { loadEvaluationConfig } from '../../config/evaluation';
 import { projectRelative, resolveProjectRoot } from '../../config/project';
 import { loadSimulationConfig } from '../../config/simulation';
@@ -18,6 +19,7 @@ import { readExperiment, type ExperimentData } from './read';
 import { RULES, type Verdict } from './rules';
 import { evaluatorResult, scoreRun } from './score';
 import type { EvaluationSummary, EvaluatorSummary, TraceEvaluation } from './types';
+import { defaultEvaluatorsOnly, passRateGate } from './verdict';
 
 /** Options of {@link evaluateExperiment}. */
 export interface EvaluateOptions {
@@ -33,6 +35,11 @@ export interface EvaluateOptions {
   junit?: string;
   /** Also write a Markdown summary here. */
   markdown?: string;
+  /**
+   * The share of runs, 0 to 1, that must pass for `summary.gate.passed`; `pass_rate_threshold` of
+   * the config by default, else no gate.
+   */
+  minPassRate?: number;
   /** Write `report.html`; true by default. */
   report?: boolean;
   /**
@@ -96,7 +103,7 @@ async function evaluateAll(
   );
 }
 
-function summarize(experiment: ExperimentData, config: EvaluationConfig, traces: TraceEvaluation[]): EvaluationSummary {
+function summarize(experiment: ExperimentData, config: EvaluationConfig, traces: TraceEvaluation[], minPassRate: number | undefined): EvaluationSummary {
   const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
   for (const t of traces) counts[t.status]++;
   const passed = traces.filter((t) => t.passed).length;
@@ -107,14 +114,18 @@ function summarize(experiment: ExperimentData, config: EvaluationConfig, traces:
     const pass = scored.filter((r) => r.passed).length;
     return { name: e.name, type: e.type, weight: e.weight, passed: pass, failed: scored.length - pass, skipped: results.length - scored.length, mean_score: mean };
   });
+  const passRate = traces.length === 0 ? 0 : passed / traces.length;
   return {
     experiment: experiment.name,
     evaluated_at: new Date().toISOString(),
     total: traces.length,
     passed,
     failed: traces.length - passed,
-    pass_rate: traces.length === 0 ? 0 : passed / traces.length,
+    pass_rate: passRate,
     pass_threshold: config.pass_threshold,
+    gate: passRateGate(passRate, config, minPassRate),
+    evaluation_config: config.source,
+    default_evaluators_only: defaultEvaluatorsOnly(config),
     counts,
     success_rate: traces.length === 0 ? 0 : counts.ok / traces.length,
     latency_ms: durationStats(traces.map((t) => t.duration_ms)),
@@ -151,6 +162,8 @@ function masked(experiment: ExperimentData, redactor: Redactor): ExperimentData 
  */
 export async function evaluateExperiment(options: EvaluateOptions): Promise<EvaluationResult> {
   const root = resolveProjectRoot(options.projectDir);
+  const { minPassRate } = options;
+  if (minPassRate !== undefined && !(minPassRate >= 0 && minPassRate <= 1)) throw new ConfigError(`minPassRate must be from 0 to 1, found ${minPassRate}`);
   const config = options.config ?? loadEvaluationConfig(root);
   const shown = (dir: string) => projectRelative(root, path.resolve(root, dir));
   const dir = path.resolve(root, options.experimentDir);
@@ -164,10 +177,14 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
 
   const pairs = baseline ? pairRuns(experiment.runs, baseline.runs).pairs : [];
   const traces = await evaluateAll(experiment, evaluate, pairs, progress('current', experiment.runs.length));
-  const summary = summarize(experiment, config, traces);
+  const summary = summarize(experiment, config, traces, minPassRate);
+  // The baseline's outputs that regressions are shown beside in the report.
+  const baselineOutputs = new Map<string, unknown>();
   if (baseline) {
     const before = await evaluateAll(baseline, evaluate, [], progress('baseline', baseline.runs.length));
     summary.comparison = compare(shown(baseline.dir), traces, before);
+    const regressed = new Set(summary.comparison.regressions.map((r) => r.baseline_trace_id));
+    for (const run of baseline.runs) if (regressed.has(run.trace_id)) baselineOutputs.set(run.trace_id, run.output);
   }
 
   const out = path.join(dir, 'evaluation');
@@ -182,6 +199,7 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
       experiment_summary: experiment.summary,
       evaluation: summary,
       runs: experiment.runs.map((result, i) => ({ result, evaluation: traces[i]!, observations: experiment.observations.get(result.trace_id) ?? [] })),
+      baseline_outputs: baselineOutputs,
     });
   }
   if (options.junit) writeJunit((files.junit = path.resolve(root, options.junit)), summary, traces);

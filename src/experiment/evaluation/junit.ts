@@ -1,5 +1,7 @@
+import { formatPercent } from '../format';
 import { writeFileAtomic } from '../output';
 import type { EvaluationSummary, TraceEvaluation } from './types';
+import { defaultEvaluatorsNote, gateVerdict } from './verdict';
 
 /*
  * JUnit XML for CI test reporters (GitHub Actions reporters, GitLab, Jenkins): one test case a
@@ -56,14 +58,33 @@ function failureOf(trace: TraceEvaluation): { message: string; type: string; bod
   const reason = failed && (trace.reasons.find((r) => r.startsWith(`${failed.name}:`)) ?? `${failed.name}: ${failed.reason}`);
   const fallback = trace.status === 'ok' ? 'the score is below the pass threshold' : `the run ended with status ${trace.status}`;
   const type = trace.status === 'ok' ? (failed?.type ?? 'pass_threshold') : trace.status;
-  const head = `status ${trace.status}, score ${trace.score.toFixed(2)}, trace ${trace.trace_id}`;
+  const head = `status ${trace.status}, score ${formatPercent(trace.score)}, trace ${trace.trace_id}`;
   return { message: reason ?? trace.reasons[0] ?? fallback, type, body: [head, ...trace.reasons].join('\n') };
+}
+
+/**
+ * The gate's verdict as a suite of one case, beside the runs' suite so that its `failures` stay
+ * the evaluation's failed count: CI reporters show a failed case where they would not show a
+ * property.
+ */
+function gateSuite(summary: EvaluationSummary, classname: string, stamp: string | undefined): string[] {
+  const gate = summary.gate;
+  if (!gate) return [];
+  const verdict = gateVerdict(summary)!;
+  const open = `    <testcase classname="${attr(classname)}" name="${attr(`pass rate is at least ${formatPercent(gate.min_pass_rate)}`)}" time="0.000"`;
+  const body = [verdict, `set by ${gate.source}`, ...(defaultEvaluatorsNote(summary) ?? [])].join('\n');
+  return [
+    `  <testsuite name="${attr(`${summary.experiment} pass rate`)}" tests="1" failures="${gate.passed ? 0 : 1}" errors="0" skipped="0" time="0.000"${stamp ? ` timestamp="${stamp}"` : ''}>`,
+    gate.passed ? `${open}/>` : `${open}>\n      <failure message="${attr(verdict)}" type="min_pass_rate">${text(body)}</failure>\n    </testcase>`,
+    '  </testsuite>',
+  ];
 }
 
 /**
  * The report: one suite for the experiment, one case a run, a `<failure>` for each run that did
  * not pass. Runs that errored or timed out are failures too rather than JUnit errors, so that
- * `failures` is the evaluation's failed count.
+ * `failures` is the evaluation's failed count. With a minimum pass rate, a second suite holds its
+ * verdict.
  */
 export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEvaluation>): string {
   // Dots separate packages in Jenkins and GitLab, so the experiment's name must not add any.
@@ -92,6 +113,7 @@ export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEv
     ['pass_threshold', summary.pass_threshold],
     ['success_rate', summary.success_rate],
   ];
+  if (summary.gate) properties.push(['min_pass_rate', summary.gate.min_pass_rate], ['gate', summary.gate.passed ? 'passed' : 'failed']);
   const comparison = summary.comparison;
   if (comparison) {
     properties.push(['baseline', comparison.baseline], ['regressions', comparison.counts.regressions], ['fixes', comparison.counts.fixes]);
@@ -100,15 +122,18 @@ export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEv
   const stamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.exec(summary.evaluated_at)?.[0];
   // Summed durations: runs overlap when they run concurrently, so this is not the wall time.
   const counts = `tests="${n}" failures="${failures}" errors="0"`;
+  const gateFailed = summary.gate && !summary.gate.passed ? 1 : 0;
+  const all = summary.gate ? `tests="${n + 1}" failures="${failures + gateFailed}" errors="0"` : counts;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="fluxloop" ${counts} time="${seconds(totalMs)}">`,
+    `<testsuites name="fluxloop" ${all} time="${seconds(totalMs)}">`,
     `  <testsuite name="${attr(summary.experiment)}" ${counts} skipped="0" time="${seconds(totalMs)}"${stamp ? ` timestamp="${stamp}"` : ''}>`,
     '    <properties>',
     ...properties.map(([name, value]) => `      <property name="${name}" value="${attr(value)}"/>`),
     '    </properties>',
     ...cases,
     '  </testsuite>',
+    ...gateSuite(summary, classname, stamp),
     '</testsuites>',
     '',
   ].join('\n');

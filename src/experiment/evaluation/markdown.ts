@@ -1,5 +1,8 @@
+import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../format';
 import { writeFileAtomic } from '../output';
+import { byInput } from './compare';
 import type { ComparedRun, Comparison, Delta, EvaluationSummary } from './types';
+import { defaultEvaluatorsNote, gateVerdict } from './verdict';
 
 // A short Markdown summary of an evaluation, for a CI step summary such as $GITHUB_STEP_SUMMARY:
 // what a reviewer needs at a glance, the details being in the report.
@@ -25,17 +28,9 @@ function inline(value: string, max = Infinity): string {
   return short.replace(/[\\`*_[\]<>|~&]/g, '\\$&');
 }
 
-function percent(rate: number): string {
-  return `${(rate * 100).toFixed(1)}%`;
-}
-
-function ms(value: number): string {
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${Math.round(value)} ms`;
-}
-
-/** A change, with its sign always shown. */
-function signed(delta: number, format: (magnitude: number) => string): string {
-  return `${delta > 0 ? '+' : delta < 0 ? '−' : ''}${format(Math.abs(delta))}`;
+/** A change of count, with its sign: `+2`, `-1`, `0`. */
+function signed(delta: number): string {
+  return delta > 0 ? `+${delta}` : String(delta);
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -69,17 +64,17 @@ function figures(summary: EvaluationSummary): string[] {
       row(['Runs', summary.total]),
       row(['Passed', summary.passed]),
       row(['Failed', summary.failed]),
-      row(['Pass rate', percent(summary.pass_rate)]),
-      row(['Success rate', percent(summary.success_rate)]),
-      row(['p50 latency', ms(latency.p50)]),
-      row(['p95 latency', ms(latency.p95)]),
+      row(['Pass rate', formatPercent(summary.pass_rate)]),
+      row(['Success rate', formatPercent(summary.success_rate)]),
+      row(['p50 latency', formatMs(latency.p50)]),
+      row(['p95 latency', formatMs(latency.p95)]),
     ];
   }
   const base = baselineCounts(c);
   const count = (name: string, now: number, then: number | undefined) =>
-    row([name, then ?? '—', now, then === undefined ? '' : signed(now - then, String)]);
-  const rate = (name: string, d: Delta) => row([name, percent(d.baseline), percent(d.current), signed(d.delta, (x) => `${(x * 100).toFixed(1)} pp`)]);
-  const time = (name: string, d: Delta) => row([name, ms(d.baseline), ms(d.current), signed(d.delta, ms)]);
+    row([name, then ?? '—', now, then === undefined ? '' : signed(now - then)]);
+  const rate = (name: string, d: Delta) => row([name, formatPercent(d.baseline), formatPercent(d.current), formatDeltaPoints(d.delta)]);
+  const time = (name: string, d: Delta) => row([name, formatMs(d.baseline), formatMs(d.current), formatDeltaMs(d.delta)]);
   return [
     row(['', 'Baseline', 'Now', 'Δ']),
     row(['---', '---:', '---:', '---:']),
@@ -99,25 +94,31 @@ function evaluators(summary: EvaluationSummary): string[] {
     row(['Evaluator', 'Passed', 'Failed', 'Skipped', 'Mean score']),
     row(['---', '---:', '---:', '---:', '---:']),
     ...summary.evaluators.map((e) =>
-      row([e.name === e.type ? inline(e.name) : `${inline(e.name)} (${e.type})`, e.passed, e.failed, e.skipped, e.mean_score === null ? '—' : e.mean_score.toFixed(2)]),
+      row([e.name === e.type ? inline(e.name) : `${inline(e.name)} (${e.type})`, e.passed, e.failed, e.skipped, e.mean_score === null ? '—' : formatPercent(e.mean_score)]),
     ),
   ];
 }
 
 function score(run: ComparedRun): string {
-  const f = (s: number | null) => (s === null ? '—' : s.toFixed(2));
+  const f = (s: number | null) => (s === null ? '—' : formatPercent(s));
   return `${f(run.baseline_score)} → ${f(run.score)}`;
+}
+
+/** `#2, line 14`: which recording, so that runs of one input can be told apart. */
+function recording(run: ComparedRun): string {
+  if (run.recording_index === null) return '—';
+  return run.recording_line === null || run.recording_line === undefined ? `#${run.recording_index}` : `#${run.recording_index}, line ${run.recording_line}`;
 }
 
 function regressions(c: Comparison, maxRows: number, more: string): string[] {
   if (c.regressions.length === 0) return [];
-  const shown = c.regressions.slice(0, maxRows);
+  const shown = byInput(c.regressions).slice(0, maxRows);
   const lines = [
     `### Regressions (${c.regressions.length})`,
     '',
-    row(['Input', 'Iteration', 'Score', 'Why it fails now']),
-    row(['---', '---:', '---:', '---']),
-    ...shown.map((r) => row([inline(r.input, 80) || '(empty)', r.iteration, score(r), r.reasons.map((reason) => inline(reason, 200)).join('<br>') || '—'])),
+    row(['Recording', 'Iteration', 'Input', 'Score', 'Why it fails now']),
+    row(['---', '---:', '---', '---:', '---']),
+    ...shown.map((r) => row([recording(r), r.iteration, inline(r.input, 80) || '(empty)', score(r), r.reasons.map((reason) => inline(reason, 200)).join('<br>') || '—'])),
   ];
   const rest = c.regressions.length - shown.length;
   if (rest > 0) lines.push('', `…and ${rest} more${more}.`);
@@ -138,7 +139,12 @@ export function renderMarkdown(summary: EvaluationSummary, options: MarkdownOpti
   const verdict =
     summary.total === 0 ? '⚪ No runs were evaluated' : summary.failed === 0 ? `✅ All ${plural(summary.total, 'run')} passed` : `❌ ${summary.failed} of ${plural(summary.total, 'run')} failed`;
   const against = c && (c.counts.regressions > 0 ? ` · ⚠️ ${plural(c.counts.regressions, 'regression')}` : ' · no regressions');
-  const lines = [`## fluxloop evaluation: ${inline(summary.experiment)}`, '', `${verdict}${against ?? ''} (pass threshold ${summary.pass_threshold})`];
+  const lines = [`## fluxloop evaluation: ${inline(summary.experiment)}`, ''];
+  const gate = gateVerdict(summary);
+  if (gate) lines.push(`**${inline(gate)}** (${inline(summary.gate!.source)})`, '');
+  lines.push(`${verdict}${against ?? ''} (a run passes at a score of ${formatPercent(summary.pass_threshold)})`);
+  const note = defaultEvaluatorsNote(summary);
+  if (note) lines.push('', `> ⚠️ ${note.map((s) => inline(s)).join(' ')}`);
   if (c) lines.push('', `Compared with the baseline ${inline(c.baseline)}.`);
   lines.push('', ...figures(summary));
   const perEvaluator = evaluators(summary);

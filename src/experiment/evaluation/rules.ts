@@ -1,5 +1,6 @@
 import type { EvaluatorConfig, EvaluatorType } from '../../config/types';
 import type { RunResult } from '../../replay/execute';
+import { formatMs, formatPercent } from '../format';
 
 /** An evaluator's finding: a score from 0 to 1, or null when it could not judge; and why. */
 export interface Verdict {
@@ -128,11 +129,11 @@ export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
     const error = jsonError(output);
     return verdict(error === undefined, 'output is valid JSON', `output is not valid JSON: ${error}`);
   },
-  latency_under: (run, c) => verdict(run.duration_ms < c.max_ms!, `took ${Math.round(run.duration_ms)} ms`, `took ${Math.round(run.duration_ms)} ms, not under ${c.max_ms} ms`),
+  latency_under: (run, c) => verdict(run.duration_ms < c.max_ms!, `took ${formatMs(run.duration_ms)}`, `took ${formatMs(run.duration_ms)}, not under ${formatMs(c.max_ms!)}`),
   success: (run) => verdict(run.status === 'ok', 'ended ok', run.status === 'timeout' ? 'timed out' : `ended in error: ${run.error ? `${run.error.name}: ${run.error.message}` : 'unknown'}`),
   similarity: (run, c, baseline) => {
     if (baseline === undefined) return { score: null, reason: 'no baseline run to compare with' };
     const score = similarity(outputText(run.output), outputText(baseline.output));
-    return { score, reason: `${Math.round(score * 100)}% like the baseline's output${score < c.threshold ? `, under ${Math.round(c.threshold * 100)}%` : ''}` };
+    return { score, reason: `${formatPercent(score)} like the baseline's output${score < c.threshold ? `, under ${formatPercent(c.threshold)}` : ''}` };
   },
 };

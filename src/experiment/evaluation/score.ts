@@ -38,6 +38,7 @@ export function scoreRun(results: EvaluatorResult[], passThreshold: number): Pic
   if (results.every((r) => r.skipped)) return { score: 0, passed: false, reasons };
   // Evaluators of weight 0 only inform.
   if (total === 0) return { score: 1, passed: true, reasons };
-  // The rounded score is for people; the exact share decides (2/3 passes a threshold of 0.667 or 2/3).
-  return { score: Math.round((passed / total) * 1000) / 1000, passed: passed / total >= passThreshold - 1e-9, reasons };
+  // Compared as shown, to three decimals, so that 2/3 passes a threshold of 0.667 as well as one of 2/3.
+  const score = Math.round((passed / total) * 1000);
+  return { score: score / 1000, passed: score >= Math.round(passThreshold * 1000), reasons };
 }

@@ -46,6 +46,8 @@ export interface ComparedRun {
   input: string;
   iteration: number;
   recording_index: number | null;
+  /** The recording's line in its file, which tells apart runs of one input. */
+  recording_line: number | null;
   /** Now: why it fails (a regression) or the baseline's reasons (a fix). */
   reasons: string[];
   score: number | null;
@@ -91,6 +93,16 @@ export interface EvaluatorSummary {
   mean_score: number | null;
 }
 
+/** The minimum pass rate an evaluation was held to, and whether it reached it. */
+export interface PassRateGate {
+  /** 0 to 1. */
+  min_pass_rate: number;
+  /** Where it was set: `--min-pass-rate`, or the config file's `pass_rate_threshold`. */
+  source: string;
+  /** `pass_rate` is at least `min_pass_rate`. */
+  passed: boolean;
+}
+
 /** `evaluation/summary.json`. */
 export interface EvaluationSummary {
   /** The experiment's folder name. */
@@ -101,6 +113,12 @@ export interface EvaluationSummary {
   failed: number;
   pass_rate: number;
   pass_threshold: number;
+  /** The minimum pass rate, from `--min-pass-rate` or `pass_rate_threshold`; null when none was set. */
+  gate: PassRateGate | null;
+  /** Where the evaluators came from: a config file, or `(defaults)`. */
+  evaluation_config: string;
+  /** Only `success` and `output_not_empty` ran: the runs were checked for output, not for what it says. */
+  default_evaluators_only: boolean;
   /** Run status counts, as in the experiment's summary. */
   counts: Record<RunStatus, number>;
   success_rate: number;
@@ -121,4 +139,6 @@ export interface ReportData {
   experiment_summary: Record<string, unknown>;
   evaluation: EvaluationSummary;
   runs: Array<{ result: RunResult; evaluation: TraceEvaluation; observations: ObservationLine[] }>;
+  /** With a baseline: the output of each baseline run that a regression pairs with, by its trace id. */
+  baseline_outputs?: Map<string, unknown>;
 }

@@ -1,6 +1,9 @@
 import type { RunResult, RunStatus } from '../../replay/execute';
+import { outputText } from '../evaluation/rules';
 import type { ComparedRun, Comparison, EvaluationSummary, ObservationLine, ReportData, TraceEvaluation } from '../evaluation/types';
+import { defaultEvaluatorsNote, gateVerdict } from '../evaluation/verdict';
 import { compact, isObject, locateOverride, truncateString, type Limits } from './compact';
+import { wordDiff, type DiffPiece } from './diff';
 
 // A report of 10,000 runs is one page: what it shows of each run must stay small. Typical runs
 // fit the first limits; a run whose detail is still big after them gets the tight ones.
@@ -12,6 +15,11 @@ const MAX_OBSERVATIONS_TIGHT = 50;
 const RUN_BUDGET = 64 * 1024;
 /** Reasons and the inputs of compared runs: lines of a table, not documents. */
 const LINE = 500;
+/** The outputs a regression's diff compares: the first regressions get this much of each… */
+const DIFF_TEXT = 2000;
+/** …and past this many, a few lines, so that a page where everything regressed stays small. */
+const DIFF_FULL_COUNT = 500;
+const DIFF_TEXT_TIGHT = 300;
 
 /** An observation as the timeline draws it. */
 export interface ReportObservation {
@@ -35,6 +43,12 @@ export interface ReportRun {
   input_index: number;
   recording_index: number | null;
   recording_line: number | null;
+  /** The recording file the run's recording came from: the run's own when it names one, else the experiment's. */
+  recording_file: string | null;
+  /** Index in `bases` of the base input this run's input is, or is a variation of. */
+  base: number;
+  /** The run's input is the base input itself, not a variation of it. */
+  is_base: boolean;
   target: string | null;
   status: RunStatus;
   passed: boolean;
@@ -66,8 +80,32 @@ export interface ReportRun {
   observations_omitted: number;
 }
 
-/** A compared run, with where it is in `runs` when this experiment has it. */
-export type ReportComparedRun = ComparedRun & { run_index: number | null };
+/**
+ * A compared run, with where it is in `runs` when this experiment has it; for a regression, its
+ * output's word diff against the baseline's (`-1` only in the baseline's, `1` only in the current).
+ */
+export type ReportComparedRun = ComparedRun & { run_index: number | null; diff?: DiffPiece[] };
+
+/** A base input and its variations: the runs of them, and how many passed. */
+export interface ReportBase {
+  /** The base input's text, or a stand-in (`base input 3`) when no run has it. */
+  input: string;
+  /** The base input is one of the runs' inputs (include_base_inputs), rather than named by its variations alone. */
+  ran: boolean;
+  /** Where a base input taken from the recordings was recorded (`file:line`), when the inputs say. */
+  recording: string | null;
+  runs: number;
+  passed: number;
+  /** Distinct inputs run: the base input and its variations. */
+  inputs: number;
+}
+
+/** Runs and passes of one strategy or persona; null is the runs with none. */
+export interface ReportBreakdown {
+  value: string | null;
+  runs: number;
+  passed: number;
+}
 
 /** The JSON the page reads. */
 export interface ReportPayload {
@@ -80,6 +118,12 @@ export interface ReportPayload {
   /** The evaluators' names and types, which runs refer to by index. */
   evaluators: Array<{ name: string; type: string }>;
   comparison: (Omit<Comparison, 'regressions' | 'fixes' | 'new_runs' | 'missing_runs'> & Record<'regressions' | 'fixes' | 'new_runs' | 'missing_runs', ReportComparedRun[]>) | null;
+  /** What the evaluation concludes, in the words of the console: the gate's verdict, and the note when only the default evaluators ran. */
+  verdict: { gate: string | null; passed: boolean | null; note: string[] | null };
+  /** Base inputs in their order (`base_index`, else the input's place in the inputs); runs refer to them by index. */
+  bases: ReportBase[];
+  by_strategy: ReportBreakdown[];
+  by_persona: ReportBreakdown[];
   runs: ReportRun[];
 }
 
@@ -96,8 +140,11 @@ export function preparePayload(data: ReportData, now: Date): ReportPayload {
     }
     return i;
   };
-  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf));
+  const recordingFile = typeof data.experiment_summary?.recording_file === 'string' ? data.experiment_summary.recording_file : null;
+  const { bases, of } = baseInputs(data.runs);
+  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf, recordingFile, of[index]!));
   const runIndex = new Map(runs.map((r) => [r.trace_id, r.index]));
+  const outputs = new Map(data.runs.map((r) => [r.result.trace_id, r.result.output]));
   return {
     format: 1,
     experiment: data.experiment,
@@ -105,9 +152,71 @@ export function preparePayload(data: ReportData, now: Date): ReportPayload {
     experiment_summary: scalars(data.experiment_summary),
     summary,
     evaluators,
-    comparison: comparison ? prepareComparison(comparison, runIndex) : null,
+    comparison: comparison ? prepareComparison(comparison, runIndex, outputs, data.baseline_outputs ?? new Map()) : null,
+    verdict: { gate: gateVerdict(data.evaluation), passed: data.evaluation.gate?.passed ?? null, note: defaultEvaluatorsNote(data.evaluation) },
+    bases,
+    by_strategy: breakdown(runs, (r) => r.strategy),
+    by_persona: breakdown(runs, (r) => r.persona),
     runs,
   };
+}
+
+/**
+ * Which base input each run's input is or varies. Generated inputs say so in their metadata
+ * (`base_index`, and `strategy: base` for the base input itself); any other input is a base input
+ * of its own. Bases are ordered as the inputs were, whatever order the runs finished in.
+ */
+function baseInputs(runs: ReportData['runs']): { bases: ReportBase[]; of: Array<{ base: number; is_base: boolean }> } {
+  type Entry = ReportBase & { order: [number, number] };
+  const byKey = new Map<string, Entry>();
+  const inputs = new Map<string, Set<string>>();
+  const keys = runs.map(({ result, evaluation }) => {
+    const metadata = isObject(result.metadata) ? result.metadata : {};
+    const index = metadata.base_index;
+    const generated = typeof index === 'number' && Number.isInteger(index) && index >= 0;
+    const key = generated ? `b${index}` : `i${result.input_index}`;
+    const isBase = !generated || metadata.strategy === 'base';
+    let entry = byKey.get(key);
+    if (!entry) {
+      const named = typeof metadata.base_input === 'string' ? metadata.base_input : null;
+      entry = {
+        input: isBase ? result.input : (named ?? `base input ${(index as number) + 1}`),
+        ran: isBase,
+        recording: typeof metadata.recording === 'string' ? truncateString(metadata.recording, LINE) : null,
+        runs: 0,
+        passed: 0,
+        inputs: 0,
+        order: generated ? [0, index as number] : [1, result.input_index],
+      };
+      byKey.set(key, entry);
+      inputs.set(key, new Set());
+    }
+    if (isBase && !entry.ran) {
+      entry.input = result.input;
+      entry.ran = true;
+    }
+    entry.runs++;
+    if (evaluation.passed) entry.passed++;
+    inputs.get(key)!.add(result.input);
+    return { key, is_base: isBase };
+  });
+  const ordered = [...byKey.entries()].sort(([, a], [, b]) => a.order[0] - b.order[0] || a.order[1] - b.order[1]);
+  const position = new Map(ordered.map(([key], i) => [key, i]));
+  const bases = ordered.map(([key, { order: _order, ...base }]) => ({ ...base, input: truncateString(base.input, DETAIL.string), inputs: inputs.get(key)!.size }));
+  return { bases, of: keys.map(({ key, is_base }) => ({ base: position.get(key)!, is_base })) };
+}
+
+/** Runs and passes by a label's value, the most runs first; the runs without one last. */
+function breakdown(runs: ReportRun[], label: (run: ReportRun) => string | null): ReportBreakdown[] {
+  const rows = new Map<string | null, ReportBreakdown>();
+  for (const run of runs) {
+    const value = label(run);
+    const row = rows.get(value) ?? { value, runs: 0, passed: 0 };
+    rows.set(value, row);
+    row.runs++;
+    if (run.passed) row.passed++;
+  }
+  return [...rows.values()].sort((a, b) => (a.value === null ? 1 : 0) - (b.value === null ? 1 : 0) || b.runs - a.runs || String(a.value).localeCompare(String(b.value)));
 }
 
 function prepareRun(
@@ -116,7 +225,11 @@ function prepareRun(
   evaluation: TraceEvaluation,
   observations: ObservationLine[],
   indexOf: (name: string, type: string) => number,
+  recordingFile: string | null,
+  base: { base: number; is_base: boolean },
 ): ReportRun {
+  // A run may name its own file (recordings rotated into several); the experiment's otherwise.
+  const ownFile = (result as { recording_file?: unknown }).recording_file;
   const located = locateOverride(result.args, result.override_location);
   const build = (limits: Limits, observationLimits: Limits, maxObservations: number): ReportRun => {
     const kept = prepareObservations(observations, observationLimits, maxObservations);
@@ -127,6 +240,9 @@ function prepareRun(
       input_index: result.input_index,
       recording_index: result.recording_index,
       recording_line: result.recording_line,
+      recording_file: result.recording_index === null ? null : typeof ownFile === 'string' ? truncateString(ownFile, LINE) : recordingFile,
+      base: base.base,
+      is_base: base.is_base,
       target: result.target,
       status: result.status,
       passed: evaluation.passed,
@@ -186,7 +302,12 @@ function prepareObservations(observations: ObservationLine[], limits: Limits, ma
   });
 }
 
-function prepareComparison(comparison: Comparison, runIndex: Map<string, number>): NonNullable<ReportPayload['comparison']> {
+function prepareComparison(
+  comparison: Comparison,
+  runIndex: Map<string, number>,
+  outputs: Map<string, unknown>,
+  baselineOutputs: Map<string, unknown>,
+): NonNullable<ReportPayload['comparison']> {
   const list = (runs: ComparedRun[], here: boolean): ReportComparedRun[] =>
     runs.map((r) => ({
       ...r,
@@ -195,9 +316,16 @@ function prepareComparison(comparison: Comparison, runIndex: Map<string, number>
       // Missing runs carry the baseline's trace id, which names no run here.
       run_index: here ? (runIndex.get(r.trace_id) ?? null) : null,
     }));
+  // The outputs as the evaluators read them, so that the diff shows what they judged.
+  const regressions = list(comparison.regressions, true).map((r, i) => {
+    if (r.baseline_trace_id === null || !baselineOutputs.has(r.baseline_trace_id)) return r;
+    const max = i < DIFF_FULL_COUNT ? DIFF_TEXT : DIFF_TEXT_TIGHT;
+    const text = (output: unknown) => truncateString(outputText(output), max);
+    return { ...r, diff: wordDiff(text(baselineOutputs.get(r.baseline_trace_id)), text(outputs.get(r.trace_id))) };
+  });
   return {
     ...comparison,
-    regressions: list(comparison.regressions, true),
+    regressions,
     fixes: list(comparison.fixes, true),
     new_runs: list(comparison.new_runs, true),
     missing_runs: list(comparison.missing_runs, false),

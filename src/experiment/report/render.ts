@@ -1,11 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ReportData } from '../evaluation/types';
+import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../format';
 import { writeFileAtomic } from '../output';
 import { preparePayload } from './payload';
 
 // From src/experiment/report (tests) and dist/experiment/report (the package) alike.
 const ASSETS = path.join(__dirname, '..', '..', '..', 'assets', 'report');
+
+/**
+ * The number formats of the console, as source for the page: the page runs the very functions
+ * the CLI does, so that a figure reads the same in both. Each is self-contained for this.
+ */
+function formatSource(): string {
+  return [formatMs, formatPercent, formatDeltaMs, formatDeltaPoints]
+    .map((f) => {
+      const source = f.toString();
+      // A build that renamed or instrumented them would make a page that fails on its first number.
+      if (!source.startsWith(`function ${f.name}(`)) throw new Error(`the report cannot embed ${f.name}: its source is not a plain function declaration`);
+      return source;
+    })
+    .join('\n');
+}
 
 /** The report as one HTML document: its data, styles and script inline, nothing loaded from elsewhere. */
 export function renderReport(data: ReportData, now = new Date()): string {
@@ -30,10 +46,16 @@ ${inlineText(css, 'style')}
 <header id="report-header" class="report-header"></header>
 <main id="app">
 <noscript><p class="noscript">This report needs JavaScript to show its runs.</p></noscript>
+<section id="verdict" class="verdict" aria-label="Verdict" hidden></section>
 <section id="summary-cards" class="cards" aria-label="Summary"></section>
 <section class="panels">
 <div class="panel"><h2>Latency</h2><div id="histogram" class="histogram"></div></div>
 <div class="panel"><h2>Evaluators</h2><div id="evaluators"></div></div>
+</section>
+<section class="panels breakdowns" aria-label="Pass rates by strategy, persona and base input">
+<div class="panel"><h2>By strategy</h2><div id="by-strategy"></div></div>
+<div class="panel"><h2>By persona</h2><div id="by-persona"></div></div>
+<div class="panel wide"><h2>By base input</h2><div id="by-base"></div></div>
 </section>
 <section id="comparison" class="panel" hidden></section>
 <section id="runs" class="panel">
@@ -46,6 +68,7 @@ ${inlineText(css, 'style')}
 <dialog id="run-detail" class="detail" aria-labelledby="detail-title"></dialog>
 <script type="application/json" id="fluxloop-data">${jsonForScript(payload)}</script>
 <script>
+${inlineText(formatSource(), 'script')}
 ${inlineText(js, 'script')}
 </script>
 </body>
