@@ -56,7 +56,8 @@ export function reportError(err: unknown, debug: boolean): number {
 /** Progress on stderr: redrawn in place on a terminal, elsewhere a plain line at most once a second, and the last one. */
 export function progressLine(): { show: (text: string, last: boolean) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
-  let shownAt = 0;
+  // Off a terminal, a step that ends within a second of the start needs no line but the last.
+  let shownAt = Date.now();
   return {
     show: (text, last) => {
       if (tty) process.stderr.write(`\r${text}\x1b[K`);
@@ -90,7 +91,8 @@ export function progressBar(label: string): { update: (done: number, total: numb
       const width = 30;
       const filled = total === 0 ? width : Math.round((done / total) * width);
       const bar = tty ? `${pc.cyan('█'.repeat(filled))}${pc.dim('░'.repeat(width - filled))} ` : '';
-      const timing = steps === 0 || elapsed === 0 ? '' : `  ${((steps * 1000) / elapsed).toFixed(1)}/s${done === total ? '' : `  ${formatEta(((total - done) * elapsed) / steps)} left`}`;
+      // Under a second, a rate says more about timers than about the work.
+      const timing = steps === 0 || elapsed < 1000 ? '' : `  ${((steps * 1000) / elapsed).toFixed(1)}/s${done === total ? '' : `  ${formatEta(((total - done) * elapsed) / steps)} left`}`;
       line.show(`${label} ${bar}${done}/${total}${timing}${detail ? `  ${detail}` : ''}`, done === total);
     },
     end: line.end,
