@@ -10,11 +10,14 @@ const shared = {
 
 export default defineConfig({
   test: {
-    // Most tests wait on the processes they spawn rather than compute, so more files than cores
-    // run at once (vitest's default is one fewer than the cores: a single file on two).
-    maxWorkers: 4,
+    // Tests wait on the processes they spawn part of the time, so more files than cores run at
+    // once (vitest's default is one fewer than the cores: a single file on two). On two cores,
+    // three measured faster than two or four.
+    maxWorkers: 3,
     projects: [
-      { test: { ...shared, name: 'quick', include: ['test/{unit,cli,e2e}/**/*.test.ts'] } },
+      // The files of a worker share their modules (`isolate: false`): importing the library
+      // again for each of sixty files cost a fifth of the suite's time.
+      { test: { ...shared, name: 'quick', include: ['test/{unit,cli,e2e}/**/*.test.ts'], isolate: false } },
       // One file at a time: the benchmarks measure, and the demo writes into examples/.
       { test: { ...shared, name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false } },
     ],

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors';
 import { recordingModeOrigin } from '../config/recording-mode';
-import { environmentInfo, fluxloopVersion, type EnvironmentInfo, type FileInfo, type KeyLocation } from '../doctor/info';
+import { fluxloopVersion } from '../version';
+import { environmentInfo, type EnvironmentInfo, type FileInfo, type KeyLocation } from '../doctor/info';
 import { colors, formatBytes, globalOptions, print, projectRootOf, table } from './output';
 
 const KEY_TEXT: Record<string, string> = { environment: 'set in the environment', '.env': 'set in .env' };

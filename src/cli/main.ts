@@ -1,26 +1,50 @@
 import { Command, CommanderError, Option } from 'commander';
-import { fluxloopVersion } from '../doctor/info.js';
-import { registerDoctor } from './doctor.js';
-import { registerEnv } from './env.js';
-import { registerEvaluate } from './evaluate.js';
+import { fluxloopVersion } from '../version.js';
 import { addExamples } from './examples.js';
-import { registerGenerate } from './generate.js';
-import { registerInit } from './init.js';
 import { EXIT_USAGE, colors, reportError } from './output.js';
-import { registerRecord } from './record.js';
-import { registerRun } from './run.js';
 
 /** Adds one top-level command (with its options, subcommands and action) to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /**
- * The commands, in the order `--help` lists them. A new command is one file under src/cli/
- * exporting a RegisterCommand, plus its line here.
+ * The commands, in the order `--help` lists them, each loaded when it is needed: a command's
+ * file brings in the library it stands on, and `fluxloop record status` should not pay for
+ * loading the experiment runner, the report and the doctor. A new command is one file under
+ * src/cli/ exporting a RegisterCommand, plus its line here.
  */
-const COMMANDS: RegisterCommand[] = [registerInit, registerRecord, registerGenerate, registerRun, registerEvaluate, registerDoctor, registerEnv];
+const COMMANDS: Record<string, () => RegisterCommand> = {
+  init: () => (require('./init.js') as typeof import('./init.js')).registerInit,
+  record: () => (require('./record.js') as typeof import('./record.js')).registerRecord,
+  generate: () => (require('./generate.js') as typeof import('./generate.js')).registerGenerate,
+  run: () => (require('./run.js') as typeof import('./run.js')).registerRun,
+  evaluate: () => (require('./evaluate.js') as typeof import('./evaluate.js')).registerEvaluate,
+  doctor: () => (require('./doctor.js') as typeof import('./doctor.js')).registerDoctor,
+  env: () => (require('./env.js') as typeof import('./env.js')).registerEnv,
+};
+// `env.ts` registers `version` too.
+const FILE_OF: Record<string, string> = { version: 'env' };
 
-/** The `fluxloop` program with every command registered; it throws instead of exiting. */
-export function buildProgram(): Command {
+/** The global options that take a value, which the command's name is not. */
+const VALUE_OPTIONS = new Set(['--project-dir']);
+
+/** The command `argv` names, when it names one; else undefined (help, a typo, no command). */
+function commandIn(argv: string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) {
+      const name = FILE_OF[arg] ?? arg;
+      return name in COMMANDS ? name : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The `fluxloop` program, with every command registered or only `only`; it throws instead of
+ * exiting. Help, a mistyped command and "did you mean" need them all.
+ */
+export function buildProgram(only?: string): Command {
   const version = fluxloopVersion();
   const program = new Command('fluxloop')
     .description('Record the arguments your AI agent really receives, and replay them in experiments.')
@@ -41,14 +65,14 @@ export function buildProgram(): Command {
     process.stdout.write(`${version}\n`);
     throw new CommanderError(0, 'commander.version', version);
   });
-  for (const register of COMMANDS) register(program);
+  for (const [name, load] of Object.entries(COMMANDS)) if (only === undefined || name === only) load()(program);
   addExamples(program);
   return program;
 }
 
 /** Runs the CLI with `argv` (as in process.argv) and sets process.exitCode; it never calls process.exit. */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(commandIn(argv));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -17,6 +17,7 @@ import { formatParamPath, parseParamPath } from './param-path.js';
 import { readLlmConfig } from './llm.js';
 import { parseYaml, Validator } from './validator.js';
 import { ConfigError, type SourceLocation } from './errors.js';
+import { configLocation, setKeyLocations } from './locations.js';
 import {
   INPUT_GENERATION_DEFAULTS,
   LLM_DEFAULTS,
@@ -47,41 +48,6 @@ const PROVIDER_RE = /^(builtin:collector\.(send|error)|[^:\s]+:[^:\s]+)$/;
 // `module:Export`: the module may be a package specifier (`@langchain/core/messages`) or a project path.
 const REVIVE_RE = /^[^:\s]+:[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
 const CLASS_NAME_RE = /^[\p{ID_Start}$_][\p{ID_Continue}$\u200C\u200D]*$/u;
-
-/** Where each key of a parsed mapping was written, for errors found after parsing (a provider path that resolves nowhere). */
-const keyLocations = new WeakMap<object, Map<string, SourceLocation>>();
-
-/** The file, line and field of `key` in a mapping this module parsed (`replay_args.providers`); undefined for one made in code. */
-export function configLocation(mapping: object, key: string): SourceLocation | undefined {
-  return keyLocations.get(mapping)?.get(key);
-}
-
-/** The key locations of the mappings in `config`, by their path: a config posted to a worker thread loses them. */
-export function locationsOf(config: object): Array<[string[], Array<[string, SourceLocation]>]> {
-  const found: Array<[string[], Array<[string, SourceLocation]>]> = [];
-  eachMapping(config, (mapping, at) => {
-    const locations = keyLocations.get(mapping);
-    if (locations !== undefined) found.push([at, [...locations]]);
-  });
-  return found;
-}
-
-/** Gives the mappings of a posted `config` the locations that `locationsOf` took from the original. */
-export function restoreLocations(config: object, found: ReturnType<typeof locationsOf>): void {
-  for (const [at, locations] of found) {
-    const mapping = at.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], config);
-    if (typeof mapping === 'object' && mapping !== null) keyLocations.set(mapping, new Map(locations));
-  }
-}
-
-function eachMapping(root: object, fn: (mapping: object, at: string[]) => void): void {
-  const stack: Array<[object, string[]]> = [[root, []]];
-  while (stack.length > 0) {
-    const [value, at] = stack.pop()!;
-    fn(value, at);
-    for (const [key, child] of Object.entries(value)) if (typeof child === 'object' && child !== null) stack.push([child, [...at, key]]);
-  }
-}
 
 const RECORDING_KEYS = [
   'targets',
@@ -228,7 +194,7 @@ class SimulationValidator extends Validator {
       out[entry.key] = spec;
       locations.set(entry.key, this.location(entry.keyNode, entryField));
     }
-    keyLocations.set(out, locations);
+    setKeyLocations(out, locations);
   }
 
   /** A `module:function` a replay loads through the module's exports, as `runner.target`. */

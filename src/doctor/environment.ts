@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { LLM_DEFAULTS } from '../config/types';
 import { check, type Check } from './check';
 import type { DoctorContext } from './context';
+import { fluxloopVersion, versionOf } from '../version';
 
 const MINIMUM_NODE = [20, 6] as const;
 
@@ -14,14 +14,6 @@ export function checkNode(version: string = process.versions.node): Check {
   return recent
     ? check('node', 'Node.js', 'ok', `${version}`)
     : check('node', 'Node.js', 'fail', `${version}; fluxloop needs 20.6 or newer (module.register)`, 'install Node.js 20.6 or newer, e.g. `nvm install 20`');
-}
-
-function versionOf(packageJson: string): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
 }
 
 /** 2. `node --import fluxloop/register` resolves the package from the project, as Node will. */
@@ -37,9 +29,8 @@ export function checkInstall(root: string): Check {
     return check('fluxloop', title, 'fail', 'not found from the project: `node --import fluxloop/register` would fail', 'npm install --save-dev fluxloop');
   }
   const installed = versionOf(packageJson);
-  // The same relative path works from src/doctor and dist/doctor.
-  const cli = versionOf(path.join(__dirname, '..', '..', 'package.json'));
-  if (installed !== undefined && cli !== undefined && installed !== cli) {
+  const cli = fluxloopVersion();
+  if (installed !== undefined && installed !== cli) {
     return check(
       'fluxloop',
       title,

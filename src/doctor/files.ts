@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, formatLocation } from '../config/errors';
 import { isRecordingEnabled, projectRelative } from '../config/project';
+import { recordingFiles } from '../record/files';
 import { readRecordings } from '../replay/reader';
 import { check, messageOf, type Check } from './check';
 import { configLabel, recordingFileOf, type DoctorContext } from './context';
@@ -107,16 +108,20 @@ export async function checkRecordingFile(ctx: DoctorContext): Promise<Check> {
   const file = recordingFileOf(ctx);
   if (file === undefined) return check('recording-file', title, 'skip', `recording.file is in ${configLabel(ctx)}, which does not load`);
   const label = projectRelative(ctx.root, file);
-  const stat = fs.statSync(file, { throwIfNoEntry: false });
-  if (stat === undefined) return check('recording-file', title, 'warn', `${label}: nothing recorded yet`, recordCommands(ctx.root));
+  // The file and those it was rotated to (recording.max_file_mb), as replays read them.
+  const files = recordingFiles(file).filter((each) => fs.existsSync(each));
+  if (files.length === 0) return check('recording-file', title, 'warn', `${label}: nothing recorded yet`, recordCommands(ctx.root));
   let records = 0;
-  const malformed: number[] = [];
+  const malformed: string[] = [];
   try {
-    for await (const _ of readRecordings(file, { displayPath: label, onSkip: (skip) => malformed.push(skip.line) })) records++;
+    for (const each of files) {
+      const shown = projectRelative(ctx.root, each);
+      for await (const _ of readRecordings(each, { displayPath: shown, onSkip: (skip) => malformed.push(files.length === 1 ? String(skip.line) : `${shown}:${skip.line}`) })) records++;
+    }
   } catch (error) {
     return check('recording-file', title, 'fail', messageOf(error), `make ${label} a readable file, or point recording.file in ${configLabel(ctx)} at one`);
   }
-  const counted = `${label}: ${records} record${records === 1 ? '' : 's'}`;
+  const counted = `${label}: ${records} record${records === 1 ? '' : 's'}${files.length > 1 ? ` in ${files.length} files (rotated)` : ''}`;
   const replayFile = ctx.config.ok ? ctx.config.value.replay_args?.recording_file : undefined;
   const replayNote =
     replayFile !== undefined && path.resolve(ctx.root, replayFile) !== file

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { evaluationConfigPath } from '../config/evaluation';
 import { configPath, envPath, projectRootSource, resolveProjectRoot } from '../config/project';
 import { recordingMode, type RecordingMode } from '../config/recording-mode';
 import { LLM_DEFAULTS } from '../config/types';
 import { projectTsx } from '../replay/typescript';
+import { fluxloopVersion, versionOf } from '../version';
 import { messageOf } from './check';
 import { loadContext, recordingFileOf, type Loaded } from './context';
 
@@ -35,19 +35,6 @@ export interface EnvironmentInfo {
   tsx: { installed: boolean; version: string | null };
   /** `OPENAI_API_KEY` and every `api_key_env` the configs name: where each is set, never its value. */
   llm_keys: Array<{ name: string; set: KeyLocation }>;
-}
-
-function versionOf(packageJson: string): string | undefined {
-  try {
-    return (JSON.parse(fs.readFileSync(packageJson, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
-/** This fluxloop's version; the same relative path works from src/doctor and dist/doctor. */
-export function fluxloopVersion(): string {
-  return versionOf(path.join(__dirname, '..', '..', 'package.json')) ?? 'unknown';
 }
 
 function fileInfo(file: string, loaded?: Loaded<unknown>): FileInfo {

@@ -1,5 +1,5 @@
 import { formatLocation } from '../config/errors';
-import { configLocation } from '../config/simulation';
+import { configLocation } from '../config/locations';
 import type { Param } from '../instrument/params';
 import type { CallArgs } from '../replay/paths';
 import { ProviderPaths } from '../replay/providers';

@@ -18,7 +18,8 @@ import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
 import { Durations, type DurationStats } from './stats';
-import { checkRecordings, countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type ReplaySource, type SetupOptions } from './plan';
+import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type SetupOptions } from './plan';
+import { checkRecordings, type ReplaySource } from './replay-source';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
 
 /** Options of {@link runExperiment}. */
@@ -147,8 +148,10 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
   } else {
     const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs });
     try {
-      // Every thread starts loading while the recordings are checked, for the runs to come; a dry run needs one.
-      const checked = await supervisor.check(config, prestart);
+      // Threads start loading while the recordings are checked, for the runs to come (at least
+      // an input each, once per iteration); a dry run needs one.
+      const fewest = prestart ? Math.min(options.limit ?? Infinity, partial.inputs.inputs.length * partial.iterations) : 0;
+      const checked = await supervisor.check(config, fewest);
       target = checked.target;
       // The match is a function, made again on this side of the thread.
       if (checked.replay !== undefined) replay = { ...checked.replay, match: recordingMatch(root, config.replay_args?.function, partial.harness.target)! };

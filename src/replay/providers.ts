@@ -1,4 +1,5 @@
 import { ConfigError, formatLocation } from '../config/errors';
+import { configLocation } from '../config/locations';
 import { parseParamPath, type ParamPath } from '../config/param-path';
 import type { ReplayArgsConfig } from '../config/types';
 import type { Param } from '../instrument/params';
@@ -188,8 +189,6 @@ export class ProviderPaths {
   async finish(count: number): Promise<void> {
     const unresolved = this.unresolved(count);
     if (unresolved.length === 0) return;
-    // Loaded here, at plan time only, so that a worker thread's harness does not load the YAML library.
-    const { configLocation } = await import('../config/simulation.js');
     for (const entry of unresolved) {
       const section = this.replay[entry.kind];
       const location = (section && configLocation(section, entry.text)) ?? { file: FILE, field: entry.field };

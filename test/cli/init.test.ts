@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+// The built command tree: main.ts loads each command's file from dist when it is needed.
+import { buildProgram } from '../../dist/cli/main.js';
 import { loadEvaluationConfig } from '../../src/config/evaluation.js';
 import { loadSimulationConfig } from '../../src/config/simulation.js';
 import { EVALUATOR_TYPES, RUNNER_DEFAULTS } from '../../src/config/types.js';

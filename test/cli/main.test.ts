@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command, Option } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main';
+// The built command tree: main.ts loads each command's file from dist when it is needed.
+import { buildProgram } from '../../dist/cli/main.js';
 import { commandPath, examplesOf } from '../../src/cli/examples';
 
 const REPO = path.resolve(__dirname, '..', '..');

@@ -15,11 +15,22 @@ async function cli(dir: string, args: string[], code = 0, env: Record<string, st
   return run;
 }
 
-/** A project with a recording made by `node --import fluxloop/register`, ready to replay. */
+let recording: Promise<string> | undefined;
+
+/**
+ * A new project with the recording made by `node --import fluxloop/register`, ready to replay; the
+ * app runs once, and each project gets a copy of its recordings.
+ */
 async function recorded(): Promise<string> {
+  recording ??= (async () => {
+    const source = project('eval-app');
+    const app = await runApp(source, 'app/main.js');
+    expect(app.code, app.stderr).toBe(0);
+    return source;
+  })();
+  const source = await recording;
   const dir = project('eval-app');
-  const app = await runApp(dir, 'app/main.js');
-  expect(app.code, app.stderr).toBe(0);
+  fs.cpSync(path.join(source, 'recordings'), path.join(dir, 'recordings'), { recursive: true });
   return dir;
 }
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { configLocation, loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
+import { configLocation } from '../../src/config/locations.js';
+import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
 import { INPUT_GENERATION_DEFAULTS, LLM_DEFAULTS, RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));

@@ -1,11 +1,11 @@
 import type { SourceLocation } from '../../config/errors';
-import type { locationsOf } from '../../config/simulation';
+import type { locationsOf } from '../../config/locations';
 import type { SimulationConfig } from '../../config/types';
 import type { Param } from '../../instrument/params';
 import type { RunResult } from '../../replay/execute';
 import type { FinishedRun } from '../finished';
 import type { HarnessOptions } from '../../replay/harness';
-import type { ReplaySource } from '../plan';
+import type { ReplaySource } from '../replay-source';
 
 /** How often a thread's event loop shows that it still turns. */
 export const HEARTBEAT_MS = 50;

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
-import { locationsOf } from '../../config/simulation';
+import { locationsOf } from '../../config/locations';
 import type { Isolation, SimulationConfig } from '../../config/types';
 import { failedRun, RunTimeout, runRedaction, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../../replay/execute';
 import { finish, type FinishedRun } from '../finished';
@@ -122,14 +122,17 @@ export class Supervisor {
   }
 
   /**
-   * Loads the target in a thread, which then serves runs, and checks the recordings there. With
-   * `prestart`, the other threads start loading meanwhile, so that they are ready for the first runs.
+   * Loads the target in a thread, which then serves runs, and checks the recordings there.
+   * Meanwhile as many other threads start loading as `runs` (the fewest the experiment can have)
+   * will keep busy, so that they are ready for the first runs; a thread costs its start-up, which
+   * a small experiment should not pay for threads it never uses. More start as runs need them.
    */
-  check(config: SimulationConfig, prestart = false): Promise<Checked> {
+  check(config: SimulationConfig, runs = 0): Promise<Checked> {
     const thread = this.spawn();
     thread.worker.postMessage({ type: 'check', config, locations: locationsOf(config) });
     const checked = new Promise<Checked>((resolve, reject) => (thread.check = { resolve, reject }));
-    if (prestart) while (this.threads.size < this.maxThreads) this.spawn();
+    const wanted = Math.min(this.maxThreads, Math.ceil(runs / this.perThread));
+    while (this.threads.size < wanted) this.spawn();
     return checked;
   }
 

@@ -1,12 +1,12 @@
 import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
-import { restoreLocations } from '../../config/simulation';
+import { restoreLocations } from '../../config/locations';
 import { errorOf, failedRun, runRedaction, type RunOutcome, type RunPlan } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
 import { currentReplay } from '../../trace/context';
 import { finish, type FinishedRun } from '../finished';
-import { checkRecordings } from '../plan';
+import { checkRecordings } from '../replay-source';
 import { epochNow, HEARTBEAT_MS, type ErrorData, type FromThread, type StrayKind, type ThreadData, type ToThread } from './protocol';
 
 // A run thread: it loads the target once, then makes the runs the supervisor sends, `lanes` at a

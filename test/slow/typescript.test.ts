@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, expectSameRun, project, readExperiment, readRecords, recordingPath, REPO, runApp, runCli, writeReplayConfig, type CliRun, type Experiment, type ReplayConfig } from './helpers';
+import { byTarget, expectSameRun, project, readExperiment, readRecords, recordingPath, REPO, runApp, runCli, writeReplayConfig, type CliRun, type Experiment, type ReplayConfig } from '../e2e/helpers';
 
 /**
  * A TypeScript agent (ESM and CommonJS, with enums and parameter properties, which only a

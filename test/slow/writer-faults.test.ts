@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { project, readExperiment, readRecords, recordingPath, runApp, runCli, type Run } from './helpers';
+import { project, readExperiment, readRecords, recordingPath, runApp, runCli, type Run } from '../e2e/helpers';
 
 // The recording file under faults, in a real app: deleted or rotated while the app records, a
 // full disk (a 64 KB tmpfs), a planted symbolic link. The app must behave exactly as without us.
@@ -280,6 +280,11 @@ describe('rotation at recording.max_file_mb', () => {
     const seeds = fs.readFileSync(path.join(dir, 'inputs', 'seeds.yaml'), 'utf8');
     expect(seeds).toContain(`occurrences: ${2 * calls}`);
     expect(seeds).toContain(`recording: ${written[0]!.file}:1`);
+
+    // doctor counts the records of every file, as the replay reads them.
+    const doctor = await runCli(dir, ['doctor', '--json']);
+    const recordingCheck = JSON.parse(doctor.stdout).checks.find((c: { id: string }) => c.id === 'recording-file');
+    expect(recordingCheck).toMatchObject({ status: 'ok', detail: `recordings/args_recording.jsonl: ${2 * calls} records in ${files.length} files (rotated), none malformed` });
 
     const cleared = await runCli(dir, ['record', 'clear', '--yes']);
     expect(cleared.code, cleared.stderr).toBe(0);

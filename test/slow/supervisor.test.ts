@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { project, readExperiment, recordTwice, expectSameRun, REPO, runCli } from './helpers';
+import { project, readExperiment, recordTwice, expectSameRun, REPO, runCli } from '../e2e/helpers';
 
 // Targets that spin, exit, throw from timers and leave rejections unhandled: the experiment must
 // keep control in every isolation mode, end each such run as what it was, and always leave a
