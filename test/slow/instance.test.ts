@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { byTarget, expectSameRun, project, readExperiment, readRecords, recordTwice, recordingPath, runCli, type RecordLine } from './helpers';
+import { byTarget, expectSameRun, project, readExperiment, readRecords, recordTwice, recordingPath, runCli, type RecordLine } from '../e2e/helpers';
 
 /**
  * A class agent made with arguments (`new Bot('helper', { style })`), called with a real LangChain
