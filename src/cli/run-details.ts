@@ -2,6 +2,8 @@ import type { ExperimentOptions } from '../experiment/runner';
 import { formatMs } from '../experiment/format';
 import { createRedactor } from '../record/redact';
 import { redactJson, type RedactRules } from '../record/redact-json';
+import type { RunResult } from '../replay/execute';
+import type { Observation } from '../trace/observations';
 import { colors } from './output';
 
 type Progress = Parameters<NonNullable<ExperimentOptions['onProgress']>>[0];
@@ -10,29 +12,6 @@ type Progress = Parameters<NonNullable<ExperimentOptions['onProgress']>>[0];
 const MAX_VALUE = 240;
 /** The observations shown for one run, deepest last. */
 const MAX_OBSERVATIONS = 12;
-
-/** What a run's traces.jsonl line holds that is shown. */
-interface TraceLine {
-  input: string;
-  status: string;
-  duration_ms: number;
-  recording_index: number | null;
-  recording_line: number | null;
-  override_location: string | null;
-  args: unknown;
-  output?: unknown;
-  error: { name: string; message: string } | null;
-  warnings?: string[];
-}
-
-interface ObservationLine {
-  id: string;
-  parent_id: string | null;
-  name: string;
-  type: string;
-  duration_ms: number;
-  error?: unknown;
-}
 
 /** Compact JSON on one line, cut at MAX_VALUE with a marker that says how much is left out. */
 function compact(value: unknown): string {
@@ -45,9 +24,9 @@ function cut(text: string): string {
 }
 
 /** The observations as an indented tree, parents before their children, in the order they were written. */
-function tree(observations: ObservationLine[]): string[] {
+function tree(observations: Observation[]): string[] {
   const ids = new Set(observations.map((o) => o.id));
-  const children = new Map<string | null, ObservationLine[]>();
+  const children = new Map<string | null, Observation[]>();
   for (const o of observations) {
     // An observation whose parent was not written (a run that timed out) is shown as a root.
     const parent = o.parent_id !== null && ids.has(o.parent_id) ? o.parent_id : null;
@@ -81,7 +60,7 @@ export function runDetails(rules: () => RedactRules | undefined, write: (lines: 
       const redactor = createRedactor(keys, patterns);
       mask = (value) => redactJson(value, redactor);
     }
-    const run = JSON.parse(trace) as TraceLine;
+    const run = JSON.parse(trace) as RunResult;
     const recording = run.recording_index === null ? '' : colors.dim(`  recording ${run.recording_index} (line ${run.recording_line})`);
     const lines = [
       `${colors.bold(`run ${done}/${total}`)} ${(STATUS[run.status] ?? String)(run.status)} ${formatMs(run.duration_ms)}${recording}`,
@@ -96,7 +75,7 @@ export function runDetails(rules: () => RedactRules | undefined, write: (lines: 
     const observed = observations
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as ObservationLine);
+      .map((line) => JSON.parse(line) as Observation);
     if (observed.length > 0) lines.push('  observations', ...tree(observed).map((line) => `    ${line}`));
     write(lines);
   };
