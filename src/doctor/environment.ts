@@ -26,7 +26,7 @@ export function checkInstall(root: string): Check {
     packageJson = fromProject.resolve('fluxloop/package.json');
     fromProject.resolve('fluxloop/register');
   } catch {
-    return check('fluxloop', title, 'fail', 'not found from the project: `node --import fluxloop/register` would fail', 'npm install --save-dev fluxloop');
+    return check('fluxloop', title, 'fail', 'not found from the project: `node --import fluxloop/register` would fail', 'install it in the project from its tarball: `npm pack` in a clone of fluxloop, then `npm install --save-dev path/to/fluxloop-<version>.tgz` (the README\'s "Recording your own app")');
   }
   const installed = versionOf(packageJson);
   const cli = fluxloopVersion();
@@ -36,7 +36,7 @@ export function checkInstall(root: string): Check {
       title,
       'warn',
       `the project has fluxloop ${installed}, this CLI is ${cli}`,
-      `run the project's own CLI (\`npx fluxloop doctor\`), or \`npm install --save-dev fluxloop@${cli}\``,
+      `run the project's own CLI (\`npx fluxloop doctor\`), or install this version's tarball in the project`,
     );
   }
   return check('fluxloop', title, 'ok', `${installed ?? 'installed'}; \`node --import fluxloop/register\` resolves`);

@@ -401,7 +401,7 @@ describe('fluxloop doctor', () => {
     expect(r.code).toBe(1);
     const install = line(r.stdout, 'fluxloop package');
     expect(install.mark).toBe('✗');
-    expect(install.text).toContain('npm install --save-dev fluxloop');
+    expect(install.text).toContain('npm install --save-dev path/to/fluxloop-<version>.tgz');
     const evaluation = line(r.stdout, 'evaluation config');
     expect(evaluation.mark).toBe('✗');
     expect(evaluation.text).toMatch(/configs\/evaluation\.yaml:3:1: invalid YAML/);
