@@ -8,7 +8,7 @@ import { assertWritable, INCOMPLETE_MARK, inputsFileOf, renderInputsFile } from 
 import { writeFileAtomic } from '../experiment/output';
 import { variationPrompt } from '../experiment/llm-variations';
 import { integerAtLeast } from './arguments';
-import { EXIT_FAILURE, colors, print, progressLine, projectRootOf, table, warn } from './output';
+import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface GenerateInputsOptions {
   overwrite?: boolean;
@@ -124,11 +124,11 @@ async function generateAction(options: GenerateInputsOptions, command: Command):
   if (!options.overwrite) assertWritable(file, display);
   print(`Base inputs: ${describeSeeds(plan.seeds)}`);
   explainFallback(plan.seeds);
-  const line = progressLine();
+  const bar = progressBar('prompts');
   const result = await generate(plan, {
     limit: options.limit,
-    onProgress: ({ done, total }) => line.show(`prompts ${done}/${total}`, done === total),
-  }).finally(line.end);
+    onProgress: ({ done, total }) => bar.update(done, total),
+  }).finally(bar.end);
   for (const failure of result.failures) warn(`prompt ${failure.group.strategy} for ${describeBase(plan, failure.group)} failed: ${failure.error}`);
   warnShortfalls(result);
   if (result.stopped) return reportStop(result, result.stopped, file, display);

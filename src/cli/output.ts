@@ -54,7 +54,7 @@ export function reportError(err: unknown, debug: boolean): number {
 }
 
 /** Progress on stderr: redrawn in place on a terminal, elsewhere a plain line at most once a second, and the last one. */
-export function progressLine(): { show: (text: string, last: boolean) => void; end: () => void } {
+function progressLine(): { show: (text: string, last: boolean) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
   // Off a terminal, a step that ends within a second of the start needs no line but the last.
   let shownAt = Date.now();
