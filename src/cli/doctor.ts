@@ -1,9 +1,7 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../config/errors';
 import { runDoctor, type Check, type CheckStatus } from '../doctor/checks';
 import { integerAtLeast } from './arguments';
-import { EXIT_FAILURE, colors, globalOptions, print, projectRootOf, table } from './output';
+import { EXIT_FAILURE, colors, globalOptions, print, existingProjectRootOf, table } from './output';
 
 const MARKS: Record<CheckStatus, string> = {
   ok: colors.green('✓'),
@@ -38,10 +36,7 @@ export function registerDoctor(program: Command): void {
     .option('--json', 'print {"ok", "checks": [{id, title, status, detail, fix}]} on stdout')
     .option('--timeout <ms>', 'how long each target module may take to load (default 10000)', integerAtLeast(1))
     .action(async (options: { json?: boolean; timeout?: number }, command: Command) => {
-      const root = projectRootOf(command);
-      if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-        throw new ConfigError(`the project directory ${root} does not exist (see --project-dir)`);
-      }
+      const root = existingProjectRootOf(command);
       const debug = globalOptions(command).debug === true;
       const report = await runDoctor({
         root,

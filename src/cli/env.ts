@@ -1,10 +1,8 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
-import { ConfigError } from '../config/errors';
 import { recordingModeOrigin } from '../config/recording-mode';
 import { fluxloopVersion } from '../version';
 import { environmentInfo, type EnvironmentInfo, type FileInfo, type KeyLocation } from '../doctor/info';
-import { colors, formatBytes, globalOptions, print, projectRootOf, table } from './output';
+import { colors, formatBytes, globalOptions, print, existingProjectRootOf, table } from './output';
 
 const KEY_TEXT: Record<string, string> = { environment: 'set in the environment', '.env': 'set in .env' };
 
@@ -48,10 +46,8 @@ export function registerEnv(program: Command): void {
     .description("show fluxloop's and Node's versions, the project, its config files, the recording mode and file, tsx, and which LLM keys are set (never their values)")
     .option('--json', 'print one JSON object')
     .action((options: { json?: boolean }, command: Command) => {
-      const root = projectRootOf(command);
-      if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-        throw new ConfigError(`the project directory ${root} does not exist (see --project-dir)`);
-      }
+      existingProjectRootOf(command);
+      // Given the option as written, so that it can say how the root was found.
       const info = environmentInfo(globalOptions(command).projectDir);
       if (options.json) print(JSON.stringify(info, null, 2));
       else printInfo(info);

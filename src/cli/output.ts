@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { LlmStopped } from '../experiment/llm-client';
@@ -23,6 +24,15 @@ export function globalOptions(command: Command): GlobalOptions {
 /** The project root a command works on: `--project-dir`, else `FLUXLOOP_PROJECT_DIR`, else the current directory. */
 export function projectRootOf(command: Command): string {
   return resolveProjectRoot(globalOptions(command).projectDir);
+}
+
+/** The project root a command works on, which must be a folder: exit 2 when it is not. */
+export function existingProjectRootOf(command: Command): string {
+  const root = projectRootOf(command);
+  if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError(`the project directory ${root} does not exist (see --project-dir)`);
+  }
+  return root;
 }
 
 /** Writes lines to stdout. */

@@ -10,7 +10,7 @@ import { isLineTarget } from '../config/targets.js';
 import { RECORD_KEY, recordingMode, recordingModeOrigin, type RecordingMode } from '../config/recording-mode.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { describeRecordingFiles, type RecordingFileInfo } from '../record/files.js';
-import { EXIT_FAILURE, colors, formatBytes, print, projectRootOf, table, warn } from './output.js';
+import { EXIT_FAILURE, colors, formatBytes, print, existingProjectRootOf, table, warn } from './output.js';
 
 /** The project's files, read and checked before anything is changed. */
 interface Project {
@@ -26,9 +26,6 @@ interface Project {
 }
 
 function loadProject(root: string): Project {
-  if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new ConfigError(`the project directory ${root} does not exist (see --project-dir)`);
-  }
   const envFile = envPath(root);
   const env = readEnvFile(envFile, projectRelative(root, envFile));
   const config = loadSimulationConfig(root);
@@ -307,20 +304,20 @@ export function registerRecord(program: Command): void {
   record
     .command('enable')
     .description('set FLUXLOOP_RECORD_ARGS=true in .env and replay_args.enabled: true in configs/simulation.yaml')
-    .action((_options: unknown, command: Command) => switchRecording(projectRootOf(command), true));
+    .action((_options: unknown, command: Command) => switchRecording(existingProjectRootOf(command), true));
 
   record
     .command('disable')
     .description('set FLUXLOOP_RECORD_ARGS=false in .env; experiments go on replaying what was recorded')
     .option('--disable-replay', 'also set replay_args.enabled: false in configs/simulation.yaml, so that experiments stop replaying the recordings')
-    .action((options: { disableReplay?: boolean }, command: Command) => switchRecording(projectRootOf(command), false, options.disableReplay === true));
+    .action((options: { disableReplay?: boolean }, command: Command) => switchRecording(existingProjectRootOf(command), false, options.disableReplay === true));
 
   record
     .command('status')
     .description('show whether recording is on, the recording file and the state of each target')
     .option('--json', 'print one JSON object')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const status = await collectStatus(projectRootOf(command));
+      const status = await collectStatus(existingProjectRootOf(command));
       if (options.json) print(JSON.stringify(status, null, 2));
       else printStatus(status);
     });
@@ -329,5 +326,5 @@ export function registerRecord(program: Command): void {
     .command('clear')
     .description('remove the recording file and the files it was rotated to (asks first)')
     .option('-y, --yes', 'remove without asking (needed where there is no terminal to ask on)')
-    .action((options: { yes?: boolean }, command: Command) => clearRecordings(projectRootOf(command), options.yes === true));
+    .action((options: { yes?: boolean }, command: Command) => clearRecordings(existingProjectRootOf(command), options.yes === true));
 }

@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import { functionName } from '../config/identity';
 import { projectRelative, replayRecordingFile } from '../config/project';
 import type { Param } from '../instrument/params';
+import { recordingFiles } from '../record/files';
 import { decodeCall } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
-import { recordingMatch } from '../replay/match';
+import { recordingMatch, tallyOthers } from '../replay/match';
 import type { CallArgs } from '../replay/paths';
 import { selectRecordings, type ReplayRecord } from '../replay/reader';
 import { messageOf, type CheckStatus } from './check';
@@ -54,23 +55,17 @@ export async function scanReplayed(ctx: DoctorContext, states: TargetState[] | u
   if (target === undefined) return skip(targets.length === 0 ? 'no runner.target and no recording target' : `runner.target is not set (see ${configLabel(ctx)} above)`);
   const file = replayRecordingFile(ctx.root, config);
   const display = projectRelative(ctx.root, file);
-  if (!fs.existsSync(file)) return skip(`nothing recorded yet: ${display} does not exist`);
+  // The file may have been rotated away (recording.max_file_mb) with its records beside it.
+  if (!recordingFiles(file).some((each) => fs.existsSync(each))) return skip(`nothing recorded yet: ${display} does not exist`);
   const replay = config.replay_args;
   const enabled = replay?.enabled === true;
   const match = recordingMatch(ctx.root, replay?.function, target)!;
   const state = states.find((s) => s.field === 'runner.target') ?? states.find((s) => s.field.startsWith('recording.targets') && s.spec.spec === target);
   const name = states.find((s) => s.spec.spec === target && s.name !== undefined)?.name ?? functionName(target);
   const replayed: Replayed = { target, name, display, enabled, params: paramsOf(ctx, state, target), count: 0 };
-  // The targets the file holds besides, so that a file without the target's recordings can name them.
-  const others = new Map<string, number>();
-  const test = (record: ReplayRecord) => {
-    if (match.test(record)) return true;
-    const name = record.target ?? record.function;
-    if (others.size < 50 || others.has(name)) others.set(name, (others.get(name) ?? 0) + 1);
-    return false;
-  };
+  const tally = tallyOthers(match);
   try {
-    const records = selectRecordings(file, { displayPath: display, select: enabled ? replay.select : 'all', match: test, onSkip: () => undefined });
+    const records = selectRecordings(file, { displayPath: display, select: enabled ? replay.select : 'all', match: tally.test, onSkip: () => undefined });
     for await (const record of records) {
       replayed.count++;
       // As the run does: the parameters recorded with the call, else the function's own.
@@ -83,8 +78,8 @@ export async function scanReplayed(ctx: DoctorContext, states: TargetState[] | u
     return skip(messageOf(error));
   }
   if (replayed.count > 0) return { ok: true, replayed };
-  if (others.size === 0) return skip(`nothing recorded yet: ${display} has no records`);
-  const held = [...others].slice(0, 10).map(([name, n]) => `${name} (${n})`).join(', ');
+  const held = tally.held().join(', ');
+  if (held === '') return skip(`nothing recorded yet: ${display} has no records`);
   return {
     ok: false,
     status: 'fail',

@@ -8,7 +8,7 @@ import { rotatedFiles } from '../record/files';
 import { decodeCall, missMessage } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import type { LoadedTarget } from '../replay/loader';
-import { recordingMatch, type RecordingMatch } from '../replay/match';
+import { recordingMatch, tallyOthers, type RecordingMatch } from '../replay/match';
 import { locate, valueAt, type CallArgs } from '../replay/paths';
 import { ProviderPaths } from '../replay/providers';
 import { selectRecordings, type ReplayRecord } from '../replay/reader';
@@ -75,16 +75,9 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
   const plain = new Set<string>();
   const live = [...Object.keys(replay.providers), ...Object.keys(replay.callable_providers)].map((text) => parseParamPath(text));
   let firstMiss: string | undefined;
-  // The targets the file has besides, so that a miss can name them.
-  const others = new Map<string, number>();
-  const test = (record: ReplayRecord) => {
-    if (source.match.test(record)) return true;
-    const name = record.target ?? record.function;
-    if (others.size < 50 || others.has(name)) others.set(name, (others.get(name) ?? 0) + 1);
-    return false;
-  };
+  const tally = tallyOthers(source.match);
   const providers = new ProviderPaths(replay, source.display);
-  for await (const record of selectRecordings(file, { displayPath: source.display, select: source.select, match: test })) {
+  for await (const record of selectRecordings(file, { displayPath: source.display, select: source.select, match: tally.test })) {
     source.count++;
     const params = record.params?.length ? record.params : target.params;
     // Decoded once, for every check: the classes it leaves plain, the providers' paths, the override path.
@@ -100,7 +93,7 @@ export async function checkRecordings(root: string, config: SimulationConfig, ta
   source.byName = source.match.byName;
   source.plainClasses = [...plain];
   if (source.count === 0) {
-    const recorded = [...others].slice(0, 10).map(([name, n]) => `${name} (${n})`);
+    const recorded = tally.held();
     throw new ConfigError(
       `no recordings of ${source.match.label} to replay; ` +
         (recorded.length > 0

@@ -53,3 +53,21 @@ function identityCache(root: string): (target: string) => string {
     return identity;
   };
 }
+
+/**
+ * `match`, also tallying the targets of the records it turns away, so that a file without the
+ * wanted recordings can name those it holds (`app/a.js:handle (3), app/b.js:run (1)`).
+ */
+export function tallyOthers(match: RecordingMatch): { test(record: ReplayRecord): boolean; held(): string[] } {
+  const others = new Map<string, number>();
+  return {
+    test: (record) => {
+      if (match.test(record)) return true;
+      const name = record.target ?? record.function;
+      // A file may name many targets: a few dozen are plenty to name ten.
+      if (others.size < 50 || others.has(name)) others.set(name, (others.get(name) ?? 0) + 1);
+      return false;
+    },
+    held: () => [...others].slice(0, 10).map(([name, n]) => `${name} (${n})`),
+  };
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatReply, startFakeLlm, type FakeLlm } from '../fake-llm';
-import { project, runApp, runCli, type CliRun } from './helpers';
+import { project, recordedOnce, runCli, type CliRun } from './helpers';
 
 const STACK = /\n\s+at /;
 const KEY = 'sk-judge-93c1f0a7d2';
@@ -15,20 +15,11 @@ async function cli(dir: string, args: string[], code = 0, env: Record<string, st
   return run;
 }
 
-let recording: Promise<string> | undefined;
+const recording = recordedOnce('eval-app', (app) => expect(app.code, app.stderr).toBe(0));
 
-/**
- * A new project with the recording made by `node --import fluxloop/register`, ready to replay; the
- * app runs once, and each project gets a copy of its recordings.
- */
+/** A new project with a copy of the recordings that `node --import fluxloop/register` made, ready to replay. */
 async function recorded(): Promise<string> {
-  recording ??= (async () => {
-    const source = project('eval-app');
-    const app = await runApp(source, 'app/main.js');
-    expect(app.code, app.stderr).toBe(0);
-    return source;
-  })();
-  const source = await recording;
+  const source = await recording();
   const dir = project('eval-app');
   fs.cpSync(path.join(source, 'recordings'), path.join(dir, 'recordings'), { recursive: true });
   return dir;

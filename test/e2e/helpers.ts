@@ -40,6 +40,21 @@ export interface RunOptions {
   onSpawn?: (child: ChildProcess) => void;
 }
 
+/**
+ * A getter of one project of `fixture` whose app has run once, recording (per test worker: the
+ * files of a worker share it); `check` looks at that run. Tests copy its recordings rather than
+ * run the app again for each.
+ */
+export function recordedOnce(fixture: string, check: (run: Run) => void, script = 'app/main.js'): () => Promise<string> {
+  let made: Promise<string> | undefined;
+  return () =>
+    (made ??= (async () => {
+      const dir = project(fixture);
+      check(await runApp(dir, script));
+      return dir;
+    })());
+}
+
 /** `node --import fluxloop/register <script>` in the project, recording on unless env says otherwise. */
 export function runApp(dir: string, script: string, options: RunOptions = {}): Promise<Run> {
   const args = [...(options.nodeArgs ?? []), ...(options.preload === false ? [] : ['--import', 'fluxloop/register']), script];

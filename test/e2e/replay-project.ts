@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { project, readRecords, recordingPath, runApp, runCli, type CliRun } from './helpers';
+import { project, readRecords, recordedOnce, recordingPath, runCli, type CliRun } from './helpers';
 
 // The replay-app fixture, recorded once by running the app, and what the replay tests build on it;
 // shared by the replay test files, so that they can run side by side.
@@ -39,19 +39,11 @@ export const byTrace = (observations: any[]) => {
   return groups;
 };
 
-let recording: Promise<string> | undefined;
-
 /** The fixture's recording, made once (per test worker) by running the app; for `beforeAll`. */
-export function recordReplayApp(): Promise<string> {
-  recording ??= (async () => {
-    const dir = project('replay-app');
-    const run = await runApp(dir, 'app/main.js');
-    expect(run.stderr).toBe('');
-    expect(JSON.parse(run.stdout)[0]).toEqual({ userId: 'u1', reply: 're:hello!', count: 1 });
-    return dir;
-  })();
-  return recording;
-}
+export const recordReplayApp = recordedOnce('replay-app', (run) => {
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout)[0]).toEqual({ userId: 'u1', reply: 're:hello!', count: 1 });
+});
 
 let recorded: string;
 
