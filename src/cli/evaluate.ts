@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError } from '../config/errors';
@@ -8,11 +7,12 @@ import { loadSimulationConfig } from '../config/simulation';
 import type { EvaluationConfig } from '../config/types';
 import { evaluateExperiment, judgeClient, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
 import { byInput } from '../experiment/evaluation/compare';
+import { experimentFolders } from '../experiment/list';
 import type { ComparedRun } from '../experiment/evaluation/types';
 import { defaultEvaluatorsNote, gateVerdict, parseRate } from '../experiment/evaluation/verdict';
 import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
-import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
+import { EXIT_FAILURE, colors, cut, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface EvaluateCommandOptions {
   baseline?: string;
@@ -27,12 +27,6 @@ interface EvaluateCommandOptions {
 }
 
 const MAX_SHOWN = 20;
-
-/** On one line, at most `max` characters (code points, so that no emoji is cut in half). */
-function cut(text: string, max: number): string {
-  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
-  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
-}
 
 /**
  * `--min-pass-rate R`, shared by `evaluate experiment` and `run experiment --evaluate`: a share
@@ -50,16 +44,12 @@ export function minPassRateOption(): Option {
   );
 }
 
-/** The experiment folder written last under the config's output_directory. */
+/** The experiment folder written last under the config's output_directory, as `fluxloop list experiments` lists them. */
 function latestExperiment(root: string): string {
   const base = path.resolve(root, loadSimulationConfig(root).output_directory);
-  const folders = (fs.existsSync(base) ? fs.readdirSync(base) : [])
-    .map((name) => path.join(base, name, 'traces.jsonl'))
-    .filter((file) => fs.existsSync(file))
-    .map((file) => ({ dir: path.dirname(file), at: fs.statSync(file).mtimeMs }))
-    .sort((a, b) => b.at - a.at);
-  if (folders.length === 0) throw new ConfigError(`no experiment in ${projectRelative(root, base)}: run \`fluxloop run experiment\` first, or name the folder`);
-  return folders[0]!.dir;
+  const [latest] = experimentFolders(base);
+  if (latest === undefined) throw new ConfigError(`no experiment in ${projectRelative(root, base)}: run \`fluxloop run experiment\` first, or name the folder`);
+  return latest;
 }
 
 /** Regressions as a table, one line each: which recording, iteration, input and what failed. */
@@ -133,12 +123,17 @@ export function checkEvaluation(root: string): EvaluationConfig {
   return config;
 }
 
+/** What `evaluate experiment --json` prints, and `run experiment --evaluate --json` holds as `evaluation`. */
+export function evaluationJson(result: EvaluationResult): Record<string, unknown> {
+  return { experiment_dir: result.dir, files: result.files, ...result.summary };
+}
+
 /**
- * Runs an evaluation with a progress line, warnings on stderr, and the result printed; sets the
- * exit code to 1 when the pass rate is below the minimum (`options.minPassRate` or the config's
- * `pass_rate_threshold`), once everything is written.
+ * Runs an evaluation with a progress line, warnings on stderr, and the result printed as `output`
+ * says (`none`: the caller prints it); sets the exit code to 1 when the pass rate is below the
+ * minimum (`options.minPassRate` or the config's `pass_rate_threshold`), once everything is written.
  */
-export async function runEvaluation(root: string, options: EvaluateOptions, json = false): Promise<EvaluationResult> {
+export async function runEvaluation(root: string, options: EvaluateOptions, output: 'text' | 'json' | 'none' = 'text'): Promise<EvaluationResult> {
   const bars = { current: progressBar('evaluating'), baseline: progressBar('evaluating the baseline') };
   const result = await evaluateExperiment({
     ...options,
@@ -147,8 +142,8 @@ export async function runEvaluation(root: string, options: EvaluateOptions, json
   }).finally(() => bars.current.end());
   for (const w of result.warnings) warn(w);
   warnSkips(result);
-  if (json) print(JSON.stringify({ experiment_dir: result.dir, files: result.files, ...result.summary }, null, 2));
-  else printEvaluation(root, result);
+  if (output === 'json') print(JSON.stringify(evaluationJson(result), null, 2));
+  else if (output === 'text') printEvaluation(root, result);
   if (result.summary.gate?.passed === false) process.exitCode = EXIT_FAILURE;
   return result;
 }
@@ -195,7 +190,7 @@ export function registerEvaluate(program: Command): void {
           config: judgeLimits(root, options),
           minPassRate: options.minPassRate,
         },
-        options.json,
+        options.json ? 'json' : 'text',
       );
       if (options.failOnRegression && summary.comparison!.counts.regressions > 0) process.exitCode = EXIT_FAILURE;
     });

@@ -82,11 +82,33 @@ function progressLine(): { show: (text: string, last: boolean) => void; end: () 
   };
 }
 
+/** The environment variable that makes progress machine-readable, for tools that run the CLI (the VS Code extension). */
+export const PROGRESS_ENV = 'FLUXLOOP_PROGRESS';
+
+// A tool redraws what it is sent; ten a second is smooth, and more would only flood its pipe.
+const JSON_PROGRESS_MS = 100;
+
+/** Progress as `{"progress":{label,done,total,detail}}` lines on stderr: at most ten a second, and always the last. */
+function progressJson(label: string): { update: (done: number, total: number, detail?: string) => void; end: () => void } {
+  let shownAt: number | undefined;
+  return {
+    update: (done, total, detail) => {
+      const now = Date.now();
+      if (done !== total && shownAt !== undefined && now - shownAt < JSON_PROGRESS_MS) return;
+      shownAt = now;
+      process.stderr.write(`${JSON.stringify({ progress: { label, done, total, ...(detail ? { detail } : {}) } })}\n`);
+    },
+    end: () => {},
+  };
+}
+
 /**
  * A progress bar on stderr for `total` steps: the bar (on a terminal), `done/total`, the rate per
- * second, the time left, and whatever `detail` the caller adds (a tally of outcomes).
+ * second, the time left, and whatever `detail` the caller adds (a tally of outcomes). With
+ * `FLUXLOOP_PROGRESS=json`, JSON lines instead.
  */
 export function progressBar(label: string): { update: (done: number, total: number, detail?: string) => void; end: () => void } {
+  if (process.env[PROGRESS_ENV] === 'json') return progressJson(label);
   const line = progressLine();
   const tty = process.stderr.isTTY === true;
   // The clock starts at the first step, not at the call: start-up (loading the target, the
@@ -118,6 +140,12 @@ export function table(rows: string[][], indent = ''): string[] {
     const cells = row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell))));
     return (indent + cells.join('  ')).trimEnd();
   });
+}
+
+/** On one line, at most `max` characters (code points, so that no emoji is cut in half). */
+export function cut(text: string, max: number): string {
+  const chars = Array.from(text.replace(/\s+/g, ' ').trim());
+  return chars.length <= max ? chars.join('') : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 /** A size in bytes for people: `812 B`, `3.4 KB`, `1.2 MB`. */

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { readEnvFile, setEnvValue } from '../config/env.js';
 import { ConfigError } from '../config/errors.js';
 import { configPath, envPath, isRecordingEnabled, projectRelative, resolveRecordingFile } from '../config/project.js';
 import { loadSimulationConfig, setConfigValue } from '../config/simulation.js';
 import type { SimulationConfig } from '../config/types.js';
-import { isLineTarget } from '../config/targets.js';
+import { addTarget } from '../config/add-target.js';
+import { isLineTarget, parseTarget } from '../config/targets.js';
+import type { Position, TargetAt } from '../instrument/transform/target-at.js';
 import { RECORD_KEY, recordingMode, recordingModeOrigin, type RecordingMode } from '../config/recording-mode.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { describeRecordingFiles, type RecordingFileInfo } from '../record/files.js';
@@ -297,7 +299,57 @@ async function clearRecordings(root: string, yes: boolean): Promise<void> {
   if (removed.length < files.length) process.exitCode = EXIT_FAILURE;
 }
 
-/** Registers `fluxloop record` with its `enable`, `disable`, `status` and `clear` subcommands. */
+/** `--at LINE` or `--at LINE:COLUMN`, from 1. */
+function parsePosition(value: string): Position {
+  const match = /^([1-9]\d*)(?::([1-9]\d*))?$/.exec(value);
+  if (!match) throw new InvalidArgumentError('must be LINE or LINE:COLUMN, counted from 1 (42, or 42:7)');
+  return match[2] === undefined ? { line: Number(match[1]) } : { line: Number(match[1]), column: Number(match[2]) };
+}
+
+/** The target of the function at `at` in a file of the project. */
+function targetInFile(root: string, name: string, at: Position): TargetAt {
+  const file = path.resolve(root, name);
+  const shown = projectRelative(root, file);
+  if (path.isAbsolute(shown)) throw new ConfigError(`${name} is outside the project ${root}: targets name its files`);
+  let source: string;
+  try {
+    source = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : `cannot be read (${code})`, { file: shown });
+  }
+  // Loaded here: the parser it stands on is no business of `record status`.
+  const { targetAt } = require('../instrument/transform/target-at.js') as typeof import('../instrument/transform/target-at.js');
+  return targetAt(source, shown, at);
+}
+
+interface AddResult {
+  target: string;
+  added: boolean;
+  config_file: string;
+  message: string;
+}
+
+/** Adds a target, or the function at a position of a file, to recording.targets. */
+function addRecordingTarget(root: string, arg: string, at: Position | undefined): AddResult {
+  let found: TargetAt | undefined;
+  if (at !== undefined) found = targetInFile(root, arg, at);
+  else if (!arg.includes(':')) throw new ConfigError(`${JSON.stringify(arg)} is no target: name one as file:export (app/agent.js:handle), or a function's position with --at LINE[:COLUMN]`);
+  else parseTarget(arg);
+  const target = found?.target ?? arg;
+  if (found?.note) warn(found.note);
+  const configFile = configPath(root);
+  const label = projectRelative(root, configFile);
+  if (!fs.existsSync(configFile)) throw new ConfigError(`${label} does not exist: \`fluxloop init\` makes it`);
+  const text = fs.readFileSync(configFile, 'utf8');
+  const result = addTarget(text, target, label);
+  if (result.added) fs.writeFileSync(configFile, result.text);
+  const how = found?.by === 'line' && found.note === undefined ? ' (by the line the function begins on: no name reaches it)' : '';
+  const message = result.added ? `Added ${target} to recording.targets in ${label}${how}.` : `${target} is in recording.targets of ${label} already.`;
+  return { target, added: result.added, config_file: configFile, message };
+}
+
+/** Registers `fluxloop record` with its `enable`, `disable`, `status`, `add` and `clear` subcommands. */
 export function registerRecord(program: Command): void {
   const record = program.command('record').description('switch argument recording on or off, and see what it recorded');
 
@@ -320,6 +372,18 @@ export function registerRecord(program: Command): void {
       const status = await collectStatus(existingProjectRootOf(command));
       if (options.json) print(JSON.stringify(status, null, 2));
       else printStatus(status);
+    });
+
+  record
+    .command('add')
+    .argument('<file|target>', 'with --at, a file of the project; else a target as recording.targets lists it (app/agent.js:handle)')
+    .description('add the function at --at LINE[:COLUMN] of a file (by name, else by its line), or a target, to recording.targets in configs/simulation.yaml')
+    .option('--at <line[:column]>', 'the position of the function in the file, counted from 1: the innermost function there', parsePosition)
+    .option('--json', 'print one JSON object')
+    .action((arg: string, options: { at?: Position; json?: boolean }, command: Command) => {
+      const result = addRecordingTarget(existingProjectRootOf(command), arg, options.at);
+      if (options.json) print(JSON.stringify(result, null, 2));
+      else print(result.message);
     });
 
   record

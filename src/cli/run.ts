@@ -9,7 +9,7 @@ import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { runDetails } from './run-details';
-import { checkEvaluation, minPassRateOption, runEvaluation } from './evaluate';
+import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
@@ -185,7 +185,7 @@ export function registerRun(program: Command): void {
     .option('--iterations <n>', 'repeat every run n times (default: iterations in the config, else 1)', integerAtLeast(1))
     .option('--output <dir>', 'the folder experiment folders go in (default: output_directory, else experiments)')
     .option('--dry-run', 'print the plan and the first run\'s arguments, and run nothing')
-    .option('--json', 'print the summary (or with --dry-run the plan) as JSON on stdout')
+    .option('--json', 'print the summary (or with --dry-run the plan) as one JSON object on stdout; with --evaluate, the evaluation is in it')
     .option('--fail-on-error', 'exit 1 when any run did not end ok')
     .option('--evaluate', 'evaluate the experiment when it is done, as `fluxloop evaluate experiment` does')
     .option('--verbose', "print each run as it finishes: its input, arguments, output, error and observations (on stderr with --json)")
@@ -241,8 +241,12 @@ export function registerRun(program: Command): void {
         bar.end();
         stop.dispose();
       });
-      if (options.json && !options.evaluate) print(JSON.stringify({ experiment_dir: dir, ...summary }, null, 2));
-      else if (!options.json) printSummary(root, dir, summary, failed);
+      // One JSON object on stdout, with --evaluate its evaluation in it (null when there was none).
+      const printJson = (evaluation?: Record<string, unknown> | null) =>
+        print(JSON.stringify({ experiment_dir: dir, ...summary, ...(options.evaluate ? { evaluation: evaluation ?? null } : {}) }, null, 2));
+      if (!options.json) printSummary(root, dir, summary, failed);
+      const evaluable = summary.ended !== 'interrupted' && summary.total_runs > 0;
+      if (options.json && !(options.evaluate && evaluable)) printJson();
       if (summary.ended === 'interrupted') {
         warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
         process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
@@ -256,7 +260,17 @@ export function registerRun(program: Command): void {
       if (options.evaluate) {
         if (!options.json) print('');
         // With the rules of the config this experiment ran on, which --config may have named.
-        await runEvaluation(root, { experimentDir: dir, redact: rules, minPassRate: options.minPassRate }, options.json);
+        const evaluating = runEvaluation(root, { experimentDir: dir, redact: rules, minPassRate: options.minPassRate }, options.json ? 'none' : 'text');
+        if (options.json) {
+          // A failed evaluation still leaves the run's summary on stdout: the experiment is there.
+          const result = await evaluating.catch((error: unknown) => {
+            printJson(null);
+            throw error;
+          });
+          printJson(evaluationJson(result));
+        } else {
+          await evaluating;
+        }
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });

@@ -506,6 +506,16 @@ export function setConfigValue(text: string, keys: (string | number)[], value: u
  * path shown in messages.
  */
 export function parseInputsFile(text: string, file: string): InputEntry[] {
+  return parseInputLines(text, file).map(({ input, metadata }) => ({ input, metadata }));
+}
+
+/** An entry of an inputs file, with the line (from 1) where it stands. */
+export interface InputLine extends InputEntry {
+  line: number;
+}
+
+/** The `inputs` of an inputs file as {@link parseInputsFile} reads them, each with its line. */
+export function parseInputLines(text: string, file: string): InputLine[] {
   const lineCounter = new LineCounter();
   const doc = parseYaml(text, file, lineCounter);
   const validator = new SimulationValidator(doc, lineCounter, file);
@@ -513,5 +523,8 @@ export function parseInputsFile(text: string, file: string): InputEntry[] {
   if (validator.isEmpty(root)) return [];
   const inputs = validator.mapping(root, undefined, root).find((e) => e.key === 'inputs');
   if (inputs === undefined) return validator.fail('has no "inputs" list', root);
-  return validator.inputs(inputs.value, 'inputs');
+  const entries = validator.inputs(inputs.value, 'inputs');
+  // The item's own node, an alias included: its line is where the entry stands in the list.
+  const items = isSeq(inputs.value) ? (inputs.value.items as Node[]) : [];
+  return entries.map((entry, i) => ({ ...entry, line: validator.location(items[i]).line ?? 1 }));
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/errors';
-import { parseInputsFile } from '../config/simulation';
+import { parseInputLines, parseInputsFile } from '../config/simulation';
 import type { InputEntry, SimulationConfig } from '../config/types';
 import { INCOMPLETE_MARK } from './inputs-file';
 
@@ -34,4 +34,32 @@ export function loadInputs(root: string, config: SimulationConfig): LoadedInputs
   }
   if (text?.startsWith(INCOMPLETE_MARK)) return { ...loaded, incomplete: text.slice(INCOMPLETE_MARK.length, text.indexOf('\n')).replace(/\.$/, '') };
   return loaded;
+}
+
+/** The inputs file as `fluxloop list inputs` shows it. */
+export interface InputsListing {
+  /** The config's inputs_file, absolute. */
+  file: string;
+  exists: boolean;
+  inputs: Array<{ index: number; line: number; input: string; metadata: Record<string, unknown> | null }>;
+}
+
+/** The entries of the config's inputs file, each with its line; none when the file does not exist. */
+export function listInputs(root: string, config: SimulationConfig): InputsListing {
+  const file = path.resolve(root, config.inputs_file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { file, exists: false, inputs: [] };
+    throw new ConfigError(`cannot read the inputs file (${code})`, { file: config.inputs_file });
+  }
+  const inputs = parseInputLines(text, config.inputs_file).map(({ input, metadata, line }, index) => ({
+    index,
+    line,
+    input,
+    metadata: Object.keys(metadata).length > 0 ? metadata : null,
+  }));
+  return { file, exists: true, inputs };
 }

@@ -379,3 +379,49 @@ describe('fluxloop record clear', () => {
     expect(left(dir)).toEqual(NOT_OURS);
   });
 });
+
+describe('fluxloop record add', () => {
+  const AGENT = 'export class Bot {\n  async answer(m) {\n    return m;\n  }\n}\napp.post("/chat", async (req, res) => {\n  res.send("x");\n});\n';
+
+  it('adds the function at a position, by name or by its line, once, keeping the comments', () => {
+    const dir = project({ 'app/agent.js': AGENT, 'configs/simulation.yaml': CONFIG });
+    const config = path.join(dir, 'configs', 'simulation.yaml');
+
+    const byName = run(dir, ['record', 'add', 'app/agent.js', '--at', '3:5', '--json']);
+    expect(byName.stderr).toBe('');
+    expect(byName.code).toBe(0);
+    expect(JSON.parse(byName.stdout)).toEqual({
+      target: 'app/agent.js:Bot.answer',
+      added: true,
+      config_file: config,
+      message: 'Added app/agent.js:Bot.answer to recording.targets in configs/simulation.yaml.',
+    });
+    const withReply = CONFIG.replace('    - app/server.js:12\n', '    - app/server.js:12\n    - app/agent.js:Bot.answer\n');
+    expect(read(dir, 'configs/simulation.yaml')).toBe(withReply);
+
+    // Inside an inline callback: its line; from --project-dir, the file taken from the project root.
+    const byLine = run(path.dirname(dir), ['--project-dir', dir, 'record', 'add', 'app/agent.js', '--at', '7']);
+    expect(byLine).toMatchObject({ code: 0, stderr: '' });
+    expect(byLine.stdout).toBe('Added app/agent.js:6 to recording.targets in configs/simulation.yaml (by the line the function begins on: no name reaches it).\n');
+
+    // A target as given, already there: said, not added.
+    const again = run(dir, ['record', 'add', 'app/agent.js:Bot.answer', '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ target: 'app/agent.js:Bot.answer', added: false, message: 'app/agent.js:Bot.answer is in recording.targets of configs/simulation.yaml already.' });
+    expect(read(dir, 'configs/simulation.yaml')).toBe(withReply.replace('    - app/agent.js:Bot.answer\n', '    - app/agent.js:Bot.answer\n    - app/agent.js:6\n'));
+  });
+
+  it.each([
+    [['app/agent.js', '--at', '5:2'], /^fluxloop: app\/agent\.js:5:2: no function contains line 5, column 2, or begins on that line$/m],
+    [['app/missing.js', '--at', '3'], /^fluxloop: app\/missing\.js: no such file$/m],
+    [['app/agent.js'], /^fluxloop: "app\/agent\.js" is no target: name one as file:export \(app\/agent\.js:handle\), or a function's position with --at LINE\[:COLUMN\]$/m],
+    [['app/agent.js', '--at', '0'], /option '--at <line\[:column\]>' argument '0' is invalid\. must be LINE or LINE:COLUMN/],
+  ])('exits 2 on %j, the config untouched', (args, message) => {
+    const dir = project({ 'app/agent.js': AGENT, 'configs/simulation.yaml': CONFIG });
+    const r = run(dir, ['record', 'add', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(read(dir, 'configs/simulation.yaml')).toBe(CONFIG);
+  });
+});

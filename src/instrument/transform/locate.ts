@@ -31,7 +31,7 @@ export interface Source {
   line(line: number): string;
 }
 
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+export const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
 
 /**
  * Finds the functions a target names in a module's syntax tree. Names are looked up in the
@@ -205,7 +205,8 @@ function membersOf(node: Node): Member[] | undefined {
   return members;
 }
 
-function propertyKey(item: Node): string | undefined {
+/** A member's name: its key, `#name` when private; undefined when computed. */
+export function propertyKey(item: Node): string | undefined {
   if (!('key' in item) || item.computed) return undefined;
   const { key } = item;
   if (key.type === 'PrivateIdentifier') return `#${key.name}`;
@@ -219,8 +220,7 @@ function locateLine(program: Node, { file, line, column }: TargetSpec, source: S
   const candidates: Found[] = [];
   walk(program, (node, parent) => {
     if (!FUNCTION_TYPES.has(node.type)) return;
-    // A method begins where its definition does (`async`, `get`, `static`, its key), not at its `(`.
-    const holder = parent && (parent.type === 'MethodDefinition' || parent.type === 'Property' || parent.type === 'PropertyDefinition') && parent.value === node ? parent : node;
+    const holder = holderOf(node, parent);
     const candidate = found(source, node, '', holder.kind === 'constructor', holder);
     if (candidate.line !== line) return;
     candidate.name = functionName(node) || (holder !== node ? (propertyKey(holder) ?? '') : '') || declaredName(parent, node);
@@ -232,6 +232,11 @@ function locateLine(program: Node, { file, line, column }: TargetSpec, source: S
   const named = (c: Found): string => `${file}:${line}:${c.column}${c.name ? ` (${c.name})` : ''}`;
   if (matches.length === 0) return miss(`no function begins at line ${line}, column ${column}; functions on that line: ${candidates.map(named).join(', ')}`);
   return miss(`${matches.length} functions begin on line ${line}; name one with its column: ${matches.map(named).join(', ')}`);
+}
+
+/** The node a function begins at: a method's definition (`async`, `get`, `static`, its key), not its `(`. */
+export function holderOf(node: Node, parent: Node | undefined): Node {
+  return parent && (parent.type === 'MethodDefinition' || parent.type === 'Property' || parent.type === 'PropertyDefinition') && parent.value === node ? parent : node;
 }
 
 /** `const name = () => …` and `name: function () {}` give an anonymous function its name. */
