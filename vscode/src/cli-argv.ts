@@ -22,9 +22,10 @@ export function cliArgv(
     if (exists(candidate)) return [candidate];
     if (path.dirname(dir) === dir) break;
   }
-  // `--no`: never install. Without a TTY npx would fetch the registry's `fluxloop` unasked, which
-  // is not this package (fluxloop installs from its tarball).
-  return [platform === 'win32' ? 'npx.cmd' : 'npx', '--no', 'fluxloop'];
+  // `--no`: never install; without a TTY npx would fetch the registry's `fluxloop` unasked, which
+  // is not this package (fluxloop installs from its tarball). `--`: else npx takes the options
+  // after the name (--project-dir, --json, --version) as its own.
+  return [platform === 'win32' ? 'npx.cmd' : 'npx', '--no', '--', 'fluxloop'];
 }
 
 /** The setting as an argv: an array of strings, or one string split at spaces. */

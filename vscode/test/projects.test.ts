@@ -61,8 +61,8 @@ describe('the argv that runs the CLI', () => {
     expect(cliArgv(undefined, where, (f) => f === '/w/mono/app/node_modules/.bin/fluxloop.cmd', 'win32')).toEqual(['/w/mono/app/node_modules/.bin/fluxloop.cmd']);
   });
 
-  it('is else npx, which must not install a package of that name from the registry', () => {
-    expect(cliArgv([], where, () => false, 'linux')).toEqual(['npx', '--no', 'fluxloop']);
-    expect(cliArgv(['', ''], where, () => false, 'win32')).toEqual(['npx.cmd', '--no', 'fluxloop']);
+  it('is else npx, which must neither install a package of that name from the registry nor take the options as its own', () => {
+    expect(cliArgv([], where, () => false, 'linux')).toEqual(['npx', '--no', '--', 'fluxloop']);
+    expect(cliArgv(['', ''], where, () => false, 'win32')).toEqual(['npx.cmd', '--no', '--', 'fluxloop']);
   });
 });
