@@ -1,7 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `npm test` runs the quick one, `npm run test:slow` the long tests (the benchmarks'
-// quick run, the million-line stream, a real browser on the report); CI runs both.
+// Two suites: `npm test` runs the quick one and the VS Code extension's unit tests, `npm run
+// test:slow` the long tests (the benchmarks' quick run, the million-line stream, a real browser on
+// the report); CI runs both.
 const shared = {
   // End-to-end tests spawn real Node processes; a slow CI machine needs the headroom.
   testTimeout: 60_000,
@@ -23,6 +25,12 @@ export default defineConfig({
       { test: { ...shared, name: 'quick', include: ['test/{unit,cli,e2e}/**/*.test.ts'], isolate: false } },
       // One file at a time: the benchmarks measure, and the demo writes into examples/.
       { test: { ...shared, name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false } },
+      // The VS Code extension's unit tests: `vscode` exists only in VS Code's extension host, so
+      // the tests get a fake of it.
+      {
+        test: { ...shared, name: 'vscode', include: ['vscode/test/**/*.test.ts'] },
+        resolve: { alias: { vscode: fileURLToPath(new URL('./vscode/test/fake-vscode.ts', import.meta.url)) } },
+      },
     ],
   },
 });
