@@ -28,7 +28,7 @@ export default defineConfig({
       // The VS Code extension's unit tests: `vscode` exists only in VS Code's extension host, so
       // the tests get a fake of it.
       {
-        test: { ...shared, name: 'vscode', include: ['vscode/test/**/*.test.ts'] },
+        test: { ...shared, name: 'vscode', include: ['vscode/test/*.test.ts'] },
         resolve: { alias: { vscode: fileURLToPath(new URL('./vscode/test/fake-vscode.ts', import.meta.url)) } },
       },
     ],

@@ -31,6 +31,7 @@ function printInfo(info: EnvironmentInfo): void {
       ['Config', fileText(info.files.simulation)],
       ['Evaluation', fileText(info.files.evaluation)],
       ['.env', fileText(info.files.env)],
+      ['Runner', info.config === null ? colors.dim('unknown: configs/simulation.yaml does not load') : `${info.config.runner_target ?? colors.dim('runner.target not set')}, ${info.config.iterations} iteration${info.config.iterations === 1 ? '' : 's'}`],
       ['Recording', `${mode} (${recordingModeOrigin(recording)})`],
       ['Recording file', recordingFile],
       ['tsx', info.tsx.installed ? (info.tsx.version ?? 'installed') : colors.dim('not installed in the project (TypeScript apps need it: npm i -D tsx)')],

@@ -31,6 +31,8 @@ export interface EnvironmentInfo {
     /** Where records go, as the recorder will resolve it; null when that depends on a config that does not load. */
     file: { path: string; exists: boolean; bytes: number } | null;
   };
+  /** What experiments run, from configs/simulation.yaml; null when it does not load. */
+  config: { name: string; runner_target: string | null; iterations: number; output_directory: string; inputs_file: string } | null;
   /** The project's own tsx, which TypeScript apps record and replay under. */
   tsx: { installed: boolean; version: string | null };
   /** `OPENAI_API_KEY` and every `api_key_env` the configs name: where each is set, never its value. */
@@ -71,6 +73,13 @@ export function environmentInfo(dir?: string): EnvironmentInfo {
     recording: {
       ...recordingMode(envValues),
       file: recordingFile === undefined ? null : { path: recordingFile, exists: stat !== undefined, bytes: stat?.size ?? 0 },
+    },
+    config: config === undefined ? null : {
+      name: config.name,
+      runner_target: config.runner.target ?? null,
+      iterations: config.iterations,
+      output_directory: config.output_directory,
+      inputs_file: config.inputs_file,
     },
     tsx: { installed: tsx !== undefined, version: tsx === undefined ? null : (versionOf(tsx) ?? null) },
     // Only whether a value is there is looked at: the value itself is never copied.

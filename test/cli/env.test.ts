@@ -68,6 +68,7 @@ describe('fluxloop env', () => {
       Config: path.join(dir, 'configs', 'simulation.yaml'),
       Evaluation: path.join(dir, 'configs', 'evaluation.yaml'),
       '.env': path.join(dir, '.env'),
+      Runner: 'runner.target not set, 1 iteration',
       Recording: 'enabled (FLUXLOOP_RECORD_ARGS=true in .env)',
       'Recording file': `${path.join(dir, 'recordings', 'args_recording.jsonl')} (${fs.statSync(path.join(dir, 'recordings', 'args_recording.jsonl')).size} B)`,
       tsx: 'not installed in the project (TypeScript apps need it: npm i -D tsx)',
@@ -82,7 +83,7 @@ describe('fluxloop env', () => {
     expect(run.code, run.stderr).toBe(0);
     expectNoSecret(run);
     const info = JSON.parse(run.stdout);
-    expect(Object.keys(info)).toEqual(['fluxloop', 'node', 'platform', 'project', 'files', 'recording', 'tsx', 'llm_keys']);
+    expect(Object.keys(info)).toEqual(['fluxloop', 'node', 'platform', 'project', 'files', 'recording', 'config', 'tsx', 'llm_keys']);
     expect(info).toMatchObject({
       node: process.versions.node,
       platform: `${process.platform} ${process.arch}`,
@@ -100,6 +101,7 @@ describe('fluxloop env', () => {
         env_file_value: 'true',
         file: { path: path.join(dir, 'recordings', 'args_recording.jsonl'), exists: true, bytes: fs.statSync(path.join(dir, 'recordings', 'args_recording.jsonl')).size },
       },
+      config: { name: 'experiment', runner_target: null, iterations: 1, output_directory: 'experiments', inputs_file: 'inputs/generated.yaml' },
       tsx: { installed: true, version: '4.99.1' },
       llm_keys: [
         { name: 'OPENAI_API_KEY', set: '.env' },
@@ -122,11 +124,13 @@ describe('fluxloop env', () => {
     expect(info.files.simulation).toEqual({ path: path.join(dir, 'configs', 'simulation.yaml'), exists: true, error: expect.stringContaining('configs/simulation.yaml') });
     expect(info.files.env).toEqual({ path: path.join(dir, '.env'), exists: false });
     expect(info.recording).toMatchObject({ mode: 'disabled', source: 'default', file: null });
+    expect(info.config).toBeNull();
     expect(info.llm_keys).toEqual([{ name: 'OPENAI_API_KEY', set: null }]);
     const text = env(dir, ['env']);
     expect(text.stdout).toMatch(/^Config +.*simulation\.yaml \(does not load: configs\/simulation\.yaml/m);
     expect(text.stdout).toMatch(/^\.env +.*\.env \(not found\)$/m);
     expect(text.stdout).toMatch(/^Recording file +unknown: configs\/simulation\.yaml does not load$/m);
+    expect(text.stdout).toMatch(/^Runner +unknown: configs\/simulation\.yaml does not load$/m);
   });
 
   it('exits 2 for a project directory that does not exist', () => {

@@ -61,11 +61,10 @@ export class ExperimentsTree extends TreeBase {
       }),
     ];
     const config = env.ok ? env.value.config : undefined;
-    const unknown = env.ok
-      ? 'This fluxloop CLI does not print the run settings (env --json has no config); see Open configuration.'
-      : env.error;
+    // null: the config does not load, and `env` says why in its files.
+    const unknown = env.ok ? 'configs/simulation.yaml does not load: Run Doctor says why.' : env.error;
     items.push(
-      new Item(`Runner: ${config?.runner_target ?? 'unknown'}`, {
+      new Item(`Runner: ${config ? (config.runner_target ?? 'not set') : 'unknown'}`, {
         id: `${id}/runner`,
         project,
         contextValue: 'runner',

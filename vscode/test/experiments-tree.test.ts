@@ -128,8 +128,8 @@ describe('the Experiments view', () => {
     ]);
     const error = await find(tree, /^fluxloop: configs/);
     expect(error.contextValue).toBe('error');
-    // A CLI without the run settings in env --json: the items say where to look instead.
-    expect((await find(tree, 'Runner: unknown')).tooltip).toMatch(/Open configuration/);
+    // A config that does not load: the items say where to find out why.
+    expect((await find(tree, 'Runner: unknown')).tooltip).toMatch(/Run Doctor/);
   });
 
   it('shows a node for each project when the workspace has several', async () => {

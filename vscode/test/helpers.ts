@@ -138,7 +138,8 @@ export function env(options: { runner?: string; iterations?: number; on?: boolea
     node: '20.20.2',
     platform: 'linux x64',
     recording: { mode: options.on ? 'enabled' : 'disabled', source: 'default' },
-    ...(options.runner ? { config: { runner_target: options.runner, iterations: options.iterations ?? 1 } } : {}),
+    // null, as the CLI prints it, when the config does not load.
+    config: options.runner ? { runner_target: options.runner, iterations: options.iterations ?? 1 } : null,
   };
 }
 

@@ -69,7 +69,7 @@ describe('Show Environment Info', () => {
 
     expect(fake.texts()).toEqual(['FluxLoop 0.1.0 on Node.js 20.20.2; recording on.']);
     expect(fake.output.join('')).toContain(
-      ['  recording:', '    mode: enabled', '    source: default', '  llm_keys:', '    - name: OPENAI_API_KEY', '      set: —', '  files:', '    env:', '      path: /p/.env', '      exists: true'].join('\n'),
+      ['  recording:', '    mode: enabled', '    source: default', '  config: —', '  llm_keys:', '    - name: OPENAI_API_KEY', '      set: —', '  files:', '    env:', '      path: /p/.env', '      exists: true'].join('\n'),
     );
   });
 });

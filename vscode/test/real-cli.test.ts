@@ -21,8 +21,9 @@ beforeEach(() => fake.reset());
 /** The support-agent example in a new folder, with fluxloop installed as a user has it. */
 function supportAgent(): string {
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-vscode-real-')), 'support-agent');
-  fs.cpSync(path.join(REPO, 'examples', 'support-agent'), dir, { recursive: true });
-  fs.mkdirSync(path.join(dir, 'node_modules'));
+  // Its sources only: what the demo left there (recordings, experiments, .env) is not the test's.
+  for (const entry of ['app', 'configs', 'package.json']) fs.cpSync(path.join(REPO, 'examples', 'support-agent', entry), path.join(dir, entry), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
   fs.symlinkSync(REPO, path.join(dir, 'node_modules', 'fluxloop'), 'dir');
   return dir;
 }
