@@ -66,7 +66,8 @@ export async function runExperiment(services: Services, target?: Target): Promis
   services.store.invalidate(project, ['experiments']);
   const run = parseJson<RunResult>(result);
   if (!run?.experiment_dir) return showFailure(services, result);
-  const evaluation = evaluationOf(run);
+  // null when the runs were interrupted or none finished.
+  const evaluation = run.evaluation ?? undefined;
   const report = reportOf(run.experiment_dir, evaluation);
   const text = runSummary(run, evaluation, result);
   await tell(text, result, report);
@@ -124,13 +125,6 @@ async function tell(text: string, result: CliResult, report: string | undefined)
   const show = result.code === 0 ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
   const choice = await show(text, ...(report ? [OPEN_REPORT] : []));
   if (choice === OPEN_REPORT && report) await showReport(report, reportPlace());
-}
-
-/** The run's evaluation: under `evaluation`, or the object itself from a CLI that prints only that. */
-function evaluationOf(run: RunResult): Evaluation | undefined {
-  if (run.evaluation) return run.evaluation;
-  const flat = run as unknown as Partial<Evaluation>;
-  return typeof flat.total === 'number' && typeof flat.pass_rate === 'number' ? (flat as Evaluation) : undefined;
 }
 
 function reportOf(dir: string, evaluation: Evaluation | undefined): string | undefined {
