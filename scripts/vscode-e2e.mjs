@@ -7,7 +7,8 @@
 //   1. Node.js 24 (code-server installs and runs only on it), from scripts/node-version.sh;
 //   2. code-server, installed once into a cache folder outside the clone, so that a new clone
 //      does not pay for it again (its native modules compile for minutes);
-//   3. the extension, built and packed into a .vsix with @vscode/vsce, which the test installs.
+//   3. the extension, type-checked with its tests, built and packed into a .vsix with
+//      @vscode/vsce, which the test installs.
 // Then it runs vitest on vscode/test/e2e with where those are in the environment.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,6 +68,8 @@ function packExtension() {
   if (!fs.existsSync(path.join(extension, 'node_modules', '.package-lock.json'))) {
     run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: extension });
   }
+  // The tests' types too: vitest runs them without checking.
+  run('npm', ['run', 'check', '--silent'], { cwd: extension });
   run('npm', ['run', 'package', '--silent'], { cwd: extension });
   return path.join(extension, 'fluxloop-vscode.vsix');
 }

@@ -3,7 +3,7 @@ import { parseJson } from './cli';
 import type { DoctorReport, EnvInfo } from './cli-json';
 import { configFileOf, type Project } from './projects';
 import { doctorSummary, renderDoctor, renderObject } from './render';
-import { pickProject, showFailure, SHOW_OUTPUT, type Services, type Target } from './services';
+import { pickProject, showError, showFailure, SHOW_OUTPUT, type Services, type Target } from './services';
 
 /** `fluxloop doctor --json`: the checks in the output channel, and how many failed in a message. */
 export async function runDoctor(services: Services, target?: Target): Promise<void> {
@@ -31,11 +31,7 @@ export async function showEnvironmentInfo(services: Services, target?: Target): 
   if (!project) return;
   services.store.invalidate(project, ['env']);
   const loaded = await services.store.env(project);
-  if (!loaded.ok) {
-    const choice = await vscode.window.showErrorMessage(loaded.error, SHOW_OUTPUT);
-    if (choice === SHOW_OUTPUT) services.output.show(true);
-    return;
-  }
+  if (!loaded.ok) return showError(services, loaded.error);
   const env: EnvInfo = loaded.value;
   services.output.appendLine(`Environment of ${project.root}:`);
   services.output.appendLine(renderObject(env));

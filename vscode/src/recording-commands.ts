@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { RecordStatus } from './cli-json';
 import { plural } from './format';
 import { renderObject } from './render';
-import { pickProject, showFailure, SHOW_OUTPUT, type Services, type Target } from './services';
+import { pickProject, showError, showFailure, SHOW_OUTPUT, type Services, type Target } from './services';
 
 /** `fluxloop record enable|disable`: FLUXLOOP_RECORD_ARGS in the project's .env. */
 export async function switchRecording(services: Services, on: boolean, target?: Target): Promise<void> {
@@ -33,11 +33,7 @@ export async function showRecordingStatus(services: Services, target?: Target): 
   if (!project) return;
   services.store.invalidate(project, ['status']);
   const loaded = await services.store.status(project);
-  if (!loaded.ok) {
-    const choice = await vscode.window.showErrorMessage(loaded.error, SHOW_OUTPUT);
-    if (choice === SHOW_OUTPUT) services.output.show(true);
-    return;
-  }
+  if (!loaded.ok) return showError(services, loaded.error);
   const status = loaded.value;
   services.output.appendLine(`Recording status of ${project.root}:`);
   services.output.appendLine(renderObject(status));

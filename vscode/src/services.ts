@@ -50,7 +50,12 @@ export async function showFailure(services: Services, result: CliResult): Promis
     vscode.window.showInformationMessage(`Cancelled: fluxloop ${result.args.slice(0, 2).join(' ')}.`);
     return;
   }
-  const choice = await vscode.window.showErrorMessage(failureMessage(result), SHOW_OUTPUT);
+  await showError(services, failureMessage(result));
+}
+
+/** An error, with a button to the CLI's whole output. */
+export async function showError(services: Services, message: string): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, SHOW_OUTPUT);
   if (choice === SHOW_OUTPUT) services.output.show(true);
 }
 

@@ -78,10 +78,10 @@ describe('Run Experiment', () => {
     ]);
   });
 
-  it('warns when the pass rate is below the minimum, and reads a CLI that prints the evaluation alone', async () => {
+  it('warns when the pass rate is below the minimum', async () => {
     const { project, exp } = evaluatedProject();
-    const flat = { ...evaluation(exp.dir), success_rate: 1, passed: 12, pass_rate: 1 / 3, gate: { min_pass_rate: 0.6, source: 'configs/evaluation.yaml (pass_rate_threshold)', passed: false } };
-    const cli = new FakeCli().on('run experiment', { code: 1, stdout: flat });
+    const below = { ...evaluation(exp.dir), passed: 12, pass_rate: 1 / 3, gate: { min_pass_rate: 0.6, source: 'configs/evaluation.yaml (pass_rate_threshold)', passed: false } };
+    const cli = new FakeCli().on('run experiment', { code: 1, stdout: { experiment_dir: exp.dir, total_runs: 36, planned_runs: 36, success_rate: 1, evaluation: below } });
     registerCommands(services([project], cli), () => undefined);
 
     await vscode.commands.executeCommand('fluxloop.runExperiment');

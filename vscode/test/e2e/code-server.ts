@@ -56,7 +56,7 @@ export async function openEditor(runDir: string, workspace: string): Promise<Edi
   fs.mkdirSync(path.join(dirs.user!, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dirs.user!, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
   // code-server runs only on Node.js 24; XDG_* keep its config out of the user's home.
-  const env = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data };
   for (const key of Object.keys(env)) if (key.startsWith('FLUXLOOP_') || key.startsWith('VSCODE_')) delete env[key];
   const common = ['--user-data-dir', dirs.user!, '--extensions-dir', dirs.extensions!];
   // Installing the .vsix, as a user would, is also the test that it was packed whole.
