@@ -15,12 +15,21 @@ export interface ExperimentTarget extends Target {
   experiment?: Experiment;
 }
 
-/** `fluxloop generate inputs`, asking first whether to overwrite the inputs file. */
+/** What generate varies: the CLI's own choice first, as `fluxloop generate inputs` makes it. */
+const SOURCES = [
+  { label: 'Recorded messages, else base_inputs', description: 'the recordings when replay is on and there are some', args: [] },
+  { label: 'Recorded messages', description: '--from-recording', args: ['--from-recording'] },
+  { label: 'base_inputs of the config', description: '--from-config', args: ['--from-config'] },
+];
+
+/** `fluxloop generate inputs`, from the source the user picks, asking before it overwrites the inputs file. */
 export async function generateInputs(services: Services, target?: Target): Promise<void> {
   const project = await pickProject(services, target);
   if (!project) return;
+  const source = await vscode.window.showQuickPick(SOURCES, { placeHolder: 'Make variations of' });
+  if (!source) return;
   const before = await services.store.inputs(project);
-  const args = ['generate', 'inputs'];
+  const args = ['generate', 'inputs', ...source.args];
   if (before.ok && before.value.exists) {
     const overwrite = 'Overwrite';
     const choice = await vscode.window.showWarningMessage(

@@ -235,4 +235,18 @@ describe('Generate Inputs', () => {
     expect(fake.messages[0]).toEqual({ level: 'warning', text: 'inputs/generated.yaml exists. Overwrite it with new inputs?', items: ['Overwrite'], modal: true });
     expect(cli.commands().filter((c) => c.startsWith('generate'))).toEqual(['generate inputs --overwrite']);
   });
+
+  it('varies what the user picks: the recordings, the config, or what the CLI chooses; nothing when the pick is dismissed', async () => {
+    const project = tempProject();
+    const cli = new FakeCli().on('list inputs --json', inputs(project, false, 0)).on('generate inputs', {});
+    registerCommands(services([project], cli), () => undefined);
+
+    for (const choice of [1, 2, 0, undefined]) {
+      fake.pick = <T>(items: T[]) => (choice === undefined ? undefined : items[choice]);
+      await vscode.commands.executeCommand('fluxloop.generateInputs');
+    }
+
+    expect(fake.quickPicks[0]).toMatchObject([{ label: 'Recorded messages, else base_inputs' }, { label: 'Recorded messages' }, { label: 'base_inputs of the config' }]);
+    expect(cli.commands().filter((c) => c.startsWith('generate'))).toEqual(['generate inputs --from-recording', 'generate inputs --from-config', 'generate inputs']);
+  });
 });

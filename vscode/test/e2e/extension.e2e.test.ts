@@ -123,6 +123,8 @@ describe('the FluxLoop extension in VS Code', () => {
 
   it('generates inputs and lists them in the Inputs view', async () => {
     await palette('FluxLoop: Generate Inputs');
+    // What to vary: the CLI's own choice, the recorded messages here.
+    await pickFirst();
     await until(() => read('inputs/generated.yaml').includes('inputs:'), 'inputs/generated.yaml', 60_000);
     await row('Hi, can I get a refund for order 42?').waitFor({ timeout: 30_000 });
   });
