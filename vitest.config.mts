@@ -26,9 +26,9 @@ export default defineConfig({
       // One file at a time: the benchmarks measure, and the demo writes into examples/.
       { test: { ...shared, name: 'slow', include: ['test/slow/**/*.test.ts'], fileParallelism: false } },
       // The VS Code extension's unit tests: `vscode` exists only in VS Code's extension host, so
-      // the tests get a fake of it.
+      // the tests get a fake of it. Those against the real CLI run with `npm run test:vscode`.
       {
-        test: { ...shared, name: 'vscode', include: ['vscode/test/*.test.ts'] },
+        test: { ...shared, name: 'vscode', include: ['vscode/test/*.test.ts'], exclude: ['vscode/test/real-cli.test.ts'] },
         resolve: { alias: { vscode: fileURLToPath(new URL('./vscode/test/fake-vscode.ts', import.meta.url)) } },
       },
     ],
