@@ -10,6 +10,7 @@ import { formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
+import type { EvaluationResult } from '../experiment/evaluation/evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
 
 interface RunOptions {
@@ -241,36 +242,29 @@ export function registerRun(program: Command): void {
         bar.end();
         stop.dispose();
       });
-      // One JSON object on stdout, with --evaluate its evaluation in it (null when there was none).
-      const printJson = (evaluation?: Record<string, unknown> | null) =>
-        print(JSON.stringify({ experiment_dir: dir, ...summary, ...(options.evaluate ? { evaluation: evaluation ?? null } : {}) }, null, 2));
       if (!options.json) printSummary(root, dir, summary, failed);
-      const evaluable = summary.ended !== 'interrupted' && summary.total_runs > 0;
-      if (options.json && !(options.evaluate && evaluable)) printJson();
-      if (summary.ended === 'interrupted') {
-        warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
-        process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
-        return;
-      }
-      if (summary.total_runs === 0) {
-        warn('no run finished: nothing was replayed');
-        process.exitCode = EXIT_FAILURE;
-        return;
-      }
-      if (options.evaluate) {
-        if (!options.json) print('');
-        // With the rules of the config this experiment ran on, which --config may have named.
-        const evaluating = runEvaluation(root, { experimentDir: dir, redact: rules, minPassRate: options.minPassRate }, options.json ? 'none' : 'text');
-        if (options.json) {
-          // A failed evaluation still leaves the run's summary on stdout: the experiment is there.
-          const result = await evaluating.catch((error: unknown) => {
-            printJson(null);
-            throw error;
-          });
-          printJson(evaluationJson(result));
-        } else {
-          await evaluating;
+      let evaluation: EvaluationResult | undefined;
+      try {
+        if (summary.ended === 'interrupted') {
+          warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
+          process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+          return;
         }
+        if (summary.total_runs === 0) {
+          warn('no run finished: nothing was replayed');
+          process.exitCode = EXIT_FAILURE;
+          return;
+        }
+        if (options.evaluate) {
+          if (!options.json) print('');
+          // With the rules of the config this experiment ran on, which --config may have named.
+          evaluation = await runEvaluation(root, { experimentDir: dir, redact: rules, minPassRate: options.minPassRate }, options.json ? 'none' : 'text');
+        }
+      } finally {
+        // One JSON object, whatever happened after the runs (the experiment is there); with
+        // --evaluate, its evaluation in it, null when there was none.
+        const evaluated = options.evaluate ? { evaluation: evaluation ? evaluationJson(evaluation) : null } : {};
+        if (options.json) print(JSON.stringify({ experiment_dir: dir, ...summary, ...evaluated }, null, 2));
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });

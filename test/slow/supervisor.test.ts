@@ -113,14 +113,16 @@ it('keeps memory flat in fresh isolation when every fresh copy of the module hol
 }, 240_000);
 
 describe('interrupted', () => {
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
+  // The last, as the VS Code extension's Cancel sends it: stdout is still one JSON object.
+  for (const [signal, code, extra] of [
+    ['SIGINT', 130, []],
+    ['SIGTERM', 143, []],
+    ['SIGINT', 130, ['--evaluate', '--json']],
   ] as const) {
-    it(`${signal} stops taking runs, and writes a valid summary.json marked interrupted (exit ${code})`, async () => {
-      const output = `out-${signal}`;
+    it(`${signal} stops taking runs, and writes a valid summary.json marked interrupted (exit ${code}) ${extra.join(' ')}`, async () => {
+      const output = `out-${signal}${extra.length}`;
       writeConfig({ target: 'app/agent.js:handle', isolation: 'shared', inputs: Array.from({ length: 40 }, () => 'slow') });
-      const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'run', 'experiment', '--output', output, '--project-dir', dir], {
+      const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), 'run', 'experiment', '--output', output, '--project-dir', dir, ...extra], {
         cwd: dir,
         env: { ...process.env, NO_COLOR: '1', FLUXLOOP_RECORD_ARGS: undefined },
       });
@@ -152,7 +154,8 @@ describe('interrupted', () => {
       expect(traces).toHaveLength(summary.total_runs);
       expect(traces.every((t) => t.status === 'ok')).toBe(true);
       expect(errors).toEqual([]);
-      expect(stdout).toContain(`${summary.total_runs} runs`);
+      if (extra.length === 0) expect(stdout).toContain(`${summary.total_runs} runs`);
+      else expect(JSON.parse(stdout)).toMatchObject({ ended: 'interrupted', total_runs: summary.total_runs, evaluation: null });
     }, 60_000);
   }
 });
