@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { recordingModeOrigin } from '../config/recording-mode';
 import { fluxloopVersion } from '../version';
 import { environmentInfo, type EnvironmentInfo, type FileInfo, type KeyLocation } from '../doctor/info';
-import { colors, formatBytes, globalOptions, print, existingProjectRootOf, table } from './output';
+import { colors, globalOptions, print, existingProjectRootOf, table } from './output';
+import { formatBytes } from '../experiment/format';
 
 const KEY_TEXT: Record<string, string> = { environment: 'set in the environment', '.env': 'set in .env' };
 

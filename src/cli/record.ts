@@ -12,7 +12,8 @@ import type { Position, TargetAt } from '../instrument/transform/target-at.js';
 import { RECORD_KEY, recordingMode, recordingModeOrigin, type RecordingMode } from '../config/recording-mode.js';
 import { readLastRun, type TargetState, type TargetStatus } from '../instrument/status.js';
 import { describeRecordingFiles, type RecordingFileInfo } from '../record/files.js';
-import { EXIT_FAILURE, colors, formatBytes, print, existingProjectRootOf, table, warn } from './output.js';
+import { EXIT_FAILURE, colors, print, existingProjectRootOf, table, warn } from './output.js';
+import { formatBytes } from '../experiment/format';
 
 /** The project's files, read and checked before anything is changed. */
 interface Project {

@@ -1,6 +1,7 @@
 /**
- * How numbers read wherever fluxloop shows them to people: the console, the Markdown summary and
- * the HTML report (which embeds these functions' source, so that the page and the CLI agree).
+ * How numbers read wherever fluxloop shows them to people: the console, the Markdown summary, the
+ * HTML report (which embeds these functions' source, so that the page and the CLI agree) and the
+ * VS Code extension (which compiles this file in).
  * Files meant for programs (summary.json, traces.jsonl) keep raw numbers.
  *
  * Each function is self-contained (no imports, no helpers outside it) for that reason.
@@ -49,4 +50,17 @@ export function formatDateTime(iso: string): string {
   if (Number.isNaN(d.getTime())) return '–';
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** A size in bytes for people: `812 B`, `3.4 KB`, `1.2 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { failureMessage, parseJson, type CliResult } from './cli';
 import type { Evaluation, Experiment, RunResult } from './cli-json';
-import { percent, plural } from './format';
+import { formatPercent, plural } from './format';
 import type { Project } from './projects';
 import { reportPlace, showReport } from './report';
 import { pickProject, showFailure, withCliProgress, type Services, type Target } from './services';
@@ -123,7 +123,7 @@ async function pickExperiment(services: Services, project: Project, fits: (e: Ex
     return undefined;
   }
   const picked = await vscode.window.showQuickPick(
-    experiments.map((e) => ({ label: e.name, description: e.success_rate === null ? undefined : `${percent(e.success_rate)} success`, experiment: e })),
+    experiments.map((e) => ({ label: e.name, description: e.success_rate === null ? undefined : `${formatPercent(e.success_rate)} success`, experiment: e })),
     { placeHolder: 'The experiment' },
   );
   return picked?.experiment;
@@ -147,7 +147,7 @@ export function runSummary(run: RunResult, evaluation: Evaluation | undefined, r
   const runs = run.total_runs ?? evaluation?.total;
   const planned = run.planned_runs !== undefined && run.planned_runs !== runs ? ` of ${run.planned_runs}` : '';
   const parts = [runs === undefined ? undefined : `${plural(runs, 'run')}${planned}`];
-  if (typeof run.success_rate === 'number') parts.push(`${percent(run.success_rate)} succeeded`);
+  if (typeof run.success_rate === 'number') parts.push(`${formatPercent(run.success_rate)} succeeded`);
   if (evaluation) parts.push(passed(evaluation));
   const stopped = result.cancelled || result.code === 130 ? ' stopped' : '';
   let text = `Experiment ${name}${stopped}: ${parts.filter(Boolean).join(', ')}.`;
@@ -157,12 +157,12 @@ export function runSummary(run: RunResult, evaluation: Evaluation | undefined, r
 }
 
 function passed(evaluation: Evaluation): string {
-  return `${evaluation.passed} of ${evaluation.total} passed (${percent(evaluation.pass_rate)})`;
+  return `${evaluation.passed} of ${evaluation.total} passed (${formatPercent(evaluation.pass_rate)})`;
 }
 
 function gateNote(evaluation: Evaluation): string {
   const gate = evaluation.gate;
-  return gate && !gate.passed ? ` Below the minimum pass rate of ${percent(gate.min_pass_rate)} (${gate.source}).` : '';
+  return gate && !gate.passed ? ` Below the minimum pass rate of ${formatPercent(gate.min_pass_rate)} (${gate.source}).` : '';
 }
 
 function shown(project: Project, file: string): string {

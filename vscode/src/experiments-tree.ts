@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { Experiment, RecordStatus } from './cli-json';
-import { formatBytes, percent, plural } from './format';
+import { formatBytes, formatPercent, plural } from './format';
 import { configFileOf, type Project } from './projects';
 import type { Store } from './store';
 import { errorItem, Item } from './tree-item';
@@ -172,8 +172,8 @@ export class ExperimentsTree extends TreeBase {
 /** "100% success, 67% pass"; an experiment without a summary is running or was cut short. */
 export function rates(e: Experiment): string {
   if (e.ended === null && e.success_rate === null) return 'no summary (running or stopped)';
-  const parts = [e.success_rate === null ? 'no runs' : `${percent(e.success_rate)} success`];
-  if (e.pass_rate !== null) parts.push(`${percent(e.pass_rate)} pass`);
+  const parts = [e.success_rate === null ? 'no runs' : `${formatPercent(e.success_rate)} success`];
+  if (e.pass_rate !== null) parts.push(`${formatPercent(e.pass_rate)} pass`);
   return parts.join(', ');
 }
 

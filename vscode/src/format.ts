@@ -1,7 +1,5 @@
-/** A share 0..1 as a whole percentage. */
-export function percent(share: number): string {
-  return `${Math.round(share * 100)}%`;
-}
+// Numbers read as the CLI and the report show them: the library's one rule, compiled in.
+export { formatBytes, formatPercent } from '../../src/experiment/format';
 
 /** One line of at most `max` characters, with an ellipsis when cut. */
 export function cut(text: string, max: number): string {
@@ -11,10 +9,4 @@ export function cut(text: string, max: number): string {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -60,7 +60,7 @@ describe('Run Experiment', () => {
       }),
     ]);
     expect(fake.messages).toEqual([
-      { level: 'info', text: 'Experiment app_20260102_090000: 36 runs, 75% succeeded, 24 of 36 passed (67%).', items: ['Open Report'], modal: false },
+      { level: 'info', text: 'Experiment app_20260102_090000: 36 runs, 75% succeeded, 24 of 36 passed (66.7%).', items: ['Open Report'], modal: false },
     ]);
     expect(fake.webviews.map((w) => [w.viewType, w.title, w.webview.html])).toEqual([['fluxloop.report', 'Report: app_20260102_090000', fs.readFileSync(exp.report!, 'utf8')]]);
   });
@@ -89,7 +89,7 @@ describe('Run Experiment', () => {
     expect(fake.messages).toEqual([
       {
         level: 'warning',
-        text: 'Experiment app_20260102_090000: 36 runs, 100% succeeded, 12 of 36 passed (33%). Below the minimum pass rate of 60% (configs/evaluation.yaml (pass_rate_threshold)).',
+        text: 'Experiment app_20260102_090000: 36 runs, 100% succeeded, 12 of 36 passed (33.3%). Below the minimum pass rate of 60% (configs/evaluation.yaml (pass_rate_threshold)).',
         items: ['Open Report'],
         modal: false,
       },
@@ -150,7 +150,7 @@ describe('Evaluate Experiment', () => {
       ['FluxLoop: Evaluating app_20260102_090000', [{ message: 'evaluating 36/36', increment: 100 }]],
       ['FluxLoop: Evaluating app_20260101_090000', [{ message: 'evaluating 36/36', increment: 100 }]],
     ]);
-    expect(fake.texts()[0]).toBe('Evaluated app_20260102_090000: 24 of 36 passed (67%).');
+    expect(fake.texts()[0]).toBe('Evaluated app_20260102_090000: 24 of 36 passed (66.7%).');
   });
 });
 

@@ -86,10 +86,10 @@ describe('the Experiments view', () => {
     expect(await commandOf('Open Report')).toMatchObject({ command: 'fluxloop.openReport', target: { project, experiment: exp } });
     expect(await commandOf('summary.json')).toMatchObject({ command: 'fluxloop.openFile', target: { file: path.join(exp.dir, 'summary.json') } });
     expect((await find(tree, 'args_recording.jsonl')).description).toBe('2 records, 200 B');
-    expect((await find(tree, 'app_1')).description).toBe('75% success, 67% pass');
+    expect((await find(tree, 'app_1')).description).toBe('75% success, 66.7% pass');
     // What screen readers say, and what an end-to-end test finds the row by: not the tooltip.
     expect((await find(tree, 'Recording (Advanced)')).accessibilityInformation).toEqual({ label: 'Recording (Advanced)' });
-    expect((await find(tree, 'app_1')).accessibilityInformation).toEqual({ label: 'app_1, 75% success, 67% pass' });
+    expect((await find(tree, 'app_1')).accessibilityInformation).toEqual({ label: 'app_1, 75% success, 66.7% pass' });
   });
 
   it('lists at most 5 recording files, the newest first', async () => {
@@ -155,7 +155,7 @@ describe('the Experiments view', () => {
   it('describes an experiment by its rates, or as one without a summary', () => {
     const project = tempProject();
     expect(rates(experiment(project, 'a'))).toBe('75% success');
-    expect(rates(experiment(project, 'a', { evaluated: true }))).toBe('75% success, 67% pass');
+    expect(rates(experiment(project, 'a', { evaluated: true }))).toBe('75% success, 66.7% pass');
     expect(rates(experiment(project, 'a', { finished: false }))).toBe('no summary (running or stopped)');
   });
 });
