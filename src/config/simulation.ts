@@ -29,6 +29,11 @@ import {
   type InputGenerationConfig,
   type Isolation,
   type Persona,
+  type DownstreamCaptureConfig,
+  type DownstreamReplayConfig,
+  DOWNSTREAM_MODES,
+  DOWNSTREAM_REPLAY_DEFAULTS,
+  type ModelPrice,
   type RecordingConfig,
   type ReplayArgsConfig,
   type RunnerConfig,
@@ -38,7 +43,10 @@ import {
 /** Where `fluxloop generate inputs` writes, and experiments read, input variations. */
 export const DEFAULT_INPUTS_FILE = 'inputs/generated.yaml';
 
-const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'providers', 'revive', 'select', 'function'] as const;
+const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'providers', 'revive', 'select', 'function', 'downstream'] as const;
+const CAPTURE_KEYS = ['http', 'llm', 'targets'] as const;
+const DOWNSTREAM_KEYS = ['llm', 'http', 'tools', 'unmatched'] as const;
+const PRICE_KEYS = ['input', 'output', 'cached_input'] as const;
 const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
 const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
 const GENERATION_KEYS = ['mode', 'strategies', 'variation_count', 'seed', 'typo_rate', 'include_base_inputs', 'llm'] as const;
@@ -59,13 +67,14 @@ const RECORDING_KEYS = [
   'max_string_length',
   'max_record_bytes',
   'max_file_mb',
+  'downstream',
 ] as const;
 
 type Limit = 'max_depth' | 'max_array_length' | 'max_string_length' | 'max_record_bytes';
 
 /** Fresh defaults, so that callers may change the lists. */
 function defaultRecording(): RecordingConfig {
-  return { targets: [], ...RECORDING_DEFAULTS, redact_keys: [], redact_patterns: [] };
+  return { targets: [], ...RECORDING_DEFAULTS, redact_keys: [], redact_patterns: [], downstream: { ...RECORDING_DEFAULTS.downstream, targets: [] } };
 }
 
 /** The sections of `configs/simulation.yaml`, each checked node by node. */
@@ -106,6 +115,9 @@ class SimulationValidator extends Validator {
           if (mb !== undefined) config.max_file_mb = mb;
           break;
         }
+        case 'downstream':
+          this.downstreamCapture(value, k, config.downstream);
+          break;
         default:
           this.unknownKey(key, k, 'recording', RECORDING_KEYS);
       }
@@ -113,11 +125,70 @@ class SimulationValidator extends Validator {
     return config;
   }
 
+  downstreamCapture(node: Node | null, keyNode: Node | null, config: DownstreamCaptureConfig): void {
+    if (this.isEmpty(node)) return;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'recording.downstream', keyNode)) {
+      const field = `recording.downstream.${key}`;
+      switch (key) {
+        case 'http':
+        case 'llm':
+          config[key] = this.boolean(value, field) ?? true;
+          break;
+        case 'targets':
+          config.targets = this.stringList(value, field, (spec, item, f) => parseTarget(spec, this.location(item, f)));
+          break;
+        default:
+          this.unknownKey(key, k, 'recording.downstream', CAPTURE_KEYS);
+      }
+    }
+  }
+
+  downstreamReplay(node: Node | null, keyNode: Node | null): DownstreamReplayConfig {
+    const config: DownstreamReplayConfig = { ...DOWNSTREAM_REPLAY_DEFAULTS };
+    if (this.isEmpty(node)) return config;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'replay_args.downstream', keyNode)) {
+      const field = `replay_args.downstream.${key}`;
+      switch (key) {
+        case 'llm':
+        case 'http':
+        case 'tools':
+          (config as unknown as Record<string, string>)[key] = this.oneOf(value, field, DOWNSTREAM_MODES[key]) ?? config[key];
+          break;
+        case 'unmatched':
+          config.unmatched = this.oneOf(value, field, ['error', 'live'] as const) ?? config.unmatched;
+          break;
+        default:
+          this.unknownKey(key, k, 'replay_args.downstream', DOWNSTREAM_KEYS);
+      }
+    }
+    return config;
+  }
+
+  /** `pricing`: a model's name to its prices in US dollars per million tokens. */
+  pricing(node: Node | null, keyNode: Node | null): Record<string, ModelPrice> {
+    const prices: Record<string, ModelPrice> = {};
+    if (this.isEmpty(node)) return prices;
+    for (const model of this.mapping(node, 'pricing', keyNode)) {
+      const field = `pricing.${model.key}`;
+      const price: Partial<ModelPrice> = {};
+      for (const { key, keyNode: k, value } of this.mapping(model.value, field, model.keyNode)) {
+        if (!(PRICE_KEYS as readonly string[]).includes(key)) this.unknownKey(key, k, field, PRICE_KEYS);
+        const usd = this.number(value, `${field}.${key}`, 0, 1e6);
+        if (usd !== undefined) price[key as keyof ModelPrice] = usd;
+      }
+      for (const needed of ['input', 'output'] as const) {
+        if (price[needed] === undefined) this.fail(`has no "${needed}" (US dollars per million ${needed} tokens)`, model.value ?? model.keyNode, field);
+      }
+      prices[model.key] = price as ModelPrice;
+    }
+    return prices;
+  }
+
   replayArgs(node: Node | null, keyNode: Node | null): ReplayArgsConfig | undefined {
     if (this.isEmpty(node)) return undefined;
     const providers: Record<string, string> = {};
     const revive: Record<string, string> = {};
-    const config: ReplayArgsConfig = { enabled: false, callable_providers: {}, providers, revive, select: 'all' };
+    const config: ReplayArgsConfig = { enabled: false, callable_providers: {}, providers, revive, select: 'all', downstream: { ...DOWNSTREAM_REPLAY_DEFAULTS } };
     for (const { key, keyNode: k, value } of this.mapping(node, 'replay_args', keyNode)) {
       const field = `replay_args.${key}`;
       switch (key) {
@@ -156,6 +227,9 @@ class SimulationValidator extends Validator {
           break;
         case 'select':
           config.select = this.select(value, field);
+          break;
+        case 'downstream':
+          config.downstream = this.downstreamReplay(value, k);
           break;
         default:
           this.unknownKey(key, k, 'replay_args', REPLAY_KEYS);
@@ -369,6 +443,7 @@ class SimulationValidator extends Validator {
       base_inputs: this.inputs(field('base_inputs'), 'base_inputs'),
       personas: this.personas(field('personas')),
       input_generation: this.inputGeneration(section('input_generation').value, section('input_generation').keyNode),
+      pricing: this.pricing(field('pricing'), section('pricing').keyNode),
       raw,
     };
   }

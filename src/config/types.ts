@@ -14,6 +14,49 @@ export interface RecordingConfig {
   max_record_bytes: number;
   /** Past this many MB (1,048,576 bytes each) the file is rotated to a timestamped file beside it; unset, it only grows. */
   max_file_mb?: number;
+  /** What a recorded call calls downstream, recorded as children of its record. */
+  downstream: DownstreamCaptureConfig;
+}
+
+/** `recording.downstream`: the kinds of downstream call recorded under a recorded call. */
+export interface DownstreamCaptureConfig {
+  /** Outbound HTTP: fetch (undici) and http/https requests. */
+  http: boolean;
+  /** LLM API calls (OpenAI chat completions and responses, Anthropic messages), kept as LLM calls. */
+  llm: boolean;
+  /** Functions recorded as tool calls when a recorded call calls them; any target form. */
+  targets: string[];
+}
+
+/** How a replay answers one kind of downstream call. */
+export type DownstreamMode = 'live' | 'stub' | 'deny';
+export type DownstreamKind = 'llm' | 'http' | 'tools';
+
+/** `replay_args.downstream`: how a replay answers what the target calls downstream. */
+export interface DownstreamReplayConfig {
+  llm: Exclude<DownstreamMode, 'deny'>;
+  http: DownstreamMode;
+  tools: Exclude<DownstreamMode, 'deny'>;
+  /** A call that the recording cannot answer: fail the run, or let it through live. */
+  unmatched: 'error' | 'live';
+}
+
+/** The model meets the new input; nothing else leaves the process. */
+export const DOWNSTREAM_REPLAY_DEFAULTS: DownstreamReplayConfig = { llm: 'live', http: 'stub', tools: 'stub', unmatched: 'error' };
+
+/** The modes each kind takes. */
+export const DOWNSTREAM_MODES: Readonly<Record<DownstreamKind, readonly DownstreamMode[]>> = {
+  llm: ['live', 'stub'],
+  http: ['live', 'stub', 'deny'],
+  tools: ['live', 'stub'],
+};
+
+/** One model's price, in US dollars per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  /** Input tokens read from the provider's cache; `input` when absent. */
+  cached_input?: number;
 }
 
 /** `replay_args`: which recordings an experiment replays, and where each input goes in them. */
@@ -36,6 +79,8 @@ export interface ReplayArgsConfig {
   select: 'all' | 'first' | 'last' | number;
   /** Only the recordings of this function name or target. */
   function?: string;
+  /** How the target's downstream calls are answered. */
+  downstream: DownstreamReplayConfig;
 }
 
 export type Isolation = 'shared' | 'fresh' | 'worker';
@@ -131,6 +176,8 @@ export interface SimulationConfig {
   base_inputs: InputEntry[];
   personas: Persona[];
   input_generation: InputGenerationConfig;
+  /** `pricing`: prices by model, over the table fluxloop ships. */
+  pricing: Record<string, ModelPrice>;
   /** The whole parsed document, for sections a later stage reads. */
   raw: Record<string, unknown>;
 }
@@ -172,6 +219,7 @@ export const RECORDING_DEFAULTS: Omit<RecordingConfig, 'targets'> = {
   max_array_length: 1000,
   max_string_length: 20_000,
   max_record_bytes: 1_000_000,
+  downstream: { http: true, llm: true, targets: [] },
 };
 
 /** A configured target, split into its parts. */

@@ -1,5 +1,5 @@
 import { parseSimulationConfig } from '../config/simulation';
-import type { InputEntry, Isolation, ReplayArgsConfig, SimulationConfig } from '../config/types';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig, type InputEntry, type Isolation, type ReplayArgsConfig, type SimulationConfig } from '../config/types';
 import type { RunResult } from '../replay/execute';
 import { planRuns } from './plan';
 import { execute, prepare } from './runner';
@@ -33,6 +33,8 @@ export interface ReplayOptions {
   concurrency?: number;
   timeoutMs?: number;
   retries?: number;
+  /** How downstream calls are answered (`replay_args.downstream`); by default the LLM is live, HTTP and tools are stubbed. */
+  downstream?: Partial<DownstreamReplayConfig>;
 }
 
 /** What {@link replay} gives back: each run's result and the observations of all runs. */
@@ -73,6 +75,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
             revive: options.revive ?? {},
             select: options.select ?? 'all',
             function: options.function,
+            downstream: { ...DOWNSTREAM_REPLAY_DEFAULTS, ...options.downstream },
           },
   };
   const inputs = options.inputs.map((entry) => (typeof entry === 'string' ? { input: entry, metadata: {} } : { input: entry.input, metadata: entry.metadata ?? {} }));

@@ -13,6 +13,8 @@ import { instanceFor } from './instance';
 import { reviver, type Revive } from './revive';
 import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
+import type { Usage } from '../record/downstream-format';
+import type { Divergence, RunCall } from './calls';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
 export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'file' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this'>;
@@ -66,6 +68,14 @@ export interface RunResult {
   /** Where the run could not do what the app did, though it ran: a `Class.method` called on `new Class()`. */
   warnings: string[];
   observation_count: number;
+  /** The downstream calls the run made, in the order they started, and how each was answered. */
+  downstream: RunCall[];
+  /** Where the run's downstream calls first parted from the recording's; null when they match (or the run has no recording). */
+  divergence: Divergence | null;
+  /** Tokens of the run's live LLM calls; null when it made none. */
+  usage: Usage | null;
+  /** What the run's live LLM calls cost in US dollars; null when it made none, or a model has no price. */
+  cost_usd: number | null;
 }
 
 /** What executing a run gives: the result line and the run's observations, both ready to write. */
@@ -237,6 +247,10 @@ function resultOf(plan: RunPlan, status: RunStatus, durationMs: number, { redact
     messages: [],
     warnings: [],
     observation_count: 0,
+    downstream: [],
+    divergence: null,
+    usage: null,
+    cost_usd: null,
   };
 }
 

@@ -42,6 +42,7 @@ const EMPTY = {
   base_inputs: [],
   personas: [],
   input_generation: { ...INPUT_GENERATION_DEFAULTS, llm: LLM_DEFAULTS },
+  pricing: {},
   raw: {},
 };
 
@@ -68,12 +69,16 @@ describe('loadSimulationConfig', () => {
   max_array_length: 10
   max_string_length: 100
   max_record_bytes: 2048
+  downstream: { http: false, targets: [app/tools.js:search] }
 replay_args:
   enabled: true
   recording_file: out/rec.jsonl
   override_param_path: kwargs.message
   callable_providers:
     kwargs.send: app/providers.js:send
+  downstream: { llm: stub, http: deny, unmatched: live }
+pricing:
+  my-model: { input: 0.5, output: 1.5 }
 runner:
   target: app/agent.js:Agent.reply
 base_inputs:
@@ -89,7 +94,9 @@ base_inputs:
       max_array_length: 10,
       max_string_length: 100,
       max_record_bytes: 2048,
+      downstream: { http: false, llm: true, targets: ['app/tools.js:search'] },
     });
+    expect(config.pricing).toEqual({ 'my-model': { input: 0.5, output: 1.5 } });
     expect(config.replay_args).toEqual({
       enabled: true,
       recording_file: 'out/rec.jsonl',
@@ -98,6 +105,7 @@ base_inputs:
       providers: {},
       revive: {},
       select: 'all',
+      downstream: { llm: 'stub', http: 'deny', tools: 'stub', unmatched: 'live' },
     });
     expect(config.runner).toEqual({ ...RUNNER_DEFAULTS, target: 'app/agent.js:Agent.reply' });
     expect(config.base_inputs).toEqual([{ input: 'hi', metadata: {} }]);
@@ -234,6 +242,16 @@ evaluation: { kept: true }
     ['replay_args:\n  provider:\n    args.1: a.js:f\n', 2, 3, 'replay_args.provider', 'did you mean "providers"?'],
     ['replay_args:\n  select: some\n', 2, 11, 'replay_args.select', 'must be all, first, last or a positive number'],
     ['replay_args:\n  overide_param_path: x\n', 2, 3, 'replay_args.overide_param_path', 'did you mean "override_param_path"?'],
+    ['recording:\n  downstream:\n    http: yes\n', 3, 11, 'recording.downstream.http', 'must be true or false, found the string "yes"'],
+    ['recording:\n  downstream:\n    tool: []\n', 3, 5, 'recording.downstream.tool', 'unknown key "tool" under recording.downstream'],
+    ['recording:\n  downstream:\n    targets: [app/tools.js]\n', 3, 15, 'recording.downstream.targets[0]', 'invalid target "app/tools.js"'],
+    ['replay_args:\n  downstream:\n    llm: deny\n', 3, 10, 'replay_args.downstream.llm', 'must be one of live, stub, found "deny"'],
+    ['replay_args:\n  downstream:\n    unmatched: stub\n', 3, 16, 'replay_args.downstream.unmatched', 'must be one of error, live'],
+    ['replay_args:\n  downstream:\n    tool: stub\n', 3, 5, 'replay_args.downstream.tool', 'did you mean "tools"?'],
+    ['pricing:\n  gpt-x: 3\n', 2, 10, 'pricing.gpt-x', 'must be a mapping'],
+    ['pricing:\n  gpt-x: { input: 1 }\n', 2, 10, 'pricing.gpt-x', 'has no "output"'],
+    ['pricing:\n  gpt-x: { input: 1, output: -2 }\n', 2, 30, 'pricing.gpt-x.output', 'must be a number from 0 to 1000000'],
+    ['pricing:\n  gpt-x: { inptu: 1, output: 2 }\n', 2, 12, 'pricing.gpt-x.inptu', 'did you mean "input"?'],
     ['runner:\n  isolation: thread\n', 2, 14, 'runner.isolation', 'must be one of shared, fresh, worker, found "thread"'],
     ['runner:\n  target: app/agent.js\n', 2, 11, 'runner.target', 'invalid target "app/agent.js"'],
     ['runner:\n  target: app/server.js:42\n', 2, 11, 'runner.target', 'names a function by its line, which a replay cannot load'],
