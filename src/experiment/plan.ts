@@ -116,7 +116,7 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
     const records = selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, match: replay.match.test, onSkip: () => undefined });
     for await (const record of records) {
       const miss = replay.resolved === replay.count ? undefined : pathMiss(replay, record, target);
-      const { index, line, file, function: fn, target: recorded, args, kwargs, params, this: self } = record;
+      const { index, line, file, function: fn, target: recorded, args, kwargs, params, this: self, id, downstream } = record;
       for (let i = 0; i < inputs.length; i++) {
         if (planned++ >= limit) return;
         yield {
@@ -124,7 +124,18 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
           iteration,
           inputIndex: i,
           input: inputs[i]!,
-          recording: { index, line, file, function: fn, target: recorded, args, kwargs, params, ...(self === undefined ? {} : { this: self }) },
+          recording: {
+            index,
+            line,
+            file,
+            function: fn,
+            target: recorded,
+            args,
+            kwargs,
+            params,
+            ...(self === undefined ? {} : { this: self }),
+            ...(id === undefined ? {} : { id, downstream }),
+          },
           path: replay.path.text,
           ...(miss === undefined ? {} : { error: `${describeRecording(replay, record)}: ${miss}` }),
         };

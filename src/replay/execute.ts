@@ -17,7 +17,7 @@ import type { Usage } from '../record/downstream-format';
 import type { Divergence, RunCall } from './calls';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
-export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'file' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this'>;
+export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'file' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this' | 'id' | 'downstream'>;
 
 /** One run to make: plain data, so that it can be posted to a worker. */
 export interface RunPlan {

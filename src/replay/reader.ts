@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { functionName } from '../config/identity';
 import type { Param } from '../instrument/params';
+import type { ChildRecord } from '../record/downstream-format';
 import { recordingFiles } from '../record/files';
 import { warn } from '../record/warn';
 
@@ -27,6 +28,10 @@ export interface ReplayRecord {
   /** Parameter descriptions written by our recorder, when present (array). */
   params?: Param[];
   iteration?: number;
+  /** The call's id, which its downstream calls name as their `parent`; absent in records made before fluxloop recorded downstream calls. */
+  id?: string;
+  /** The downstream calls it made, ordered by `seq` (see `selectRecordings`); absent when the record has no `id`. */
+  downstream?: ChildRecord[];
   timestamp?: string;
   /** Which of the three accepted shapes it was. */
   shape: 'node' | 'python' | 'minimal';
@@ -62,10 +67,23 @@ const NOT_JSON = 'not valid JSON';
 
 /**
  * Streams the records of a JSONL file, one at a time, skipping blank lines silently and malformed
- * ones with a warning "FILE:LINE: reason". Throws RecordingFileError when the file is missing or
+ * ones with a warning "FILE:LINE: reason". Lines of downstream calls (`"parent"`) are not records:
+ * they are passed over, unnumbered. Throws RecordingFileError when the file is missing or
  * unreadable (not when it is empty: an empty file simply yields nothing).
  */
 export async function* readRecordings(file: string, options: ReadOptions = {}): AsyncGenerator<ReplayRecord> {
+  for await (const entry of readEntries(file, options)) if (entry.record !== undefined) yield entry.record;
+}
+
+/** A line of a recording file: a record, or a downstream call, with the length of its text. */
+interface Entry {
+  record?: ReplayRecord;
+  child?: ChildRecord;
+  size: number;
+}
+
+/** The records and the downstream calls of one file, in the file's order. */
+async function* readEntries(file: string, options: ReadOptions): AsyncGenerator<Entry> {
   const display = options.displayPath ?? file;
   // One warning key per file, so that a broken file does not hide the problems of the next one.
   const onSkip = options.onSkip ?? ((skip) => warn(`replay:${display}`, skip.message));
@@ -74,15 +92,20 @@ export async function* readRecordings(file: string, options: ReadOptions = {}): 
     for (const { text, line, unterminated, overlong } of lines) {
       if (!overlong && text.trim() === '') continue;
       const json = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-      const record = overlong ? `longer than ${MAX_LINE / 1e6} million characters` : parseRecordLine(json, line, index, display);
-      if (typeof record === 'string') {
+      const parsed = overlong ? `longer than ${MAX_LINE / 1e6} million characters` : parseLine(json, line, index, display);
+      if (parsed === CHILD_LINE) continue;
+      if (typeof parsed === 'string') {
         // Only a writer that died mid-line leaves the file without its last newline.
-        const reason = unterminated && record === NOT_JSON ? `${NOT_JSON} (a partial line? the app may have been killed while writing)` : record;
+        const reason = unterminated && parsed === NOT_JSON ? `${NOT_JSON} (a partial line? the app may have been killed while writing)` : parsed;
         onSkip({ line, reason, message: `${display}:${line}: ${reason}` });
         continue;
       }
+      if ('parent' in parsed) {
+        yield { child: parsed, size: text.length };
+        continue;
+      }
       index++;
-      yield record;
+      yield { record: parsed, size: text.length };
     }
   }
 }
@@ -160,6 +183,15 @@ function fileError(error: NodeJS.ErrnoException, display: string): Error {
 
 /** Parses one line into a record, or returns a reason string why it is not a record. Exported for tests and for callers that already have lines. */
 export function parseRecordLine(text: string, line: number, index: number, file?: string): ReplayRecord | string {
+  const parsed = parseLine(text, line, index, file);
+  return parsed === CHILD_LINE || (typeof parsed === 'object' && 'parent' in parsed) ? 'a downstream call, not a record' : parsed;
+}
+
+/** A downstream call's line that is not one fluxloop wrote: passed over, as every child line is, but not kept. */
+const CHILD_LINE = Symbol('child line');
+const CHILD_KINDS: ReadonlySet<unknown> = new Set(['http', 'llm', 'tool']);
+
+function parseLine(text: string, line: number, index: number, file?: string): ReplayRecord | ChildRecord | typeof CHILD_LINE | string {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -167,6 +199,7 @@ export function parseRecordLine(text: string, line: number, index: number, file?
     return NOT_JSON;
   }
   if (!isObject(value)) return 'not a JSON object';
+  if (value.parent !== undefined) return childOf(value);
   const fn = nonEmpty(value.function);
   const target = nonEmpty(value.target);
   if (fn === undefined && target === undefined) return 'no "function" or "target" name';
@@ -188,8 +221,19 @@ export function parseRecordLine(text: string, line: number, index: number, file?
   if (isObject(value.this)) record.this = value.this;
   if (Array.isArray(value.params)) record.params = value.params as Param[];
   if (typeof value.iteration === 'number') record.iteration = value.iteration;
+  const id = nonEmpty(value.id);
+  if (id !== undefined) record.id = id;
   if (typeof value.timestamp === 'string') record.timestamp = value.timestamp;
   return record;
+}
+
+/** A downstream call's line, as `ChildRecord`; one without the fields a stub needs is passed over. */
+function childOf(value: Record<string, unknown>): ChildRecord | typeof CHILD_LINE {
+  const { parent, seq, kind, name } = value;
+  if (typeof parent !== 'string' || typeof seq !== 'number' || !CHILD_KINDS.has(kind) || typeof name !== 'string') return CHILD_LINE;
+  // The line's bookkeeping is not the call's.
+  const { _version, timestamp, meta, ...child } = value;
+  return child as unknown as ChildRecord;
 }
 
 function shapeOf(value: Record<string, unknown>, fn: string | undefined): ReplayRecord['shape'] {
@@ -213,6 +257,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * has been rotated; when no file of the recording exists, this throws as `readRecordings` does.
  */
 export async function* readRecordingSet(file: string, options: ReadOptions = {}): AsyncGenerator<ReplayRecord> {
+  for await (const entry of readEntrySet(file, options)) if (entry.record !== undefined) yield entry.record;
+}
+
+/** The records and downstream calls of every file of a recording, as `readRecordingSet` reads them. */
+async function* readEntrySet(file: string, options: ReadOptions): AsyncGenerator<Entry> {
   const display = options.displayPath ?? file;
   const files = recordingFiles(file);
   let next = options.firstIndex ?? 0;
@@ -220,9 +269,9 @@ export async function* readRecordingSet(file: string, options: ReadOptions = {})
     const current = i === files.length - 1;
     if (current && files.length > 1 && !fs.existsSync(each)) return;
     const shown = current ? display : besides(display, file, each);
-    for await (const record of readRecordings(each, { ...options, displayPath: shown, firstIndex: next })) {
-      next = record.index + 1;
-      yield record;
+    for await (const entry of readEntries(each, { ...options, displayPath: shown, firstIndex: next })) {
+      if (entry.record !== undefined) next = entry.record.index + 1;
+      yield entry;
     }
   }
 }
@@ -234,9 +283,19 @@ function besides(display: string, file: string, rotated: string): string {
 }
 
 /**
+ * How long a selected record waits for its downstream calls: they are written as they end, after
+ * it, between the lines of calls that ran at the same time (in a later rotated file, too). Past
+ * this many lines, or with this much text held, the oldest record goes on with the calls found.
+ */
+const CHILD_WINDOW_LINES = 20_000;
+const MAX_HELD_CHARS = 64_000_000;
+
+/**
  * The selected records, streamed: `all` (default), `first`, `last` (keeps only the latest match in
  * memory), or N (the first N matches; stops reading early). The rotated files of the recording are
- * read first (see `readRecordingSet`). Index/line fields keep the files' numbering.
+ * read first (see `readRecordingSet`). Index/line fields keep the files' numbering. A selected
+ * record with an `id` comes with its downstream calls (`downstream`, ordered by `seq`); only those
+ * of selected records are kept, so memory stays flat on a file of any size.
  */
 export async function* selectRecordings(file: string, options: SelectOptions = {}): AsyncGenerator<ReplayRecord> {
   const { select = 'all', match } = options;
@@ -245,16 +304,47 @@ export async function* selectRecordings(file: string, options: SelectOptions = {
   }
   const limit = select === 'first' ? 1 : typeof select === 'number' ? select : Infinity;
   let count = 0;
-  let last: ReplayRecord | undefined;
-  for await (const record of readRecordingSet(file, options)) {
-    if (match !== undefined && !match(record)) continue;
-    if (select === 'last') {
-      last = record;
-      continue;
+  /** Selected records waiting for their downstream calls, in the file's order, with the line they were read at. */
+  const held: Array<{ record: ReplayRecord; at: number; size: number }> = [];
+  const byId = new Map<string, { record: ReplayRecord; size: number }>();
+  let heldChars = 0;
+  let lines = 0;
+  let last: { record: ReplayRecord; size: number } | undefined;
+  const release = (record: ReplayRecord, size: number): ReplayRecord => {
+    heldChars -= size;
+    if (record.id !== undefined) byId.delete(record.id);
+    record.downstream?.sort((a, b) => a.seq - b.seq);
+    return record;
+  };
+  for await (const entry of readEntrySet(file, options)) {
+    lines++;
+    const { record, child } = entry;
+    if (child !== undefined) {
+      const parent = byId.get(child.parent);
+      if (parent === undefined) continue;
+      parent.record.downstream!.push(child);
+      parent.size += entry.size;
+      heldChars += entry.size;
+    } else if (record !== undefined && count < limit && (match === undefined || match(record))) {
+      if (record.id !== undefined) record.downstream = [];
+      const kept = { record, at: lines, size: entry.size };
+      heldChars += entry.size;
+      if (record.id !== undefined) byId.set(record.id, kept);
+      if (select === 'last') {
+        if (last !== undefined) release(last.record, last.size);
+        last = kept;
+        continue;
+      }
+      held.push(kept);
+      count++;
     }
-    yield record;
-    // Returning closes the file: the lines after the last wanted record are never read.
-    if (++count >= limit) return;
+    while (held.length > 0 && (held[0]!.record.id === undefined || lines - held[0]!.at >= CHILD_WINDOW_LINES || heldChars > MAX_HELD_CHARS)) {
+      const { record: done, size } = held.shift()!;
+      yield release(done, size);
+    }
+    // Returning closes the file: the lines after the last wanted record's calls are never read.
+    if (count >= limit && held.length === 0) return;
   }
-  if (last !== undefined) yield last;
+  for (const { record, size } of held) yield release(record, size);
+  if (last !== undefined) yield release(last.record, last.size);
 }

@@ -326,3 +326,60 @@ describe('selectRecordings over a rotated recording', () => {
     expect((await read(rotated(undefined))).records.map((r) => r.index)).toEqual([0, 1, 2, 3]);
   });
 });
+
+describe('selectRecordings: downstream calls', () => {
+  /** A record with an id, as the recorder writes it when it records downstream calls. */
+  const parent = (fn: string, id: string) => JSON.stringify({ _version: '1', function: fn, target: `app/agent.js:${fn}`, iteration: 0, id, args: [id], kwargs: {}, params: ['n'], timestamp: 't', meta: { pid: 1 } });
+  const child = (of: string, seq: number, name = `GET example.com/${seq}`) =>
+    JSON.stringify({ _version: '1', parent: of, seq, kind: 'http', name, started_ms: seq, duration_ms: 1, request: { method: 'GET', url: `http://example.com/${seq}`, headers: {}, body: null }, timestamp: 't', meta: { pid: 1 } });
+  const calls = (r: ReplayRecord) => r.downstream?.map((c) => [c.parent, c.seq]);
+
+  it('attaches the calls to their record, ordered by seq, interleaved with other records, not counted as records nor warned about', async () => {
+    const file = write([parent('a', 'p-1'), parent('b', 'p-2'), child('p-1', 1), child('p-2', 0), child('p-1', 0), rec('c', 0), child('p-1', 2), ''].join('\n'));
+    const { records, skips } = await read(file);
+    expect(skips).toEqual([]);
+    expect(records.map((r) => [r.function, r.index, r.id])).toEqual([
+      ['a', 0, 'p-1'],
+      ['b', 1, 'p-2'],
+      ['c', 2, undefined],
+    ]);
+    expect(calls(records[0]!)).toEqual([
+      ['p-1', 0],
+      ['p-1', 1],
+      ['p-1', 2],
+    ]);
+    expect(records[0]!.downstream![0]).not.toHaveProperty('meta');
+    expect(calls(records[1]!)).toEqual([['p-2', 0]]);
+    // A record without an id was made before downstream calls were recorded.
+    expect(records[2]!.downstream).toBeUndefined();
+    const plain: ReplayRecord[] = [];
+    for await (const r of readRecordings(file)) plain.push(r);
+    expect(plain.map((r) => r.index)).toEqual([0, 1, 2]);
+    expect(parseRecordLine(child('p-1', 0), 1, 0)).toBe('a downstream call, not a record');
+  });
+
+  it('keeps only the calls of the selected records, and reads on past a first record for its calls', async () => {
+    const file = write([parent('a', 'p-1'), parent('b', 'p-2'), child('p-2', 0), child('p-1', 0), parent('a', 'p-3'), child('p-3', 0), ''].join('\n'));
+    const only = recordingMatch(dir, 'a', undefined)!.test;
+    const all = (await read(file, { match: only })).records;
+    expect(all.map((r) => [r.id, calls(r)])).toEqual([
+      ['p-1', [['p-1', 0]]],
+      ['p-3', [['p-3', 0]]],
+    ]);
+    expect((await read(file, { select: 'first' })).records.map((r) => [r.id, calls(r)])).toEqual([['p-1', [['p-1', 0]]]]);
+    expect((await read(file, { select: 'last' })).records.map((r) => [r.id, calls(r)])).toEqual([['p-3', [['p-3', 0]]]]);
+    expect((await read(file, { select: 'last', match: recordingMatch(dir, 'b', undefined)!.test })).records.map((r) => calls(r))).toEqual([[['p-2', 0]]]);
+  });
+
+  it('finds the calls of a record in the file the recording was rotated to after it', async () => {
+    const folder = fs.mkdtempSync(path.join(dir, 'rotated-calls-'));
+    const file = path.join(folder, 'calls.jsonl');
+    fs.writeFileSync(path.join(folder, 'calls.2026-01-01T00-00-00.000Z.jsonl'), [parent('a', 'p-1'), child('p-1', 0), ''].join('\n'));
+    fs.writeFileSync(file, [child('p-1', 1), parent('a', 'p-2'), ''].join('\n'));
+    const { records } = await read(file);
+    expect(records.map((r) => [r.index, calls(r)])).toEqual([
+      [0, [['p-1', 0], ['p-1', 1]]],
+      [1, []],
+    ]);
+  });
+});
