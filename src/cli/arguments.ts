@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { DOWNSTREAM_MODES, type DownstreamReplayConfig } from '../config/types';
 
 /** A commander parser for an integer option of at least `min` (0 or 1), with a message that says which. */
 export function integerAtLeast(min: 0 | 1): (value: string) => number {
@@ -7,4 +8,19 @@ export function integerAtLeast(min: 0 | 1): (value: string) => number {
     if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(min === 0 ? 'must be 0 or a positive integer' : 'must be a positive integer');
     return n;
   };
+}
+
+/**
+ * A commander parser for `--downstream KIND=MODE`, repeatable: each one over the last, collected
+ * into `replay_args.downstream`'s shape (`tools=stub`, `unmatched=live`).
+ */
+export function downstreamMode(value: string, previous: Partial<DownstreamReplayConfig> = {}): Partial<DownstreamReplayConfig> {
+  const [kind, mode, ...rest] = value.split('=').map((part) => part.trim());
+  const kinds = ['llm', 'http', 'tools', 'unmatched'];
+  if (kind === undefined || mode === undefined || rest.length > 0 || !kinds.includes(kind)) {
+    throw new InvalidArgumentError(`"${value}" is not KIND=MODE, with KIND one of ${kinds.join(', ')} (e.g. llm=stub)`);
+  }
+  const modes: readonly string[] = kind === 'unmatched' ? ['error', 'live'] : DOWNSTREAM_MODES[kind as keyof typeof DOWNSTREAM_MODES];
+  if (!modes.includes(mode)) throw new InvalidArgumentError(`${kind} takes ${modes.join(', ')}, not "${mode}"`);
+  return { ...previous, [kind]: mode };
 }

@@ -7,7 +7,8 @@ import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
 import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent } from '../experiment/format';
-import { integerAtLeast } from './arguments';
+import { downstreamMode, integerAtLeast } from './arguments';
+import type { DownstreamReplayConfig } from '../config/types';
 import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import type { EvaluationResult } from '../experiment/evaluation/evaluate';
@@ -25,6 +26,7 @@ interface RunOptions {
   minPassRate?: number;
   target?: string;
   config?: string;
+  downstream?: Partial<DownstreamReplayConfig>;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -193,6 +195,11 @@ export function registerRun(program: Command): void {
     .addOption(minPassRateOption())
     .option('--target <module:export>', 'replay this function and its recordings instead of runner.target')
     .option('--config <file>', 'read this config instead of configs/simulation.yaml')
+    .option(
+      '--downstream <kind=mode>',
+      'answer one kind of downstream call this way for this experiment, over replay_args.downstream: llm=live|stub, http=live|stub|deny, tools=live|stub, unmatched=error|live (repeatable)',
+      downstreamMode,
+    )
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -206,6 +213,7 @@ export function registerRun(program: Command): void {
         outputDir: options.output,
         target: options.target,
         configFile: options.config,
+        downstream: options.downstream,
         onPlan: (setup) => {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));

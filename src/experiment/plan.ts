@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../config/errors';
 import { projectRelative, replayRecordingFile } from '../config/project';
-import type { InputEntry, SimulationConfig } from '../config/types';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig, type InputEntry, type SimulationConfig } from '../config/types';
 import { countRecords, recordingFiles } from '../record/files';
 import { redactRules } from '../record/redact-json';
 import type { RunPlan } from '../replay/execute';
@@ -45,6 +45,8 @@ export interface SetupOptions {
   inputs?: InputEntry[];
   /** The function itself, instead of `runner.target`. */
   fn?: Function;
+  /** Over `replay_args.downstream`, for this experiment alone (`--downstream`). */
+  downstream?: Partial<DownstreamReplayConfig>;
 }
 
 /** Reads the config's experiment settings and inputs; the recordings are checked by `checkRecordings`. */
@@ -66,6 +68,9 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
       revive: config.replay_args?.revive ?? {},
       traceTargets: config.recording.targets,
       redact: redactRules(config),
+      // Runs without recordings answer downstream calls by the same rules: they have none recorded.
+      downstream: { ...(config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS), ...options.downstream },
+      downstreamTargets: config.recording.downstream?.targets ?? [],
     },
   };
 }

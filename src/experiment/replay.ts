@@ -79,7 +79,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
           },
   };
   const inputs = options.inputs.map((entry) => (typeof entry === 'string' ? { input: entry, metadata: {} } : { input: entry.input, metadata: entry.metadata ?? {} }));
-  const { setup, runs: source, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit }, true);
+  const { setup, runs: source, target } = await prepare({ projectDir: options.projectDir, config, fn, inputs, limit: options.limit, downstream: options.downstream }, true);
   const runs: RunResult[] = [];
   const observations: unknown[] = [];
   await execute(setup, source, planRuns(setup, target, options.limit), (run) => {

@@ -23,7 +23,7 @@ import { checkRecordings, type ReplaySource } from './replay-source';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
 
 /** Options of {@link runExperiment}. */
-export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn'> {
+export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 'downstream'> {
   /** The project root; `FLUXLOOP_PROJECT_DIR` or the current directory by default. */
   projectDir?: string;
   /** The config; read from `configs/simulation.yaml` by default. */

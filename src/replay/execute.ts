@@ -15,6 +15,9 @@ import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
 import type { Usage } from '../record/downstream-format';
 import type { Divergence, RunCall } from './calls';
+import type { DownstreamReplayConfig } from '../config/types';
+import type { DownstreamScope } from './intercept';
+import { DownstreamRun } from './stubs';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
 export type RecordingRef = Pick<ReplayRecord, 'index' | 'line' | 'file' | 'function' | 'target' | 'args' | 'kwargs' | 'params' | 'this' | 'id' | 'downstream'>;
@@ -98,6 +101,11 @@ export function runRedaction(rules: RedactRules = { keys: [], patterns: [] }): R
 }
 
 const BUILT_IN = runRedaction();
+
+/** How a run describes its downstream calls to compare them with the recording's: encoded and masked as the recorder does. */
+function callEncoding({ encoder, redactor }: RunRedaction): DownstreamScope['encoding'] {
+  return { value: (value) => JSON.parse(encoder.encode(value)), url: (url) => redactor.redactString(url) };
+}
 const encoded = (value: unknown, encoder: Encoder): unknown => JSON.parse(encoder.encode(value));
 
 // How long the arguments as invoked wait for a body read from a clone; rebuilt bodies are in memory.
@@ -131,8 +139,12 @@ export async function executeRun(
   redaction: RunRedaction = BUILT_IN,
   /** Called just before the target is, on the same stack: a thread marks which run its stack is in. */
   onCall?: () => void,
+  /** How the run's downstream calls are answered; without, they all go through as they would. */
+  modes?: DownstreamReplayConfig,
 ): Promise<RunOutcome> {
   const { encoder } = redaction;
+  // A recording without an id was made before downstream calls were recorded: it has none to answer with.
+  const downstream = modes === undefined ? undefined : new DownstreamRun(plan.recording?.id === undefined ? undefined : (plan.recording.downstream ?? []), modes);
   const observations: Observation[] = [];
   const collectors = new Collectors();
   // Set again just before the call: duration_ms is the call and the reading of its output, not the decoding of its arguments.
@@ -152,6 +164,7 @@ export async function executeRun(
     const invoked = prepared.args;
     invokedArgs = encodedLater(invoked, encoder);
     const context: ReplayContext = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
+    if (downstream !== undefined) context.downstream = { run: downstream, encoding: callEncoding(redaction) } satisfies DownstreamScope;
     // Defined: the context observes.
     const observed = runInReplay(context, () => beginObservation(target.name, 'agent', invoked))!;
     root = observed;
@@ -167,6 +180,11 @@ export async function executeRun(
     root?.threw(error);
   }
   open = false;
+  // A call the recording could not answer fails the run, though the app may have caught its error.
+  if (downstream?.failure !== undefined && status !== 'timeout') {
+    status = 'error';
+    failure = downstream.failure;
+  }
   const result = resultOf(plan, status, round(performance.now() - started), redaction, target.name);
   const ok = status === 'ok';
   const args = invokedArgs === undefined ? null : await invokedArgs();
@@ -180,8 +198,10 @@ export async function executeRun(
     first_frame_ms: ok && output.firstFrameAt !== undefined ? round(output.firstFrameAt - started) : null,
     error: ok ? null : errorOf(failure, target.cls !== undefined && prepared?.warnings.length === 0 ? target.cls.name : undefined, redaction),
     messages: encoded(collectors.messages, encoder),
-    warnings: prepared?.warnings.map((w) => redaction.redactor.redactString(w)) ?? [],
+    warnings: [...(prepared?.warnings ?? []), ...(downstream?.warnings ?? [])].map((w) => redaction.redactor.redactString(w)),
     observation_count: observations.length,
+    downstream: downstream?.timeline() ?? [],
+    divergence: downstream?.divergence() ?? null,
   });
   return { result, observations: observations.map((o) => encodeObservation(o, reads, redaction)) };
 }

@@ -5,6 +5,8 @@ import { parseTarget } from '../config/targets';
 import { parseParams } from '../instrument/params';
 import type { Provider } from './binding';
 import type { RedactRules } from '../record/redact-json';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig } from '../config/types';
+import { installIntercepts } from './intercept';
 import { executeRun, failedRun, runRedaction, RunTimeout, type RunOutcome, type RunPlan, type RunRedaction } from './execute';
 import { TargetLoader, type LoadedTarget } from './loader';
 import { loadCallableProviders, loadValueProviders, provideValues, type ValueProvider } from './providers';
@@ -30,6 +32,10 @@ export interface HarnessOptions {
   traceTargets: string[];
   /** `recording.redact_keys` and `redact_patterns`, applied to everything a run writes; the built-in rules alone without. */
   redact?: RedactRules;
+  /** How downstream calls are answered (`replay_args.downstream`, with `--downstream` over it); the defaults without. */
+  downstream?: DownstreamReplayConfig;
+  /** `recording.downstream.targets`: the tool functions whose calls are answered as the recording's. */
+  downstreamTargets?: string[];
 }
 
 /** Whether the target's module is an ES module: its packages are then imported, as it imports them. */
@@ -51,6 +57,7 @@ export class Harness {
     private readonly values: readonly ValueProvider[],
     private readonly revived: ReadonlyMap<string, object>,
     private readonly redaction: RunRedaction,
+    private readonly downstream: DownstreamReplayConfig,
   ) {}
 
   /** With `fn`, runs call it rather than loading `options.target` (the programmatic `replay`). */
@@ -59,12 +66,13 @@ export class Harness {
     // modules as tsx compiled them, as they do when the app records under `--import tsx`.
     await typeScriptFirst(options);
     traceTargets(options.root, options.traceTargets, options.target);
+    installIntercepts(options.root, options.downstreamTargets ?? []);
     const callables = await loadCallableProviders(options.root, options.providers);
     const values = await loadValueProviders(options.root, options.values ?? {});
     const revived = await loadRevived(options.root, options.revive ?? {}, fn !== undefined || isEsmTarget(options.root, options.target));
     const source: Source =
       fn === undefined ? new TargetLoader(options) : { forRun: async () => ({ fn, thisArg: undefined, name: fn.name || 'anonymous', params: parseParams(fn), exports: undefined }) };
-    return new Harness(source, callables, values, revived, runRedaction(options.redact));
+    return new Harness(source, callables, values, revived, runRedaction(options.redact), options.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS);
   }
 
   /** The classes a run of `target` revives: those of `replay_args.revive`, then those its module exports. */
@@ -99,6 +107,6 @@ export class Harness {
       // The providers' time counts against the run's timeout.
       if (left !== undefined) left = Math.max(1, left - (performance.now() - started));
     }
-    return executeRun(plan, target, providers, left, this.reviver(target), this.redaction, onCall);
+    return executeRun(plan, target, providers, left, this.reviver(target), this.redaction, onCall, this.downstream);
   }
 }

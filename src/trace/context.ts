@@ -9,6 +9,8 @@ export interface ReplayContext {
   observe?: (observation: Observation) => void;
   /** The observation that calls made now are nested in. */
   parentId?: string;
+  /** The run's downstream state (the replay's `DownstreamScope`: its stubs), which the intercepts of fetch, http and tools consult. */
+  downstream?: unknown;
   [key: string]: unknown;
 }
 
