@@ -59,7 +59,7 @@ export class DownstreamError extends Error {
 }
 
 /** A call of the timeline, with what divergence compares. */
-type Entry = RunCall & { summary: CallSummary; stubbedTool?: ChildRecord };
+type Entry = RunCall & { summary: CallSummary };
 
 const MODE_KEY: Record<ChildKind, 'http' | 'llm' | 'tools'> = { http: 'http', llm: 'llm', tool: 'tools' };
 
@@ -71,6 +71,8 @@ const MODE_KEY: Record<ChildKind, 'http' | 'llm' | 'tools'> = { http: 'http', ll
 export class DownstreamRun {
   private readonly recorded: ChildRecord[];
   private readonly used = new Set<number>();
+  /** Recorded calls made inside a tool call that the run answered from the recording: the run never makes them. */
+  private readonly covered = new Set<number>();
   private cursor = 0;
   private readonly calls: Entry[] = [];
   private readonly started = performance.now();
@@ -111,6 +113,7 @@ export class DownstreamRun {
       if (at !== -1) {
         entry.matched = this.recorded[at]!.seq;
         this.cursor++;
+        this.skipCovered();
       }
       return { answer: 'live', seq };
     }
@@ -121,7 +124,10 @@ export class DownstreamRun {
       if (at >= this.cursor) this.cursor = at + 1;
       entry.answer = 'stub';
       entry.matched = recorded.seq;
-      if (recorded.kind === 'tool') entry.stubbedTool = recorded;
+      if (recorded.kind === 'tool') {
+        for (const inner of nestedIn(recorded, this.recorded)) this.covered.add(inner);
+      }
+      this.skipCovered();
       const usage = recorded.llm?.usage;
       if (usage !== undefined) Object.assign(entry, { usage });
       return { answer: 'stub', seq, recorded };
@@ -155,7 +161,7 @@ export class DownstreamRun {
 
   /** The run's calls in the order they started: `downstream` in traces.jsonl. */
   timeline(): RunCall[] {
-    return this.calls.map(({ summary, stubbedTool, ...call }) => call);
+    return this.calls.map(({ summary, ...call }) => call);
   }
 
   /**
@@ -166,9 +172,7 @@ export class DownstreamRun {
    */
   divergence(): Divergence | null {
     if (!this.hasRecording) return null;
-    const covered = new Set<number>();
-    for (const call of this.calls) if (call.stubbedTool !== undefined) for (const inner of nestedIn(call.stubbedTool, this.recorded)) covered.add(inner);
-    const expected = this.recorded.filter((c) => !covered.has(c.seq)).map(recordedSummary);
+    const expected = this.recorded.filter((c) => !this.covered.has(c.seq)).map(recordedSummary);
     const actual = this.calls.map((c) => c.summary);
     for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
       const want = expected[i];
@@ -179,6 +183,11 @@ export class DownstreamRun {
       if (!sameJson(want.arguments, got.arguments)) return { index: i, kind: 'other_arguments', expected: want, actual: got };
     }
     return null;
+  }
+
+  /** Moves the cursor past the recorded calls the run will not make. */
+  private skipCovered(): void {
+    while (this.cursor < this.recorded.length && this.covered.has(this.recorded[this.cursor]!.seq)) this.cursor++;
   }
 
   /** The recorded call that answers `call`: the one at the cursor, else the first unused one; -1 when none. */
