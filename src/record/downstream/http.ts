@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import { ClientRequest, type IncomingMessage } from 'node:http';
 import { currentRecordedCall } from '../../trace/recording';
 import type { HttpRequestRecord, HttpResponseRecord } from '../downstream-format';
 import { warn } from '../warn';
@@ -10,17 +10,19 @@ import type { ChildStart, Children } from './child';
  * Records the `http`/`https` client requests made under a recorded call, through the channels
  * Node publishes them on: `http.client.request.start` (in the caller's async context, so the
  * recorded call is known) and `http.client.response.finish` (when the response's head arrives,
- * whatever its name says). Node publishes no bodies, so the tap copies them where they pass, on
- * the instances alone: what the app writes (`write`, `end`), and what the parser pushes into the
- * response (`push`), which copies a body without reading it from the app. Failures are seen in
- * `emit`, not with a listener: an `'error'` listener of ours would keep an error the app does not
- * listen for from being thrown.
+ * whatever its name says). Node publishes no bodies, so the tap copies them where they pass: what
+ * the app writes, from `ClientRequest.prototype.write` and `end` (the start is published once the
+ * body is sent, too late to see it on the instance), and what the parser pushes into the response
+ * (its `push`), which copies a body without reading it from the app. Failures are seen in `emit`,
+ * not with a listener: an `'error'` listener of ours would keep an error the app does not listen
+ * for from being thrown.
  */
 export function tapHttp(children: Children): void {
   // Once per process: two copies of fluxloop must not record each request twice.
   const pinned = globalThis as unknown as Record<symbol, boolean | undefined>;
   if (pinned[TAPPED]) return;
   pinned[TAPPED] = true;
+  copyWrites(children.limits.maxStringLength);
   subscribe('http.client.request.start', (message) => {
     const call = currentRecordedCall();
     if (call === undefined) return;
@@ -42,6 +44,37 @@ export function tapHttp(children: Children): void {
 
 const TAPPED = Symbol.for('fluxloop.downstream.http');
 const taps = new WeakMap<ClientRequest, HttpTap>();
+/** What the app wrote of each request made under a recorded call. */
+const written = new WeakMap<ClientRequest, BodyCopy>();
+
+/**
+ * Copies what is written to a client request under a recorded call: the prototype's `write` and
+ * `end` run as they did, after one `getStore()` outside a recorded call.
+ */
+function copyWrites(limit: number): void {
+  const proto = ClientRequest.prototype as unknown as Record<string, Function>;
+  for (const name of ['write', 'end']) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    const copying = {
+      [name](this: ClientRequest, ...args: unknown[]) {
+        if (currentRecordedCall() !== undefined) {
+          try {
+            let copy = written.get(this);
+            if (copy === undefined) written.set(this, (copy = new BodyCopy(limit)));
+            if (typeof args[0] !== 'function') copy.add(args[0], args[1]);
+          } catch (error) {
+            failed(error);
+          }
+        }
+        return Reflect.apply(original, this, args);
+      },
+    }[name]!;
+    Object.defineProperty(copying, 'length', { value: original.length });
+    const descriptor = Object.getOwnPropertyDescriptor(proto, name) ?? { configurable: true, writable: true, enumerable: false };
+    Object.defineProperty(proto, name, { ...descriptor, value: copying });
+  }
+}
 
 class HttpTap {
   private readonly sent: BodyCopy;
@@ -55,14 +88,9 @@ class HttpTap {
     private readonly start: ChildStart,
     private readonly request: ClientRequest,
   ) {
-    this.sent = new BodyCopy(children.limits.maxStringLength);
+    this.sent = written.get(request) ?? new BodyCopy(children.limits.maxStringLength);
     taps.set(request, this);
     this.untrack = children.track(() => this.end(undefined, true));
-    const copy = (chunk: unknown, encoding: unknown) => {
-      if (typeof chunk !== 'function') this.sent.add(chunk, encoding);
-    };
-    tapMethod(request, 'write', (args) => copy(args[0], args[1]));
-    tapMethod(request, 'end', (args) => copy(args[0], args[1]));
     tapMethod(request, 'emit', (args) => {
       if (args[0] === 'error') this.end(args[1]);
       // Closed without a response and without an error: destroyed, or aborted.
