@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { targetIdentity } from '../config/identity';
 import { parseTarget } from '../config/targets';
 import type { RecordingConfig } from '../config/types';
-import { Recorder, type RecordSite } from '../record/recorder';
+import { Children } from '../record/downstream/child';
+import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
-import { observeCall } from '../trace/observations';
+import { observeCall, type Around } from '../trace/observations';
+import { bindRecordedCall, recordedCall, runInRecordedCall } from '../trace/recording';
 import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import { channelOf, type CallMessage, type TargetReport } from './transform';
@@ -28,6 +30,10 @@ const RUN_ID = 'FLUXLOOP_RUN_ID';
  */
 export class Session {
   readonly recorder: Recorder;
+  /** Whether a recorded call's downstream calls are recorded: its record then has an `id`, and its call runs as a recorded call. */
+  readonly downstream: boolean;
+  /** Where the downstream taps hand the calls they saw, when `downstream`. */
+  readonly children: Children | undefined;
   private readonly targets = new Map<string, TargetStatus>();
   private readonly sites = new Map<string, RecordSite>();
   private readonly runId: string;
@@ -36,7 +42,10 @@ export class Session {
 
   constructor(private readonly options: SessionOptions) {
     const r = options.recording;
+    const d = r.downstream;
+    this.downstream = d !== undefined && (d.http || d.llm || d.targets.length > 0);
     this.recorder = new Recorder({
+      ids: this.downstream,
       file: options.recordingFile,
       maxRecordBytes: r.max_record_bytes,
       encoder: {
@@ -52,6 +61,7 @@ export class Session {
         ...(r.max_file_mb === undefined ? {} : { maxFileBytes: Math.max(1, Math.round(r.max_file_mb * 1024 * 1024)) }),
       },
     });
+    this.children = this.downstream ? new Children(this.recorder, d, { maxStringLength: r.max_string_length, maxArrayLength: r.max_array_length }) : undefined;
     const inherited = process.env[RUN_ID];
     this.runId = inherited ?? randomUUID();
     if (!inherited) {
@@ -59,6 +69,8 @@ export class Session {
       tryQuietly(() => clearStatus(options.root));
     }
     onShutdown(() => {
+      // Before the records: a response still being read at exit is written with what came of it.
+      this.children?.close();
       this.recorder.close();
       // Closing counts what a failing file still holds as dropped, before the status says how many.
       this.recorder.writer.close();
@@ -101,13 +113,30 @@ export class Session {
     status.mechanism = 'transform';
     let first: RecordSite | undefined;
     const method = isMethod(target);
-    channelOf(target).start.subscribe((message) => {
-      if (currentReplay() !== undefined) return;
+    const record = (message: unknown): number => {
+      if (currentReplay() !== undefined) return NO_ID;
       const { arguments: args, variant, self } = message as CallMessage;
       const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || (first ??= this.site(target, target));
-      this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
+      const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
+      return id;
+    };
+    const channel = channelOf(target);
+    if (!this.downstream) {
+      channel.start.subscribe(record);
+      return;
+    }
+    // The call runs as the recorded call its start begins, which only a whole trace does: the
+    // transformed code traces the call whole while `end` has a subscriber, and publishes its start alone otherwise.
+    bindRecordedCall(channel.start, (message) => {
+      try {
+        const id = record(message);
+        return id === NO_ID ? undefined : recordedCall(this.recorder.idOf(id));
+      } catch {
+        return undefined;
+      }
     });
+    channel.end.subscribe(ignore);
   }
 
   /** What the transform found for a target, reported by its module when it first runs. */
@@ -129,12 +158,21 @@ export class Session {
   observer(target: string, fn: Function, functionName = fn.name || target, method = isMethod(target)): CallObserver {
     const site = this.site(target, functionName, fn);
     const status = this.addTarget(target);
+    const downstream = this.downstream;
     return (args, self) => {
       // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
       if (currentReplay() !== undefined) return observeCall(target, 'span', args);
-      this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
+      const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
+      if (!downstream || id === NO_ID) return;
+      return this.around(id);
     };
+  }
+
+  /** Runs a call as the recorded call numbered `id`: what it calls downstream is recorded as its children. */
+  private around(id: number): Around {
+    const call = recordedCall(this.recorder.idOf(id));
+    return (run) => runInRecordedCall(call, run);
   }
 
   /** Records a call made explicitly, as FluxLoop's `record_call_args`. */
@@ -209,6 +247,10 @@ function instanceOf(self: unknown): object | undefined {
 /** The record site of a target's other function (a setter beside its getter). */
 function variantKey(target: string, variant: number): string {
   return `${target}\u0000${variant}`;
+}
+
+function ignore(): void {
+  // A subscriber that only makes the transformed code trace its calls whole.
 }
 
 function tryQuietly(fn: () => void): void {

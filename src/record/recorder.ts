@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions, type Pending } from './encode';
 import { NO_ROOM, NOT_PLAIN, type PlainWriter } from './plain';
 import { RecordWriter, type WriterOptions } from './writer';
@@ -9,6 +10,8 @@ export interface RecorderOptions {
   /** A record larger than this is encoded again with tighter caps, then cut to a marker. */
   maxRecordBytes?: number;
   writer?: WriterOptions;
+  /** Give each record an `id` (`"<8 hex>-<n>"`), which the records of its downstream calls name as `parent`. */
+  ids?: boolean;
 }
 
 /** One recorded function: what every one of its records shares, serialized once. */
@@ -41,6 +44,8 @@ const WRITTEN = 0;
 interface Queued {
   site: RecordSite;
   iteration: number;
+  /** The number in the record's `id`, or NO_ID. */
+  id: number;
   args: string;
   kwargs: string | undefined;
   self: string | undefined;
@@ -50,6 +55,7 @@ interface Queued {
 interface Waiting {
   site: RecordSite;
   iteration: number;
+  id: number;
   args: string | Pending;
   kwargs: string | Pending | undefined;
   self: string | undefined;
@@ -58,6 +64,9 @@ interface Waiting {
 // How long a record waits for a body (a client may send it slowly, or never); it is written then
 // with a marker in place of what did not arrive.
 const BODY_WAIT_MS = 30_000;
+
+/** A record without an `id`. */
+export const NO_ID = -1;
 
 /** Turns calls into JSON lines (see the README's record format) and hands them to the writer. */
 export class Recorder {
@@ -72,6 +81,11 @@ export class Recorder {
   private busy = false;
   private pending: Queued[] = [];
   private readonly waiting = new Set<Waiting>();
+  /** Ids are `<prefix>-<n>`: the prefix, random per process, keeps the ids of processes that share a file apart. */
+  private readonly idPrefix = randomBytes(4).toString('hex');
+  /** `,"id":"<prefix>-`, as UTF-8, or undefined when records have no id. */
+  private readonly idHead: Buffer | undefined;
+  private nextId = 0;
 
   constructor(options: RecorderOptions) {
     this.encoderOptions = options.encoder ?? {};
@@ -79,6 +93,12 @@ export class Recorder {
     this.plain = createPlainWriter(this.encoderOptions)();
     this.maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
     this.writer = new RecordWriter(options.file, options.writer);
+    this.idHead = options.ids ? Buffer.from(`,"id":"${this.idPrefix}-`) : undefined;
+  }
+
+  /** The `id` of the record that `record` numbered `n`. */
+  idOf(n: number): string {
+    return `${this.idPrefix}-${n}`;
   }
 
   site(target: string, functionName: string, params?: readonly unknown[], countedBy?: RecordSite): RecordSite {
@@ -100,9 +120,11 @@ export class Recorder {
   /**
    * Records one call; `self` is the instance a method was called on, kept as `this` (its class and
    * own fields) so that a replay can call the method on it again. Never throws: a record that
-   * cannot be made is reported, not raised.
+   * cannot be made is reported, not raised. Returns the number of the record's `id` (see `idOf`),
+   * or NO_ID when records have none.
    */
-  record(site: RecordSite, args: readonly unknown[], kwargs?: object, self?: object): void {
+  record(site: RecordSite, args: readonly unknown[], kwargs?: object, self?: object): number {
+    const id = this.idHead === undefined ? NO_ID : this.nextId++;
     try {
       const iteration = site.counter.iteration++;
       // An instance is a class's, never plain JSON: it always takes the walk, before the buffer is taken.
@@ -111,15 +133,15 @@ export class Recorder {
         // A getter read while a record is laid out has called a recorded function: its record
         // is encoded now, and laid out once the buffer is free.
         const texts = this.encode(args, kwargs, false);
-        if (isText(texts.args) && isText(texts.kwargs)) this.pending.push({ site, iteration, args: texts.args, kwargs: texts.kwargs, self: selfText });
-        else this.wait({ site, iteration, ...texts, self: selfText });
-        return;
+        if (isText(texts.args) && isText(texts.kwargs)) this.pending.push({ site, iteration, id, args: texts.args, kwargs: texts.kwargs, self: selfText });
+        else this.wait({ site, iteration, id, ...texts, self: selfText });
+        return id;
       }
       this.busy = true;
       try {
         let direct: number;
         try {
-          direct = this.writeDirect(site, iteration, args, kwargs, selfText);
+          direct = this.writeDirect(site, iteration, id, args, kwargs, selfText);
         } catch {
           // A getter or a proxy threw: the encoder's walk guards every read.
           direct = NOT_PLAIN;
@@ -127,8 +149,8 @@ export class Recorder {
         if (direct !== WRITTEN) {
           // What is known not to be plain JSON goes straight to the walk, rather than being tried again.
           const texts = this.encode(args, kwargs, direct === NOT_PLAIN);
-          if (isText(texts.args) && isText(texts.kwargs)) this.layout(site, iteration, texts.args, texts.kwargs, selfText);
-          else this.wait({ site, iteration, ...texts, self: selfText });
+          if (isText(texts.args) && isText(texts.kwargs)) this.layout(site, iteration, id, texts.args, texts.kwargs, selfText);
+          else this.wait({ site, iteration, id, ...texts, self: selfText });
         }
         this.drain();
       } finally {
@@ -136,6 +158,29 @@ export class Recorder {
       }
     } catch (error) {
       warn('record', `could not record a call of ${site.target}: ${(error as Error).message}`);
+    }
+    return id;
+  }
+
+  /** A value's JSON text, encoded as records' arguments are: tagged, redacted, capped. Never throws. */
+  encodeValue(value: unknown): string {
+    return this.encoder.encode(value);
+  }
+
+  /** The most bytes a record's arguments may take. */
+  get maxBytes(): number {
+    return this.maxRecordBytes;
+  }
+
+  /**
+   * Queues a line made elsewhere (a downstream call's, encoded by its tap), newline included,
+   * through the same writer as the records, so that it is flushed with them at exit.
+   */
+  writeLine(line: string): void {
+    try {
+      this.writer.write(line);
+    } catch (error) {
+      warn('record', `could not record a downstream call: ${(error as Error).message}`);
     }
   }
 
@@ -165,7 +210,7 @@ export class Recorder {
     if (!this.waiting.delete(record)) return;
     try {
       const text = (t: string | Pending) => (typeof t === 'string' ? t : t.text(reason));
-      this.pending.push({ site: record.site, iteration: record.iteration, args: text(record.args), kwargs: record.kwargs === undefined ? undefined : text(record.kwargs), self: record.self });
+      this.pending.push({ site: record.site, iteration: record.iteration, id: record.id, args: text(record.args), kwargs: record.kwargs === undefined ? undefined : text(record.kwargs), self: record.self });
       if (this.busy) return;
       this.busy = true;
       try {
@@ -182,7 +227,7 @@ export class Recorder {
   private drain(): void {
     while (this.pending.length > 0) {
       const next = this.pending.shift()!;
-      this.layout(next.site, next.iteration, next.args, next.kwargs, next.self);
+      this.layout(next.site, next.iteration, next.id, next.args, next.kwargs, next.self);
     }
   }
 
@@ -191,12 +236,12 @@ export class Recorder {
    * string made on the way, and returns WRITTEN; for any other record it writes nothing and says
    * why: NOT_PLAIN, or NO_ROOM when the arguments are too large to be laid out this way.
    */
-  private writeDirect(site: RecordSite, iteration: number, args: readonly unknown[], kwargs: object | undefined, self: string | undefined): number {
+  private writeDirect(site: RecordSite, iteration: number, id: number, args: readonly unknown[], kwargs: object | undefined, self: string | undefined): number {
     this.refresh(site);
-    const room = site.head.length + 16 + ARGS.length + DIRECT_BYTES + selfBytes(self) + site.closing.length;
+    const room = site.head.length + 16 + this.idBytes() + ARGS.length + DIRECT_BYTES + selfBytes(self) + site.closing.length;
     const buffer = this.writer.reserve(room);
     const end = this.writer.end + room;
-    const body = this.begin(buffer, this.writer.end, site, iteration);
+    const body = this.begin(buffer, this.writer.end, site, iteration, id);
     let at = this.plain.write(args, buffer, body, end - site.closing.length);
     if (at >= 0 && kwargs !== undefined) {
       buffer.set(KWARGS, at);
@@ -220,12 +265,12 @@ export class Recorder {
   }
 
   /** Lays out a record whose arguments are encoded. */
-  private layout(site: RecordSite, iteration: number, argsText: string, kwargsText: string | undefined, self: string | undefined): void {
+  private layout(site: RecordSite, iteration: number, id: number, argsText: string, kwargsText: string | undefined, self: string | undefined): void {
     this.refresh(site);
     // UTF-8 takes at most three bytes per UTF-16 unit.
-    const bound = site.head.length + 16 + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + selfBytes(self) + site.closing.length;
+    const bound = site.head.length + 16 + this.idBytes() + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + selfBytes(self) + site.closing.length;
     const buffer = this.writer.reserve(bound);
-    let at = this.begin(buffer, this.writer.end, site, iteration);
+    let at = this.begin(buffer, this.writer.end, site, iteration, id);
     at += buffer.write(argsText, at);
     if (kwargsText !== undefined) {
       buffer.set(KWARGS, at);
@@ -239,9 +284,14 @@ export class Recorder {
    * Writes a record's beginning, up to where its arguments go, and returns where that is. What
    * every call of a site shares is copied as bytes made once, rather than joined into a new string.
    */
-  private begin(buffer: Buffer, at: number, site: RecordSite, iteration: number): number {
+  private begin(buffer: Buffer, at: number, site: RecordSite, iteration: number, id: number): number {
     buffer.set(site.head, at);
     at = writeDigits(buffer, at + site.head.length, iteration);
+    if (id !== NO_ID && this.idHead !== undefined) {
+      buffer.set(this.idHead, at);
+      at = writeDigits(buffer, at + this.idHead.length, id);
+      buffer[at++] = QUOTE;
+    }
     buffer.set(ARGS, at);
     return at + ARGS.length;
   }
@@ -261,6 +311,11 @@ export class Recorder {
     const ending = kwargsWritten ? site.trailer : site.closing;
     buffer.set(ending, at);
     return at + ending.length;
+  }
+
+  /** The most bytes a record's `id` takes: its head, the digits of a safe integer, the closing quote. */
+  private idBytes(): number {
+    return this.idHead === undefined ? 0 : this.idHead.length + 17;
   }
 
   /** The instance's text: its class and own fields, capped as arguments are; a size marker when it alone would fill a record. */
@@ -308,6 +363,7 @@ const KWARGS = Buffer.from(',"kwargs":');
 const EMPTY_KWARGS = ',"kwargs":{}';
 const NO_KWARGS = Buffer.from(EMPTY_KWARGS);
 const THIS = Buffer.from(',"this":');
+const QUOTE = 0x22;
 
 /** The most bytes an instance's text (and the empty keyword arguments before it) can take. */
 function selfBytes(self: string | undefined): number {

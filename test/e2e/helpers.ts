@@ -97,6 +97,8 @@ export interface RecordLine {
   function: string;
   target: string;
   iteration: number;
+  /** Present when downstream calls are recorded: what the record's children name as `parent`. */
+  id?: string;
   args: unknown[];
   kwargs: Record<string, unknown>;
   /** The instance a method was called on, encoded. */
@@ -111,14 +113,31 @@ export function recordingPath(dir: string): string {
 }
 
 /** Every line of the recording, parsed; a line that is not JSON fails the test. */
+/** The records of the recording file: its recorded calls, without the lines of their downstream calls. */
 export function readRecords(dir: string, file = recordingPath(dir)): RecordLine[] {
+  return readLines(file).filter((line) => !isChildLine(line)) as unknown as RecordLine[];
+}
+
+/** The lines of the downstream calls (children) in the recording file, in the order they were written. */
+export function readChildren(dir: string, file = recordingPath(dir)): ChildLine[] {
+  return readLines(file).filter(isChildLine) as unknown as ChildLine[];
+}
+
+/** A downstream call's line: a child record plus the line's `_version`, `timestamp` and `meta`. */
+export type ChildLine = import('../../src/record/downstream-format').ChildRecord & { _version: string; timestamp: string; meta: { pid: number } };
+
+function readLines(file: string): Array<Record<string, unknown>> {
   if (!fs.existsSync(file)) return [];
   const text = fs.readFileSync(file, 'utf8');
   expectWholeLines(text);
   return text
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as RecordLine);
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+function isChildLine(line: Record<string, unknown>): boolean {
+  return typeof line.parent === 'string' && typeof line.kind === 'string';
 }
 
 function expectWholeLines(text: string): void {

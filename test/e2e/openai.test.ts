@@ -127,7 +127,9 @@ describe('an agent on the openai SDK, replayed against the fake server', () => {
       expect(t.output.answer).toContain(INPUT);
     }
     // The second recording's options reach the SDK as recorded.
-    const secondLine = records.map((r, i) => (r.target === ANSWER ? i + 1 : 0)).filter(Boolean)[1];
+    // Its line in the file, where the lines of the recorded calls' downstream calls are counted too.
+    const lines = fs.readFileSync(recordingPath(dir), 'utf8').split('\n');
+    const secondLine = lines.map((l, i) => (l.includes(`"target":"${ANSWER}"`) && !l.includes('"parent":') ? i + 1 : 0)).filter(Boolean)[1];
     const second = exp.traces.find((t) => t.recording_line === secondLine);
     expect(second.args).toEqual([INPUT, { headers: { 'x-session-id': 'session-7' } }]);
     expect(sent).toHaveLength(2);

@@ -1,0 +1,43 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Channel } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+
+/** A recorded call in progress, as the downstream taps see it: its calls are its children. */
+export interface RecordedCall {
+  /** The record's `id`, which its children name as `parent`. */
+  readonly id: string;
+  /** The `seq` the next child takes: children are numbered in the order they start. */
+  seq: number;
+  /** `performance.now()` when the call started; a child's `started_ms` counts from it. */
+  readonly startedAt: number;
+}
+
+// Pinned on globalThis, as the replay context is: two copies of fluxloop in one process (a
+// CommonJS app and an ESM one) must agree on which recorded call a request belongs to.
+const slot = Symbol.for('fluxloop.recordedCall');
+const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<RecordedCall> | undefined>;
+const storage: AsyncLocalStorage<RecordedCall> = (holder[slot] ??= new AsyncLocalStorage<RecordedCall>());
+
+/** The recorded call the current code runs under, the innermost when they nest; undefined outside any. */
+export function currentRecordedCall(): RecordedCall | undefined {
+  return storage.getStore();
+}
+
+/** A recorded call beginning now. */
+export function recordedCall(id: string): RecordedCall {
+  return { id, seq: 0, startedAt: performance.now() };
+}
+
+/** Runs `fn` as the recorded call `call`: what it calls, across `await`, is `call`'s downstream. Returns what `fn` returns, as it is. */
+export function runInRecordedCall<T>(call: RecordedCall, fn: () => T): T {
+  return storage.run(call, fn);
+}
+
+/**
+ * Makes each call published on a tracing channel run as the recorded call that `callOf` gives for
+ * its message (the current one when it gives none), as `runInRecordedCall` would. `callOf` must
+ * not throw: a throw in a bound store's transform reaches the process as an uncaught exception.
+ */
+export function bindRecordedCall(channel: Channel, callOf: (message: unknown) => RecordedCall | undefined): void {
+  channel.bindStore(storage, (message) => callOf(message) ?? (storage.getStore() as RecordedCall));
+}
