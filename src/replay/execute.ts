@@ -103,8 +103,9 @@ export function runRedaction(rules: RedactRules = { keys: [], patterns: [] }): R
 const BUILT_IN = runRedaction();
 
 /** How a run describes its downstream calls to compare them with the recording's: encoded and masked as the recorder does. */
-function callEncoding({ encoder, redactor }: RunRedaction): DownstreamScope['encoding'] {
-  return { value: (value) => JSON.parse(encoder.encode(value)), url: (url) => redactor.redactString(url) };
+function callEncoding({ encoder }: RunRedaction): DownstreamScope['encoding'] {
+  const value = (v: unknown): unknown => JSON.parse(encoder.encode(v));
+  return { value, url: (url) => String(value(url)) };
 }
 const encoded = (value: unknown, encoder: Encoder): unknown => JSON.parse(encoder.encode(value));
 

@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fake-openai';
-import { project, readExperiment, recordingPath, runApp, runCli, type Experiment } from '../e2e/helpers';
+import { project, readChildren, readExperiment, readRecords, runApp, runCli, type Experiment } from '../e2e/helpers';
 
 /**
  * A tool-calling agent on the `openai` SDK (fixtures/stub-app): the model picks a tool, the agent
  * calls it (a tool of `recording.downstream.targets`), the tool calls a weather API with fetch
- * and a news API with http.request, and the model answers with the result, streamed. Replays
- * answer the tool and the APIs from the recording; the fake APIs count their hits.
+ * and a news API with http.request, and the model answers with the result, streamed. The app is
+ * recorded once, its downstream calls with it; replays answer the tool and the APIs from the
+ * recording, and the fake APIs count their hits.
  */
 
 const WEATHER = 'what is the weather in Oslo?';
@@ -64,87 +65,28 @@ beforeAll(async () => {
   expect(plain.code).toBe(0);
   expected = plain.stdout.trim();
   expect(expected).toMatch(/^Here is what I found/);
-  await writeRecording();
+  await record();
 });
 
 afterAll(async () => {
   await Promise.all([llm?.close(), weather?.close(), news?.close()]);
 });
 
-/**
- * The recording of the weather question, in the documented format: the call's line with its
- * `id`, then one line per downstream call, written as each ended. The answers are the servers'
- * own, asked as the app asks them.
- */
-async function writeRecording(): Promise<void> {
-  const id = '0badcafe-1';
-  const question = WEATHER;
-  const children: unknown[] = [];
-  let seq = 0;
-  const child = (kind: string, name: string, started: number, duration: number, fields: object) =>
-    children.push({ _version: '1', parent: id, seq: seq++, kind, name, started_ms: started, duration_ms: duration, ...fields, timestamp: '2026-11-28T00:00:00.000Z', meta: { pid: 1 } });
-  const ask = async (asked: object) => {
-    // A copy: the app's messages grow after each call.
-    const body = JSON.parse(JSON.stringify(asked));
-    const response = await fetch(`${llm.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const chunks: string[] = [];
-    const decoder = new TextDecoder();
-    for await (const bytes of response.body as unknown as AsyncIterable<Uint8Array>) chunks.push(decoder.decode(bytes, { stream: true }));
-    const text = chunks.join('');
-    const streamed = body.stream === true;
-    return {
-      request: { method: 'POST', url: `${llm.url}/chat/completions`, headers: { 'content-type': 'application/json', authorization: '***' }, body },
-      response: { status: 200, status_text: 'OK', headers: { 'content-type': response.headers.get('content-type')! }, body: streamed ? text : JSON.parse(text), ...(streamed ? { chunks } : {}) },
-    };
-  };
-  const toolsOffered = [
-    { type: 'function', function: { name: 'lookup', description: 'weather and news of a city', parameters: { type: 'object', properties: { city: { type: 'string' } } } } },
-    { type: 'function', function: { name: 'headlines', description: 'headlines on a topic', parameters: { type: 'object', properties: { topic: { type: 'string' } } } } },
-  ];
-  const messages: unknown[] = [{ role: 'user', content: question }];
-  const first = await ask({ model: 'fake-model', messages, tools: toolsOffered });
-  const message = (first.response.body as any).choices[0].message;
-  const llmOf = (exchange: { request: { body: any } }, usage: object, answer: object, stream: boolean) => ({
-    provider: 'openai',
-    api: 'chat.completions',
-    model: 'fake-model',
-    messages: exchange.request.body.messages,
-    tools: exchange.request.body.tools ?? null,
-    stream,
-    response: answer,
-    usage,
-  });
-  child('llm', 'openai chat.completions fake-model', 0, 5, {
-    ...first,
-    llm: llmOf(first, { input_tokens: 10, output_tokens: 5, total_tokens: 15 }, { text: null, tool_calls: [{ name: 'lookup', arguments: { city: 'Oslo' } }], finish_reason: 'tool_calls' }, false),
-  });
-  const weatherUrl = `${weather.url}/weather?city=Oslo`;
-  const weatherBody = await (await fetch(weatherUrl)).json();
-  const newsBody = await (await fetch(`${news.url}/news`, { method: 'POST', body: JSON.stringify({ city: 'Oslo' }) })).json();
-  const output = { weather: weatherBody, news: newsBody };
-  const host = (url: string) => new URL(url).host;
-  // The tool's own calls, inside it in time; the tool's line is written last, when it ended.
-  child('tool', 'app/tools.js:lookup', 10, 20, { target: 'app/tools.js:lookup', args: ['Oslo'], output, async: true });
-  child('http', `GET ${host(weather.url)}/weather`, 11, 3, {
-    request: { method: 'GET', url: weatherUrl, headers: {}, body: null },
-    response: { status: 200, status_text: 'OK', headers: { 'content-type': 'application/json' }, body: weatherBody },
-  });
-  child('http', `POST ${host(news.url)}/news`, 15, 3, {
-    request: { method: 'POST', url: `${news.url}/news`, headers: { 'content-type': 'application/json' }, body: { city: 'Oslo' } },
-    response: { status: 200, status_text: 'OK', headers: { 'content-type': 'application/json' }, body: newsBody },
-  });
-  messages.push(message, { role: 'tool', tool_call_id: 'call_0', content: JSON.stringify(output) });
-  const second = await ask({ model: 'fake-model', messages, stream: true, stream_options: { include_usage: true } });
-  child('llm', 'openai chat.completions fake-model', 40, 5, {
-    ...second,
-    llm: llmOf(second, { input_tokens: 40, output_tokens: 9, total_tokens: 49 }, { text: expected, tool_calls: [], finish_reason: 'stop' }, true),
-  });
-  const [llm0, toolLine, get, post, llm1] = children;
-  const parent = { _version: '1', function: 'answer', target: 'app/agent.js:answer', iteration: 0, id, args: [question], kwargs: {}, timestamp: '2026-11-28T00:00:00.000Z', meta: { pid: 1 } };
-  const lines = [parent, llm0, get, post, toolLine, llm1].map((l) => JSON.stringify(l));
-  fs.mkdirSync(path.dirname(recordingPath(dir)), { recursive: true });
-  fs.writeFileSync(recordingPath(dir), `${lines.join('\n')}\n`);
-  // Making the recording asked the servers; the replays start from nothing.
+/** The app run once under `node --import fluxloop/register`: the same output, and the call recorded with its downstream calls. */
+async function record(): Promise<void> {
+  const recorded = await runApp(dir, 'app/main.js', { env });
+  expect(recorded.stderr).toBe('');
+  expect([recorded.code, recorded.stdout.trim()]).toEqual([0, expected]);
+  expect(readRecords(dir).map((l) => l.target)).toEqual(['app/agent.js:answer']);
+  const children = [...readChildren(dir)].sort((a, b) => a.seq - b.seq);
+  expect(children.map((c) => [c.seq, c.kind, c.name.replace(/:\d+/, ':PORT')])).toEqual([
+    [0, 'llm', 'openai chat.completions fake-model'],
+    [1, 'tool', 'app/tools.js:lookup'],
+    [2, 'http', 'GET 127.0.0.1:PORT/weather'],
+    [3, 'http', 'POST 127.0.0.1:PORT/news'],
+    [4, 'llm', 'openai chat.completions fake-model'],
+  ]);
+  // The replays start from nothing.
   llm.asks.length = 0;
   weather.hits.length = 0;
   news.hits.length = 0;

@@ -32,7 +32,7 @@ export function interceptFetch(): void {
 async function intercepted(original: typeof fetch, request: Request, { run, encoding }: DownstreamScope): Promise<Response> {
   // Read from a copy: the request itself goes out untouched when the call is live.
   const bytes = request.body === null ? undefined : new Uint8Array(await request.clone().arrayBuffer());
-  const { call, request: described } = describeRequest(request.method, request.url, bytes, encoding);
+  const { call, request: described } = describeRequest(request.method, request.url, bytes, request.headers.get('content-type') ?? undefined, encoding);
   const decision = run.begin(call);
   switch (decision.answer) {
     case 'denied':

@@ -95,7 +95,7 @@ function intercepted(request: RequestFn, lib: typeof http | typeof https, secure
   req.once('finish', () => {
     let decided: { decision: Decision; request: HttpRequestRecord; llm: boolean };
     try {
-      const { call, request: described } = describeRequest(method, url, Buffer.concat(body), scope.encoding);
+      const { call, request: described } = describeRequest(method, url, Buffer.concat(body), contentTypeOf(req), scope.encoding);
       decided = { decision: scope.run.begin(call), request: described, llm: call.kind === 'llm' };
     } catch (error) {
       req.destroy(error as Error);
@@ -262,4 +262,9 @@ function parseResponse(bytes: Buffer): { status: number | undefined; headers: Re
     body = Buffer.concat(pieces);
   }
   return { status, headers, text: body.toString('utf8') };
+}
+
+function contentTypeOf(req: ClientRequest): string | undefined {
+  const value = req.getHeader('content-type');
+  return value === undefined ? undefined : String(value);
 }

@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
 import type { HttpRequestRecord, HttpResponseRecord, LlmCallRecord } from '../../record/downstream-format';
+import { bodyValue } from '../../record/downstream/body';
 import { llmCallOf, llmName, llmRequestOf } from '../../record/downstream/llm';
 import { currentReplay } from '../../trace/context';
 import type { Call, DownstreamRun } from '../stubs';
@@ -36,29 +36,18 @@ export function httpName(method: string, url: string): string {
   }
 }
 
-/** A body's bytes as a recorded request keeps them: JSON when it parses, else text, else bytes; null when empty. */
-export function bodyOf(bytes: Uint8Array | undefined): unknown {
-  if (bytes === undefined || bytes.length === 0) return null;
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (!isUtf8(buffer)) return Buffer.from(buffer);
-  const text = buffer.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /** An outbound request as the call the stubs decide: an LLM call when its endpoint and body say so. */
-export function describeRequest(method: string, url: string, bytes: Uint8Array | undefined, encoding: CallEncoding): { call: Call; request: HttpRequestRecord } {
-  const raw = bodyOf(bytes);
+export function describeRequest(method: string, url: string, bytes: Uint8Array | undefined, contentType: string | undefined, encoding: CallEncoding): { call: Call; request: HttpRequestRecord } {
+  // Read as the recorder reads a body, so that the two compare.
+  const raw = bytes === undefined || bytes.length === 0 ? null : bodyValue(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), contentType);
   const request: HttpRequestRecord = { method: method.toUpperCase(), url: encoding.url(url), headers: {}, body: encoding.value(raw) };
   const llm = llmRequestOf(url, raw);
   if (llm !== undefined) {
     const messages = llmCallOf(request, undefined)?.messages ?? null;
     return { call: { kind: 'llm', name: llmName(llm), provider: llm.provider, api: llm.api, model: llm.model, messages }, request };
   }
-  return { call: { kind: 'http', name: httpName(method, url), method: request.method, url: request.url, body: request.body }, request };
+  // The recorder redacts the name as it does any string: a URL's path may hold a secret.
+  return { call: { kind: 'http', name: encoding.url(httpName(method, url)), method: request.method, url: request.url, body: request.body }, request };
 }
 
 /** A live LLM call's summary (model, usage), from its response's text; undefined when the request is not one. */
