@@ -31,7 +31,7 @@ export type DivergenceKind = 'other_call' | 'other_arguments' | 'extra_call' | '
 export interface CallSummary {
   kind: ChildKind;
   name: string;
-  /** The arguments compared: a tool's arguments, an HTTP request's body; null for LLM calls, whose messages hold the input. */
+  /** The arguments compared: a tool's arguments, an HTTP request's body (its URL's query when it has none); null for LLM calls, whose messages hold the input. */
   arguments: unknown;
 }
 
