@@ -10,7 +10,7 @@ import { toolObserver } from '../../src/record/downstream/tool';
 import { NO_ID, Recorder } from '../../src/record/recorder';
 import { currentRecordedCall, recordedCall, runInRecordedCall } from '../../src/trace/recording';
 
-const LIMITS: ChildLimits = { maxStringLength: 20_000, maxArrayLength: 1000 };
+const LIMITS: ChildLimits = { maxBodyBytes: 1_000_000, maxArrayLength: 1000 };
 const ALL = { http: true, llm: true, targets: [] };
 
 function tempFile(): string {
