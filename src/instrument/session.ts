@@ -61,7 +61,7 @@ export class Session {
         ...(r.max_file_mb === undefined ? {} : { maxFileBytes: Math.max(1, Math.round(r.max_file_mb * 1024 * 1024)) }),
       },
     });
-    this.children = this.downstream ? new Children(this.recorder, d, { maxStringLength: r.max_string_length, maxArrayLength: r.max_array_length }) : undefined;
+    this.children = this.downstream ? new Children(this.recorder, d, { maxBodyBytes: r.max_record_bytes, maxArrayLength: r.max_array_length }) : undefined;
     const inherited = process.env[RUN_ID];
     this.runId = inherited ?? randomUUID();
     if (!inherited) {

@@ -32,8 +32,11 @@ export class Encoded {
 }
 
 export interface ChildLimits {
-  /** The most characters kept of a string, and so of a body read (`recording.max_string_length`). */
-  maxStringLength: number;
+  /**
+   * The most bytes of a body copied (`recording.max_record_bytes`): a JSON body is kept whole up to
+   * it, so that it parses, and each of its strings is then capped as any string is.
+   */
+  maxBodyBytes: number;
   /** The most elements kept of an array, and so the most chunks of a streamed body. */
   maxArrayLength: number;
 }

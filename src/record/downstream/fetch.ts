@@ -16,7 +16,7 @@ import type { ChildStart, Children } from './child';
  * `Response.clone()`, which needs the Response itself. The wrapper costs one `getStore()` outside
  * a recorded call; inside one, it reads the request's body from what the app passed (a stream
  * body is recorded as a marker, never read) and the response's from a clone, in the background,
- * up to the recording's `max_string_length`.
+ * up to the recording's `max_record_bytes`.
  */
 export function tapFetch(children: Children): void {
   const pinned = globalThis as unknown as Record<symbol, boolean | undefined>;
@@ -78,7 +78,7 @@ class FetchTap {
     try {
       const headers = headerRecord(response.headers);
       this.response = { status: response.status, status_text: response.statusText, headers };
-      this.received = new BodyCopy(this.children.limits.maxStringLength, isStreamed(headers['content-type'], headers['content-length'] === undefined));
+      this.received = new BodyCopy(this.children.limits.maxBodyBytes, isStreamed(headers['content-type'], headers['content-length'] === undefined));
       // Cloned now, before the app can read it: this handler was attached before the app's own.
       const copy = response.body === null ? null : response.clone().body;
       if (copy === null) return this.end();

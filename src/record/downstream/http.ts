@@ -22,7 +22,7 @@ export function tapHttp(children: Children): void {
   const pinned = globalThis as unknown as Record<symbol, boolean | undefined>;
   if (pinned[TAPPED]) return;
   pinned[TAPPED] = true;
-  copyWrites(children.limits.maxStringLength);
+  copyWrites(children.limits.maxBodyBytes);
   subscribe('http.client.request.start', (message) => {
     const call = currentRecordedCall();
     if (call === undefined) return;
@@ -88,7 +88,10 @@ class HttpTap {
     private readonly start: ChildStart,
     private readonly request: ClientRequest,
   ) {
-    this.sent = written.get(request) ?? new BodyCopy(children.limits.maxStringLength);
+    // Where Node publishes the start before the body is written (not Node 20), the writes to come land here.
+    let sent = written.get(request);
+    if (sent === undefined) written.set(request, (sent = new BodyCopy(children.limits.maxBodyBytes)));
+    this.sent = sent;
     taps.set(request, this);
     this.untrack = children.track(() => this.end(undefined, true));
     tapMethod(request, 'emit', (args) => {
@@ -101,7 +104,7 @@ class HttpTap {
   responded(response: IncomingMessage): void {
     this.response = response;
     const chunked = /chunked/i.test(String(response.headers['transfer-encoding'] ?? ''));
-    this.received = new BodyCopy(this.children.limits.maxStringLength, isStreamed(response.headers['content-type'], chunked));
+    this.received = new BodyCopy(this.children.limits.maxBodyBytes, isStreamed(response.headers['content-type'], chunked));
     const received = this.received;
     tapMethod(response, 'push', (args) => {
       if (args[0] === null) this.end();
