@@ -8,3 +8,10 @@ export function integerAtLeast(min: 0 | 1): (value: string) => number {
     return n;
   };
 }
+
+/** A commander parser for a number above 0 (an amount of money, a duration), decimals allowed. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
+  return n;
+}
