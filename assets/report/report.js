@@ -1201,31 +1201,67 @@
     unmatched: 'no recorded call matched it',
   };
 
-  /** The recording's calls beside the run's, one row a place, the first where they part marked. */
-  function sideBySide(r) {
-    var recorded = r.recorded_calls || [];
-    var calls = r.calls;
-    var d = r.divergence;
+  /**
+   * The recording's calls beside the run's. A run's call sits beside the recorded call it was
+   * matched with (`matched`); one matched with none, beside the next recorded call nothing
+   * matched, as the place where they differ; the rest alone on their side, in order.
+   */
+  function pairCalls(recorded, calls) {
+    var bySeq = new Map();
+    recorded.forEach(function (c) { bySeq.set(c.seq, c); });
+    var used = new Set();
+    calls.forEach(function (c) { if (c.matched !== null && bySeq.has(c.matched)) used.add(c.matched); });
+    // The recorded calls no call of the run matched, in order, each shown once.
+    var pending = recorded.filter(function (c) { return !used.has(c.seq); });
     var rows = [];
-    for (var i = 0; i < Math.max(recorded.length, calls.length); i++) {
-      var expected = recorded[i];
-      var actual = calls[i];
-      var diverged = d && d.index === i;
-      rows.push(
-        el(
-          'tr',
-          { class: diverged ? 'diverged' : null, 'data-testid': diverged ? 'diverged-call' : null, title: diverged ? divergenceText(d) : null },
-          el('td', { class: 'num muted', text: String(i + 1) }),
-          el('td', { class: expected ? null : 'muted' }, expected ? [el('div', { class: 'call-name', text: callName(expected) }), expected.arguments !== null && expected.arguments !== undefined ? el('div', { class: 'call-args muted small', text: argsText(expected.arguments) }) : null] : '–'),
-          el('td', { class: actual ? null : 'muted' }, actual ? [el('div', { class: 'call-name', text: callName(actual) }), el('div', { class: 'call-facts' }, answerPill(actual.answer), diverged && d.kind === 'other_arguments' && d.actual ? el('span', { class: 'call-args muted small', text: argsText(d.actual.arguments) }) : null)] : '–'),
-        ),
+    calls.forEach(function (c, i) {
+      if (c.matched !== null && bySeq.has(c.matched)) {
+        while (pending.length > 0 && pending[0].seq < c.matched) rows.push({ expected: pending.shift(), actual: null, at: null });
+        rows.push({ expected: bySeq.get(c.matched), actual: c, at: i });
+      } else rows.push({ expected: pending.length > 0 ? pending.shift() : null, actual: c, at: i });
+    });
+    pending.forEach(function (c) { rows.push({ expected: c, actual: null, at: null }); });
+    return rows;
+  }
+
+  /** The row where the run left its recording: its call at the divergence's place, or for a missing call the recorded one it never made. */
+  function divergentRow(rows, d) {
+    if (!d) return -1;
+    var at = rows.findIndex(function (row) { return row.at === d.index; });
+    if (at >= 0 && d.actual) return at;
+    var name = d.expected ? d.expected.name : null;
+    var missing = rows.findIndex(function (row) { return row.actual === null && row.expected && row.expected.name === name; });
+    return missing >= 0 ? missing : at;
+  }
+
+  function callCell(call, side, extra) {
+    if (!call) return el('td', { class: 'muted', text: '–' });
+    var args = side === 'expected' && call.arguments !== null && call.arguments !== undefined ? el('div', { class: 'call-args muted small', text: argsText(call.arguments) }) : null;
+    return el('td', null, el('div', { class: 'call-name', text: callName(call) }), args, extra || null);
+  }
+
+  /** The recording's calls beside the run's, the first place they part marked. */
+  function sideBySide(r) {
+    var d = r.divergence;
+    var pairs = pairCalls(r.recorded_calls || [], r.calls);
+    var marked = divergentRow(pairs, d);
+    var rows = pairs.map(function (row, k) {
+      var diverged = k === marked;
+      var facts = row.actual ? el('div', { class: 'call-facts' }, answerPill(row.actual.answer), diverged && d.kind === 'other_arguments' && d.actual ? el('span', { class: 'call-args muted small', text: argsText(d.actual.arguments) }) : null) : null;
+      return el(
+        'tr',
+        { class: diverged ? 'diverged' : null, 'data-testid': diverged ? 'diverged-call' : null, title: diverged ? divergenceText(d) : null },
+        el('td', { class: 'num muted', text: row.expected ? String(row.expected.seq + 1) : '' }),
+        callCell(row.expected, 'expected'),
+        el('td', { class: 'num muted', text: row.at === null ? '' : String(row.at + 1) }),
+        callCell(row.actual, 'actual', facts),
       );
-    }
-    if (rows.length === 0) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: 3, class: 'muted', text: 'Neither the recording nor the run made a downstream call.' })));
+    });
+    if (rows.length === 0) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: 4, class: 'muted', text: 'Neither the recording nor the run made a downstream call.' })));
     return el(
       'table',
       { class: 'compact side-by-side', id: 'detail-calls-compared', 'data-testid': 'detail-calls-compared' },
-      el('thead', null, el('tr', null, el('th', { class: 'num', text: '#' }), el('th', { text: 'Recorded (expected)' }), el('th', { text: 'This run (actual)' }))),
+      el('thead', null, el('tr', null, el('th', { class: 'num', text: '#' }), el('th', { text: 'Recorded (expected)' }), el('th', { class: 'num', text: '#' }), el('th', { text: 'This run (actual)' }))),
       el('tbody', null, rows),
     );
   }

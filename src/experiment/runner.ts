@@ -5,7 +5,7 @@ import { formatParamPath, parseParamPath } from '../config/param-path';
 import { configPath, resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
-import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { redactRules } from '../record/redact-json';
 import { decodeCall, override } from '../replay/binding';
@@ -197,7 +197,8 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
 export async function planExperiment(options: ExperimentOptions = {}): Promise<ExperimentPlanReport> {
   const { setup, runs, target } = await prepare(options);
   await runs.close();
-  const modes = setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
+  // The modes the runs will have: the harness's, with --downstream over the config, where the replay sets them.
+  const modes = (setup.harness as { downstream?: DownstreamReplayConfig }).downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
   // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
   const estimate = await estimateCost(planRuns(setup, target, options.limit) as AsyncIterable<EstimatedRun>, pricesOf(setup.config), modes);
   const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate };
@@ -340,8 +341,9 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
       }
       const { usage, cost_usd } = tally.add(run.result);
       // Known to the run's plan, not to its thread: kept here, so that a recording's calls cross to a thread once.
-      const recording = next.value.recording as { downstream?: ChildRecord[] } | undefined;
-      const recorded = recording === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
+      // A recording without an id was made before calls were recorded: it has none to show.
+      const recording = next.value.recording as { id?: string; downstream?: ChildRecord[] } | undefined;
+      const recorded = recording?.id === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
       run = withAdditions(run, { usage, cost_usd, ...(recorded === undefined ? {} : { recorded_downstream: recorded }) });
       if (maxCostUsd !== undefined && tally.pricedUsd >= maxCostUsd) capped = true;
       if (open) onRun(run);
