@@ -9,6 +9,9 @@ import { execute, type Runs } from '../../src/experiment/runner';
 import { CallsTally } from '../../src/experiment/tally';
 import { addUsage, callsCost, costOf, PRICE_TABLE, priceOf, pricesOf, runCost } from '../../src/experiment/usage';
 import { samePath } from '../../src/experiment/evaluation/same-path';
+import { RULES } from '../../src/experiment/evaluation/rules';
+import { parseEvaluationConfig } from '../../src/config/evaluation';
+import { ConfigError } from '../../src/config/errors';
 import type { ChildRecord, Usage } from '../../src/record/downstream-format';
 import type { Divergence, RunCall } from '../../src/replay/calls';
 import type { RunPlan, RunResult } from '../../src/replay/execute';
@@ -221,6 +224,14 @@ describe('the same_path evaluator', () => {
     expect(args.reason).toBe('left the recorded path at call 1: called tool search with ["b"], recorded with ["a"]');
     expect(samePath({ recording_index: 0, divergence: { index: 3, kind: 'extra_call', expected: null, actual: { kind: 'http', name: 'GET x', arguments: null } } }).reason).toMatch(/at call 4: made an extra call, http GET x/);
     expect(samePath({ recording_index: 0, divergence: { index: 0, kind: 'missing_call', expected: { kind: 'llm', name: 'openai', arguments: null }, actual: null } }).reason).toMatch(/never made the recorded call llm openai/);
+  });
+
+  it('is configured by its name alone, takes no keys of its own, and is one of the rules', () => {
+    const config = parseEvaluationConfig('evaluators: [same_path, success]\n', 'configs/evaluation.yaml');
+    expect(config.evaluators[0]).toEqual({ type: 'same_path', name: 'same_path', weight: 1, threshold: 1 });
+    expect(() => parseEvaluationConfig('evaluators:\n  - type: same_path\n    value: x\n', 'configs/evaluation.yaml')).toThrow(ConfigError);
+    const run = { recording_index: 0, divergence: { index: 0, kind: 'extra_call', expected: null, actual: { kind: 'http', name: 'GET x', arguments: null } } } as unknown as RunResult;
+    expect(RULES.same_path(run, config.evaluators[0]!, undefined).score).toBe(0);
   });
 
   it('skips a run without a recording, and one written before calls were compared', () => {
