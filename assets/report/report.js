@@ -16,6 +16,8 @@
   var comparison = data.comparison;
   var evaluators = data.evaluators;
   var bases = data.bases || [];
+  /** Some run made downstream calls or has a recording's: the Path column, its filter and the calls section show. */
+  var hasCalls = data.has_calls === true;
   /** Regressions by the index of their run here, for the run's detail. */
   var regressionOf = new Map();
   if (comparison) comparison.regressions.forEach(function (r) { if (typeof r.run_index === 'number') regressionOf.set(r.run_index, r); });
@@ -64,7 +66,7 @@
 
   // ---- Formats -----------------------------------------------------------------------------
 
-  // formatMs, formatPercent, formatDeltaMs and formatDeltaPoints come before this script: they are
+  // formatMs, formatPercent, formatDeltaMs, formatDeltaPoints, formatUsd and formatTokens come before this script: they are
   // fluxloop's own (src/experiment/format.ts), so that the page reads numbers as the console does.
   // Scores are shares of evaluators, shown as percentages like every rate.
 
@@ -112,7 +114,7 @@
       ['A run passes at a score of', formatPercent(summary.pass_threshold)],
       ['Minimum pass rate', summary.gate ? formatPercent(summary.gate.min_pass_rate) + ' (' + summary.gate.source + ')' : null],
       ['Baseline', comparison ? comparison.baseline : null],
-    ];
+    ].concat(callsItems(data.calls, meta.total_runs));
     var dl = el('dl', { class: 'meta' });
     items.forEach(function (item) {
       if (item[1] === null || item[1] === undefined || item[1] === '') return;
@@ -123,6 +125,25 @@
       el('h1', { id: 'experiment-name', text: data.experiment }),
       dl,
     );
+  }
+
+  function tokensText(usage) {
+    if (!usage) return null;
+    return formatTokens(usage.input_tokens) + ' in' + (usage.cached_input_tokens ? ' (' + formatTokens(usage.cached_input_tokens) + ' cached)' : '') + ' / ' + formatTokens(usage.output_tokens) + ' out';
+  }
+
+  /** The experiment's tokens, cost and divergence, as the console's summary says them. */
+  function callsItems(c, total) {
+    if (!c) return [];
+    var items = [];
+    if (c.live_llm_calls > 0) {
+      items.push(['LLM tokens', (tokensText(c.usage) || 'unknown') + ' · ' + c.live_llm_calls + ' live call' + (c.live_llm_calls === 1 ? '' : 's')]);
+      items.push(['Cost', c.cost_usd !== null ? formatUsd(c.cost_usd) : 'unknown' + (c.unpriced_models.length ? ': no price for ' + c.unpriced_models.join(', ') : '')]);
+    }
+    if (c.diverged_runs > 0) {
+      items.push(['Diverged', c.diverged_runs + (typeof total === 'number' ? ' of ' + total : '') + ' runs: ' + c.diverged_at.map(function (p) { return 'at call ' + (p.index + 1) + ' (' + p.kind + ') ' + p.runs; }).join(', ')]);
+    }
+    return items;
   }
 
   // ---- Verdict -----------------------------------------------------------------------------
@@ -581,6 +602,8 @@
     { key: 'duration', label: 'Duration', num: true, get: function (r) { return r.duration_ms; } },
     { key: 'iteration', label: 'Iteration', num: true, get: function (r) { return r.iteration; } },
   ];
+  // Where each run left its recording's calls: runs that kept to them first, then by the call they left at.
+  if (hasCalls) COLUMNS.splice(9, 0, { key: 'path', label: 'Path', get: function (r) { return r.divergence ? r.divergence.index + 1 : r.recorded_calls === null ? null : 0; } });
 
   /** Characters of an output in its cell; the rest shows on unfolding it. */
   var OUTPUT_CELL = 120;
@@ -595,6 +618,7 @@
     persona: '',
     base: '',
     evaluator: '',
+    path: '',
     q: '',
     sort: 'index',
     dir: 1,
@@ -684,6 +708,7 @@
         [['', 'Any evaluator']].concat(evaluators.map(function (e, i) { return [String(i), e.name + ' failed (' + failures[i] + ')']; })),
         'evaluator',
       ),
+      hasCalls ? pathFilter() : null,
       el('button', { id: 'filter-reset', type: 'button', class: 'secondary', text: 'Reset', onclick: function () { resetFilters(); update(); } }),
       el('label', { class: 'filter check' }, group, el('span', { text: 'Group by base input' })),
       el('button', { id: 'groups-toggle', type: 'button', class: 'secondary', hidden: !state.group, onclick: toggleAllGroups }),
@@ -696,6 +721,15 @@
     });
   }
 
+  function pathFilter() {
+    var diverged = 0, same = 0;
+    runs.forEach(function (r) {
+      if (r.divergence) diverged++;
+      else if (r.recorded_calls !== null) same++;
+    });
+    return select('filter-path', 'Path', [['', 'Any path'], ['diverged', 'left the recording (' + diverged + ')'], ['same', 'kept to the recording (' + same + ')']], 'path');
+  }
+
   function toggleAllGroups() {
     if (collapsed.size < bases.length) bases.forEach(function (_, i) { collapsed.add(i); });
     else collapsed.clear();
@@ -704,9 +738,9 @@
   }
 
   function resetFilters() {
-    ['status', 'verdict', 'strategy', 'persona', 'base', 'evaluator', 'q'].forEach(function (k) { state[k] = ''; });
+    ['status', 'verdict', 'strategy', 'persona', 'base', 'evaluator', 'path', 'q'].forEach(function (k) { state[k] = ''; });
     state.page = 0;
-    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-base', 'filter-evaluator', 'filter-search'].forEach(function (id) {
+    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-base', 'filter-evaluator', 'filter-path', 'filter-search'].forEach(function (id) {
       var node = byId(id);
       if (node) node.value = '';
     });
@@ -725,6 +759,8 @@
     if (!labelMatches(r.persona, 'persona', state.persona)) return false;
     if (state.base !== '' && r.base !== Number(state.base.slice(1))) return false;
     if (state.evaluator !== '' && r.failed.indexOf(Number(state.evaluator)) < 0) return false;
+    if (state.path === 'diverged' && !r.divergence) return false;
+    if (state.path === 'same' && (r.divergence || r.recorded_calls === null)) return false;
     if (state.q && String(r.input).toLowerCase().indexOf(state.q) < 0) return false;
     return true;
   }
@@ -805,9 +841,16 @@
         title: r.recording_file && r.recording_line !== null ? r.recording_file + ':' + r.recording_line : null,
         text: recordingText(r.recording_index, r.recording_line, r.recording_file),
       }),
+      hasCalls ? pathCell(r) : null,
       el('td', { class: 'num', text: formatMs(r.duration_ms) }),
       el('td', { class: 'num', text: String(r.iteration) }),
     );
+  }
+
+  /** `call 2 · other_call` where the run left its recording's calls; `same` where it kept to them. */
+  function pathCell(r) {
+    if (r.divergence) return el('td', { class: 'path-cell diverged', title: divergenceText(r.divergence), text: 'call ' + (r.divergence.index + 1) + ' · ' + r.divergence.kind });
+    return el('td', { class: 'path-cell muted', text: r.recorded_calls === null ? '–' : 'same' });
   }
 
   /** A base input's header row: its text and how its runs (those the filters keep) did; a click folds or unfolds them. */
@@ -1126,6 +1169,167 @@
     return box;
   }
 
+  // ---- Downstream calls --------------------------------------------------------------------
+
+  function callName(c) {
+    return c ? c.kind + ' ' + c.name : '?';
+  }
+
+  function argsText(v) {
+    var text = v === undefined ? 'undefined' : JSON.stringify(v);
+    return shorten(text, 120);
+  }
+
+  /** Where and how a run left its recording's calls, as the same_path evaluator says it. */
+  function divergenceText(d) {
+    var at = 'at call ' + (d.index + 1);
+    if (d.kind === 'other_call') return 'Left the recorded path ' + at + ': called ' + callName(d.actual) + ' where the recording called ' + callName(d.expected) + '.';
+    if (d.kind === 'other_arguments') return 'Left the recorded path ' + at + ': called ' + callName(d.actual) + ' with other arguments than recorded.';
+    if (d.kind === 'extra_call') return 'Left the recorded path ' + at + ': made an extra call, ' + callName(d.actual) + ', after the recording\'s calls ended.';
+    if (d.kind === 'missing_call') return 'Left the recorded path ' + at + ': never made the recorded call ' + callName(d.expected) + '.';
+    return 'Left the recorded path ' + at + ' (' + d.kind + ').';
+  }
+
+  function answerPill(answer) {
+    return el('span', { class: 'pill answer answer-' + answer, text: answer, title: ANSWERS[answer] || null });
+  }
+
+  var ANSWERS = {
+    stub: 'answered from the recording',
+    live: 'sent for real',
+    denied: 'refused: replay_args.downstream denies it',
+    unmatched: 'no recorded call matched it',
+  };
+
+  /**
+   * The recording's calls beside the run's. A run's call sits beside the recorded call it was
+   * matched with (`matched`); one matched with none, beside the next recorded call nothing
+   * matched, as the place where they differ; the rest alone on their side, in order.
+   */
+  function pairCalls(recorded, calls) {
+    var bySeq = new Map();
+    recorded.forEach(function (c) { bySeq.set(c.seq, c); });
+    var used = new Set();
+    calls.forEach(function (c) { if (c.matched !== null && bySeq.has(c.matched)) used.add(c.matched); });
+    // The recorded calls no call of the run matched, in order, each shown once.
+    var pending = recorded.filter(function (c) { return !used.has(c.seq); });
+    var rows = [];
+    calls.forEach(function (c, i) {
+      if (c.matched !== null && bySeq.has(c.matched)) {
+        while (pending.length > 0 && pending[0].seq < c.matched) rows.push({ expected: pending.shift(), actual: null, at: null });
+        rows.push({ expected: bySeq.get(c.matched), actual: c, at: i });
+      } else rows.push({ expected: pending.length > 0 ? pending.shift() : null, actual: c, at: i });
+    });
+    pending.forEach(function (c) { rows.push({ expected: c, actual: null, at: null }); });
+    return rows;
+  }
+
+  /** The row where the run left its recording: its call at the divergence's place, or for a missing call the recorded one it never made. */
+  function divergentRow(rows, d) {
+    if (!d) return -1;
+    var at = rows.findIndex(function (row) { return row.at === d.index; });
+    if (at >= 0 && d.actual) return at;
+    var name = d.expected ? d.expected.name : null;
+    var missing = rows.findIndex(function (row) { return row.actual === null && row.expected && row.expected.name === name; });
+    return missing >= 0 ? missing : at;
+  }
+
+  function callCell(call, side, extra) {
+    if (!call) return el('td', { class: 'muted', text: '–' });
+    var args = side === 'expected' && call.arguments !== null && call.arguments !== undefined ? el('div', { class: 'call-args muted small', text: argsText(call.arguments) }) : null;
+    return el('td', null, el('div', { class: 'call-name', text: callName(call) }), args, extra || null);
+  }
+
+  /** The recording's calls beside the run's, the first place they part marked. */
+  function sideBySide(r) {
+    var d = r.divergence;
+    var pairs = pairCalls(r.recorded_calls || [], r.calls);
+    var marked = divergentRow(pairs, d);
+    var rows = pairs.map(function (row, k) {
+      var diverged = k === marked;
+      var facts = row.actual ? el('div', { class: 'call-facts' }, answerPill(row.actual.answer), diverged && d.kind === 'other_arguments' && d.actual ? el('span', { class: 'call-args muted small', text: argsText(d.actual.arguments) }) : null) : null;
+      return el(
+        'tr',
+        { class: diverged ? 'diverged' : null, 'data-testid': diverged ? 'diverged-call' : null, title: diverged ? divergenceText(d) : null },
+        el('td', { class: 'num muted', text: row.expected ? String(row.expected.seq + 1) : '' }),
+        callCell(row.expected, 'expected'),
+        el('td', { class: 'num muted', text: row.at === null ? '' : String(row.at + 1) }),
+        callCell(row.actual, 'actual', facts),
+      );
+    });
+    if (rows.length === 0) rows.push(el('tr', { class: 'empty' }, el('td', { colspan: 4, class: 'muted', text: 'Neither the recording nor the run made a downstream call.' })));
+    return el(
+      'table',
+      { class: 'compact side-by-side', id: 'detail-calls-compared', 'data-testid': 'detail-calls-compared' },
+      el('thead', null, el('tr', null, el('th', { class: 'num', text: '#' }), el('th', { text: 'Recorded (expected)' }), el('th', { class: 'num', text: '#' }), el('th', { text: 'This run (actual)' }))),
+      el('tbody', null, rows),
+    );
+  }
+
+  /** A call's facts in a few words: its HTTP status, model, tokens and cost. */
+  function callFacts(c) {
+    var facts = [];
+    if (c.status !== null) facts.push(String(c.status));
+    if (c.model) facts.push(c.model);
+    if (c.usage) facts.push(formatTokens(c.usage.input_tokens) + ' in / ' + formatTokens(c.usage.output_tokens) + ' out');
+    if (c.cost_usd !== null) facts.push(formatUsd(c.cost_usd));
+    else if (c.kind === 'llm' && c.answer === 'live' && c.usage) facts.push('no price');
+    if (c.error) facts.push(c.error.name + ': ' + c.error.message);
+    return facts.join(' · ');
+  }
+
+  /** The run's calls as bars on its time axis, each with how it was answered. */
+  function callsTimeline(r) {
+    var calls = r.calls;
+    if (calls.length === 0) return el('p', { class: 'muted', id: 'detail-calls', 'data-testid': 'detail-calls', text: 'The run made no downstream call.' });
+    var span = calls.reduce(function (m, c) { return Math.max(m, c.started_ms + c.duration_ms); }, 0) || 1;
+    var box = el('div', { class: 'timeline calls', id: 'detail-calls', 'data-testid': 'detail-calls' });
+    box.appendChild(el('div', { class: 'obs-row call-row obs-scale' }, el('div', { class: 'obs-label' }), el('div', { class: 'obs-track' }, [0, 0.25, 0.5, 0.75, 1].map(function (f) {
+      var tick = el('span', { class: 'tick', text: formatMs(span * f) });
+      tick.style.left = f * 100 + '%';
+      return tick;
+    })), el('div', { class: 'obs-dur' }), el('div', { class: 'call-info' })));
+    calls.forEach(function (c, i) {
+      var failed = c.error !== null || (c.status !== null && c.status >= 400) || c.answer === 'denied' || c.answer === 'unmatched';
+      var diverged = r.divergence && r.divergence.index === i;
+      var bar = el('div', { class: 'obs-bar call-bar kind-' + c.kind + (failed ? ' failed' : ''), title: c.name + ': ' + formatMs(c.duration_ms) + ' at +' + formatMs(c.started_ms) });
+      bar.style.left = (c.started_ms / span) * 100 + '%';
+      bar.style.width = Math.max(0.4, (c.duration_ms / span) * 100) + '%';
+      box.appendChild(
+        el(
+          'div',
+          { class: 'obs-row call-row' + (diverged ? ' diverged' : ''), 'data-seq': c.seq },
+          el('div', { class: 'obs-label' }, el('span', { class: 'pill obs-type kind-' + c.kind, text: c.kind }), el('span', { class: 'obs-name', title: c.name, text: c.name })),
+          el('div', { class: 'obs-track' }, bar),
+          el('div', { class: 'obs-dur', text: formatMs(c.duration_ms) }),
+          el('div', { class: 'call-info' }, answerPill(c.answer), el('span', { class: 'muted small', text: callFacts(c) })),
+        ),
+      );
+    });
+    if (r.calls_omitted > 0) box.appendChild(el('p', { class: 'muted small', text: r.calls_omitted + ' more calls are not in this report (it keeps the first ' + calls.length + ').' }));
+    return box;
+  }
+
+  function callsSection(r) {
+    var compared = r.recorded_calls !== null;
+    if (!compared && r.calls.length === 0) return null;
+    var cost = r.usage ? tokensText(r.usage) + (r.cost_usd !== null ? ' · ' + formatUsd(r.cost_usd) : ' · cost unknown') : null;
+    return section(
+      'Downstream calls',
+      'detail-downstream',
+      el(
+        'div',
+        null,
+        r.divergence ? el('p', { class: 'divergence-line tone-bad', id: 'detail-divergence', 'data-testid': 'detail-divergence', text: divergenceText(r.divergence) }) : compared ? el('p', { class: 'muted small', id: 'detail-divergence', text: 'The run\'s calls kept to its recording\'s.' }) : null,
+        compared ? sideBySide(r) : null,
+        compared && r.recorded_omitted > 0 ? el('p', { class: 'muted small', text: r.recorded_omitted + ' more recorded calls are not in this report.' }) : null,
+        el('h4', { text: 'Timeline' }),
+        callsTimeline(r),
+      ),
+      r.calls.length + ' call' + (r.calls.length === 1 ? '' : 's') + (cost ? ' · ' + cost : ''),
+    );
+  }
+
   function openDetail(index) {
     var r = runs[index];
     if (!r) return;
@@ -1170,6 +1374,7 @@
         : null,
       r.frames && r.frames.length ? section('Frames', 'detail-frames', framesList(r.frames), r.frames.length + ' frames, the first after ' + formatMs(r.first_frame_ms)) : null,
       section('Arguments as invoked', null, r.args === null || r.args === undefined ? el('p', { class: 'muted', id: 'detail-args', text: 'The function was not called.' }) : jsonTree(r.args, 'detail-args', r.override_path, overrideNote), overrideNote),
+      callsSection(r),
       section('Callback messages', null, isEmptyMessages(r.messages) ? el('p', { class: 'muted', id: 'detail-messages', text: 'None.' }) : valueBlock(r.messages, 'detail-messages')),
       section('Observations', null, timeline(r), r.observation_count ? r.observation_count + ' in all' : null),
       section('Run', null, el('div', null, metaList(r), r.metadata && Object.keys(r.metadata).length ? [el('h4', { text: 'Input metadata' }), jsonTree(r.metadata, 'detail-metadata')] : null)),
@@ -1214,6 +1419,8 @@
   update();
 
   var table = byId('runs-table');
+  // The Path column takes room the others keep.
+  if (hasCalls) table.classList.add('with-path');
   table.addEventListener('click', onTableActivate);
   table.addEventListener('keydown', onTableActivate);
   var dialog = byId('run-detail');

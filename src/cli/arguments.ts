@@ -24,3 +24,10 @@ export function downstreamMode(value: string, previous: Partial<DownstreamReplay
   if (!modes.includes(mode)) throw new InvalidArgumentError(`${kind} takes ${modes.join(', ')}, not "${mode}"`);
   return { ...previous, [kind]: mode };
 }
+
+/** A commander parser for a number above 0 (an amount of money, a duration), decimals allowed. */
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
+  return n;
+}

@@ -136,6 +136,7 @@ evaluators:
   # - type: llm_judge
   #   rubric: "Does the reply answer the question politely?"
   #   threshold: 0.7
+  # - type: same_path          # the run's downstream calls followed its recording's
 
 # The judge's endpoint; input_generation.llm of configs/simulation.yaml by default.
 # llm:

@@ -6,9 +6,10 @@ import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentP
 import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
 import type { RunSummary } from '../experiment/finished';
-import { formatMs, formatPercent } from '../experiment/format';
-import { downstreamMode, integerAtLeast } from './arguments';
+import { formatMs, formatPercent, formatUsd } from '../experiment/format';
+import { downstreamMode, integerAtLeast, positiveNumber } from './arguments';
 import type { DownstreamReplayConfig } from '../config/types';
+import { divergenceLine, estimateLine, usageLine } from './usage-lines';
 import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import type { EvaluationResult } from '../experiment/evaluation/evaluate';
@@ -27,6 +28,7 @@ interface RunOptions {
   target?: string;
   config?: string;
   downstream?: Partial<DownstreamReplayConfig>;
+  maxCost?: number;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -66,6 +68,7 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
       ['Iterations', String(setup.iterations)],
       ['Runs', String(setup.total)],
     ]),
+    estimateLine(report.estimate),
   );
   const first = report.first;
   if (first === undefined) return;
@@ -100,6 +103,7 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
       ['Output', projectRelative(root, dir)],
     ]),
   );
+  for (const line of [usageLine(summary), divergenceLine(summary, summary.total_runs)]) if (line !== undefined) print(`  ${line}`);
   if (summary.runs_with_warnings > 0) print(colors.yellow(`  ${summary.runs_with_warnings} run${summary.runs_with_warnings === 1 ? '' : 's'} with warnings (see warnings in traces.jsonl)`));
   for (const run of errors.slice(0, 5)) print(colors.red(`  ${run.status}: ${JSON.stringify(run.input)}: ${run.error?.message ?? ''}`));
   if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));
@@ -200,6 +204,7 @@ export function registerRun(program: Command): void {
       'answer one kind of downstream call this way for this experiment, over replay_args.downstream: llm=live|stub, http=live|stub|deny, tools=live|stub, unmatched=error|live (repeatable)',
       downstreamMode,
     )
+    .option('--max-cost <usd>', 'stop starting runs once the live LLM calls have cost this many US dollars, and exit 1', positiveNumber)
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -241,6 +246,7 @@ export function registerRun(program: Command): void {
       const { dir, summary } = await runExperiment({
         ...base,
         signal: stop.signal,
+        maxCostUsd: options.maxCost,
         onProgress: (p) => {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
           details?.(p);
@@ -251,11 +257,20 @@ export function registerRun(program: Command): void {
         stop.dispose();
       });
       if (!options.json) printSummary(root, dir, summary, failed);
+      if (options.maxCost !== undefined && summary.unpriced_models.length > 0) {
+        warn(`--max-cost counted only the calls with a price: ${summary.unpriced_models.join(', ')} had none (add them under pricing:)`);
+      }
       let evaluation: EvaluationResult | undefined;
       try {
         if (summary.ended === 'interrupted') {
           warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
           process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+          return;
+        }
+        if (summary.stopped === 'max_cost') {
+          const cost = summary.cost_usd === null ? '' : ` (${formatUsd(summary.cost_usd)})`;
+          warn(`the cost reached --max-cost ${formatUsd(options.maxCost!)}${cost}: no new run started, ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
+          process.exitCode = EXIT_FAILURE;
           return;
         }
         if (summary.total_runs === 0) {

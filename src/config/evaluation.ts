@@ -21,6 +21,7 @@ const EVALUATOR_KEYS: Record<EvaluatorType, { keys: readonly string[]; required:
   success: { keys: [], required: [] },
   similarity: { keys: [], required: [] },
   llm_judge: { keys: ['rubric', 'model'], required: ['rubric'] },
+  same_path: { keys: [], required: [] },
 };
 const DEFAULT_THRESHOLDS: Partial<Record<EvaluatorType, number>> = { similarity: 0.8, llm_judge: 0.7 };
 

@@ -252,6 +252,7 @@ export const EVALUATOR_TYPES = [
   'success',
   'similarity',
   'llm_judge',
+  'same_path',
 ] as const;
 export type EvaluatorType = (typeof EVALUATOR_TYPES)[number];
 

@@ -25,3 +25,29 @@ export function finish(outcome: RunOutcome, attempt: number): FinishedRun {
   for (const o of outcome.observations) observations += `${JSON.stringify(o)}\n`;
   return { result: summary, line: JSON.stringify(result), observations };
 }
+
+/** What the experiment adds to a run's line once the run is back: its usage and cost, priced here, and its recording's calls. */
+export interface RunAdditions {
+  usage: RunResult['usage'];
+  cost_usd: RunResult['cost_usd'];
+  /** Absent for a run without a recording. */
+  recorded_downstream?: unknown[];
+}
+
+// How a run's line ends as its thread wrote it: the fields it leaves to the experiment, last.
+const UNSET_TAIL = '"usage":null,"cost_usd":null}';
+
+/**
+ * `run` with `additions` in its result and its line. The line is rewritten at its end, where the
+ * fields it leaves unset are, rather than parsed again: a run's output may be megabytes.
+ */
+export function withAdditions(run: FinishedRun, additions: RunAdditions): FinishedRun {
+  const { recorded_downstream: _recorded, ...fields } = additions;
+  Object.assign(run.result, fields);
+  if (additions.usage === null && additions.cost_usd === null && additions.recorded_downstream === undefined) return run;
+  const text = JSON.stringify(additions);
+  let line: string;
+  if (run.line.endsWith(UNSET_TAIL)) line = `${run.line.slice(0, -UNSET_TAIL.length)}${text.slice(1)}`;
+  else line = JSON.stringify(Object.assign(JSON.parse(run.line) as object, additions));
+  return { ...run, line };
+}

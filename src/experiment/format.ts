@@ -64,3 +64,18 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** A cost in US dollars: `$0`, `$0.0123` under a dollar (four places: a run costs cents), `$12.34`, `$1,234.50` from one. */
+export function formatUsd(usd: number): string {
+  if (!Number.isFinite(usd)) return '–';
+  if (usd === 0) return '$0';
+  if (Math.abs(usd) < 0.0001) return usd < 0 ? '-<$0.0001' : '<$0.0001';
+  const digits = Math.abs(usd) < 1 ? 4 : 2;
+  return `${usd < 0 ? '-' : ''}$${Math.abs(usd).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+/** A count of tokens, grouped by thousands: `12,345`. */
+export function formatTokens(count: number): string {
+  if (!Number.isFinite(count)) return '–';
+  return Math.round(count).toLocaleString('en-US');
+}

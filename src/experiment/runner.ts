@@ -5,14 +5,14 @@ import { formatParamPath, parseParamPath } from '../config/param-path';
 import { configPath, resolveProjectRoot } from '../config/project';
 import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
-import type { SimulationConfig } from '../config/types';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { redactRules } from '../record/redact-json';
 import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan, RunStatus } from '../replay/execute';
-import { finish, type FinishedRun, type RunSummary } from './finished';
+import { finish, withAdditions, type FinishedRun, type RunSummary } from './finished';
 import { Harness } from '../replay/harness';
 import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
@@ -21,6 +21,12 @@ import { Durations, type DurationStats } from './stats';
 import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type SetupOptions } from './plan';
 import { checkRecordings, type ReplaySource } from './replay-source';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
+import { createRedactor } from '../record/redact';
+import { redactJson } from '../record/redact-json';
+import { recordedCalls } from './recorded-calls';
+import { CallsTally, type CallsSummary } from './tally';
+import { pricesOf } from './usage';
+import { estimateCost, type CostEstimate } from './estimate';
 
 /** Options of {@link runExperiment}. */
 export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 'downstream'> {
@@ -43,6 +49,11 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
   signal?: AbortSignal;
   /**
+   * A cap in US dollars on what the runs' live LLM calls cost: once their cost reaches it, no new
+   * run starts, those in flight finish, and `summary.json` says `stopped: "max_cost"`.
+   */
+  maxCostUsd?: number;
+  /**
    * Called after each run, in the order runs finish, with its result and, for whoever shows runs
    * in full (`run experiment --verbose`), the lines written for it: its traces.jsonl line (a
    * RunResult as JSON, with the arguments as invoked and the output) and its observations.jsonl
@@ -52,12 +63,19 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
 }
 
 /** `summary.json`. */
-export interface ExperimentSummary {
+export interface ExperimentSummary extends CallsSummary {
   name: string;
-  /** `completed`: every planned run ended; `interrupted` by a signal; `failed`: fluxloop could not go on (see `failure`). */
-  ended: 'completed' | 'interrupted' | 'failed';
+  /**
+   * `completed`: every planned run ended; `interrupted` by a signal; `stopped` by fluxloop before
+   * the plan's end (see `stopped`); `failed`: fluxloop could not go on (see `failure`).
+   */
+  ended: 'completed' | 'interrupted' | 'stopped' | 'failed';
   /** The signal that stopped the experiment. */
   interrupted_by?: string;
+  /** Why fluxloop stopped starting runs: `max_cost`, the cost reached `--max-cost`. */
+  stopped?: 'max_cost';
+  /** The cap the experiment ran under (`--max-cost`). */
+  max_cost_usd?: number;
   /** What stopped a failed experiment. */
   failure?: string;
   started_at: string;
@@ -97,6 +115,8 @@ export interface ExperimentPlanReport {
   setup: ExperimentSetup;
   target: string;
   first?: { input: string; location?: string; before: unknown; after: unknown; error?: string };
+  /** What the planned runs' live LLM calls are expected to cost, from the recordings' usage. */
+  estimate: CostEstimate;
 }
 
 /** Makes planned runs, wherever they run. */
@@ -176,7 +196,11 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
 export async function planExperiment(options: ExperimentOptions = {}): Promise<ExperimentPlanReport> {
   const { setup, runs, target } = await prepare(options);
   await runs.close();
-  const report: ExperimentPlanReport = { setup, target: setup.harness.target };
+  // The modes the runs will have: the harness's, with --downstream over the config, where the replay sets them.
+  const modes = setup.harness.downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
+  // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
+  const estimate = await estimateCost(planRuns(setup, target, options.limit), pricesOf(setup.config), modes);
+  const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate };
   for await (const plan of planRuns(setup, target, 1)) {
     const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
     const encoder = createEncoder({ redactKeys: keys, redactPatterns: patterns });
@@ -228,10 +252,11 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   let warned = 0;
   const startedAt = new Date();
   const started = performance.now();
-  let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> = { ended: 'completed' };
+  const tally = new CallsTally(pricesOf(config));
+  let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> = { ended: 'completed' };
   let failure: unknown;
   try {
-    const interrupted = await execute(setup, runs, planRuns(setup, target, options.limit), (run) => {
+    const stop = await execute(setup, runs, planRuns(setup, target, options.limit), (run) => {
       const { result } = run;
       traces.writeText(`${run.line}\n`);
       observations.writeText(run.observations);
@@ -240,8 +265,9 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       durations.push(result.duration_ms);
       if (result.status !== 'ok') errors.write(errorEntry(result));
       options.onProgress?.({ done: durations.length, total: setup.total, result, trace: run.line, observations: run.observations });
-    }, options.signal);
-    if (interrupted) end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
+    }, { signal: options.signal, tally, maxCostUsd: options.maxCostUsd });
+    if (stop === 'interrupted') end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
+    else if (stop === 'max_cost') end = { ended: 'stopped', stopped: 'max_cost' };
   } catch (error) {
     failure = error;
     end = { ended: 'failed', failure: (error as Error)?.message ?? String(error) };
@@ -255,7 +281,17 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
       }
     }
   }
-  const summary = summarize(setup, { counts, warned, durations, startedAt, totalMs: performance.now() - started, strays: runs.strayCount ?? 0, ...end });
+  const summary = summarize(setup, {
+    counts,
+    warned,
+    durations,
+    startedAt,
+    totalMs: performance.now() - started,
+    strays: runs.strayCount ?? 0,
+    calls: tally.summary(),
+    maxCostUsd: options.maxCostUsd,
+    ...end,
+  });
   writeJson(path.join(dir, 'summary.json'), summary);
   if (failure !== undefined) throw failure;
   return { dir, summary };
@@ -264,22 +300,51 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
 /** How long runs in flight may take to finish once the experiment is interrupted. */
 const GRACE_MS = 2000;
 
+/** Why {@link execute} stopped before the plan's end: a signal, or the cost cap. */
+export type Stop = 'interrupted' | 'max_cost';
+
+/** Options of {@link execute}. */
+export interface ExecuteOptions {
+  signal?: AbortSignal;
+  /** Counts the runs' usage, cost and divergence; one of its own by default. */
+  tally?: CallsTally;
+  /** Stops starting runs once the tally's priced cost reaches this many US dollars. */
+  maxCostUsd?: number;
+}
+
 /**
  * Makes the runs, `runner.concurrency` at a time, retrying those that did not end ok. Lanes pull
  * plans from the stream rather than a queue holding every run (as p-limit would), so that a
  * recording of a million lines is never held in memory. Once `signal` is aborted no run starts,
- * those in flight get a short grace, and the result is true.
+ * those in flight get a short grace, and the result is `interrupted`. Once the cost reaches
+ * `maxCostUsd` no run starts and those in flight finish: the result is `max_cost`.
+ *
+ * Each run's line gets its usage and cost (priced by the config's prices) and its recording's
+ * calls before `onRun` sees it.
  */
-export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onRun: (run: FinishedRun) => void, signal?: AbortSignal): Promise<boolean> {
+export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onRun: (run: FinishedRun) => void, options: ExecuteOptions = {}): Promise<Stop | undefined> {
+  const { signal, maxCostUsd } = options;
   const { concurrency, retries } = setup.config.runner;
+  const tally = options.tally ?? new CallsTally(pricesOf(setup.config));
+  const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
+  const redactor = createRedactor(keys, patterns);
   let open = true;
+  let capped = false;
+  const stopped = () => signal?.aborted === true || capped;
   const lane = async (): Promise<void> => {
-    for (let next = await plans.next(); !next.done && !signal?.aborted; next = await plans.next()) {
+    for (let next = stopped() ? undefined : await plans.next(); next !== undefined && !next.done && !stopped(); next = await plans.next()) {
       let run = await runs.run(next.value, 1);
-      for (let retry = 1; retry <= retries && run.result.status !== 'ok' && next.value.error === undefined && !signal?.aborted; retry++) {
+      for (let retry = 1; retry <= retries && run.result.status !== 'ok' && next.value.error === undefined && !stopped(); retry++) {
         await sleep(Math.min(100 * 2 ** (retry - 1), 2000));
         run = await runs.run(next.value, retry + 1);
       }
+      const { usage, cost_usd } = tally.add(run.result);
+      // Known to the run's plan, not to its thread: kept here, so that a recording's calls cross to a thread once.
+      // A recording without an id was made before calls were recorded: it has none to show.
+      const recording = next.value.recording;
+      const recorded = recording?.id === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
+      run = withAdditions(run, { usage, cost_usd, ...(recorded === undefined ? {} : { recorded_downstream: recorded }) });
+      if (maxCostUsd !== undefined && tally.pricedUsd >= maxCostUsd) capped = true;
       if (open) onRun(run);
     }
   };
@@ -288,17 +353,22 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
     onAbort = () => setTimeout(resolve, GRACE_MS).unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+  // Under a cost cap, no run waits in a thread's queue: each run handed over starts at once, so
+  // that none starts after the cap is reached.
+  const lanes = maxCostUsd === undefined ? Math.max(concurrency, runs.capacity ?? 0) : concurrency;
   try {
-    await Promise.race([Promise.all(Array.from({ length: Math.max(concurrency, runs.capacity ?? 0) }, lane)), graceOver]);
+    await Promise.race([Promise.all(Array.from({ length: lanes }, lane)), graceOver]);
   } finally {
     open = false;
     signal?.removeEventListener('abort', onAbort!);
     await runs.close();
   }
-  return signal?.aborted === true;
+  return signal?.aborted === true ? 'interrupted' : capped ? 'max_cost' : undefined;
 }
 
-type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure'> & {
+type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> & {
+  calls: CallsSummary;
+  maxCostUsd?: number;
   counts: Record<RunStatus, number>;
   warned: number;
   durations: Durations;
@@ -317,6 +387,8 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     ended: run.ended,
     ...(run.interrupted_by === undefined ? {} : { interrupted_by: run.interrupted_by }),
     ...(run.failure === undefined ? {} : { failure: run.failure }),
+    ...(run.stopped === undefined ? {} : { stopped: run.stopped }),
+    ...(run.maxCostUsd === undefined ? {} : { max_cost_usd: run.maxCostUsd }),
     started_at: run.startedAt.toISOString(),
     finished_at: new Date().toISOString(),
     total_time_ms: Math.round(run.totalMs),
@@ -327,6 +399,7 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     runs_with_warnings: run.warned,
     stray_errors: run.strays,
     duration_ms: run.durations.stats(),
+    ...run.calls,
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,
     inputs: setup.inputs.inputs.length,

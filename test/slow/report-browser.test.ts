@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComparedRun, EvaluationSummary, EvaluatorResult, ObservationLine, ReportData } from '../../src/experiment/evaluation/types.js';
-import { formatMs, formatPercent } from '../../src/experiment/format.js';
+import { formatMs, formatPercent, formatUsd } from '../../src/experiment/format.js';
 import { wordDiff } from '../../src/experiment/report/diff.js';
 import { writeReport } from '../../src/experiment/report/render.js';
 import type { RunResult, RunStatus } from '../../src/replay/execute.js';
@@ -42,6 +42,34 @@ function observationsOf(traceId: string, i: number): ObservationLine[] {
   return [o('c', 'b', 'db.query', 130, 40), o('b', 'a', 'tool.search', 120, 80), o('m', 'a', 'llm.chat', 5, 100), o('a', null, 'agent', 0, 210)];
 }
 
+const CALL_USAGE = { input_tokens: 1000, output_tokens: 500, total_tokens: 1500 };
+/** What a gpt-4o call of CALL_USAGE costs at the table's price. */
+const CALL_COST = (1000 * 2.5 + 500 * 10) / 1e6;
+
+/**
+ * The downstream calls of every tenth run: a live model call, a stubbed tool, another model call.
+ * Every twentieth called another tool than its recording did: it diverged at its second call.
+ */
+function callsOf(i: number): Partial<RunResult> & { recorded_downstream: unknown[] } {
+  const diverged = i % 20 === 0;
+  const tool = diverged ? 'app/tools.js:refund' : 'app/tools.js:search';
+  return {
+    downstream: [
+      { seq: 0, kind: 'llm', name: 'openai chat.completions gpt-4o', answer: 'live', matched: 0, started_ms: 1, duration_ms: 80, status: 200, model: 'gpt-4o', usage: CALL_USAGE },
+      { seq: 1, kind: 'tool', name: tool, answer: diverged ? 'live' : 'stub', matched: diverged ? null : 1, started_ms: 85, duration_ms: 3 },
+      { seq: 2, kind: 'llm', name: 'openai chat.completions gpt-4o', answer: 'live', matched: 2, started_ms: 90, duration_ms: 60, status: 200, model: 'gpt-4o', usage: CALL_USAGE },
+    ],
+    divergence: diverged ? { index: 1, kind: 'other_call', expected: { kind: 'tool', name: 'app/tools.js:search', arguments: [{ q: 'password' }] }, actual: { kind: 'tool', name: tool, arguments: [{ order: 1 }] } } : null,
+    usage: { input_tokens: 2000, output_tokens: 1000, total_tokens: 3000 },
+    cost_usd: 2 * CALL_COST,
+    recorded_downstream: [
+      { seq: 0, kind: 'llm', name: 'openai chat.completions gpt-4o', arguments: null, model: 'gpt-4o' },
+      { seq: 1, kind: 'tool', name: 'app/tools.js:search', arguments: [{ q: 'password' }] },
+      { seq: 2, kind: 'llm', name: 'openai chat.completions gpt-4o', arguments: null, model: 'gpt-4o' },
+    ],
+  };
+}
+
 /** 10,000 runs with every kind of run the page shows, and a comparison with a baseline. */
 function syntheticReport(): ReportData {
   const runs: ReportData['runs'] = [];
@@ -75,7 +103,8 @@ function syntheticReport(): ReportData {
       attempts: 1,
       messages: i % 5 === 0 ? [{ event: 'token', text: 'To reset' }] : [],
       observation_count: i % 10 === 0 ? 4 : 0,
-    };
+      ...(i % 10 === 0 ? callsOf(i) : {}),
+    } as RunResult;
     const evaluators: EvaluatorResult[] = [
       { name: 'output_not_empty', type: 'output_not_empty', weight: 1, score: status === 'ok' ? 1 : 0, passed: status === 'ok', skipped: false, reason: status === 'ok' ? '' : 'output is empty' },
       { name: 'contains', type: 'contains', weight: 1, score: i % 4 === 0 ? 0 : 1, passed: i % 4 !== 0, skipped: false, reason: i % 4 === 0 ? 'output lacks "reset"' : '' },
@@ -147,7 +176,20 @@ function syntheticReport(): ReportData {
   };
   return {
     experiment: 'support-bot_20250101_120000',
-    experiment_summary: { name: 'support-bot', started_at: '2025-01-01T12:00:00.000Z', target: 'app/agent.ts:answer', iterations: 3, recording_file: 'recordings/args_recording.jsonl' },
+    experiment_summary: {
+      name: 'support-bot',
+      started_at: '2025-01-01T12:00:00.000Z',
+      target: 'app/agent.ts:answer',
+      iterations: 3,
+      recording_file: 'recordings/args_recording.jsonl',
+      total_runs: RUNS,
+      usage: { input_tokens: 2_000_000, output_tokens: 1_000_000, total_tokens: 3_000_000 },
+      cost_usd: 2000 * CALL_COST,
+      unpriced_models: [],
+      live_llm_calls: 2000,
+      diverged_runs: RUNS / 20,
+      diverged_at: [{ index: 1, kind: 'other_call', runs: RUNS / 20 }],
+    },
     evaluation,
     runs,
     baseline_outputs: new Map(failing.slice(0, 120).map((r) => [`base-${r.result.trace_id}`, baselineOutput(Number(r.result.trace_id.slice(6)))])),
@@ -341,6 +383,57 @@ describe.skipIf(skip)('report.html in a browser', () => {
     expect(requests).toEqual([url]);
     expect(errors).toEqual([]);
   });
+  it('shows the tokens and cost, where runs left their recording\'s calls, and a run\'s calls beside the recorded ones', async () => {
+    await page.click('#filter-reset');
+    const header = await text('#report-header');
+    expect(header).toContain('2,000,000 in / 1,000,000 out · 2000 live calls');
+    expect(header).toContain(formatUsd(2000 * CALL_COST));
+    expect(header).toContain(`${RUNS / 20} of ${RUNS} runs: at call 2 (other_call) ${RUNS / 20}`);
+    expect(await text('#runs-table tbody tr[data-index="20"] td.path-cell')).toBe('call 2 · other_call');
+    expect(await text('#runs-table tbody tr[data-index="10"] td.path-cell')).toBe('same');
+    expect(await text('#runs-table tbody tr[data-index="11"] td.path-cell')).toBe('–');
+    await page.selectOption('#filter-path', 'diverged');
+    expect(await countText()).toBe(`${RUNS / 20} of ${RUNS} runs`);
+    await page.selectOption('#filter-path', 'same');
+    expect(await countText()).toBe(`${RUNS / 20} of ${RUNS} runs`);
+    await page.click('#filter-reset');
+
+    await page.locator('#runs-table tbody tr[data-index="20"]').click();
+    const detail = page.locator('#run-detail');
+    await detail.waitFor({ state: 'visible' });
+    expect(await text('#detail-divergence')).toBe('Left the recorded path at call 2: called tool app/tools.js:refund where the recording called tool app/tools.js:search.');
+    const compared = page.locator('#detail-calls-compared tbody tr');
+    expect(await compared.count()).toBe(3);
+    const marked = page.locator('#detail-calls-compared [data-testid="diverged-call"]');
+    expect(await marked.count()).toBe(1);
+    expect(await marked.innerText()).toContain('tool app/tools.js:search');
+    expect(await marked.innerText()).toContain('tool app/tools.js:refund');
+    expect(await marked.innerText()).toContain('{"q":"password"}');
+    const calls = page.locator('#detail-calls .call-row:not(.obs-scale)');
+    expect(await calls.count()).toBe(3);
+    expect(await calls.locator('.answer').allInnerTexts()).toEqual(['live', 'live', 'live']);
+    expect(await calls.nth(0).innerText()).toContain(`gpt-4o · 1,000 in / 500 out · ${formatUsd(CALL_COST)}`);
+    expect(await calls.nth(1).getAttribute('class')).toContain('diverged');
+    const first = await calls.nth(0).locator('.obs-bar').boundingBox();
+    const third = await calls.nth(2).locator('.obs-bar').boundingBox();
+    expect(third!.x).toBeGreaterThan(first!.x);
+    expect(await text('#detail-downstream-section h3')).toContain(`3 calls · 2,000 in / 1,000 out · ${formatUsd(2 * CALL_COST)}`);
+
+    // A run that kept to its recording: its calls answered from it, nothing marked.
+    await page.click('#detail-prev');
+    await page.keyboard.press('Escape');
+    await page.locator('#runs-table tbody tr[data-index="10"]').click();
+    expect(await text('#detail-divergence')).toBe("The run's calls kept to its recording's.");
+    expect(await page.locator('#detail-calls-compared [data-testid="diverged-call"]').count()).toBe(0);
+    expect(await page.locator('#detail-calls .call-row:not(.obs-scale) .answer').allInnerTexts()).toEqual(['live', 'stub', 'live']);
+    await page.keyboard.press('Escape');
+    // A run without calls or a recording's has no such section.
+    await page.locator('#runs-table tbody tr[data-index="11"]').click();
+    expect(await page.locator('#detail-downstream-section').count()).toBe(0);
+    await page.keyboard.press('Escape');
+    expect(errors).toEqual([]);
+  });
+
   it('shows each run\'s output, cut in its cell and whole when unfolded there, and its recording', async () => {
     await page.click('#filter-reset');
     await page.uncheck('#filter-group');

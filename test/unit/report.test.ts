@@ -318,8 +318,54 @@ describe('renderReport', () => {
 
   it('runs the console\'s number formats in the page', () => {
     const html = renderReport(simple(1));
-    for (const name of ['formatMs', 'formatPercent', 'formatDeltaMs', 'formatDeltaPoints']) expect(html).toContain(`function ${name}(`);
+    for (const name of ['formatMs', 'formatPercent', 'formatDeltaMs', 'formatDeltaPoints', 'formatUsd', 'formatTokens']) expect(html).toContain(`function ${name}(`);
     expect(html).not.toMatch(/function fmt(Ms|Pct|Score|Axis)\b/);
+  });
+
+  it('carries each run\'s calls, its recording\'s, where they parted, and the experiment\'s tokens and cost', () => {
+    const usage = { input_tokens: 1000, output_tokens: 500, total_tokens: 1500 };
+    const calls: RunResult['downstream'] = [
+      { seq: 0, kind: 'llm', name: 'openai chat.completions gpt-4o', answer: 'live', matched: 0, started_ms: 2, duration_ms: 40, status: 200, model: 'gpt-4o-2024-08-06', usage },
+      { seq: 1, kind: 'tool', name: 'app/tools.js:refund', answer: 'stub', matched: null, started_ms: 45, duration_ms: 1 },
+      { seq: 2, kind: 'llm', name: 'openai chat.completions my-model', answer: 'live', matched: null, started_ms: 50, duration_ms: 5, model: 'my-model', usage },
+    ];
+    const divergence = { index: 1, kind: 'other_call' as const, expected: { kind: 'tool' as const, name: 'app/tools.js:search', arguments: ['x'.repeat(1000)] }, actual: { kind: 'tool' as const, name: 'app/tools.js:refund', arguments: [] } };
+    const recorded = [
+      { seq: 0, kind: 'llm', name: 'openai chat.completions gpt-4o', arguments: null, model: 'gpt-4o' },
+      { seq: 1, kind: 'tool', name: 'app/tools.js:search', arguments: ['q'] },
+    ];
+    const diverged = result(0, { downstream: calls, divergence, usage: { ...usage, input_tokens: 2000, output_tokens: 1000, total_tokens: 3000 }, cost_usd: null, recorded_downstream: recorded } as Partial<RunResult>);
+    const plain = result(1);
+    const data = report([diverged, plain].map((r) => ({ result: r, evaluation: evaluation(r), observations: [] })));
+    data.experiment_summary = {
+      ...data.experiment_summary,
+      usage: { input_tokens: 2000, output_tokens: 1000, total_tokens: 3000 },
+      cost_usd: null,
+      unpriced_models: ['my-model'],
+      live_llm_calls: 2,
+      diverged_runs: 1,
+      diverged_at: [{ index: 1, kind: 'other_call', runs: 1 }],
+      // The experiment's own prices, as summary.json keeps its config.
+      config: { pricing: { 'my-model': { input: 1, output: 2 } } },
+    };
+    const payload = payloadOf(renderReport(data));
+    expect(payload.has_calls).toBe(true);
+    expect(payload.calls).toEqual({ usage: { input_tokens: 2000, output_tokens: 1000, total_tokens: 3000 }, cost_usd: null, unpriced_models: ['my-model'], live_llm_calls: 2, diverged_runs: 1, diverged_at: [{ index: 1, kind: 'other_call', runs: 1 }] });
+    const run = payload.runs[0]!;
+    expect(run.divergence).toMatchObject({ index: 1, kind: 'other_call', actual: { name: 'app/tools.js:refund' } });
+    expect((run.divergence!.expected!.arguments as string[])[0]!.length).toBeLessThan(400);
+    expect(run.recorded_calls).toEqual(recorded);
+    expect(run.calls.map((c) => [c.kind, c.answer, c.cost_usd])).toEqual([
+      // gpt-4o at the table's price; the tool was stubbed; my-model at the config's.
+      ['llm', 'live', 0.0075],
+      ['tool', 'stub', null],
+      ['llm', 'live', 0.002],
+    ]);
+    expect(run.usage?.input_tokens).toBe(2000);
+    expect(payload.runs[1]).toMatchObject({ calls: [], recorded_calls: null, divergence: null, usage: null, cost_usd: null });
+    // Without any calls, the page has no Path column.
+    expect(payloadOf(renderReport(simple(2))).has_calls).toBe(false);
+    expect(payloadOf(renderReport(simple(2))).calls).toBeNull();
   });
 
   it('renders an experiment without runs', () => {

@@ -1,6 +1,7 @@
 import type { EvaluatorConfig, EvaluatorType } from '../../config/types';
 import type { RunResult } from '../../replay/execute';
 import { formatMs, formatPercent } from '../format';
+import { samePath } from './same-path';
 
 /** An evaluator's finding: a score from 0 to 1, or null when it could not judge; and why. */
 export interface Verdict {
@@ -136,4 +137,5 @@ export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
     const score = similarity(outputText(run.output), outputText(baseline.output));
     return { score, reason: `${formatPercent(score)} like the baseline's output${score < c.threshold ? `, under ${formatPercent(c.threshold)}` : ''}` };
   },
+  same_path: (run) => samePath(run),
 };

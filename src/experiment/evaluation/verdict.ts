@@ -63,6 +63,6 @@ export function defaultEvaluatorsNote(summary: Pick<EvaluationSummary, 'default_
   if (!summary.default_evaluators_only) return null;
   return [
     'Only the default evaluators ran (success, output_not_empty): they check only that each run ended without an error and with some output, not that the output is right.',
-    `Add evaluators that check what it says to ${configFile(summary)}: contains, not_contains, matches_regex, json_valid, latency_under, similarity, llm_judge.`,
+    `Add evaluators that check what it says to ${configFile(summary)}: contains, not_contains, matches_regex, json_valid, latency_under, similarity, llm_judge, same_path.`,
   ];
 }

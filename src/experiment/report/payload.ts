@@ -1,4 +1,9 @@
+import type { ModelPrice } from '../../config/types';
+import type { Usage } from '../../record/downstream-format';
+import type { Answer, Divergence, RunCall } from '../../replay/calls';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import type { DivergencePlace } from '../tally';
+import { costOf, priceOf, pricesOf, type Prices } from '../usage';
 import { outputText } from '../evaluation/rules';
 import type { ComparedRun, Comparison, EvaluationSummary, ObservationLine, ReportData, TraceEvaluation } from '../evaluation/types';
 import { defaultEvaluatorsNote, gateVerdict } from '../evaluation/verdict';
@@ -20,6 +25,11 @@ const DIFF_TEXT = 2000;
 /** …and past this many, a few lines, so that a page where everything regressed stays small. */
 const DIFF_FULL_COUNT = 500;
 const DIFF_TEXT_TIGHT = 300;
+/** A run's downstream calls on the page, and its recording's: a timeline, not a log. */
+const MAX_CALLS = 200;
+const MAX_CALLS_TIGHT = 50;
+/** The arguments a call shows beside its recorded twin. */
+const CALL_ARGUMENTS: Limits = { string: 300, array: 10, keys: 20, depth: 5 };
 
 /** An observation as the timeline draws it. */
 export interface ReportObservation {
@@ -33,6 +43,32 @@ export interface ReportObservation {
   input: unknown;
   output?: unknown;
   error?: unknown;
+}
+
+/** A run's downstream call as its timeline draws it. */
+export interface ReportCall {
+  seq: number;
+  kind: string;
+  name: string;
+  answer: Answer;
+  matched: number | null;
+  started_ms: number;
+  duration_ms: number;
+  status: number | null;
+  model: string | null;
+  usage: Usage | null;
+  /** What a live LLM call cost; null for other calls, and for a model without a price. */
+  cost_usd: number | null;
+  error: { name: string; message: string } | null;
+}
+
+/** A call of the run's recording, beside the run's own. */
+export interface ReportRecordedCall {
+  seq: number;
+  kind: string;
+  name: string;
+  arguments: unknown;
+  model?: string | null;
 }
 
 /** One run on the page: the table's columns and the detail's content. */
@@ -78,6 +114,17 @@ export interface ReportRun {
   observation_count: number;
   /** Observations of the run not on the page. */
   observations_omitted: number;
+  /** Tokens and cost of the run's live LLM calls, as traces.jsonl has them. */
+  usage: Usage | null;
+  cost_usd: number | null;
+  /** Where the run's calls left its recording's; null when they did not, or the run has no recording. */
+  divergence: Divergence | null;
+  /** The run's downstream calls, the first MAX_CALLS of them. */
+  calls: ReportCall[];
+  calls_omitted: number;
+  /** Its recording's calls, when the run's line carries them (`recorded_downstream`); null for a run without. */
+  recorded_calls: ReportRecordedCall[] | null;
+  recorded_omitted: number;
 }
 
 /**
@@ -124,7 +171,21 @@ export interface ReportPayload {
   bases: ReportBase[];
   by_strategy: ReportBreakdown[];
   by_persona: ReportBreakdown[];
+  /** The experiment's tokens, cost and divergence, from its summary.json; null for an experiment that counted none. */
+  calls: ReportCallsSummary | null;
+  /** Some run made downstream calls, or has a recording's: the page shows the Path column and the calls. */
+  has_calls: boolean;
   runs: ReportRun[];
+}
+
+/** What summary.json says of the experiment's downstream calls. */
+export interface ReportCallsSummary {
+  usage: Usage | null;
+  cost_usd: number | null;
+  unpriced_models: string[];
+  live_llm_calls: number;
+  diverged_runs: number;
+  diverged_at: DivergencePlace[];
 }
 
 export function preparePayload(data: ReportData, now: Date): ReportPayload {
@@ -142,7 +203,8 @@ export function preparePayload(data: ReportData, now: Date): ReportPayload {
   };
   const recordingFile = typeof data.experiment_summary?.recording_file === 'string' ? data.experiment_summary.recording_file : null;
   const { bases, of } = baseInputs(data.runs);
-  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf, recordingFile, of[index]!));
+  const prices = experimentPrices(data.experiment_summary);
+  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf, recordingFile, of[index]!, prices));
   const runIndex = new Map(runs.map((r) => [r.trace_id, r.index]));
   const outputs = new Map(data.runs.map((r) => [r.result.trace_id, r.result.output]));
   return {
@@ -157,8 +219,81 @@ export function preparePayload(data: ReportData, now: Date): ReportPayload {
     bases,
     by_strategy: breakdown(runs, (r) => r.strategy),
     by_persona: breakdown(runs, (r) => r.persona),
+    calls: callsSummary(data.experiment_summary),
+    has_calls: runs.some((r) => r.calls.length > 0 || (r.recorded_calls !== null && r.recorded_calls.length > 0) || r.divergence !== null),
     runs,
   };
+}
+
+/** The prices the experiment ran at: the table fluxloop ships, under its config's `pricing:` as summary.json keeps it. */
+function experimentPrices(summary: Record<string, unknown> | undefined): Prices {
+  const config = isObject(summary?.config) ? summary.config : {};
+  const pricing: Record<string, ModelPrice> = {};
+  if (isObject(config.pricing)) {
+    for (const [model, price] of Object.entries(config.pricing)) {
+      if (isObject(price) && typeof price.input === 'number' && typeof price.output === 'number') {
+        pricing[model] = { input: price.input, output: price.output, ...(typeof price.cached_input === 'number' ? { cached_input: price.cached_input } : {}) };
+      }
+    }
+  }
+  return pricesOf({ pricing });
+}
+
+/** The calls' part of summary.json; null for an experiment written before it had one. */
+function callsSummary(summary: Record<string, unknown> | undefined): ReportCallsSummary | null {
+  if (summary === undefined || !('usage' in summary) || !('cost_usd' in summary)) return null;
+  const usage = isObject(summary.usage) ? (summary.usage as unknown as Usage) : null;
+  const number = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const places = Array.isArray(summary.diverged_at) ? summary.diverged_at.filter(isObject).slice(0, 20) : [];
+  return {
+    usage,
+    cost_usd: typeof summary.cost_usd === 'number' ? summary.cost_usd : null,
+    unpriced_models: Array.isArray(summary.unpriced_models) ? summary.unpriced_models.filter((m): m is string => typeof m === 'string').slice(0, 20).map((m) => truncateString(m, LINE)) : [],
+    live_llm_calls: number(summary.live_llm_calls),
+    diverged_runs: number(summary.diverged_runs),
+    diverged_at: places.map((p) => ({ index: number(p.index), kind: String(p.kind) as DivergencePlace['kind'], runs: number(p.runs) })),
+  };
+}
+
+/** A run's calls, the first `max`, each with what it cost when it was a live LLM call. */
+function prepareCalls(calls: unknown, max: number, prices: Prices): ReportCall[] {
+  if (!Array.isArray(calls)) return [];
+  return (calls as RunCall[]).slice(0, max).map((c) => {
+    const usage = isObject(c.usage) ? c.usage : null;
+    const price = c.kind === 'llm' && c.answer === 'live' && usage && typeof c.model === 'string' ? priceOf(c.model, prices) : undefined;
+    return {
+      seq: Number(c.seq),
+      kind: String(c.kind),
+      name: truncateString(String(c.name), LINE),
+      answer: c.answer,
+      matched: typeof c.matched === 'number' ? c.matched : null,
+      started_ms: Number.isFinite(c.started_ms) ? round(c.started_ms) : 0,
+      duration_ms: Number.isFinite(c.duration_ms) ? round(c.duration_ms) : 0,
+      status: typeof c.status === 'number' ? c.status : null,
+      model: typeof c.model === 'string' ? truncateString(c.model, LINE) : null,
+      usage,
+      cost_usd: price && usage ? costOf(usage, price) : null,
+      error: isObject(c.error) ? { name: truncateString(String(c.error.name), LINE), message: truncateString(String(c.error.message), LINE) } : null,
+    };
+  });
+}
+
+function prepareRecorded(recorded: unknown, max: number): ReportRecordedCall[] | null {
+  if (!Array.isArray(recorded)) return null;
+  return recorded.slice(0, max).filter(isObject).map((c) => ({
+    seq: Number(c.seq),
+    kind: String(c.kind),
+    name: truncateString(String(c.name), LINE),
+    arguments: compact(c.arguments, CALL_ARGUMENTS),
+    ...(c.kind === 'llm' ? { model: typeof c.model === 'string' ? truncateString(c.model, LINE) : null } : {}),
+  }));
+}
+
+function prepareDivergence(divergence: unknown): Divergence | null {
+  if (!isObject(divergence)) return null;
+  const d = divergence as unknown as Divergence;
+  const side = (c: Divergence['expected']) => (isObject(c) ? { kind: c.kind, name: truncateString(String(c.name), LINE), arguments: compact(c.arguments, CALL_ARGUMENTS) } : null);
+  return { index: Number(d.index), kind: d.kind, expected: side(d.expected), actual: side(d.actual) };
 }
 
 /**
@@ -227,12 +362,16 @@ function prepareRun(
   indexOf: (name: string, type: string) => number,
   recordingFile: string | null,
   base: { base: number; is_base: boolean },
+  prices: Prices,
 ): ReportRun {
   // A run may name its own file (recordings rotated into several); the experiment's otherwise.
   const ownFile = (result as { recording_file?: unknown }).recording_file;
   const located = locateOverride(result.args, result.override_location);
-  const build = (limits: Limits, observationLimits: Limits, maxObservations: number): ReportRun => {
+  const recorded = (result as { recorded_downstream?: unknown }).recorded_downstream;
+  const calls = Array.isArray(result.downstream) ? result.downstream : [];
+  const build = (limits: Limits, observationLimits: Limits, maxObservations: number, maxCalls: number): ReportRun => {
     const kept = prepareObservations(observations, observationLimits, maxObservations);
+    const keptRecorded = prepareRecorded(recorded, maxCalls);
     return {
       index,
       trace_id: result.trace_id,
@@ -274,10 +413,17 @@ function prepareRun(
       observations: kept,
       observation_count: Math.max(result.observation_count, observations.length),
       observations_omitted: observations.length - kept.length,
+      usage: isObject(result.usage) ? result.usage : null,
+      cost_usd: typeof result.cost_usd === 'number' ? result.cost_usd : null,
+      divergence: prepareDivergence(result.divergence),
+      calls: prepareCalls(calls, maxCalls, prices),
+      calls_omitted: Math.max(0, calls.length - maxCalls),
+      recorded_calls: keptRecorded,
+      recorded_omitted: Array.isArray(recorded) && keptRecorded !== null ? recorded.length - keptRecorded.length : 0,
     };
   };
-  const run = build(DETAIL, OBSERVATION, MAX_OBSERVATIONS);
-  return JSON.stringify(run).length <= RUN_BUDGET ? run : build(TIGHT, TIGHT, MAX_OBSERVATIONS_TIGHT);
+  const run = build(DETAIL, OBSERVATION, MAX_OBSERVATIONS, MAX_CALLS);
+  return JSON.stringify(run).length <= RUN_BUDGET ? run : build(TIGHT, TIGHT, MAX_OBSERVATIONS_TIGHT, MAX_CALLS_TIGHT);
 }
 
 /** The first observations by start time, placed relative to the earliest of them. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ReportData } from '../evaluation/types';
-import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../format';
+import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent, formatTokens, formatUsd } from '../format';
 import { writeFileAtomic } from '../output';
 import { preparePayload } from './payload';
 
@@ -13,7 +13,7 @@ const ASSETS = path.join(__dirname, '..', '..', '..', 'assets', 'report');
  * the CLI does, so that a figure reads the same in both. Each is self-contained for this.
  */
 function formatSource(): string {
-  return [formatMs, formatPercent, formatDeltaMs, formatDeltaPoints]
+  return [formatMs, formatPercent, formatDeltaMs, formatDeltaPoints, formatUsd, formatTokens]
     .map((f) => {
       const source = f.toString();
       // A build that renamed or instrumented them would make a page that fails on its first number.
