@@ -54,6 +54,14 @@ recording:
   # redact_patterns:
   #   - "\\\\b\\\\d{16}\\\\b"
 
+  # What a recorded call calls while it runs, recorded with it so that a replay can answer it:
+  # outbound HTTP (fetch, http.request), LLM API calls, and your tool functions.
+  # downstream:
+  #   http: true
+  #   llm: true
+  #   targets:
+  #     - app/tools.js:sendEmail
+
 # How experiments call your agent (\`fluxloop run experiment\`).
 runner:
   # target: app/agent.js:Agent.reply
@@ -75,6 +83,14 @@ replay_args:
   # builds each of them at replay time:
   # callable_providers:
   #   args.1.send: builtin:collector.send
+  # How a replay answers what the agent calls: from the recording (stub), for real
+  # (live), or not at all (deny). By default the model meets each new input and
+  # nothing else leaves the process; \`--downstream llm=stub\` runs fully offline.
+  # downstream:
+  #   llm: live                # live | stub
+  #   http: stub               # live | stub | deny
+  #   tools: stub              # live | stub
+  #   unmatched: error         # error | live: a call the recording cannot answer
 
 # The inputs that experiments start from; \`fluxloop generate inputs\` writes variations of them.
 base_inputs:

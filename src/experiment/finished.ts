@@ -30,8 +30,8 @@ export function finish(outcome: RunOutcome, attempt: number): FinishedRun {
 export interface RunAdditions {
   usage: RunResult['usage'];
   cost_usd: RunResult['cost_usd'];
-  /** Absent for a run without a recording. */
-  recorded_downstream?: unknown[];
+  /** Null for a run without a recording, or one made before downstream calls were recorded. */
+  recorded_downstream: unknown[] | null;
 }
 
 // How a run's line ends as its thread wrote it: the fields it leaves to the experiment, last.
@@ -44,7 +44,6 @@ const UNSET_TAIL = '"usage":null,"cost_usd":null}';
 export function withAdditions(run: FinishedRun, additions: RunAdditions): FinishedRun {
   const { recorded_downstream: _recorded, ...fields } = additions;
   Object.assign(run.result, fields);
-  if (additions.usage === null && additions.cost_usd === null && additions.recorded_downstream === undefined) return run;
   const text = JSON.stringify(additions);
   let line: string;
   if (run.line.endsWith(UNSET_TAIL)) line = `${run.line.slice(0, -UNSET_TAIL.length)}${text.slice(1)}`;

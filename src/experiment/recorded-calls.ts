@@ -1,5 +1,6 @@
 import type { ChildRecord } from '../record/downstream-format';
 import type { CallSummary } from '../replay/calls';
+import { recordedSummary } from '../replay/stubs';
 import { compact, type Limits } from './report/compact';
 
 /** A recorded downstream call as a run's line keeps it (`recorded_downstream` in traces.jsonl), for the report's side-by-side view. */
@@ -22,14 +23,9 @@ export function recordedCalls(children: readonly ChildRecord[] | undefined): Rec
   return [...children]
     .sort((a, b) => a.seq - b.seq)
     .map((child) => {
-      const call: RecordedCall = { seq: child.seq, kind: child.kind, name: child.name, arguments: compact(argumentsOf(child), ARGUMENTS) };
+      const summary = recordedSummary(child);
+      const call: RecordedCall = { seq: child.seq, ...summary, arguments: compact(summary.arguments, ARGUMENTS) };
       if (child.kind === 'llm') call.model = child.llm?.model ?? null;
       return call;
     });
-}
-
-function argumentsOf(child: ChildRecord): unknown {
-  if (child.kind === 'tool') return child.args ?? null;
-  if (child.kind === 'http') return child.request?.body ?? null;
-  return null;
 }

@@ -343,7 +343,7 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
       // A recording without an id was made before calls were recorded: it has none to show.
       const recording = next.value.recording;
       const recorded = recording?.id === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
-      run = withAdditions(run, { usage, cost_usd, ...(recorded === undefined ? {} : { recorded_downstream: recorded }) });
+      run = withAdditions(run, { usage, cost_usd, recorded_downstream: recorded ?? null });
       if (maxCostUsd !== undefined && tally.pricedUsd >= maxCostUsd) capped = true;
       if (open) onRun(run);
     }

@@ -66,6 +66,8 @@ export interface ChildRecord {
   parent: string;
   /** Its place among the parent's downstream calls, in the order they started, from 0. */
   seq: number;
+  /** The `seq` of the tool call it was made inside, when it was: a replay that stubs the tool does not make it. */
+  within?: number;
   kind: ChildKind;
   /** What it called, for people: `POST api.example.com/v1/search`, `openai chat.completions gpt-4o`, `app/tools.js:search`. */
   name: string;

@@ -251,17 +251,13 @@ function recordedName(c: ChildRecord): string {
   return c.kind === 'tool' ? (c.target ?? c.name) : c.name;
 }
 
-/** The recorded calls made inside a tool call: said by `within` when the recording has it, else by time. */
+/** The recorded calls made inside a tool call (a tool inside it included), and so not made when it is answered from the recording. */
 function nestedIn(tool: ChildRecord, recorded: readonly ChildRecord[]): number[] {
-  const end = tool.started_ms + tool.duration_ms;
-  return recorded
-    .filter((c) => {
-      if (c.seq === tool.seq) return false;
-      const within = (c as { within?: unknown }).within;
-      if (typeof within === 'number') return within === tool.seq;
-      return c.seq > tool.seq && c.started_ms >= tool.started_ms && c.started_ms + c.duration_ms <= end;
-    })
-    .map((c) => c.seq);
+  const inside = new Set([tool.seq]);
+  // A call starts after the tool it was made in, so one pass in seq order finds calls nested at any depth.
+  for (const c of [...recorded].sort((a, b) => a.seq - b.seq)) if (c.within !== undefined && inside.has(c.within)) inside.add(c.seq);
+  inside.delete(tool.seq);
+  return [...inside];
 }
 
 function summaryOf(call: Call): CallSummary {
@@ -275,7 +271,8 @@ function summaryOf(call: Call): CallSummary {
   }
 }
 
-function recordedSummary(c: ChildRecord): CallSummary {
+/** A recorded call as divergence shows it. */
+export function recordedSummary(c: ChildRecord): CallSummary {
   switch (c.kind) {
     case 'http':
       return { kind: 'http', name: c.name, arguments: c.request === undefined ? null : httpArguments(c.request.url, c.request.body) };

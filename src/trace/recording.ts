@@ -6,10 +6,12 @@ import { performance } from 'node:perf_hooks';
 export interface RecordedCall {
   /** The record's `id`, which its children name as `parent`. */
   readonly id: string;
-  /** The `seq` the next child takes: children are numbered in the order they start. */
-  seq: number;
+  /** The `seq` the next child takes: children are numbered in the order they start, those made inside a tool too. */
+  readonly next: { seq: number };
   /** `performance.now()` when the call started; a child's `started_ms` counts from it. */
   readonly startedAt: number;
+  /** Inside a tool call (a child of kind tool): its `seq`, which the children made inside it name as `within`. */
+  readonly within?: number;
 }
 
 // Pinned on globalThis, as the replay context is: two copies of fluxloop in one process (a
@@ -25,7 +27,15 @@ export function currentRecordedCall(): RecordedCall | undefined {
 
 /** A recorded call beginning now. */
 export function recordedCall(id: string): RecordedCall {
-  return { id, seq: 0, startedAt: performance.now() };
+  return { id, next: { seq: 0 }, startedAt: performance.now() };
+}
+
+/**
+ * The recorded call as seen inside its tool call `seq`: the same parent and numbering, so that a
+ * replay that answers the tool from the recording knows which recorded calls the tool made itself.
+ */
+export function insideTool(call: RecordedCall, seq: number): RecordedCall {
+  return { ...call, within: seq };
 }
 
 /** Runs `fn` as the recorded call `call`: what it calls, across `await`, is `call`'s downstream. Returns what `fn` returns, as it is. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../dist/cli/main.js';
 import { loadEvaluationConfig } from '../../src/config/evaluation.js';
 import { loadSimulationConfig } from '../../src/config/simulation.js';
-import { EVALUATOR_TYPES, RUNNER_DEFAULTS } from '../../src/config/types.js';
+import { DOWNSTREAM_REPLAY_DEFAULTS, EVALUATOR_TYPES, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const BIN = path.join(REPO, 'bin', 'fluxloop.js');
@@ -89,9 +89,16 @@ describe('fluxloop init', () => {
       providers: {},
       revive: {},
       select: 'all',
+      downstream: DOWNSTREAM_REPLAY_DEFAULTS,
     });
     expect(config.runner).toEqual(RUNNER_DEFAULTS);
     expect(config.base_inputs).toHaveLength(2);
+    // The downstream settings, shown commented out, load as written once uncommented.
+    const open = text.replace(/^( +)# (downstream:\n(?:\1# .*\n)+)/gm, (_, indent: string, block: string) => indent + block.replace(new RegExp(`^${indent}# `, 'gm'), indent));
+    fs.writeFileSync(path.join(dir, 'configs', 'simulation.yaml'), open);
+    const uncommented = loadSimulationConfig(dir);
+    expect(uncommented.recording.downstream).toEqual({ http: true, llm: true, targets: ['app/tools.js:sendEmail'] });
+    expect(uncommented.replay_args?.downstream).toEqual(DOWNSTREAM_REPLAY_DEFAULTS);
     const evaluation = loadEvaluationConfig(dir);
     expect(evaluation).toMatchObject({ pass_threshold: 1, source: 'configs/evaluation.yaml' });
     expect(evaluation.evaluators.map((e) => e.type)).toEqual(['success', 'output_not_empty']);

@@ -46,7 +46,7 @@ describe('replaying recorded calls', () => {
         [second, 'refund please'],
       ].sort(),
     );
-    const fields = 'trace_id iteration recording_index recording_line recording_file target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages warnings observation_count downstream divergence usage cost_usd';
+    const fields = 'trace_id iteration recording_index recording_line recording_file target input input_index metadata override_param_path override_location args output frames first_frame_ms status error duration_ms attempts messages warnings observation_count downstream divergence usage cost_usd recorded_downstream';
     for (const t of exp.traces) {
       expect(Object.keys(t).sort()).toEqual(fields.split(' ').sort());
       const user = users[t.recording_line]!;

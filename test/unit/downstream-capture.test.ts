@@ -72,11 +72,12 @@ describe('the recorded-call context', () => {
   });
 });
 
+const exchange = (url: string, body: unknown) => ({
+  request: { method: 'POST', url, headers: { authorization: 'Bearer sk-abcdefghijklmnopqrstuvwxyz', 'content-type': 'application/json' }, body },
+  response: { status: 200, status_text: 'OK', headers: { 'content-type': 'application/json' }, body: { choices: [{ message: { content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 } } },
+});
+
 describe('child lines', () => {
-  const exchange = (url: string, body: unknown) => ({
-    request: { method: 'POST', url, headers: { authorization: 'Bearer sk-abcdefghijklmnopqrstuvwxyz', 'content-type': 'application/json' }, body },
-    response: { status: 200, status_text: 'OK', headers: { 'content-type': 'application/json' }, body: { choices: [{ message: { content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 2, completion_tokens: 1, total_tokens: 3 } } },
-  });
 
   it('writes an LLM call, an HTTP call and a tool call as children of their parent, redacted', () => {
     const file = tempFile();
@@ -169,6 +170,35 @@ describe('a tool observer', () => {
     expect(byArg.a).toMatchObject({ seq: 0, output: 'now', async: false });
     expect(byArg.b).toMatchObject({ seq: 1, output: 'later', async: true });
     expect(byArg.c).toMatchObject({ seq: 2, error: { message: 'boom' }, async: false });
+  });
+});
+
+describe('calls inside a tool', () => {
+  it('are numbered with the recorded call, and name the tool they were made in, across await', async () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file, ids: true });
+    const children = new Children(recorder, ALL, LIMITS);
+    const observe = toolObserver(children, 'app/t.js:search');
+    const fetchLike = () => {
+      const start = children.begin(currentRecordedCall()!);
+      children.exchange(start, exchange('https://api.test/q', { q: 1 }));
+    };
+    await runInRecordedCall(recordedCall('w-0'), async () => {
+      fetchLike();
+      await observe(['x'])!(async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        fetchLike();
+      });
+      fetchLike();
+    });
+    recorder.flush();
+    const byKind = lines(file).map((l) => [l.seq, l.kind, l.within]);
+    expect(byKind.sort((a, b) => (a[0] as number) - (b[0] as number))).toEqual([
+      [0, 'http', undefined],
+      [1, 'tool', undefined],
+      [2, 'http', 1],
+      [3, 'http', undefined],
+    ]);
   });
 });
 

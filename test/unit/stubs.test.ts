@@ -133,7 +133,7 @@ describe('DownstreamRun: matching', () => {
 describe('DownstreamRun: divergence', () => {
   const recorded = () => {
     seq = 0;
-    return [llmChild('gpt-x', ['q'], 0), toolChild('app/tools.js:weather', ['Oslo'], 10, 15), httpChild('GET', 'http://weather.test/?city=Oslo', null, 20), llmChild('gpt-x', ['q', 'tool'], 30)];
+    return [llmChild('gpt-x', ['q'], 0), toolChild('app/tools.js:weather', ['Oslo'], 10, 15), { ...httpChild('GET', 'http://weather.test/?city=Oslo', null, 20), within: 1 }, llmChild('gpt-x', ['q', 'tool'], 30)];
   };
 
   it('is null when the run makes the recorded calls, those made inside a stubbed tool left out', () => {
@@ -144,6 +144,23 @@ describe('DownstreamRun: divergence', () => {
     const live = run(recorded(), { tools: 'live' });
     make(live, [llm('gpt-x', []), tool('app/tools.js:weather', ['Oslo']), http('GET', 'http://weather.test/?city=Oslo'), llm('gpt-x', [])]);
     expect(live.divergence()).toBeNull();
+  });
+
+  it('leaves out only what the recording says was made inside the tool, not what ran beside it', () => {
+    seq = 0;
+    // The tool calls a second tool, which fetches; a log request runs beside them, while the tool runs.
+    const recorded = [
+      toolChild('app/tools.js:weather', ['Oslo'], 0, 50),
+      { ...toolChild('app/tools.js:geo', ['Oslo'], 5, 20), within: 0 },
+      { ...httpChild('GET', 'http://geo.test/?q=Oslo', null, 10), within: 1 },
+      httpChild('POST', 'http://log.test/', { event: 'asked' }, 12),
+    ];
+    const state = run(recorded);
+    make(state, [tool('app/tools.js:weather', ['Oslo']), http('POST', 'http://log.test/', { event: 'asked' })]);
+    expect(state.divergence()).toBeNull();
+    const missing = run(recorded);
+    make(missing, [tool('app/tools.js:weather', ['Oslo'])]);
+    expect(missing.divergence()).toMatchObject({ kind: 'missing_call', expected: { name: 'POST log.test/' } });
   });
 
   it('reports another call: another tool at the same place', () => {

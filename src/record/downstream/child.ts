@@ -11,6 +11,8 @@ import { llmCallOf, llmName, llmRequestOf } from './llm';
 export interface ChildStart {
   parent: string;
   seq: number;
+  /** The tool call it was made inside, when it was. */
+  within?: number;
   /** `performance.now()` at the child's start. */
   at: number;
   startedMs: number;
@@ -90,7 +92,7 @@ export class Children {
   /** Numbers a downstream call of `call` starting now. */
   begin(call: RecordedCall): ChildStart {
     const at = performance.now();
-    return { parent: call.id, seq: call.seq++, at, startedMs: at - call.startedAt };
+    return { parent: call.id, seq: call.next.seq++, within: call.within, at, startedMs: at - call.startedAt };
   }
 
   /** Records an HTTP exchange: an LLM call when it is one and LLM calls are recorded, else an HTTP call when those are. */
@@ -139,7 +141,7 @@ export class Children {
   private write(start: ChildStart, kind: ChildKind, name: string, fields: Record<string, unknown>): void {
     const duration = performance.now() - start.at;
     const head =
-      `{"_version":"${VERSION}","parent":${JSON.stringify(start.parent)},"seq":${start.seq},"kind":"${kind}"` +
+      `{"_version":"${VERSION}","parent":${JSON.stringify(start.parent)},"seq":${start.seq}${start.within === undefined ? '' : `,"within":${start.within}`},"kind":"${kind}"` +
       // The name shows a URL's path, which may hold a secret (a webhook's): redacted as strings are.
       `,"name":${this.recorder.encodeValue(name)},"started_ms":${ms(start.startedMs)},"duration_ms":${ms(duration)}`;
     let body = this.fieldsText(fields);

@@ -1,7 +1,7 @@
 import type { TracingChannel } from 'node:diagnostics_channel';
 import { types } from 'node:util';
 import type { Around } from '../../trace/observations';
-import { currentRecordedCall } from '../../trace/recording';
+import { bindRecordedCall, currentRecordedCall, insideTool, runInRecordedCall } from '../../trace/recording';
 import { warn } from '../warn';
 import type { ChildStart, Children, Encoded } from './child';
 
@@ -27,7 +27,7 @@ export function toolObserver(children: Children, target: string): (args: unknown
     return (run) => {
       let result: unknown;
       try {
-        result = run();
+        result = runInRecordedCall(insideTool(call, start.seq), run);
       } catch (error) {
         children.tool(start, target, encoded, { error, async: false });
         throw error;
@@ -40,17 +40,21 @@ export function toolObserver(children: Children, target: string): (args: unknown
 
 /**
  * Records the calls of a transformed downstream target from its tracing channel: the start, in the
- * caller's context, says whether it runs under a recorded call; the end says what it came to.
+ * caller's context, says whether it runs under a recorded call, and the call then runs inside its
+ * tool call; the end says what it came to.
  */
 export function recordToolChannel(children: Children, target: string, channel: TracingChannel<unknown, CallMessage>): void {
   const open = new WeakMap<object, { start: ChildStart; args: Encoded }>();
-  channel.start.subscribe((message) => {
+  bindRecordedCall(channel.start, (message) => {
     const call = currentRecordedCall();
-    if (call === undefined) return;
+    if (call === undefined) return undefined;
     try {
-      open.set(message as object, { start: children.begin(call), args: children.encoded((message as CallMessage).arguments) });
+      const start = children.begin(call);
+      open.set(message as object, { start, args: children.encoded((message as CallMessage).arguments) });
+      return insideTool(call, start.seq);
     } catch (error) {
       failed(target, error);
+      return undefined;
     }
   });
   channel.end.subscribe((message) => {
