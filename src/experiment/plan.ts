@@ -68,6 +68,7 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
       revive: config.replay_args?.revive ?? {},
       traceTargets: config.recording.targets,
       redact: redactRules(config),
+      limits: { maxDepth: config.recording.max_depth, maxArrayLength: config.recording.max_array_length, maxStringLength: config.recording.max_string_length },
       // Runs without recordings answer downstream calls by the same rules: they have none recorded.
       downstream: { ...(config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS), ...options.downstream },
       downstreamTargets: config.recording.downstream?.targets ?? [],

@@ -7,7 +7,7 @@ import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
 import { observeCall, type Around } from '../trace/observations';
-import { bindRecordedCall, recordedCall, runInRecordedCall } from '../trace/recording';
+import { recordedCall, runInRecordedCall } from '../trace/recording';
 import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import { channelOf, type CallMessage, type TargetReport } from './transform';
@@ -113,30 +113,14 @@ export class Session {
     status.mechanism = 'transform';
     let first: RecordSite | undefined;
     const method = isMethod(target);
-    const record = (message: unknown): number => {
-      if (currentReplay() !== undefined) return NO_ID;
-      const { arguments: args, variant, self } = message as CallMessage;
-      const site = (variant > 0 && this.sites.get(variantKey(target, variant))) || (first ??= this.site(target, target));
-      const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
+    channelOf(target).start.subscribe((message) => {
+      if (currentReplay() !== undefined) return;
+      const m = message as CallMessage;
+      const site = (m.variant > 0 && this.sites.get(variantKey(target, m.variant))) || (first ??= this.site(target, target));
+      const id = this.recorder.record(site, m.arguments, undefined, method ? instanceOf(m.self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
-      return id;
-    };
-    const channel = channelOf(target);
-    if (!this.downstream) {
-      channel.start.subscribe(record);
-      return;
-    }
-    // The call runs as the recorded call its start begins, which only a whole trace does: the
-    // transformed code traces the call whole while `end` has a subscriber, and publishes its start alone otherwise.
-    bindRecordedCall(channel.start, (message) => {
-      try {
-        const id = record(message);
-        return id === NO_ID ? undefined : recordedCall(this.recorder.idOf(id));
-      } catch {
-        return undefined;
-      }
+      if (this.downstream && id !== NO_ID) m.around = this.around(id);
     });
-    channel.end.subscribe(ignore);
   }
 
   /** What the transform found for a target, reported by its module when it first runs. */
@@ -247,10 +231,6 @@ function instanceOf(self: unknown): object | undefined {
 /** The record site of a target's other function (a setter beside its getter). */
 function variantKey(target: string, variant: number): string {
   return `${target}\u0000${variant}`;
-}
-
-function ignore(): void {
-  // A subscriber that only makes the transformed code trace its calls whole.
 }
 
 function tryQuietly(fn: () => void): void {

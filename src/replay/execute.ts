@@ -1,8 +1,8 @@
 import { readOutput, type OutputRead } from '../adapters';
 import { formatParamPath, parseParamPath, type ParamPath } from '../config/param-path';
-import type { InputEntry } from '../config/types';
+import type { DownstreamReplayConfig, InputEntry } from '../config/types';
 import { unwrap } from '../instrument/wrap';
-import { createEncoder, type Encoder } from '../record/encode';
+import { createEncoder, type Encoder, type EncoderOptions } from '../record/encode';
 import { createRedactor, type Redactor } from '../record/redact';
 import { redactJson, type RedactRules } from '../record/redact-json';
 import { runInReplay, type ReplayContext } from '../trace/context';
@@ -15,8 +15,7 @@ import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
 import type { Usage } from '../record/downstream-format';
 import type { Divergence, RunCall } from './calls';
-import type { DownstreamReplayConfig } from '../config/types';
-import type { DownstreamScope } from './intercept';
+import type { CallEncoding, DownstreamScope } from './intercept';
 import { DownstreamRun } from './stubs';
 
 /** A recording as a run needs it: what the reader gives, without the reader's bookkeeping. */
@@ -93,20 +92,24 @@ export interface RunRedaction {
   encoder: Encoder;
   /** Masks the text of errors and inputs, which are written as they are. */
   redactor: Redactor;
+  /** Describes the run's downstream calls as the recorder described the recorded ones: masked and cut alike, so that the two compare. */
+  calls: CallEncoding;
 }
 
+/** The recording's caps (`recording.max_depth`, …), which cut the recorded calls. */
+export type RecordingLimits = Partial<Pick<EncoderOptions, 'maxDepth' | 'maxArrayLength' | 'maxStringLength'>>;
+
 /** The redaction of runs under `rules`: made once per harness, since encoders keep caches. */
-export function runRedaction(rules: RedactRules = { keys: [], patterns: [] }): RunRedaction {
-  return { encoder: createEncoder({ redactKeys: rules.keys, redactPatterns: rules.patterns }), redactor: createRedactor(rules.keys, rules.patterns) };
+export function runRedaction(rules: RedactRules = { keys: [], patterns: [] }, limits: RecordingLimits = {}): RunRedaction {
+  const redact = { redactKeys: rules.keys, redactPatterns: rules.patterns };
+  const calls = createEncoder({ ...redact, ...limits });
+  const value = (v: unknown): unknown => JSON.parse(calls.encode(v));
+  return { encoder: createEncoder(redact), redactor: createRedactor(rules.keys, rules.patterns), calls: { value, url: (url) => String(value(url)) } };
 }
 
 const BUILT_IN = runRedaction();
 
 /** How a run describes its downstream calls to compare them with the recording's: encoded and masked as the recorder does. */
-function callEncoding({ encoder }: RunRedaction): DownstreamScope['encoding'] {
-  const value = (v: unknown): unknown => JSON.parse(encoder.encode(v));
-  return { value, url: (url) => String(value(url)) };
-}
 const encoded = (value: unknown, encoder: Encoder): unknown => JSON.parse(encoder.encode(value));
 
 // How long the arguments as invoked wait for a body read from a clone; rebuilt bodies are in memory.
@@ -165,7 +168,7 @@ export async function executeRun(
     const invoked = prepared.args;
     invokedArgs = encodedLater(invoked, encoder);
     const context: ReplayContext = { traceId: plan.traceId, observe: (o: Observation) => open && observations.push(o) };
-    if (downstream !== undefined) context.downstream = { run: downstream, encoding: callEncoding(redaction) } satisfies DownstreamScope;
+    if (downstream !== undefined) context.downstream = { run: downstream, encoding: redaction.calls } satisfies DownstreamScope;
     // Defined: the context observes.
     const observed = runInReplay(context, () => beginObservation(target.name, 'agent', invoked))!;
     root = observed;

@@ -7,7 +7,7 @@ import type { Provider } from './binding';
 import type { RedactRules } from '../record/redact-json';
 import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig } from '../config/types';
 import { installIntercepts } from './intercept';
-import { executeRun, failedRun, runRedaction, RunTimeout, type RunOutcome, type RunPlan, type RunRedaction } from './execute';
+import { executeRun, failedRun, runRedaction, RunTimeout, type RunOutcome, type RunPlan, type RecordingLimits, type RunRedaction } from './execute';
 import { TargetLoader, type LoadedTarget } from './loader';
 import { loadCallableProviders, loadValueProviders, provideValues, type ValueProvider } from './providers';
 import { loadRevived, reviver, type Revive } from './revive';
@@ -32,6 +32,8 @@ export interface HarnessOptions {
   traceTargets: string[];
   /** `recording.redact_keys` and `redact_patterns`, applied to everything a run writes; the built-in rules alone without. */
   redact?: RedactRules;
+  /** The recording's caps, which the run's downstream calls are cut by before they are compared with the recorded ones. */
+  limits?: RecordingLimits;
   /** How downstream calls are answered (`replay_args.downstream`, with `--downstream` over it); the defaults without. */
   downstream?: DownstreamReplayConfig;
   /** `recording.downstream.targets`: the tool functions whose calls are answered as the recording's. */
@@ -72,7 +74,7 @@ export class Harness {
     const revived = await loadRevived(options.root, options.revive ?? {}, fn !== undefined || isEsmTarget(options.root, options.target));
     const source: Source =
       fn === undefined ? new TargetLoader(options) : { forRun: async () => ({ fn, thisArg: undefined, name: fn.name || 'anonymous', params: parseParams(fn), exports: undefined }) };
-    return new Harness(source, callables, values, revived, runRedaction(options.redact), options.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS);
+    return new Harness(source, callables, values, revived, runRedaction(options.redact, options.limits), options.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS);
   }
 
   /** The classes a run of `target` revives: those of `replay_args.revive`, then those its module exports. */

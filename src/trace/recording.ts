@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Channel } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 
 /** A recorded call in progress, as the downstream taps see it: its calls are its children. */
@@ -41,13 +40,4 @@ export function insideTool(call: RecordedCall, seq: number): RecordedCall {
 /** Runs `fn` as the recorded call `call`: what it calls, across `await`, is `call`'s downstream. Returns what `fn` returns, as it is. */
 export function runInRecordedCall<T>(call: RecordedCall, fn: () => T): T {
   return storage.run(call, fn);
-}
-
-/**
- * Makes each call published on a tracing channel run as the recorded call that `callOf` gives for
- * its message (the current one when it gives none), as `runInRecordedCall` would. `callOf` must
- * not throw: a throw in a bound store's transform reaches the process as an uncaught exception.
- */
-export function bindRecordedCall(channel: Channel, callOf: (message: unknown) => RecordedCall | undefined): void {
-  channel.bindStore(storage, (message) => callOf(message) ?? (storage.getStore() as RecordedCall));
 }

@@ -18,6 +18,8 @@ export interface CallMessage {
   self: unknown;
   /** Which of the target's functions was called: 0, or 1… for the others of `TargetReport.variants`. */
   variant: number;
+  /** Set by a start subscriber that must see the call through: the call is made by it, as `run()`. */
+  around?: (run: () => unknown) => unknown;
   result?: unknown;
   error?: unknown;
 }

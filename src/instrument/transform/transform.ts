@@ -110,10 +110,12 @@ function prelude(format: 'esm' | 'cjs', report: ModuleReport, channels: string[]
     'for (let i = 0; i < args.length; i++) copy[i] = args[i];',
     'const message = { arguments: copy, self, variant };',
     // The whole trace where a subscriber waits for the end (a replay's tracer, which also binds
-    // its context to start); a recorder, which needs the start alone, costs one publish.
-    'if (channel.end.hasSubscribers || channel.error.hasSubscribers) return channel.traceSync(run, message);',
+    // its context to start); a recorder, which needs the start alone, costs one publish. A start
+    // subscriber that must see the call through (the recorder of downstream calls, which runs it
+    // in a context) sets `around`: cheaper than binding a store, which takes the whole trace.
+    'if (channel.end.hasSubscribers || channel.error.hasSubscribers) return channel.traceSync(() => (message.around === undefined ? run() : message.around(run)), message);',
     'channel.start.publish(message);',
-    'return run();',
+    'return message.around === undefined ? run() : message.around(run);',
     '}',
     `function ${OPEN}() {`,
     `const dc = ${dc};`,

@@ -109,7 +109,7 @@ export class Children {
         fields.llm = llmCallOf(request, response) ?? null;
       } else if (this.config.http) {
         kind = 'http';
-        name = httpName(request);
+        name = httpName(request.method, request.url);
       } else {
         return;
       }
@@ -158,13 +158,13 @@ export class Children {
   }
 }
 
-/** `POST api.example.com/v1/search`: the method, host and path, without the query. */
-function httpName(request: HttpRequestRecord): string {
+/** How an HTTP request is named: `POST api.example.com/v1/search`, its method, host and path, without the query. */
+export function httpName(method: string, url: string): string {
   try {
-    const url = new URL(request.url);
-    return `${request.method} ${url.host}${url.pathname}`;
+    const u = new URL(url);
+    return `${method.toUpperCase()} ${u.host}${u.pathname}`;
   } catch {
-    return `${request.method} ${request.url}`;
+    return `${method.toUpperCase()} ${url.split(/[?#]/)[0]}`;
   }
 }
 

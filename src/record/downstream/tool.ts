@@ -1,13 +1,14 @@
 import type { TracingChannel } from 'node:diagnostics_channel';
 import { types } from 'node:util';
 import type { Around } from '../../trace/observations';
-import { bindRecordedCall, currentRecordedCall, insideTool, runInRecordedCall } from '../../trace/recording';
+import { currentRecordedCall, insideTool, runInRecordedCall } from '../../trace/recording';
 import { warn } from '../warn';
 import type { ChildStart, Children, Encoded } from './child';
 
 /** The message of a transformed function's call on its tracing channel. */
 interface CallMessage {
   arguments: unknown[];
+  around?: (run: () => unknown) => unknown;
   result?: unknown;
   error?: unknown;
 }
@@ -45,16 +46,15 @@ export function toolObserver(children: Children, target: string): (args: unknown
  */
 export function recordToolChannel(children: Children, target: string, channel: TracingChannel<unknown, CallMessage>): void {
   const open = new WeakMap<object, { start: ChildStart; args: Encoded }>();
-  bindRecordedCall(channel.start, (message) => {
+  channel.start.subscribe((message) => {
     const call = currentRecordedCall();
-    if (call === undefined) return undefined;
+    if (call === undefined) return;
     try {
       const start = children.begin(call);
       open.set(message as object, { start, args: children.encoded((message as CallMessage).arguments) });
-      return insideTool(call, start.seq);
+      (message as CallMessage).around = (run) => runInRecordedCall(insideTool(call, start.seq), run);
     } catch (error) {
       failed(target, error);
-      return undefined;
     }
   });
   channel.end.subscribe((message) => {

@@ -1,5 +1,6 @@
 import type { HttpRequestRecord, HttpResponseRecord, LlmCallRecord } from '../../record/downstream-format';
 import { bodyValue } from '../../record/downstream/body';
+import { httpName } from '../../record/downstream/child';
 import { llmCallOf, llmName, llmRequestOf } from '../../record/downstream/llm';
 import { currentReplay } from '../../trace/context';
 import type { Call, DownstreamRun } from '../stubs';
@@ -24,16 +25,6 @@ export interface DownstreamScope {
 /** The downstream state of the replay run the current call belongs to; undefined outside a run, or in a run without one. */
 export function currentScope(): DownstreamScope | undefined {
   return currentReplay()?.downstream as DownstreamScope | undefined;
-}
-
-/** How an HTTP request is named: `POST api.example.com/v1/search`. */
-export function httpName(method: string, url: string): string {
-  try {
-    const u = new URL(url);
-    return `${method.toUpperCase()} ${u.host}${u.pathname}`;
-  } catch {
-    return `${method.toUpperCase()} ${url.split(/[?#]/)[0]}`;
-  }
 }
 
 /** An outbound request as the call the stubs decide: an LLM call when its endpoint and body say so. */
