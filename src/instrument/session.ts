@@ -7,7 +7,7 @@ import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
 import { observeCall, type Around } from '../trace/observations';
-import { recordedCall, runInRecordedCall } from '../trace/recording';
+import { RecordedCall, runInRecordedCall } from '../trace/recording';
 import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import { channelOf, type CallMessage, type TargetReport } from './transform';
@@ -155,7 +155,7 @@ export class Session {
 
   /** Runs a call as the recorded call numbered `id`: what it calls downstream is recorded as its children. */
   private around(id: number): Around {
-    const call = recordedCall(this.recorder.idOf(id));
+    const call = new RecordedCall(this.recorder.idPrefix, id);
     return (run) => runInRecordedCall(call, run);
   }
 

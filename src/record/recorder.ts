@@ -82,7 +82,7 @@ export class Recorder {
   private pending: Queued[] = [];
   private readonly waiting = new Set<Waiting>();
   /** Ids are `<prefix>-<n>`: the prefix, random per process, keeps the ids of processes that share a file apart. */
-  private readonly idPrefix = randomBytes(4).toString('hex');
+  readonly idPrefix = randomBytes(4).toString('hex');
   /** `,"id":"<prefix>-`, as UTF-8, or undefined when records have no id. */
   private readonly idHead: Buffer | undefined;
   private nextId = 0;
@@ -94,11 +94,6 @@ export class Recorder {
     this.maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
     this.writer = new RecordWriter(options.file, options.writer);
     this.idHead = options.ids ? Buffer.from(`,"id":"${this.idPrefix}-`) : undefined;
-  }
-
-  /** The `id` of the record that `record` numbered `n`. */
-  idOf(n: number): string {
-    return `${this.idPrefix}-${n}`;
   }
 
   site(target: string, functionName: string, params?: readonly unknown[], countedBy?: RecordSite): RecordSite {
@@ -120,7 +115,7 @@ export class Recorder {
   /**
    * Records one call; `self` is the instance a method was called on, kept as `this` (its class and
    * own fields) so that a replay can call the method on it again. Never throws: a record that
-   * cannot be made is reported, not raised. Returns the number of the record's `id` (see `idOf`),
+   * cannot be made is reported, not raised. Returns the number of the record's `id` (`<idPrefix>-<n>`),
    * or NO_ID when records have none.
    */
   record(site: RecordSite, args: readonly unknown[], kwargs?: object, self?: object): number {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Note } from '../../adapters';
 import type { DownstreamCaptureConfig } from '../../config/types';
-import type { RecordedCall } from '../../trace/recording';
+import { RecordedCall, type CallScope } from '../../trace/recording';
 import type { ChildKind, HttpRequestRecord, HttpResponseRecord } from '../downstream-format';
 import type { Recorder } from '../recorder';
 import { warn } from '../warn';
@@ -90,9 +90,10 @@ export class Children {
   }
 
   /** Numbers a downstream call of `call` starting now. */
-  begin(call: RecordedCall): ChildStart {
+  begin(scope: CallScope): ChildStart {
     const at = performance.now();
-    return { parent: call.id, seq: call.next.seq++, within: call.within, at, startedMs: at - call.startedAt };
+    const call = scope instanceof RecordedCall ? scope : scope.call;
+    return { parent: call.id, seq: call.seq++, within: scope instanceof RecordedCall ? undefined : scope.within, at, startedMs: at - call.startedAt };
   }
 
   /** Records an HTTP exchange: an LLM call when it is one and LLM calls are recorded, else an HTTP call when those are. */
