@@ -9,7 +9,7 @@ import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent, formatUsd } from '../experiment/format';
 import { downstreamMode, integerAtLeast, positiveNumber } from './arguments';
 import type { DownstreamReplayConfig } from '../config/types';
-import { divergenceLine, estimateLine, usageLine } from './usage-lines';
+import { divergenceLine, estimateLine, liveLine, usageLine } from './usage-lines';
 import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import type { EvaluationResult } from '../experiment/evaluation/evaluate';
@@ -103,7 +103,7 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
       ['Output', projectRelative(root, dir)],
     ]),
   );
-  for (const line of [usageLine(summary), divergenceLine(summary, summary.total_runs)]) if (line !== undefined) print(`  ${line}`);
+  for (const line of [usageLine(summary), liveLine(summary), divergenceLine(summary, summary.total_runs)]) if (line !== undefined) print(`  ${line}`);
   if (summary.runs_with_warnings > 0) print(colors.yellow(`  ${summary.runs_with_warnings} run${summary.runs_with_warnings === 1 ? '' : 's'} with warnings (see warnings in traces.jsonl)`));
   for (const run of errors.slice(0, 5)) print(colors.red(`  ${run.status}: ${JSON.stringify(run.input)}: ${run.error?.message ?? ''}`));
   if (errors.length > 5) print(colors.dim(`  … ${errors.length - 5} more in errors.json`));

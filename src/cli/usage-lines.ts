@@ -31,6 +31,17 @@ export function usageLine(summary: Pick<CallsSummary, 'usage' | 'cost_usd' | 'un
   return `${parts.join(' · ')} (${summary.live_llm_calls} live LLM call${summary.live_llm_calls === 1 ? '' : 's'})`;
 }
 
+/**
+ * The calls that left the process for real, other than the LLM's: `made live: 3 HTTP calls, 1 tool
+ * call, which may have had side effects`. A replay says when it was not side-effect free.
+ */
+export function liveLine(summary: Pick<CallsSummary, 'live_calls'>): string | undefined {
+  const { http, tool } = summary.live_calls;
+  if (http + tool === 0) return undefined;
+  const parts = [...(http > 0 ? [`${http} HTTP call${http === 1 ? '' : 's'}`] : []), ...(tool > 0 ? [`${tool} tool call${tool === 1 ? '' : 's'}`] : [])];
+  return `made live: ${parts.join(', ')}, which may have had side effects (replay_args.downstream)`;
+}
+
 /** The runs that left the recorded path and where: `diverged 3 of 12 runs: at call 1 (other_call) 2, at call 3 (extra_call) 1`; calls count from 1. */
 export function divergenceLine(summary: Pick<CallsSummary, 'diverged_runs' | 'diverged_at'>, totalRuns: number): string | undefined {
   if (!summary.diverged_runs) return undefined;

@@ -22,6 +22,8 @@ export interface CallsSummary {
   live_llm_calls: number;
   /** Live LLM calls whose response said no usage (a stream asked without it). */
   llm_calls_without_usage: number;
+  /** HTTP and tool calls made for real (`live`, or let through by `unmatched: live`): where a replay may have had side effects. */
+  live_calls: { http: number; tool: number };
   /** Runs whose calls parted from their recording's. */
   diverged_runs: number;
   /** Where they parted: by place and kind, the most runs first. */
@@ -43,6 +45,7 @@ export class CallsTally {
   private withoutUsage = 0;
   private readonly unpriced: string[] = [];
   private diverged = 0;
+  private readonly live = { http: 0, tool: 0 };
   private readonly places = new Map<string, DivergencePlace>();
 
   constructor(private readonly prices: Prices) {}
@@ -56,6 +59,7 @@ export class CallsTally {
     this.withoutUsage += cost.without_usage;
     if (cost.calls > 0 && cost.cost_usd === null) this.known = false;
     for (const model of cost.unpriced) if (!this.unpriced.includes(model)) this.unpriced.push(model);
+    for (const call of run.downstream ?? []) if (call.answer === 'live' && call.kind !== 'llm') this.live[call.kind]++;
     const d = run.divergence;
     if (d) {
       this.diverged++;
@@ -79,6 +83,7 @@ export class CallsTally {
       unpriced_models: [...this.unpriced],
       live_llm_calls: this.calls,
       llm_calls_without_usage: this.withoutUsage,
+      live_calls: { ...this.live },
       diverged_runs: this.diverged,
       diverged_at: [...this.places.values()].sort((a, b) => b.runs - a.runs || a.index - b.index || a.kind.localeCompare(b.kind)),
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { divergenceLine, estimateLine, usageLine } from '../../src/cli/usage-lines';
+import { divergenceLine, estimateLine, liveLine, usageLine } from '../../src/cli/usage-lines';
 import type { ExperimentSetup } from '../../src/experiment/plan';
 import { estimateCost } from '../../src/experiment/estimate';
 import { finish, withAdditions, type FinishedRun } from '../../src/experiment/finished';
@@ -120,8 +120,8 @@ describe('the experiment tally', () => {
 
   it('adds up runs, lists unpriced models, and counts where runs diverged', () => {
     const tally = new CallsTally(pricesOf());
-    tally.add({ downstream: [call()], divergence: null });
-    tally.add({ downstream: [call({ answer: 'stub' })], divergence: divergence(0, 'other_call') });
+    tally.add({ downstream: [call(), call({ kind: 'http', answer: 'live' }), call({ kind: 'tool', answer: 'stub' })], divergence: null });
+    tally.add({ downstream: [call({ answer: 'stub' }), call({ kind: 'tool', answer: 'live' }), call({ kind: 'http', answer: 'denied' })], divergence: divergence(0, 'other_call') });
     tally.add({ downstream: [], divergence: divergence(2, 'extra_call') });
     tally.add({ downstream: [], divergence: divergence(0, 'other_call') });
     expect(tally.summary()).toEqual({
@@ -130,6 +130,7 @@ describe('the experiment tally', () => {
       unpriced_models: [],
       live_llm_calls: 1,
       llm_calls_without_usage: 0,
+      live_calls: { http: 1, tool: 1 },
       diverged_runs: 3,
       diverged_at: [
         { index: 0, kind: 'other_call', runs: 2 },
@@ -163,6 +164,12 @@ describe('the console lines', () => {
     const line = divergenceLine({ diverged_runs: 3, diverged_at: [{ index: 0, kind: 'other_call', runs: 2 }, { index: 2, kind: 'extra_call', runs: 1 }] }, 12);
     expect(line).toBe('diverged 3 of 12 runs: at call 1 (other_call) 2, at call 3 (extra_call) 1');
     expect(divergenceLine({ diverged_runs: 0, diverged_at: [] }, 12)).toBeUndefined();
+  });
+
+  it('says which calls were made for real besides the LLM\'s, and only then', () => {
+    expect(liveLine({ live_calls: { http: 3, tool: 1 } })).toBe('made live: 3 HTTP calls, 1 tool call, which may have had side effects (replay_args.downstream)');
+    expect(liveLine({ live_calls: { http: 0, tool: 2 } })).toBe('made live: 2 tool calls, which may have had side effects (replay_args.downstream)');
+    expect(liveLine({ live_calls: { http: 0, tool: 0 } })).toBeUndefined();
   });
 });
 
