@@ -2,17 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeRequest { body: any; headers: Record<string, string | string[] | undefined>; count: number /* 1-based, across the server's life */ }
-export interface FakeReply {
-  status?: number;
-  headers?: Record<string, string>;
-  json?: unknown;
-  body?: string;
-  delayMs?: number;
-  /** never answer: the request stays open until the client gives up or close() */
-  hang?: boolean;
-  /** a streamed reply: each piece written on its own, a few ms apart; `text/event-stream` unless `headers` say otherwise */
-  chunks?: string[];
-}
+export interface FakeReply { status?: number; headers?: Record<string, string>; json?: unknown; body?: string; delayMs?: number; /** never answer: the request stays open until the client gives up or close() */ hang?: boolean }
 export interface FakeLlm { url: string /* http://127.0.0.1:PORT/v1 */; requests: FakeRequest[]; close(): Promise<void> }
 
 /** A node:http server on 127.0.0.1, port 0, answering POST /v1/chat/completions with handler's reply (404 otherwise). */
@@ -53,16 +43,6 @@ export async function startFakeLlm(handler: (req: FakeRequest) => FakeReply | Pr
       });
     }
     if (res.destroyed || res.writableEnded) return;
-    if (reply.chunks !== undefined) {
-      res.writeHead(reply.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
-      for (const chunk of reply.chunks) {
-        if (res.destroyed) return;
-        res.write(chunk);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      res.end();
-      return;
-    }
     const text = reply.body ?? (reply.json === undefined ? '' : JSON.stringify(reply.json));
     const type = reply.body !== undefined ? 'text/plain' : 'application/json';
     res.writeHead(reply.status ?? 200, { 'content-type': type, ...reply.headers }).end(text);
@@ -102,42 +82,6 @@ export function chatReply(content: string): FakeReply {
       model: 'fake-model',
       choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' }],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    },
-  };
-}
-
-/** Server-sent events, one piece per event, ended by OpenAI's `data: [DONE]`. */
-export function sseReply(events: unknown[]): FakeReply {
-  return { chunks: [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), 'data: [DONE]\n\n'] };
-}
-
-/** A streamed chat completion of `pieces`, one delta each; with `usage`, a last chunk carrying it, as `stream_options: {include_usage: true}` asks. */
-export function streamedChatReply(pieces: string[], usage?: { prompt_tokens: number; completion_tokens: number }): FakeReply {
-  const base = { id: 'chatcmpl-fake-stream', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: 'fake-model' };
-  const events: unknown[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
-  for (const content of pieces) events.push({ ...base, choices: [{ index: 0, delta: { content }, finish_reason: null }] });
-  events.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-  if (usage) events.push({ ...base, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } });
-  return sseReply(events);
-}
-
-/** A chat completion whose answer is one call of the tool `name` with `args`. */
-export function toolCallChatReply(name: string, args: unknown, usage = { prompt_tokens: 20, completion_tokens: 7 }): FakeReply {
-  return {
-    json: {
-      id: 'chatcmpl-fake-tool',
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: 'fake-model',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name, arguments: JSON.stringify(args) } }] },
-          logprobs: null,
-          finish_reason: 'tool_calls',
-        },
-      ],
-      usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
     },
   };
 }

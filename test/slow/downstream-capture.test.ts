@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatReply, lastContent, startFakeLlm, streamedChatReply, toolCallChatReply, type FakeLlm } from '../fake-llm';
-import { expectSameRun, project, readChildren, readRecords, recordTwice, recordingPath, type ChildLine, type RecordLine, type Run } from '../e2e/helpers';
+import { startFakeOpenAi, type FakeOpenAi } from '../fake-openai';
+import { expectSameRun, project, readChildren, readExperiment, readRecords, recordTwice, recordingPath, runCli, type ChildLine, type RecordLine, type Run } from '../e2e/helpers';
 
 /**
  * An agent whose recorded function calls an LLM through the `openai` SDK (plain, streamed with
@@ -18,13 +18,15 @@ const API_KEY = 'sk-test-abcdefghijklmnopqrstuv';
 const TOOL_KEY = 'tool-key-0123456789abcdef';
 const QUESTION = 'What is the weather in Paris?';
 
-let llm: FakeLlm;
+let llm: FakeOpenAi;
 let tools: { url: string; hits: string[]; close(): Promise<void> };
 let plain: Run;
 let recorded: Run;
 let records: RecordLine[];
 let children: ChildLine[];
 let text: string;
+let dir: string;
+let env: Record<string, string>;
 
 /** A fake tool API on 127.0.0.1 that counts its hits: `/search` and `/forecast`, each answering JSON from what it was sent. */
 async function startToolApi(): Promise<typeof tools> {
@@ -47,16 +49,16 @@ async function startToolApi(): Promise<typeof tools> {
 }
 
 beforeAll(async () => {
-  llm = await startFakeLlm((req) => {
-    const model = req.body.model as string;
-    if (model === 'gpt-stream') return streamedChatReply(['Sunny ', 'in ', 'Paris'], { prompt_tokens: 11, completion_tokens: 3 });
-    if (model === 'gpt-tools') return toolCallChatReply('lookup_weather', { city: 'Paris' });
-    const content = lastContent(req);
-    return chatReply(`${model}: ${typeof content === 'string' ? content : JSON.stringify(content)}`);
+  llm = await startFakeOpenAi((ask) => {
+    const model = ask.body.model as string;
+    if (model === 'gpt-stream') return { text: 'Sunny in Paris', usage: { input: 11, output: 3 } };
+    if (model === 'gpt-tools') return { toolCalls: [{ name: 'lookup_weather', arguments: { city: 'Paris' } }], usage: { input: 20, output: 7 } };
+    const content = ask.body.messages.at(-1).content;
+    return { text: `${model}: ${typeof content === 'string' ? content : JSON.stringify(content)}`, usage: { input: 1, output: 1 } };
   });
   tools = await startToolApi();
-  const dir = project(FIXTURE, PACKAGES);
-  const env = { LLM_URL: llm.url, TOOL_URL: tools.url, OPENAI_API_KEY: API_KEY, TOOL_API_KEY: TOOL_KEY };
+  dir = project(FIXTURE, PACKAGES);
+  env = { LLM_URL: llm.url, TOOL_URL: tools.url, OPENAI_API_KEY: API_KEY, TOOL_API_KEY: TOOL_KEY };
   ({ plain, recorded } = await recordTwice(dir, 'app/main.js', env));
   records = readRecords(dir);
   children = readChildren(dir);
@@ -186,4 +188,18 @@ describe('downstream calls of a recorded call', () => {
     for (const c of children.filter((c) => c.kind !== 'tool')) expect(c.request!.headers.authorization).toBe('***');
     expect((child(6).request!.body as { api_key: string }).api_key).toBe('***');
   });
+
+  it('replays offline with everything stubbed: each SDK reads its recorded answer again, and nothing leaves the process', async () => {
+    const asks = llm.asks.length;
+    const hits = tools.hits.length;
+    const cli = await runCli(dir, ['run', 'experiment', '--downstream', 'llm=stub', '--output', 'stubbed'], env, 60_000);
+    expect(cli.code).toBe(0);
+    const [trace] = readExperiment(dir, 'stubbed').traces;
+    expect(trace.status).toBe('ok');
+    expect(trace.output).toEqual(JSON.parse(plain.stdout.trim().split('\n')[0]!));
+    expect(trace.divergence).toBeNull();
+    expect(trace.downstream.map((c: { kind: string; answer: string }) => `${c.kind} ${c.answer}`)).toEqual([...children].sort((a, b) => a.seq - b.seq).filter((c) => c.within === undefined).map((c) => `${c.kind} stub`));
+    expect([llm.asks.length - asks, tools.hits.length - hits]).toEqual([0, 0]);
+  });
 });
+

@@ -101,13 +101,13 @@ function inputs(list: string[]): void {
 
 let runs = 0;
 /** `fluxloop run experiment` with `args`, into a folder of its own: the experiment, and what each server got meanwhile. */
-async function experiment(args: string[] = []): Promise<{ exp: Experiment; llmAsks: number; apiHits: string[]; stderr: string }> {
+async function experiment(args: string[] = []): Promise<{ exp: Experiment; llmAsks: number; apiHits: string[]; stdout: string; stderr: string; code: number | null }> {
   const asks = llm.asks.length;
   const hits = [...weather.hits, ...news.hits].length;
   const output = `out-${runs++}`;
   const cli = await runCli(dir, ['run', 'experiment', '--output', output, ...args], env, 60_000);
   if (![0, 1].includes(cli.code ?? -1)) throw new Error(`fluxloop run experiment exited ${cli.code}: ${cli.stderr}`);
-  return { exp: readExperiment(dir, output), llmAsks: llm.asks.length - asks, apiHits: [...weather.hits, ...news.hits].slice(hits), stderr: cli.stderr };
+  return { exp: readExperiment(dir, output), llmAsks: llm.asks.length - asks, apiHits: [...weather.hits, ...news.hits].slice(hits), stdout: cli.stdout, stderr: cli.stderr, code: cli.code };
 }
 
 describe('downstream calls on replay', () => {
@@ -175,14 +175,37 @@ describe('downstream calls on replay', () => {
 
   it('with unmatched=live, lets the other tool through and says so', async () => {
     inputs([NEWS]);
-    const { exp, apiHits } = await experiment(['--downstream', 'unmatched=live']);
+    const { exp, apiHits, stdout } = await experiment(['--downstream', 'unmatched=live']);
     const [trace] = exp.traces;
+    expect(stdout).toContain('made live: 1 HTTP call, 1 tool call, which may have had side effects');
     expect(trace.status).toBe('ok');
     expect(trace.output).toMatch(/^Here is what I found/);
     // The tool ran, and its request, which the recording has not, went out.
     expect(apiHits).toEqual(['POST /news']);
     expect(trace.warnings.join('\n')).toMatch(/app\/tools.js:headlines.*made live \(replay_args.downstream.unmatched: live\)/);
     expect(trace.divergence).toMatchObject({ index: 1, kind: 'other_call' });
+  });
+
+  it('with --max-cost, starts no run once the live LLM calls have cost that much, and exits 1', async () => {
+    inputs([WEATHER]);
+    const file = path.join(dir, 'configs', 'simulation.yaml');
+    const config = fs.readFileSync(file, 'utf8');
+    // One run at a time, each costing (15 + 49 tokens) × $1,000 a million: $0.064.
+    fs.writeFileSync(file, config.replace('  target: app/agent.js:answer\n', '  target: app/agent.js:answer\n  concurrency: 1\n').replace('base_inputs:', 'pricing:\n  fake-model: { input: 1000, output: 1000 }\n\nbase_inputs:'));
+    try {
+      const { exp, stdout, stderr, code } = await experiment(['--max-cost', '0.1', '--iterations', '5']);
+      expect(code).toBe(1);
+      expect(exp.traces.map((t) => [t.status, t.cost_usd])).toEqual([
+        ['ok', 0.064],
+        ['ok', 0.064],
+      ]);
+      expect(exp.summary).toMatchObject({ ended: 'stopped', stopped: 'max_cost', max_cost_usd: 0.1, total_runs: 2, planned_runs: 5, cost_usd: 0.128, live_llm_calls: 4 });
+      expect(stdout).toMatch(/tokens 100 in \/ 28 out · \$0\.1280 \(4 live LLM calls\)/);
+      expect(stderr).toContain('the cost reached --max-cost $0.10');
+      expect(stderr).toContain('no new run started, 2 of 5 runs finished');
+    } finally {
+      fs.writeFileSync(file, config);
+    }
   });
 
   it('rejects a --downstream that is not KIND=MODE, with exit 2', async () => {
