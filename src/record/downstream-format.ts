@@ -8,6 +8,9 @@
  * in the order the calls ended, so a reader orders them by `seq`.
  */
 
+/** How every child line begins, as the recorder writes it: what tells it from a record without parsing it. */
+export const CHILD_LINE_START = '{"_version":"1","parent":';
+
 /** The three kinds, each with its own replay mode (`replay_args.downstream`). */
 export type ChildKind = 'http' | 'llm' | 'tool';
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { CHILD_LINE_START } from './downstream-format';
 
 /**
  * The files of one recording: the file records go to, and the files it was rotated to when it
@@ -42,23 +43,38 @@ export function recordingFiles(file: string): string[] {
   return [...rotatedFiles(file), path.resolve(file)];
 }
 
-/** Lines with content in a file, read in chunks since recordings can be large; 0 when it is missing. */
+const CHILD = Buffer.from(CHILD_LINE_START);
+
+/**
+ * The records of a file: its lines with content, less the lines of downstream calls (which belong
+ * to a record), read in chunks since recordings can be large; 0 when it is missing. A line is
+ * known by its first bytes, which may span two chunks; the rest of it is skipped.
+ */
 export async function countRecords(file: string): Promise<number> {
   let count = 0;
-  let lineHasContent = false;
+  // How many bytes of CHILD the current line's content has begun with; -1 before its content.
+  let matched = -1;
+  let decided = false;
   try {
     for await (const chunk of fs.createReadStream(file)) {
       const buf = chunk as Buffer;
       for (let i = 0; i < buf.length; i++) {
         const byte = buf[i]!;
         if (byte === 0x0a) {
-          if (lineHasContent) count++;
-          lineHasContent = false;
-        } else if (!lineHasContent && byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) {
-          lineHasContent = true;
-          // The rest of the line cannot change the answer: jump to its end.
+          if (!decided && matched >= 0) count++;
+          matched = -1;
+          decided = false;
+        } else if (decided) {
           const nl = buf.indexOf(0x0a, i);
           i = (nl === -1 ? buf.length : nl) - 1;
+        } else if (matched >= 0 || (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d)) {
+          matched = Math.max(matched, 0);
+          if (byte !== CHILD[matched]) {
+            count++;
+            decided = true;
+          } else if (++matched === CHILD.length) {
+            decided = true;
+          }
         }
       }
     }
@@ -66,7 +82,7 @@ export async function countRecords(file: string): Promise<number> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
   }
-  return lineHasContent ? count + 1 : count;
+  return !decided && matched >= 0 ? count + 1 : count;
 }
 
 /** One file of a recording, counted. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { recordingFiles, rotatedFiles, rotatedName } from '../../src/record/files';
+import { countRecords, recordingFiles, rotatedFiles, rotatedName } from '../../src/record/files';
 import { RecordWriter } from '../../src/record/writer';
 
 // The writer under faults: a disk that fills (fs.writeSync mocked to write what fits, then fail
@@ -668,3 +668,26 @@ function isJson(text: string): boolean {
     return false;
   }
 }
+
+describe('countRecords', () => {
+  it('counts the records, not the lines of their downstream calls, wherever a chunk of the file ends', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-count-'));
+    const record = (n: number) => JSON.stringify({ _version: '1', function: 'f', target: 'a.js:f', iteration: n, id: `ab-${n}`, args: ['x'.repeat(n % 97)] });
+    const child = (n: number) => JSON.stringify({ _version: '1', parent: `ab-${n}`, seq: 0, kind: 'http', name: 'GET x/'.padEnd(n % 89, '.') });
+    const lines: string[] = [];
+    for (let n = 0, size = 0; size < 300_000; n++) {
+      lines.push(child(n), record(n), child(n), '  ', `{"function":"py${n}"}`);
+      size += lines.slice(-5).join('\n').length;
+    }
+    // The stream reads 64 KiB a chunk: the start of a child line is cut at each place in turn.
+    for (const shift of [0, 3, 11, 24, 25, 26]) {
+      const file = path.join(dir, `rec-${shift}.jsonl`);
+      const text = `${'x'.repeat(65_536 - shift - 1)}\n${lines.join('\n')}`;
+      fs.writeFileSync(file, text);
+      const expected = 1 + lines.filter((l) => l.trim() !== '' && !l.startsWith('{"_version":"1","parent":')).length;
+      expect(await countRecords(file)).toBe(expected);
+    }
+    expect(await countRecords(path.join(dir, 'missing.jsonl'))).toBe(0);
+  });
+});
+

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Note } from '../../adapters';
 import type { DownstreamCaptureConfig } from '../../config/types';
 import { RecordedCall, type CallScope } from '../../trace/recording';
-import type { ChildKind, HttpRequestRecord, HttpResponseRecord } from '../downstream-format';
+import { CHILD_LINE_START, type ChildKind, type HttpRequestRecord, type HttpResponseRecord } from '../downstream-format';
 import type { Recorder } from '../recorder';
 import { warn } from '../warn';
 import { llmCallOf, llmName, llmRequestOf } from './llm';
@@ -42,8 +42,6 @@ export interface ChildLimits {
   /** The most elements kept of an array, and so the most chunks of a streamed body. */
   maxArrayLength: number;
 }
-
-const VERSION = '1';
 
 /**
  * Turns the downstream calls that the taps saw into child lines, redacted and capped by the
@@ -142,7 +140,7 @@ export class Children {
   private write(start: ChildStart, kind: ChildKind, name: string, fields: Record<string, unknown>): void {
     const duration = performance.now() - start.at;
     const head =
-      `{"_version":"${VERSION}","parent":${JSON.stringify(start.parent)},"seq":${start.seq}${start.within === undefined ? '' : `,"within":${start.within}`},"kind":"${kind}"` +
+      `${CHILD_LINE_START}${JSON.stringify(start.parent)},"seq":${start.seq}${start.within === undefined ? '' : `,"within":${start.within}`},"kind":"${kind}"` +
       // The name shows a URL's path, which may hold a secret (a webhook's): redacted as strings are.
       `,"name":${this.recorder.encodeValue(name)},"started_ms":${ms(start.startedMs)},"duration_ms":${ms(duration)}`;
     let body = this.fieldsText(fields);
