@@ -58,10 +58,10 @@ export async function startFakeOpenAi(answer: (ask: FakeAsk) => FakeAnswer): Pro
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    // One event a write, a tick apart, as a real stream arrives.
+    // One event a write, a few milliseconds apart, as a real stream arrives: each its own chunk.
     for (const event of events) {
       res.write(event);
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 3));
     }
     res.end();
   });

@@ -7,13 +7,13 @@ import { expectSameRun, project, readChildren, readExperiment, readRecords, reco
 
 /**
  * An agent whose recorded function calls an LLM through the `openai` SDK (plain, streamed with
- * usage, a tool call), Vercel `ai` and LangChain, two tool APIs through `http.request` and
+ * usage, a tool call), Vercel `ai`, LangChain and `@anthropic-ai/sdk` (streamed), two tool APIs through `http.request` and
  * `fetch`, and a tool function listed in `recording.downstream.targets`: each call is recorded as
  * a child of the agent's record, in the order it started, redacted.
  */
 
 const FIXTURE = 'downstream-app';
-const PACKAGES = ['openai', 'ai', '@ai-sdk/openai', '@langchain/openai', '@langchain/core'];
+const PACKAGES = ['openai', 'ai', '@ai-sdk/openai', '@langchain/openai', '@langchain/core', '@anthropic-ai/sdk'];
 const API_KEY = 'sk-test-abcdefghijklmnopqrstuv';
 const TOOL_KEY = 'tool-key-0123456789abcdef';
 const QUESTION = 'What is the weather in Paris?';
@@ -85,6 +85,7 @@ describe('downstream calls of a recorded call', () => {
     expect(answer).toMatchObject({ plain: `gpt-plain: ${QUESTION}`, streamed: 'Sunny in Paris', tool: 'lookup_weather', weather: { city: 'Paris', forecast: 'sunny' } });
     expect(answer.vercel).toBe(`gpt-vercel: ${QUESTION}`);
     expect(answer.langchain).toBe(`gpt-langchain: ${QUESTION}`);
+    expect(answer.claude).toBe(`claude-fake: ${QUESTION}`);
     expect(answer.search).toEqual({ results: [`about: ${QUESTION}`] });
     expect(answer.forecast).toEqual({ city: 'Paris', days: ['sun', 'cloud'] });
     expect(outside).toMatchObject({ city: 'Oslo' });
@@ -113,6 +114,7 @@ describe('downstream calls of a recorded call', () => {
       ['llm', 'openai chat.completions gpt-langchain'],
       ['http', `POST ${new URL(tools.url).host}/search`],
       ['http', `POST ${new URL(tools.url).host}/forecast`],
+      ['llm', 'anthropic messages claude-fake'],
     ]);
     for (const c of ordered) {
       expect(c).toMatchObject({ _version: '1', meta: { pid: expect.any(Number) }, timestamp: expect.stringMatching(/^\d{4}-/) });
@@ -165,9 +167,19 @@ describe('downstream calls of a recorded call', () => {
     expect(text).not.toContain('Oslo');
   });
 
-  it('sees the calls of Vercel ai and LangChain, whose SDKs took fetch when their clients were made', () => {
+  it('sees the calls of Vercel ai, LangChain and Anthropic\'s SDK, which took fetch when their clients were made', () => {
     expect(child(4).llm).toMatchObject({ model: 'gpt-vercel', response: { text: `gpt-vercel: ${QUESTION}` } });
     expect(child(5).llm).toMatchObject({ model: 'gpt-langchain', response: { text: `gpt-langchain: ${QUESTION}` } });
+    expect(child(8).llm).toMatchObject({
+      provider: 'anthropic',
+      api: 'messages',
+      model: 'claude-fake',
+      stream: true,
+      messages: { system: null, messages: [{ role: 'user', content: QUESTION }] },
+      response: { text: `claude-fake: ${QUESTION}`, finish_reason: 'end_turn' },
+      usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+    });
+    expect(child(8).request!.headers.authorization).toBe('***');
   });
 
   it('keeps http.request and fetch calls: method, URL, headers, the bodies written and read', () => {
