@@ -67,8 +67,8 @@ export class Harness {
     // tsx first, then the tracing hooks, before anything of the app loads: the hooks see its
     // modules as tsx compiled them, as they do when the app records under `--import tsx`.
     await typeScriptFirst(options);
-    traceTargets(options.root, options.traceTargets, options.target);
-    installIntercepts(options.root, options.downstreamTargets ?? []);
+    traceTargets(options.root, options.traceTargets, options.target, options.downstreamTargets);
+    installIntercepts();
     const callables = await loadCallableProviders(options.root, options.providers);
     const values = await loadValueProviders(options.root, options.values ?? {});
     const revived = await loadRevived(options.root, options.revive ?? {}, fn !== undefined || isEsmTarget(options.root, options.target));

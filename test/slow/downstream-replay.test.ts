@@ -85,6 +85,7 @@ async function record(): Promise<void> {
     [2, 'http', 'GET 127.0.0.1:PORT/weather'],
     [3, 'http', 'POST 127.0.0.1:PORT/news'],
     [4, 'llm', 'openai chat.completions fake-model'],
+    [5, 'tool', 'app/agent.js:signature'],
   ]);
   // The replays start from nothing.
   llm.asks.length = 0;
@@ -123,6 +124,7 @@ describe('downstream calls on replay', () => {
       ['llm', 'openai chat.completions fake-model', 'live', 0],
       ['tool', 'app/tools.js:lookup', 'stub', 1],
       ['llm', 'openai chat.completions fake-model', 'live', 4],
+      ['tool', 'app/agent.js:signature', 'stub', 5],
     ]);
     expect(same.downstream[2].usage).toEqual({ input_tokens: 40, output_tokens: 9, total_tokens: 49 });
     // The model met each input: two calls for the one that went the recorded way, one for the other.
@@ -145,7 +147,7 @@ describe('downstream calls on replay', () => {
     expect([...first.apiHits, ...second.apiHits]).toEqual([]);
     const outputs = [...first.exp.traces, ...second.exp.traces].map((t) => [t.status, t.output]);
     expect(outputs).toEqual([0, 1, 2].map(() => ['ok', expected]));
-    expect(first.exp.traces[0].downstream.map((c: any) => c.answer)).toEqual(['stub', 'stub', 'stub']);
+    expect(first.exp.traces[0].downstream.map((c: any) => c.answer)).toEqual(['stub', 'stub', 'stub', 'stub']);
   });
 
   it('with tools live and http=deny, fails the run with an error naming the request', async () => {
@@ -169,6 +171,7 @@ describe('downstream calls on replay', () => {
       ['http', 'stub', 2],
       ['http', 'stub', 3],
       ['llm', 'live', 4],
+      ['tool', 'live', 5],
     ]);
     expect(trace.divergence).toBeNull();
   });
@@ -177,7 +180,7 @@ describe('downstream calls on replay', () => {
     inputs([NEWS]);
     const { exp, apiHits, stdout } = await experiment(['--downstream', 'unmatched=live']);
     const [trace] = exp.traces;
-    expect(stdout).toContain('made live: 1 HTTP call, 1 tool call, which may have had side effects');
+    expect(stdout).toContain('made live: 1 HTTP call, 2 tool calls, which may have had side effects');
     expect(trace.status).toBe('ok');
     expect(trace.output).toMatch(/^Here is what I found/);
     // The tool ran, and its request, which the recording has not, went out.

@@ -7,10 +7,10 @@ import { currentScope, recordedError } from './requests';
  * The observer of a tool function (`recording.downstream.targets`) in a replay run: its calls go
  * through the run's stubs. Stubbed, the function is not called: the recorded output comes back
  * (a resolved promise when the recorded call returned one), or the recorded error is thrown (or
- * rejected). Outside a run, or live, the function is called as it is.
+ * rejected). Outside a run, or live, the function is called as it is. A call that cannot be
+ * answered is thrown, or rejected when the function is `async` (`isAsync`, known of a wrapped one).
  */
-export function toolObserver(target: string, fn: Function): CallObserver {
-  const isAsync = types.isAsyncFunction(fn);
+export function toolObserver(target: string, isAsync = false): CallObserver {
   return (args) => {
     const scope = currentScope();
     if (scope === undefined) return undefined;
