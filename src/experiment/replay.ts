@@ -35,6 +35,8 @@ export interface ReplayOptions {
   retries?: number;
   /** How downstream calls are answered (`replay_args.downstream`); by default the LLM is live, HTTP and tools are stubbed. */
   downstream?: Partial<DownstreamReplayConfig>;
+  /** The tool functions whose calls are answered from the recording (`recording.downstream.targets`), `module:export` and the other target forms. */
+  tools?: string[];
 }
 
 /** What {@link replay} gives back: each run's result and the observations of all runs. */
@@ -54,6 +56,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const config: SimulationConfig = {
     ...defaults,
     iterations: options.iterations ?? 1,
+    recording: { ...defaults.recording, downstream: { ...defaults.recording.downstream, targets: options.tools ?? [] } },
     runner: {
       ...defaults.runner,
       target: typeof options.target === 'string' ? options.target : undefined,

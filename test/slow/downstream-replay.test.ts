@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeOpenAi } from '../fake-openai';
+// The built package, as an app's tests load it: the run threads start from its files.
+import { replay } from '../../dist/index.js';
 import { project, readChildren, readExperiment, readRecords, runApp, runCli, type Experiment } from '../e2e/helpers';
 
 /**
@@ -209,6 +211,28 @@ describe('downstream calls on replay', () => {
     } finally {
       fs.writeFileSync(file, config);
     }
+  });
+
+  it('takes the same modes and tools in replay(), from a test', async () => {
+    const saved = { ...process.env };
+    const before = [llm.asks.length, weather.hits.length, news.hits.length];
+    Object.assign(process.env, env);
+    try {
+      const { runs } = await replay({
+        target: 'app/agent.js:answer',
+        projectDir: dir,
+        recordingFile: 'recordings/args_recording.jsonl',
+        overrideParamPath: 'args.0',
+        inputs: [WEATHER],
+        tools: ['app/tools.js:lookup', 'app/agent.js:signature'],
+        downstream: { llm: 'stub' },
+      });
+      expect(runs.map((r) => [r.status, r.output])).toEqual([['ok', expected]]);
+      expect(runs[0]!.downstream.map((c) => `${c.kind} ${c.answer}`)).toEqual(['llm stub', 'tool stub', 'llm stub', 'tool stub']);
+    } finally {
+      process.env = saved;
+    }
+    expect([llm.asks.length, weather.hits.length, news.hits.length]).toEqual(before);
   });
 
   it('rejects a --downstream that is not KIND=MODE, with exit 2', async () => {
