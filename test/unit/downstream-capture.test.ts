@@ -111,6 +111,8 @@ describe('child lines', () => {
     const llmOnly = new Children(recorder, { http: false, llm: true, targets: [] }, LIMITS);
     const call = recordedCall('abc-1');
     expect(llmOnly.wants('https://x.test/search', { q: 1 })).toBe(false);
+    // Known from the URL alone, before a body is written: a request to another path takes no place among the children.
+    expect([llmOnly.mayWant('https://x.test/search'), llmOnly.mayWant('https://x.test/v1/messages?beta=true')]).toEqual([false, true]);
     expect(llmOnly.wants('https://x.test/v1/chat/completions', { model: 'm', messages: [] })).toBe(true);
     llmOnly.exchange(llmOnly.begin(call), exchange('https://x.test/search', { q: 1 }));
     llmOnly.exchange(llmOnly.begin(call), exchange('https://x.test/v1/chat/completions', { model: 'm', messages: [] }));

@@ -5,7 +5,7 @@ import { RecordedCall, type CallScope } from '../../trace/recording';
 import { CHILD_LINE_START, type ChildKind, type HttpRequestRecord, type HttpResponseRecord } from '../downstream-format';
 import type { Recorder } from '../recorder';
 import { warn } from '../warn';
-import { llmCallOf, llmName, llmRequestOf } from './llm';
+import { llmCallOf, llmName, llmPath, llmRequestOf } from './llm';
 
 /** A downstream call begun under a recorded call: its place among the call's children, and when. */
 export interface ChildStart {
@@ -80,6 +80,11 @@ export class Children {
   /** Whether HTTP exchanges are looked at: recorded as such, or as LLM calls. */
   get http(): boolean {
     return this.config.http || this.config.llm;
+  }
+
+  /** Whether an HTTP request may be recorded, known from its URL alone (a request whose body is not written yet). */
+  mayWant(url: string): boolean {
+    return this.config.http || (this.config.llm && llmPath(url));
   }
 
   /** Whether an HTTP request is recorded, known from its URL and body before it is sent. */

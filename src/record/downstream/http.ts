@@ -27,7 +27,10 @@ export function tapHttp(children: Children): void {
     const call = currentRecordedCall();
     if (call === undefined) return;
     try {
-      new HttpTap(children, children.begin(call), (message as { request: ClientRequest }).request);
+      const { request } = message as { request: ClientRequest };
+      // With HTTP calls not recorded, only a request to an LLM API's path takes a place among the children.
+      if (!children.mayWant(`${request.protocol}//${request.host}${request.path}`)) return;
+      new HttpTap(children, children.begin(call), request);
     } catch (error) {
       failed(error);
     }

@@ -30,6 +30,13 @@ export function llmRequestOf(url: string, body: unknown): LlmRequest | undefined
   return undefined;
 }
 
+/** Whether a URL's path is one an LLM API is called at, before its body is known. */
+export function llmPath(url: string): boolean {
+  return LLM_PATH.test(pathOf(url));
+}
+
+const LLM_PATH = /\/(chat\/completions|responses|messages)$/;
+
 /** How a downstream LLM call is named in records and timelines: `openai chat.completions gpt-4o`. */
 export function llmName(request: LlmRequest): string {
   return `${request.provider} ${request.api}${request.model === null ? '' : ` ${request.model}`}`;
