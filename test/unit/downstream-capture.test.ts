@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Children, type ChildLimits } from '../../src/record/downstream/child';
+import { tapFetch } from '../../src/record/downstream/fetch';
 import { tapHttp } from '../../src/record/downstream/http';
 import { toolObserver } from '../../src/record/downstream/tool';
 import { NO_ID, Recorder } from '../../src/record/recorder';
@@ -255,3 +256,37 @@ describe('the http tap', () => {
     expect(line!.response).toBeUndefined();
   });
 });
+
+describe('the fetch tap', () => {
+  it('reads the body of a Request and of a Blob from a copy: the server gets it whole, and so does the record', async () => {
+    const file = tempFile();
+    const recorder = new Recorder({ file, ids: true });
+    const children = new Children(recorder, ALL, LIMITS);
+    tapFetch(children);
+    const server = http.createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ echo: body }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo`;
+      const sent = await runInRecordedCall(recordedCall('f-0'), async () => {
+        const a = await fetch(new Request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: 'request' }) }));
+        const b = await fetch(url, { method: 'POST', body: new Blob(['{"q":"blob"}'], { type: 'application/json' }) });
+        return [await a.json(), await b.json()];
+      });
+      expect(sent).toEqual([{ echo: '{"q":"request"}' }, { echo: '{"q":"blob"}' }]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      recorder.flush();
+      const byseq = lines(file).sort((x, y) => x.seq - y.seq);
+      expect(byseq.map((l) => [l.seq, l.request.body, l.response.body])).toEqual([
+        [0, { q: 'request' }, { echo: '{"q":"request"}' }],
+        [1, { q: 'blob' }, { echo: '{"q":"blob"}' }],
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+

@@ -60,10 +60,16 @@ class FetchTap {
 
   /** The tap of a fetch call, or undefined when the call is not one the recording keeps. */
   static begin(children: Children, call: Parameters<Children['begin']>[0], input: unknown, init: unknown): FetchTap | undefined {
-    const request = requestOf(input, init as RequestInit | undefined);
-    if (!children.wants(request.url, request.body)) return undefined;
-    return new FetchTap(children, children.begin(call), request);
+    const { request, later } = requestOf(input, init as RequestInit | undefined, children.limits.maxBodyBytes);
+    // A body read later (a Request's, a Blob) is not known yet: the URL alone says whether the call may be kept.
+    if (later === undefined ? !children.wants(request.url, request.body) : !children.mayWant(request.url)) return undefined;
+    const tap = new FetchTap(children, children.begin(call), request);
+    tap.requestBody = later;
+    return tap;
   }
+
+  /** The request's body, when it is read from a copy: the call is written once it is. */
+  private requestBody: Promise<unknown> | undefined;
 
   /** Waits for the response on a side chain: the app keeps its very promise. */
   follow(result: unknown): void {
@@ -82,35 +88,31 @@ class FetchTap {
       // Cloned now, before the app can read it: this handler was attached before the app's own.
       const copy = response.body === null ? null : response.clone().body;
       if (copy === null) return this.end();
-      void this.read(copy, this.received);
+      readInto(copy, this.received).then(
+        () => this.end(),
+        (error: unknown) => this.end(error, true),
+      );
     } catch (error) {
       this.end(error, true);
     }
   }
 
-  private async read(stream: ReadableStream<Uint8Array>, copy: BodyCopy): Promise<void> {
-    const reader = stream.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done || this.ended) break;
-        if (!copy.add(value)) {
-          // Past the limit: the rest is not copied, and this branch of the body lets go of it.
-          reader.cancel().catch(() => undefined);
-          break;
-        }
-      }
-      this.end();
-    } catch (error) {
-      this.end(error, true);
-    }
-  }
-
-  /** The call is over: written once, with what was copied. */
+  /** The call is over: written once, with what was copied, its request's body too. */
   private end(error?: unknown, cut = false): void {
     if (this.ended) return;
     this.ended = true;
     this.untrack();
+    if (this.requestBody === undefined) return this.write(error, cut);
+    this.requestBody.then(
+      (body) => {
+        this.request.body = body;
+        this.write(error, cut);
+      },
+      () => this.write(error, cut),
+    );
+  }
+
+  private write(error: unknown, cut: boolean): void {
     try {
       let response: HttpResponseRecord | undefined;
       if (this.response !== undefined) {
@@ -124,17 +126,26 @@ class FetchTap {
   }
 }
 
-/** The request as the app gave it to fetch: a URL or a Request, and the init, which wins. */
-function requestOf(input: unknown, init: RequestInit | undefined): HttpRequestRecord {
+/**
+ * The request as the app gave it to fetch: a URL or a Request, and the init, which wins. A body
+ * that takes reading (a Request's, a Blob) is read from a copy, `later`, and never from the app's.
+ */
+function requestOf(input: unknown, init: RequestInit | undefined, limit: number): { request: HttpRequestRecord; later?: Promise<unknown> } {
   const isRequest = typeof Request === 'function' && input instanceof Request;
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : isRequest ? input.url : String(input);
   const headers = new Headers(isRequest ? input.headers : undefined);
   if (init?.headers !== undefined) new Headers(init.headers).forEach((value, name) => headers.set(name, value));
   const method = (init?.method ?? (isRequest ? input.method : 'GET')).toUpperCase();
-  let body: unknown = null;
-  if (init?.body !== undefined && init.body !== null) body = bodyOf(init.body, headers.get('content-type') ?? undefined);
-  else if (isRequest && input.body !== null) body = unread('the body of a Request is a stream, which is not read');
-  return { method, url, headers: headerRecord(headers), body };
+  const type = headers.get('content-type') ?? undefined;
+  const request: HttpRequestRecord = { method, url, headers: headerRecord(headers), body: null };
+  if (init?.body !== undefined && init.body !== null) {
+    if (typeof Blob === 'function' && init.body instanceof Blob) return { request, later: readBlob(init.body, type, limit) };
+    request.body = bodyOf(init.body, type);
+  } else if (isRequest && input.body !== null) {
+    // A clone tees the body: fetch reads the app's Request as it would, and this reads the other branch.
+    return { request, later: readStream(input.clone().body!, type, limit) };
+  }
+  return { request };
 }
 
 /** A request body as recorded: what it holds when it can be had without reading a stream. */
@@ -143,9 +154,35 @@ function bodyOf(body: unknown, contentType: string | undefined): unknown {
   if (body instanceof URLSearchParams) return body.toString();
   if (body instanceof ArrayBuffer) return bodyValue(Buffer.from(body), contentType);
   if (ArrayBuffer.isView(body)) return bodyValue(Buffer.from(body.buffer, body.byteOffset, body.byteLength), contentType);
-  if (typeof Blob === 'function' && body instanceof Blob) return unread('a Blob body is not read');
   if (typeof FormData === 'function' && body instanceof FormData) return unread('a FormData body is not read');
   return unread('a streamed body is not read');
+}
+
+/** A Blob's bytes, up to the limit: a Blob is read without being used up. */
+async function readBlob(blob: Blob, contentType: string | undefined, limit: number): Promise<unknown> {
+  const copy = new BodyCopy(limit);
+  copy.add(new Uint8Array(await blob.slice(0, limit + 1).arrayBuffer()));
+  return copy.body(contentType ?? (blob.type || undefined));
+}
+
+/** A stream's bytes, up to the limit; the rest of this branch is let go. */
+async function readStream(stream: ReadableStream<Uint8Array>, contentType: string | undefined, limit: number): Promise<unknown> {
+  const copy = new BodyCopy(limit);
+  await readInto(stream, copy);
+  return copy.body(contentType);
+}
+
+/** Reads a copy's branch of a body into `copy`, until its end or the copy's limit, past which the branch is let go. */
+async function readInto(stream: ReadableStream<Uint8Array>, copy: BodyCopy): Promise<void> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    if (!copy.add(value)) {
+      reader.cancel().catch(() => undefined);
+      return;
+    }
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
