@@ -61,7 +61,7 @@ export async function startFakeOpenAi(answer: (ask: FakeAsk) => FakeAnswer): Pro
     // One event a write, a few milliseconds apart, as a real stream arrives: each its own chunk.
     for (const event of events) {
       res.write(event);
-      await new Promise((resolve) => setTimeout(resolve, 3));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     res.end();
   });
