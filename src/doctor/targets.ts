@@ -15,7 +15,7 @@ import { inspectSource, type SourceFinding } from './source';
 interface Item {
   id: string;
   title: string;
-  /** Where it is configured: `recording.targets[1]`, `runner.target`, `runner.factory`. */
+  /** Where it is configured: `recording.targets[1]`, `recording.downstream.targets[0]`, `runner.target`, `runner.factory`. */
   field: string;
   spec: TargetSpec;
   target: ProbeTarget;
@@ -34,10 +34,12 @@ function itemsOf(root: string, config: SimulationConfig): Item[] {
     const target: ProbeTarget = spec.member === undefined ? { spec: text, exportName: spec.exportName, mode } : { spec: text, exportName: spec.exportName, member: spec.member, mode };
     const resolved = findModule(path.resolve(root, spec.file));
     // Replay loads runner.target and runner.factory through their module's exports, whatever records them.
-    const inSource = id === 'recording-target' && resolved !== undefined && servedByTransform(spec, resolved);
+    const inSource = (id === 'recording-target' || id === 'downstream-target') && resolved !== undefined && servedByTransform(spec, resolved);
     return { id: `${id}:${text}`, title: `${label} ${text}`, field, spec, target, resolved, inSource };
   };
   const items = config.recording.targets.map((spec, i) => item('recording-target', 'target', `recording.targets[${i}]`, spec, 'function'));
+  // A tool is recorded and answered by the mechanism a recording target of its file would be.
+  config.recording.downstream.targets.forEach((spec, i) => items.push(item('downstream-target', 'tool', `recording.downstream.targets[${i}]`, spec, 'function')));
   const { target, factory } = config.runner;
   if (factory !== undefined) items.push(item('runner-factory', 'runner.factory', 'runner.factory', factory, 'function'));
   // With a factory, runner.target names a method of the instance it makes: known only at run time.

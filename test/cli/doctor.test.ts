@@ -131,6 +131,10 @@ describe('fluxloop doctor', () => {
         '    - app/agent.js:settings',
         '    - app/agent.js:Agent.nope',
         '    - app/missing.js:handle',
+        '  downstream:',
+        '    targets:',
+        '      - app/agent.js:buildReply',
+        '      - app/agent.js:lookup',
         'runner:',
         '  target: app/agent.js:settings',
         '',
@@ -138,6 +142,11 @@ describe('fluxloop doctor', () => {
     });
     const r = await doctor(dir);
     expect(r.code).toBe(1);
+    // Tools are looked for as the recording targets of their files are.
+    expect(line(r.stdout, 'tool app/agent.js:buildReply').mark).toBe('✓');
+    const tool = line(r.stdout, 'tool app/agent.js:lookup');
+    expect(tool.mark).toBe('✗');
+    expect(tool.text).toContain('→ correct or remove the name at recording.downstream.targets[1] in configs/simulation.yaml');
     expect(line(r.stdout, 'target app/agent.js:handleMessage').mark).toBe('✓');
     const missing = line(r.stdout, 'target app/agent.js:nope');
     expect(missing.mark).toBe('✗');
@@ -155,7 +164,7 @@ describe('fluxloop doctor', () => {
     const runner = line(r.stdout, 'runner.target app/agent.js:settings');
     expect(runner.mark).toBe('✗');
     expect(runner.text).toContain('export "settings" is an object, not a function');
-    expect(r.stdout).toContain('5 problems to fix');
+    expect(r.stdout).toContain('6 problems to fix');
   });
 
   it('counts malformed recording lines without showing what any line holds', async () => {
