@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { project, readExperiment, recordingPath } from './helpers';
-import { experiment, replayConfig, writeConfig } from './replay-project';
+import { project, readExperiment, recordingPath } from '../e2e/helpers';
+import { experiment, replayConfig, writeConfig } from '../e2e/replay-project';
 
 // The cost of an experiment before it runs (the dry run's estimate, from the recording's LLM calls)
 // and the cap on it. The runs' own LLM calls come from the replay of downstream calls; here the

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { project, readExperiment, readRecords, recordingPath, runApp, runCli } from './helpers';
-import { STACK, byTrace, experiment, replayConfig, withRecording, withRecordingReady, writeConfig } from './replay-project';
+import { project, readExperiment, readRecords, recordingPath, runApp, runCli } from '../e2e/helpers';
+import { STACK, byTrace, experiment, replayConfig, withRecording, withRecordingReady, writeConfig } from '../e2e/replay-project';
 
 beforeAll(withRecordingReady);
 
