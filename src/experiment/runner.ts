@@ -7,7 +7,7 @@ import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
 import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
-import { redactRules } from '../record/redact-json';
+import { redactJson, redactRules } from '../record/redact-json';
 import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
@@ -22,7 +22,6 @@ import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type Experi
 import { checkRecordings, type ReplaySource } from './replay-source';
 import { Supervisor, type StrayError } from './supervisor/supervisor';
 import { createRedactor } from '../record/redact';
-import { redactJson } from '../record/redact-json';
 import { recordedCalls } from './recorded-calls';
 import { CallsTally, type CallsSummary } from './tally';
 import { pricesOf } from './usage';

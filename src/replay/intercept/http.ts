@@ -236,7 +236,11 @@ class StubSocket extends Duplex {
   }
 }
 
-/** An HTTP/1.1 response's status, headers and body (de-chunked), read from its bytes: for the timeline only. */
+/**
+ * An HTTP/1.1 response's status, headers and body (de-chunked), read from a copy of its bytes: for
+ * the timeline (and a live LLM call's usage) only. By hand, since Node's parser is the app's: it
+ * makes the app's response from these very bytes, and the copy must not touch that.
+ */
 function parseResponse(bytes: Buffer): { status: number | undefined; headers: Record<string, string>; text: string } {
   const split = bytes.indexOf('\r\n\r\n');
   if (split === -1) return { status: undefined, headers: {}, text: '' };
