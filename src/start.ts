@@ -7,7 +7,6 @@ import { servedByTransform } from './instrument/mechanism';
 import { hookTargets, type LocatedTarget } from './instrument/targets';
 import { channelOf, transformTargets, type TargetReport } from './instrument/transform';
 import { Session } from './instrument/session';
-import type { TargetSpec } from './config/types';
 import { tapFetch } from './record/downstream/fetch';
 import { tapHttp } from './record/downstream/http';
 import { recordToolChannel, toolObserver } from './record/downstream/tool';
@@ -26,7 +25,7 @@ export function startSession(root: string, hooks: boolean): Session {
     tapHttp(children);
     tapFetch(children);
   }
-  if (hooks) hookConfigured(session, root, recording.targets, children === undefined ? [] : recording.downstream.targets);
+  if (hooks) hookConfigured(session, root, recording.targets, recording.downstream.targets);
   return session;
 }
 
@@ -39,8 +38,7 @@ function hookConfigured(session: Session, root: string, specs: string[], toolSpe
   const patched: LocatedTarget[] = [];
   const transformed: LocatedTarget[] = [];
   const recorded = new Set<string>();
-  const tools = new Set<TargetSpec>();
-  const toolNames = new Set<string>();
+  const tools = new Set<string>();
   for (const text of specs) {
     const spec = parseTarget(text);
     session.addTarget(spec.spec);
@@ -59,15 +57,14 @@ function hookConfigured(session: Session, root: string, specs: string[], toolSpe
   const children = session.children;
   for (const text of toolSpecs) {
     const spec = parseTarget(text);
-    if (children === undefined || recorded.has(spec.spec) || toolNames.has(spec.spec)) continue;
+    if (children === undefined || recorded.has(spec.spec) || tools.has(spec.spec)) continue;
     const configured = path.resolve(root, spec.file);
     const file = findModule(configured);
     if (file === undefined) {
       toolNotHooked(spec.spec, `file not found: ${configured}`);
       continue;
     }
-    tools.add(spec);
-    toolNames.add(spec.spec);
+    tools.add(spec.spec);
     if (servedByTransform(spec, file)) {
       recordToolChannel(children, targetIdentity(root, spec.spec), channelOf(spec.spec));
       transformed.push({ spec, file });
@@ -76,14 +73,14 @@ function hookConfigured(session: Session, root: string, specs: string[], toolSpe
     }
   }
   const onReport = (report: TargetReport) => {
-    if (toolNames.has(report.target)) return report.ok ? undefined : toolNotHooked(report.target, report.reason);
+    if (tools.has(report.target)) return report.ok ? undefined : toolNotHooked(report.target, report.reason);
     return report.ok ? session.transformed(report) : notHooked(session, report.target, report.reason);
   };
   transformTargets(transformed, onReport, stateDir(root, 'transform'));
   hookTargets(patched, {
-    observerFor: (target, fn) => (tools.has(target) ? toolObserver(children!, targetIdentity(root, target.spec)) : session.observer(target.spec, fn)),
+    observerFor: (target, fn) => (tools.has(target.spec) ? toolObserver(children!, targetIdentity(root, target.spec)) : session.observer(target.spec, fn)),
     onOutcome: (target, reason) => {
-      if (tools.has(target)) return reason === undefined ? undefined : toolNotHooked(target.spec, reason);
+      if (tools.has(target.spec)) return reason === undefined ? undefined : toolNotHooked(target.spec, reason);
       return reason === undefined ? session.markHooked(target.spec, { mechanism: 'patch' }) : notHooked(session, target.spec, reason);
     },
   });

@@ -30,9 +30,10 @@ const RUN_ID = 'FLUXLOOP_RUN_ID';
  */
 export class Session {
   readonly recorder: Recorder;
-  /** Whether a recorded call's downstream calls are recorded: its record then has an `id`, and its call runs as a recorded call. */
-  readonly downstream: boolean;
-  /** Where the downstream taps hand the calls they saw, when `downstream`. */
+  /**
+   * Where the downstream taps hand the calls they saw, when `recording.downstream` records any:
+   * records then have an `id`, and each recorded call runs as a recorded call.
+   */
   readonly children: Children | undefined;
   private readonly targets = new Map<string, TargetStatus>();
   private readonly sites = new Map<string, RecordSite>();
@@ -43,9 +44,9 @@ export class Session {
   constructor(private readonly options: SessionOptions) {
     const r = options.recording;
     const d = r.downstream;
-    this.downstream = d !== undefined && (d.http || d.llm || d.targets.length > 0);
+    const downstream = d !== undefined && (d.http || d.llm || d.targets.length > 0);
     this.recorder = new Recorder({
-      ids: this.downstream,
+      ids: downstream,
       file: options.recordingFile,
       maxRecordBytes: r.max_record_bytes,
       encoder: {
@@ -61,7 +62,7 @@ export class Session {
         ...(r.max_file_mb === undefined ? {} : { maxFileBytes: Math.max(1, Math.round(r.max_file_mb * 1024 * 1024)) }),
       },
     });
-    this.children = this.downstream ? new Children(this.recorder, d, { maxBodyBytes: r.max_record_bytes, maxArrayLength: r.max_array_length }) : undefined;
+    this.children = downstream ? new Children(this.recorder, d, { maxBodyBytes: r.max_record_bytes, maxArrayLength: r.max_array_length }) : undefined;
     const inherited = process.env[RUN_ID];
     this.runId = inherited ?? randomUUID();
     if (!inherited) {
@@ -119,7 +120,8 @@ export class Session {
       const site = (m.variant > 0 && this.sites.get(variantKey(target, m.variant))) || (first ??= this.site(target, target));
       const id = this.recorder.record(site, m.arguments, undefined, method ? instanceOf(m.self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
-      if (this.downstream && id !== NO_ID) m.around = this.around(id);
+      // A record has an id only when its downstream calls are recorded.
+      if (id !== NO_ID) m.around = this.around(id);
     });
   }
 
@@ -142,14 +144,12 @@ export class Session {
   observer(target: string, fn: Function, functionName = fn.name || target, method = isMethod(target)): CallObserver {
     const site = this.site(target, functionName, fn);
     const status = this.addTarget(target);
-    const downstream = this.downstream;
     return (args, self) => {
       // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
       if (currentReplay() !== undefined) return observeCall(target, 'span', args);
       const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
-      if (!downstream || id === NO_ID) return;
-      return this.around(id);
+      if (id !== NO_ID) return this.around(id);
     };
   }
 

@@ -218,7 +218,7 @@ export class DownstreamRun {
     if (!this.hasRecording) {
       return (
         `no recorded answer for the ${what}: the recording has no downstream calls: it was made before fluxloop recorded them, or with recording.downstream off; ` +
-        `record it again, or set replay_args.downstream.${MODE_KEY[call.kind]}: live (or --downstream ${MODE_KEY[call.kind] === 'tools' ? 'tools' : call.kind}=live) to make such calls for real`
+        `record it again, or set replay_args.downstream.${MODE_KEY[call.kind]}: live (or --downstream ${MODE_KEY[call.kind]}=live) to make such calls for real`
       );
     }
     const closest = this.closest(call);
