@@ -7,16 +7,22 @@ const LLM_KEYS = ['provider', 'base_url', 'model', 'api_key_env', 'temperature',
 // Providers that speak the OpenAI chat completions API; others are reached through base_url.
 const PROVIDERS = ['openai', 'openai-compatible'] as const;
 
+/** A section's own key beside the endpoint's: true when it took the key. */
+export type OtherKey = (key: string, keyNode: Node | null, value: Node | null, field: string) => boolean;
+
 /**
  * An OpenAI-compatible endpoint's settings (`input_generation.llm`, `evaluation.llm`) over `base`.
- * The prompt keys belong to input generation; the judge's prompts are its rubrics.
+ * The prompt keys belong to input generation; the judge's prompts are its rubrics. `other` takes
+ * the keys of a section that holds more than the endpoint (`multi_turn.supervisor`), and `more`
+ * names them in the message for an unknown key.
  */
-export function readLlmConfig(v: Validator, node: Node | null, keyNode: Node | null, section: string, base: LlmConfig, prompts = true): LlmConfig {
+export function readLlmConfig(v: Validator, node: Node | null, keyNode: Node | null, section: string, base: LlmConfig, prompts = true, other?: OtherKey, more: readonly string[] = []): LlmConfig {
   const config: LlmConfig = { ...base };
   if (v.isEmpty(node)) return config;
-  const known = prompts ? LLM_KEYS : LLM_KEYS.filter((key) => !PROMPT_KEYS.includes(key));
+  const known = [...(prompts ? LLM_KEYS : LLM_KEYS.filter((key) => !PROMPT_KEYS.includes(key))), ...more];
   for (const { key, keyNode: k, value } of v.mapping(node, section, keyNode)) {
     const field = `${section}.${key}`;
+    if (other?.(key, k, value, field)) continue;
     if (!prompts && PROMPT_KEYS.includes(key)) v.unknownKey(key, k, section, known);
     switch (key) {
       case 'provider':

@@ -15,6 +15,7 @@ import { configPath, projectRelative } from './project.js';
 import { parseTarget } from './targets.js';
 import { formatParamPath, parseParamPath } from './param-path.js';
 import { readLlmConfig } from './llm.js';
+import type { LlmConfig } from './types.js';
 import { parseYaml, Validator } from './validator.js';
 import { ConfigError, type SourceLocation } from './errors.js';
 import { configLocation, setKeyLocations } from './locations.js';
@@ -34,6 +35,10 @@ import {
   DOWNSTREAM_MODES,
   DOWNSTREAM_REPLAY_DEFAULTS,
   type ModelPrice,
+  type ConversationConfig,
+  type MultiTurnConfig,
+  MULTI_TURN_DEFAULTS,
+  type SimulatedUserConfig,
   type RecordingConfig,
   type ReplayArgsConfig,
   type RunnerConfig,
@@ -43,7 +48,13 @@ import {
 /** Where `fluxloop generate inputs` writes, and experiments read, input variations. */
 export const DEFAULT_INPUTS_FILE = 'inputs/generated.yaml';
 
-const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'providers', 'revive', 'select', 'function', 'downstream'] as const;
+const REPLAY_KEYS = ['enabled', 'recording_file', 'override_param_path', 'callable_providers', 'providers', 'revive', 'select', 'function', 'downstream', 'conversation'] as const;
+const CONVERSATION_KEYS = ['key', 'history_path'] as const;
+const MULTI_TURN_KEYS = ['enabled', 'max_turns', 'auto_approve_tools', 'persona_override', 'service_context', 'resume_from', 'supervisor'] as const;
+const MOCK_KEYS = ['scripted_questions', 'mock_decision', 'mock_next_user_message', 'mock_closing', 'mock_reason'] as const;
+const SIMULATED_USER_KEYS = ['provider', 'system_prompt', 'metadata', ...MOCK_KEYS] as const;
+/** The simulated user's model is asked for a decision, not for variety. */
+const SIMULATED_USER_TEMPERATURE = 0.2;
 const CAPTURE_KEYS = ['http', 'llm', 'targets'] as const;
 const DOWNSTREAM_KEYS = ['llm', 'http', 'tools', 'unmatched'] as const;
 const PRICE_KEYS = ['input', 'output', 'cached_input'] as const;
@@ -164,6 +175,105 @@ class SimulationValidator extends Validator {
     return config;
   }
 
+  conversation(node: Node | null, keyNode: Node | null): ConversationConfig | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const config: ConversationConfig = {};
+    for (const { key, keyNode: k, value } of this.mapping(node, 'replay_args.conversation', keyNode)) {
+      const field = `replay_args.conversation.${key}`;
+      if (!(CONVERSATION_KEYS as readonly string[]).includes(key)) this.unknownKey(key, k, 'replay_args.conversation', CONVERSATION_KEYS);
+      const text = this.nonEmpty(value, field);
+      if (text !== undefined) config[key as keyof ConversationConfig] = parseParamPath(text, this.location(value, field)).text;
+    }
+    return config;
+  }
+
+  multiTurn(node: Node | null, keyNode: Node | null, llm: LlmConfig, personas: readonly Persona[]): MultiTurnConfig {
+    const supervisor: SimulatedUserConfig = { provider: 'openai', llm: { ...llm, temperature: SIMULATED_USER_TEMPERATURE }, mock_decision: 'terminate' };
+    const config: MultiTurnConfig = { ...MULTI_TURN_DEFAULTS, supervisor };
+    if (this.isEmpty(node)) return config;
+    let resumeNode: Node | null = null;
+    for (const { key, keyNode: k, value } of this.mapping(node, 'multi_turn', keyNode)) {
+      const field = `multi_turn.${key}`;
+      switch (key) {
+        case 'enabled':
+        case 'auto_approve_tools':
+          config[key] = this.boolean(value, field) ?? MULTI_TURN_DEFAULTS[key];
+          break;
+        case 'max_turns':
+          config.max_turns = this.integerIn(value, field, 1, 100) ?? MULTI_TURN_DEFAULTS.max_turns;
+          break;
+        case 'resume_from': {
+          const turn = this.integerIn(value, field, 1, 100);
+          if (turn !== undefined) config.resume_from = turn;
+          resumeNode = value;
+          break;
+        }
+        case 'persona_override': {
+          const name = this.nonEmpty(value, field);
+          if (name === undefined) break;
+          if (!personas.some((p) => p.name === name)) this.unknownValue('persona', name, value, field, personas.map((p) => p.name));
+          config.persona_override = name;
+          break;
+        }
+        case 'service_context':
+          config.service_context = this.nonEmpty(value, field);
+          break;
+        case 'supervisor':
+          this.simulatedUser(value, k, supervisor);
+          break;
+        default:
+          this.unknownKey(key, k, 'multi_turn', MULTI_TURN_KEYS);
+      }
+    }
+    if (config.resume_from !== undefined && config.resume_from > config.max_turns) {
+      this.fail(`is turn ${config.resume_from}, past max_turns (${config.max_turns}): the conversation would end before it`, resumeNode, 'multi_turn.resume_from');
+    }
+    return config;
+  }
+
+  /** `multi_turn.supervisor`: the endpoint's keys, the provider, and the mock's keys, also under `metadata` as FluxLoop writes them. */
+  simulatedUser(node: Node | null, keyNode: Node | null, config: SimulatedUserConfig): void {
+    const section = 'multi_turn.supervisor';
+    const mock = (key: string, k: Node | null, value: Node | null, field: string): boolean => {
+      switch (key) {
+        case 'scripted_questions':
+          config.scripted_questions = this.stringList(value, field);
+          return true;
+        case 'mock_decision':
+          config.mock_decision = this.oneOf(value, field, ['continue', 'terminate'] as const) ?? config.mock_decision;
+          return true;
+        case 'mock_next_user_message':
+        case 'mock_closing':
+        case 'mock_reason':
+          config[key] = this.nonEmpty(value, field);
+          return true;
+        default:
+          return false;
+      }
+    };
+    let systemPrompt: string | undefined;
+    const llm = readLlmConfig(this, node, keyNode, section, config.llm, false, (key, k, value, field) => {
+      switch (key) {
+        case 'provider':
+          config.provider = this.oneOf(value, field, ['openai', 'openai-compatible', 'mock'] as const) ?? config.provider;
+          return true;
+        case 'system_prompt':
+          systemPrompt = this.nonEmpty(value, field);
+          return true;
+        case 'metadata':
+          if (this.isEmpty(value)) return true;
+          for (const entry of this.mapping(value, field, k)) {
+            // FluxLoop keeps the mock's keys, and others of its own, here; only the mock's mean anything to fluxloop.
+            mock(entry.key, entry.keyNode, entry.value, `${field}.${entry.key}`);
+          }
+          return true;
+        default:
+          return mock(key, k, value, field);
+      }
+    }, SIMULATED_USER_KEYS);
+    config.llm = systemPrompt === undefined ? llm : { ...llm, system_prompt: systemPrompt };
+  }
+
   /** `pricing`: a model's name to its prices in US dollars per million tokens. */
   pricing(node: Node | null, keyNode: Node | null): Record<string, ModelPrice> {
     const prices: Record<string, ModelPrice> = {};
@@ -230,6 +340,9 @@ class SimulationValidator extends Validator {
           break;
         case 'downstream':
           config.downstream = this.downstreamReplay(value, k);
+          break;
+        case 'conversation':
+          config.conversation = this.conversation(value, k);
           break;
         default:
           this.unknownKey(key, k, 'replay_args', REPLAY_KEYS);
@@ -432,6 +545,8 @@ class SimulationValidator extends Validator {
     const field = (name: string) => section(name).value;
     const replay = section('replay_args');
     const runner = section('runner');
+    const personas = this.personas(field('personas'));
+    const inputGeneration = this.inputGeneration(section('input_generation').value, section('input_generation').keyNode);
     return {
       name: this.nonEmpty(field('name'), 'name') ?? 'experiment',
       recording: this.recording(section('recording').value, section('recording').keyNode),
@@ -441,9 +556,10 @@ class SimulationValidator extends Validator {
       output_directory: this.nonEmpty(field('output_directory'), 'output_directory') ?? 'experiments',
       inputs_file: this.nonEmpty(field('inputs_file'), 'inputs_file') ?? DEFAULT_INPUTS_FILE,
       base_inputs: this.inputs(field('base_inputs'), 'base_inputs'),
-      personas: this.personas(field('personas')),
-      input_generation: this.inputGeneration(section('input_generation').value, section('input_generation').keyNode),
+      personas,
+      input_generation: inputGeneration,
       pricing: this.pricing(field('pricing'), section('pricing').keyNode),
+      multi_turn: this.multiTurn(field('multi_turn'), section('multi_turn').keyNode, inputGeneration.llm, personas),
       raw,
     };
   }

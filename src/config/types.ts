@@ -81,7 +81,52 @@ export interface ReplayArgsConfig {
   function?: string;
   /** How the target's downstream calls are answered. */
   downstream: DownstreamReplayConfig;
+  /** Which recorded calls form one conversation, and where the agent reads its history. */
+  conversation?: ConversationConfig;
 }
+
+/** `replay_args.conversation`. */
+export interface ConversationConfig {
+  /** A path in the arguments (`kwargs.sessionId`, `args.0.conversationId`) whose value the calls of one conversation share. */
+  key?: string;
+  /** A path in the arguments (`kwargs.history`) where the agent gets the conversation so far, rebuilt from the transcript in the recording's shape. */
+  history_path?: string;
+}
+
+/** `multi_turn.supervisor`: the simulated user who carries a conversation on (FluxLoop calls it the supervisor). */
+export interface SimulatedUserConfig {
+  /** `mock` plays back `scripted_questions` with no network; `openai` (or `openai-compatible`) asks `llm`'s endpoint. */
+  provider: 'openai' | 'openai-compatible' | 'mock';
+  /** The endpoint and its limits: `input_generation.llm`'s, with the section's own keys over them. */
+  llm: LlmConfig;
+  /** `mock`: the simulated user's messages, in order; once they run out, the conversation ends (`mock_reason`, default `script_complete`). */
+  scripted_questions?: string[];
+  /** `mock` without a script: `terminate` (the default) or `continue` with `mock_next_user_message`. */
+  mock_decision: 'continue' | 'terminate';
+  mock_next_user_message?: string;
+  /** `mock`: the closing user message when it ends the conversation. */
+  mock_closing?: string;
+  /** `mock`: the termination reason when it ends the conversation. */
+  mock_reason?: string;
+}
+
+/** `multi_turn`: conversations instead of single calls, carried on by a simulated user. */
+export interface MultiTurnConfig {
+  enabled: boolean;
+  /** 1 to 100; a conversation that reaches it ends with `max_turns_reached`. */
+  max_turns: number;
+  /** Given to the agent as its `auto_approve` (or `autoApprove`) argument, where it takes one. */
+  auto_approve_tools: boolean;
+  /** The name of a persona (`personas`) the simulated user plays, over the input's `metadata.persona`. */
+  persona_override?: string;
+  /** What the service is, for the simulated user; an input's `metadata.service_context` wins over it. */
+  service_context?: string;
+  /** Replays a recorded conversation's first k−1 turns as recorded and puts the input at turn k. */
+  resume_from?: number;
+  supervisor: SimulatedUserConfig;
+}
+
+export const MULTI_TURN_DEFAULTS: Omit<MultiTurnConfig, 'supervisor'> = { enabled: false, max_turns: 8, auto_approve_tools: true };
 
 export type Isolation = 'shared' | 'fresh' | 'worker';
 
@@ -178,6 +223,8 @@ export interface SimulationConfig {
   input_generation: InputGenerationConfig;
   /** `pricing`: prices by model, over the table fluxloop ships. */
   pricing: Record<string, ModelPrice>;
+  /** `multi_turn`: off unless `enabled`; always set when read from a file. */
+  multi_turn?: MultiTurnConfig;
   /** The whole parsed document, for sections a later stage reads. */
   raw: Record<string, unknown>;
 }

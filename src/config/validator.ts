@@ -114,6 +114,14 @@ export class Validator {
     return v as number;
   }
 
+  /** An integer in [min, max]. */
+  integerIn(node: Node | null, field: string, min: number, max: number): number | undefined {
+    if (this.isEmpty(node)) return undefined;
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) this.fail(`must be an integer from ${min} to ${max}, found ${this.describe(node)}`, node, field);
+    return v as number;
+  }
+
   /** A list of strings, each checked by `check` with its own node so that errors point at the item. */
   stringList(node: Node | null, field: string, check?: (item: string, node: Node, field: string) => void): string[] {
     if (this.isEmpty(node)) return [];
