@@ -22,6 +22,8 @@ export interface ConversationTurn extends Omit<RunResult, 'input' | 'input_index
   user_message: string;
   /** The observations of the turn's call, as observations.jsonl writes a run's. */
   observations: unknown[];
+  /** The downstream calls of the recorded turn it was called with, masked (what its own were compared with); null without one, or for one made before calls were recorded. */
+  recorded_downstream: unknown[] | null;
 }
 
 /**

@@ -10,6 +10,7 @@ import { beginObservation, type Observation, type OpenObservation } from '../tra
 import { bindArguments, decodeCall, finishCall, inputArguments, override, type Provider } from './binding';
 import { Collectors } from './collectors';
 import { instanceFor } from './instance';
+import { existingText, locate, setAt } from './paths';
 import { reviver, type Revive } from './revive';
 import type { LoadedTarget } from './loader';
 import type { ReplayRecord } from './reader';
@@ -33,6 +34,11 @@ export interface RunPlan {
   path?: string;
   /** Known before the run: the path points nowhere in this recording. */
   error?: string;
+  /**
+   * Values put in the recording's arguments after the input, each at its path: a conversation's
+   * history, its `auto_approve`. One that is `optional` is left out where its path points nowhere.
+   */
+  put?: Array<{ path: string; value: unknown; optional?: boolean }>;
 }
 
 export type RunStatus = 'ok' | 'error' | 'timeout';
@@ -84,6 +90,10 @@ export interface RunResult {
 export interface RunOutcome {
   result: RunResult;
   observations: unknown[];
+  /** The output as the function gave it, read but not encoded: what a conversation's next turn shows the agent. */
+  output?: unknown;
+  /** The instance a `Class.method` target was called on: a conversation's later turns are called on it too. */
+  instance?: unknown;
 }
 
 /** How runs mask what they write: the built-in rules and the project's (`redact_keys`, `redact_patterns`). */
@@ -207,7 +217,9 @@ export async function executeRun(
     downstream: downstream?.timeline() ?? [],
     divergence: downstream?.divergence() ?? null,
   });
-  return { result, observations: observations.map((o) => encodeObservation(o, reads, redaction)) };
+  const kept = ok ? { output: output.value } : {};
+  const made = target.cls !== undefined && prepared !== undefined ? { instance: prepared.self } : {};
+  return { result, observations: observations.map((o) => encodeObservation(o, reads, redaction)), ...kept, ...made };
 }
 
 /**
@@ -304,6 +316,11 @@ function prepare(plan: RunPlan, target: LoadedTarget, providers: ReadonlyMap<Par
     const at = override(call, parseParamPath(plan.path), plan.input.input, params);
     if (typeof at === 'string') throw new Error(at);
     location = formatParamPath(at.root, at.segments);
+  }
+  for (const { path, value, optional } of plan.put ?? []) {
+    const at = locate(parseParamPath(path), call, params);
+    if (at !== undefined) setAt(call, at, value);
+    else if (!optional) throw new Error(`${path} points nowhere in this recording; paths that exist: ${existingText(call, params)}`);
   }
   finishCall(call, collectors);
   return { args: bindArguments(call, target.params), location, self, warnings };

@@ -82,7 +82,12 @@ export class Harness {
     return reviver(this.revived, target.exports);
   }
 
-  /** The target as a run would get it; throws a TargetError when it cannot be loaded. */
+  /** How the harness masks what runs write. */
+  get masking(): RunRedaction {
+    return this.redaction;
+  }
+
+  /** The target as a run would get it, loaded afresh under `fresh`; throws a TargetError when it cannot be loaded. */
   probe(): Promise<LoadedTarget> {
     return this.source.forRun();
   }
@@ -95,6 +100,11 @@ export class Harness {
     } catch (error) {
       return failedRun(plan, 'error', error, 0, this.redaction);
     }
+    return this.runOn(target, plan, timeoutMs, onCall);
+  }
+
+  /** One run on a target already loaded (by {@link probe}): the turns of a conversation share one; never throws. */
+  async runOn(target: LoadedTarget, plan: RunPlan, timeoutMs?: number, onCall?: () => void): Promise<RunOutcome> {
     let providers = this.callables;
     let left = timeoutMs;
     // A run known to fail, or one without a recording to put values in, needs no provider called.
