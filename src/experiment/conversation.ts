@@ -5,6 +5,7 @@ import { redactJson } from '../record/redact-json';
 import { decodeCall } from '../replay/binding';
 import { Collectors } from '../replay/collectors';
 import { errorOf, failedRun, type RecordingRef, type RunOutcome, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../replay/execute';
+import type { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import { locate, valueAt } from '../replay/paths';
 import type { RunCall, Divergence } from '../replay/calls';
@@ -60,7 +61,7 @@ export type PlannedOutcome = RunOutcome | { conversation: ConversationResult };
 /** Runs the turns of one conversation on one target, loaded once for it. */
 export interface Turns {
   load(): Promise<LoadedTarget>;
-  /** One turn; never throws. `onCall` comes just before the agent is called. */
+  /** One turn; never throws. */
   run(target: LoadedTarget, plan: RunPlan): Promise<RunOutcome>;
   redaction: RunRedaction;
   prices: Prices;
@@ -143,6 +144,18 @@ export async function runConversation(plan: ConversationPlan, turns: Turns, user
     }
     [message, source] = [decision.next_user_message, 'simulated_user'];
   }
+}
+
+const NO_USER: SimulatedUser = { next: () => Promise.reject(new Error('no simulated user was set up for this experiment')) };
+
+/**
+ * Makes one planned unit on a harness: a run, or a conversation on one load of the target. Never
+ * rejects. `onCall` comes just before the agent is called, each turn.
+ */
+export async function runPlanned(harness: Harness, plan: Planned, timeoutMs: number | undefined, options: { user?: SimulatedUser; prices: Prices; onCall?: () => void }): Promise<PlannedOutcome> {
+  if (!isConversationPlan(plan)) return harness.run(plan, timeoutMs, options.onCall);
+  const turns: Turns = { load: () => harness.probe(), run: (target, turn) => harness.runOn(target, turn, timeoutMs, options.onCall), redaction: harness.masking, prices: options.prices };
+  return { conversation: await runConversation(plan, turns, options.user ?? NO_USER) };
 }
 
 /** A conversation that ended before its first turn: its thread could not make it. */

@@ -30,8 +30,8 @@ export function finish(outcome: RunOutcome, attempt: number): FinishedRun {
 export interface RunAdditions {
   usage: RunResult['usage'];
   cost_usd: RunResult['cost_usd'];
-  /** Null for a run without a recording, or one made before downstream calls were recorded. */
-  recorded_downstream: unknown[] | null;
+  /** Null for a run without a recording, or one made before downstream calls were recorded; absent for a conversation, whose turns have theirs. */
+  recorded_downstream?: unknown[] | null;
 }
 
 // How a run's line ends as its thread wrote it: the fields it leaves to the experiment, last.

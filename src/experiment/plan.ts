@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../config/errors';
 import { projectRelative, replayRecordingFile } from '../config/project';
-import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig, type InputEntry, type SimulationConfig } from '../config/types';
+import { parseSimulationConfig } from '../config/simulation';
+import { DOWNSTREAM_REPLAY_DEFAULTS, type DownstreamReplayConfig, type InputEntry, type MultiTurnConfig, type SimulatedUserConfig, type SimulationConfig } from '../config/types';
+import type { ConversationCensus } from './conversation-plan';
 import { countRecords, recordingFiles } from '../record/files';
 import { redactRules } from '../record/redact-json';
-import type { RunPlan } from '../replay/execute';
+import type { RecordingRef, RunPlan } from '../replay/execute';
 import type { HarnessOptions } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
-import { selectRecordings } from '../replay/reader';
+import { selectRecordings, type ReplayRecord } from '../replay/reader';
 import { loadInputs, type LoadedInputs } from './inputs';
 import { describeRecording, pathMiss, type ReplaySource } from './replay-source';
 
@@ -33,9 +35,27 @@ export interface ExperimentSetup {
   /** The recordings left out when the experiment runs on inputs alone, though the project has some. */
   unreplayed?: UnreplayedRecordings;
   iterations: number;
-  /** iterations × recordings × inputs, capped by the limit. */
+  /** iterations × recordings × inputs, capped by the limit (× conversations, in a multi-turn experiment). */
   total: number;
   harness: HarnessOptions;
+  /** `multi_turn`, with the command's overrides over it, when the experiment makes conversations. */
+  multiTurn?: MultiTurnConfig;
+  /** The recorded conversations, in a multi-turn experiment that replays recordings. */
+  conversations?: ConversationCensus;
+}
+
+/** `run experiment`'s multi-turn flags, over `multi_turn`. */
+export interface MultiTurnOverrides {
+  /** `--multi-turn`. */
+  enabled?: boolean;
+  /** `--max-turns`. */
+  max_turns?: number;
+  /** `--resume-at`. */
+  resume_from?: number;
+  /** `--supervisor-provider`. */
+  provider?: SimulatedUserConfig['provider'];
+  /** `--supervisor-model`. */
+  model?: string;
 }
 
 export interface SetupOptions {
@@ -47,17 +67,21 @@ export interface SetupOptions {
   fn?: Function;
   /** Over `replay_args.downstream`, for this experiment alone (`--downstream`). */
   downstream?: Partial<DownstreamReplayConfig>;
+  /** Over `multi_turn`, for this experiment alone. */
+  multiTurn?: MultiTurnOverrides;
 }
 
 /** Reads the config's experiment settings and inputs; the recordings are checked by `checkRecordings`. */
 export function setupExperiment(root: string, config: SimulationConfig, options: SetupOptions = {}): Omit<ExperimentSetup, 'replay' | 'total'> {
   const inputs = options.inputs ? { inputs: options.inputs, source: 'inputs' } : loadInputs(root, config);
   const target = options.fn ? options.fn.name || 'anonymous' : (config.runner.target ?? soleRecordingTarget(config));
+  const multiTurn = multiTurnOf(config, options.multiTurn);
   return {
     root,
     config,
     inputs,
     iterations: options.iterations ?? config.iterations,
+    ...(multiTurn === undefined ? {} : { multiTurn }),
     harness: {
       root,
       target,
@@ -74,6 +98,22 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
       downstreamTargets: config.recording.downstream?.targets ?? [],
     },
   };
+}
+
+/** `multi_turn` with the overrides over it, when conversations are on; undefined when they are off. */
+function multiTurnOf(config: SimulationConfig, overrides: MultiTurnOverrides = {}): MultiTurnConfig | undefined {
+  // A config made in code may have no multi_turn: the defaults, as an empty file gives them.
+  const base = config.multi_turn ?? parseSimulationConfig('').multi_turn!;
+  if (!(overrides.enabled ?? base.enabled)) return undefined;
+  const { provider, model, enabled: _enabled, ...numbers } = overrides;
+  const supervisor = { ...base.supervisor, ...(provider ? { provider } : {}), llm: { ...base.supervisor.llm, ...(model ? { model } : {}) } };
+  const multiTurn: MultiTurnConfig = { ...base, ...numbers, enabled: true, supervisor };
+  if (multiTurn.resume_from !== undefined && multiTurn.resume_from > multiTurn.max_turns) {
+    const from = overrides.resume_from !== undefined ? `--resume-at ${multiTurn.resume_from}` : `multi_turn.resume_from (${multiTurn.resume_from})`;
+    const max = overrides.max_turns !== undefined ? `--max-turns ${multiTurn.max_turns}` : `multi_turn.max_turns (${multiTurn.max_turns})`;
+    throw new ConfigError(`${from} is past ${max}: the conversations would end before the input`);
+  }
+  return multiTurn;
 }
 
 function soleRecordingTarget(config: SimulationConfig): string {
@@ -117,12 +157,8 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
       }
       continue;
     }
-    // Read again for each iteration, so that memory stays flat on a file of any size; the
-    // check before the runs has already reported its malformed lines.
-    const records = selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, match: replay.match.test, onSkip: () => undefined });
-    for await (const record of records) {
+    for await (const record of readReplay(replay)) {
       const miss = replay.resolved === replay.count ? undefined : pathMiss(replay, record, target);
-      const { index, line, file, function: fn, target: recorded, args, kwargs, params, this: self, id, downstream } = record;
       for (let i = 0; i < inputs.length; i++) {
         if (planned++ >= limit) return;
         yield {
@@ -130,18 +166,7 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
           iteration,
           inputIndex: i,
           input: inputs[i]!,
-          recording: {
-            index,
-            line,
-            file,
-            function: fn,
-            target: recorded,
-            args,
-            kwargs,
-            params,
-            ...(self === undefined ? {} : { this: self }),
-            ...(id === undefined ? {} : { id, downstream }),
-          },
+          recording: recordingRef(record),
           path: replay.path.text,
           ...(miss === undefined ? {} : { error: `${describeRecording(replay, record)}: ${miss}` }),
         };
@@ -150,8 +175,27 @@ export async function* planRuns(setup: ExperimentSetup, target: Pick<LoadedTarge
   }
 }
 
+/**
+ * The recordings a replay reads, in order. Read again for each iteration, so that memory stays
+ * flat on a file of any size; the check before the runs has already reported its malformed lines.
+ */
+export function readReplay(replay: ReplaySource): AsyncGenerator<ReplayRecord> {
+  return selectRecordings(replay.file, { displayPath: replay.display, select: replay.select, match: replay.match.test, onSkip: () => undefined });
+}
+
+/** A recording as a run's plan carries it: plain data, without the reader's bookkeeping. */
+export function recordingRef(record: ReplayRecord): RecordingRef {
+  const { index, line, file, function: fn, target, args, kwargs, params, this: self, id, downstream } = record;
+  return { index, line, file, function: fn, target, args, kwargs, params, ...(self === undefined ? {} : { this: self }), ...(id === undefined ? {} : { id, downstream }) };
+}
+
 /** How many runs the plan makes. */
 export function countRuns(setup: Omit<ExperimentSetup, 'total'>, limit = Infinity): number {
+  if (setup.multiTurn !== undefined) {
+    const k = setup.multiTurn.resume_from ?? 1;
+    const conversations = setup.conversations === undefined ? (k === 1 ? 1 : 0) : setup.conversations.count - setup.conversations.short;
+    return Math.min(limit, setup.iterations * conversations * setup.inputs.inputs.length);
+  }
   const perIteration = (setup.replay?.count ?? 1) * setup.inputs.inputs.length;
   return Math.min(limit, setup.iterations * perIteration);
 }

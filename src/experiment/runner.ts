@@ -12,7 +12,10 @@ import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan, RunStatus } from '../replay/execute';
-import { finish, withAdditions, type FinishedRun, type RunSummary } from './finished';
+import { withAdditions, type FinishedRun, type RunSummary } from './finished';
+import { finishPlanned, isConversationPlan, runPlanned, type ConversationSummary, type Planned } from './conversation';
+import { countConversations, planConversations } from './conversation-plan';
+import { createSimulatedUser } from './simulated-user';
 import { Harness } from '../replay/harness';
 import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
@@ -28,7 +31,7 @@ import { pricesOf } from './usage';
 import { estimateCost, type CostEstimate } from './estimate';
 
 /** Options of {@link runExperiment}. */
-export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 'downstream'> {
+export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 'downstream' | 'multiTurn'> {
   /** The project root; `FLUXLOOP_PROJECT_DIR` or the current directory by default. */
   projectDir?: string;
   /** The config; read from `configs/simulation.yaml` by default. */
@@ -101,6 +104,32 @@ export interface ExperimentSummary extends CallsSummary {
   runner: SimulationConfig['runner'];
   /** The config as read, with every secret masked. */
   config: unknown;
+  /** A multi-turn experiment's conversations: its runs are conversations. */
+  conversations?: ConversationsSummary;
+}
+
+/** What the plan of a multi-turn experiment knows of its conversations before the first run. */
+export interface ConversationsPlan {
+  /** Recorded conversations replayed (those long enough for the resume point); null without recordings. */
+  recorded: number | null;
+  /** Their recorded turns. */
+  recorded_turns: number | null;
+  /** Recorded conversations shorter than the resume point, which no run replays. */
+  skipped_short: number;
+  /** Recorded calls without a value at `replay_args.conversation.key`, each a conversation of its own. */
+  unkeyed: number;
+  resumed_from: number | null;
+  max_turns: number;
+  /** Who carries the conversations on: `mock`, or the provider and model. */
+  simulated_user: string;
+}
+
+/** `conversations` in summary.json. */
+export interface ConversationsSummary extends ConversationsPlan {
+  /** Turns made, in every conversation that finished. */
+  turns: number;
+  /** How the conversations that finished ended: `max_turns_reached`, `script_complete`, the simulated user's reasons, `agent_error`, `supervisor_error`. */
+  by_termination_reason: Record<string, number>;
 }
 
 export interface ExperimentResult {
@@ -112,6 +141,8 @@ export interface ExperimentResult {
 /** What `--dry-run` shows: the plan, and the first run's arguments before and after the input goes in. */
 export interface ExperimentPlanReport {
   setup: ExperimentSetup;
+  /** In a multi-turn experiment. */
+  conversations?: ConversationsPlan;
   target: string;
   first?: { input: string; location?: string; before: unknown; after: unknown; error?: string };
   /** What the planned runs' live LLM calls are expected to cost, from the recordings' usage. */
@@ -120,8 +151,8 @@ export interface ExperimentPlanReport {
 
 /** Makes planned runs, wherever they run. */
 export interface Runs {
-  /** One run, the `attempt`-th of its plan; never rejects. */
-  run(plan: RunPlan, attempt: number): Promise<FinishedRun>;
+  /** One run (or conversation), the `attempt`-th of its plan; never rejects. */
+  run(plan: Planned, attempt: number): Promise<FinishedRun>;
   /** How many runs to hand over at once, when more than `runner.concurrency` (runs queued where they will run). */
   readonly capacity?: number;
   /** Errors from user code that ended no run, for errors.json. */
@@ -152,6 +183,9 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
   }
   const partial = setupExperiment(root, config, options);
   const { isolation, concurrency, timeout_ms: timeoutMs } = config.runner;
+  const prices = pricesOf(config);
+  // Made here, on this thread, for every thread's conversations: a missing key stops the command now.
+  const user = partial.multiTurn === undefined ? undefined : createSimulatedUser(root, partial.multiTurn.supervisor, options.configFile ?? 'configs/simulation.yaml');
   let replay: ReplaySource | undefined;
   let runs: Runs;
   let target: Pick<LoadedTarget, 'params'>;
@@ -162,10 +196,10 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
     const harness = await Harness.create(partial.harness, options.fn);
     const loaded = await harness.probe();
     replay = await checkRecordings(root, config, partial.harness.target, loaded, harness.reviver(loaded));
-    runs = { run: async (plan, attempt) => finish(await harness.run(plan, timeoutMs), attempt), close: async () => undefined };
+    runs = { run: async (plan, attempt) => finishPlanned(await runPlanned(harness, plan, timeoutMs, { user, prices }), attempt), close: async () => undefined };
     target = loaded;
   } else {
-    const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs });
+    const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs, prices, ...(user === undefined ? {} : { simulatedUser: user }) });
     try {
       // Threads start loading while the recordings are checked, for the runs to come (at least
       // an input each, once per iteration); a dry run needs one.
@@ -181,6 +215,15 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
     runs = supervisor;
   }
   const setup: ExperimentSetup = { ...partial, replay, total: 0 };
+  if (setup.multiTurn !== undefined) {
+    try {
+      if (replay !== undefined) setup.conversations = await countConversations(replay, config, setup.multiTurn, target.params);
+      else if ((setup.multiTurn.resume_from ?? 1) > 1) throw new ConfigError('resuming a conversation needs recorded ones: set replay_args.enabled to true');
+    } catch (error) {
+      await runs.close();
+      throw error;
+    }
+  }
   // Only for the project's own config: one given in code (`replay()`) chose its recordings itself.
   if (replay === undefined && options.config === undefined) {
     const unreplayed = await unreplayedRecordings(root, config, options.configFile === undefined ? configPath(root) : path.resolve(root, options.configFile));
@@ -199,7 +242,7 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
   const modes = setup.harness.downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
   // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
   const estimate = await estimateCost(planRuns(setup, target, options.limit), pricesOf(setup.config), modes);
-  const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate };
+  const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate, ...(setup.multiTurn === undefined ? {} : { conversations: conversationsPlan(setup) }) };
   for await (const plan of planRuns(setup, target, 1)) {
     const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
     const encoder = createEncoder({ redactKeys: keys, redactPatterns: patterns });
@@ -252,11 +295,18 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
   const startedAt = new Date();
   const started = performance.now();
   const tally = new CallsTally(pricesOf(config));
+  const conversations = setup.multiTurn === undefined ? undefined : { ...conversationsPlan(setup), turns: 0, by_termination_reason: {} as Record<string, number> };
   let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> = { ended: 'completed' };
   let failure: unknown;
   try {
-    const stop = await execute(setup, runs, planRuns(setup, target, options.limit), (run) => {
+    const plans = setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : planConversations(setup, target, options.limit);
+    const stop = await execute(setup, runs, plans, (run) => {
       const { result } = run;
+      if (conversations !== undefined) {
+        const { turn_count, termination_reason } = result as unknown as ConversationSummary;
+        conversations.turns += turn_count;
+        conversations.by_termination_reason[termination_reason] = (conversations.by_termination_reason[termination_reason] ?? 0) + 1;
+      }
       traces.writeText(`${run.line}\n`);
       observations.writeText(run.observations);
       counts[result.status]++;
@@ -291,6 +341,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     maxCostUsd: options.maxCostUsd,
     ...end,
   });
+  if (conversations !== undefined) summary.conversations = conversations;
   writeJson(path.join(dir, 'summary.json'), summary);
   if (failure !== undefined) throw failure;
   return { dir, summary };
@@ -321,7 +372,7 @@ export interface ExecuteOptions {
  * Each run's line gets its usage and cost (priced by the config's prices) and its recording's
  * calls before `onRun` sees it.
  */
-export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<RunPlan>, onRun: (run: FinishedRun) => void, options: ExecuteOptions = {}): Promise<Stop | undefined> {
+export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIterator<Planned>, onRun: (run: FinishedRun) => void, options: ExecuteOptions = {}): Promise<Stop | undefined> {
   const { signal, maxCostUsd } = options;
   const { concurrency, retries } = setup.config.runner;
   const tally = options.tally ?? new CallsTally(pricesOf(setup.config));
@@ -338,11 +389,16 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
         run = await runs.run(next.value, retry + 1);
       }
       const { usage, cost_usd } = tally.add(run.result);
-      // Known to the run's plan, not to its thread: kept here, so that a recording's calls cross to a thread once.
-      // A recording without an id was made before calls were recorded: it has none to show.
-      const recording = next.value.recording;
-      const recorded = recording?.id === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
-      run = withAdditions(run, { usage, cost_usd, recorded_downstream: recorded ?? null });
+      if (isConversationPlan(next.value)) {
+        // Each of its turns shows its own recording's calls.
+        run = withAdditions(run, { usage, cost_usd });
+      } else {
+        // Known to the run's plan, not to its thread: kept here, so that a recording's calls cross to a thread once.
+        // A recording without an id was made before calls were recorded: it has none to show.
+        const recording = next.value.recording;
+        const recorded = recording?.id === undefined ? undefined : (redactJson(recordedCalls(recording.downstream), redactor) as unknown[]);
+        run = withAdditions(run, { usage, cost_usd, recorded_downstream: recorded ?? null });
+      }
       if (maxCostUsd !== undefined && tally.pricedUsd >= maxCostUsd) capped = true;
       if (open) onRun(run);
     }
@@ -363,6 +419,28 @@ export async function execute(setup: ExperimentSetup, runs: Runs, plans: AsyncIt
     await runs.close();
   }
   return signal?.aborted === true ? 'interrupted' : capped ? 'max_cost' : undefined;
+}
+
+/** The conversations a multi-turn experiment plans, as the census counted them. */
+function conversationsPlan(setup: ExperimentSetup): ConversationsPlan {
+  const multiTurn = setup.multiTurn!;
+  const census = setup.conversations;
+  const { provider, llm } = multiTurn.supervisor;
+  let recordedTurns: number | null = null;
+  if (census !== undefined) {
+    const k = multiTurn.resume_from ?? 1;
+    recordedTurns = 0;
+    for (const size of census.sizes.values()) if (size >= k) recordedTurns += size;
+  }
+  return {
+    recorded: census === undefined ? null : census.count - census.short,
+    recorded_turns: recordedTurns,
+    skipped_short: census?.short ?? 0,
+    unkeyed: census?.unkeyed ?? 0,
+    resumed_from: multiTurn.resume_from ?? null,
+    max_turns: multiTurn.max_turns,
+    simulated_user: provider === 'mock' ? 'mock' : `${provider} ${llm.model}`,
+  };
 }
 
 type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> & {

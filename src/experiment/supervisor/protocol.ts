@@ -6,6 +6,8 @@ import type { RunResult } from '../../replay/execute';
 import type { FinishedRun } from '../finished';
 import type { HarnessOptions } from '../../replay/harness';
 import type { ReplaySource } from '../replay-source';
+import type { SimulatedUserDecision, SimulatedUserRequest } from '../conversation-result';
+import type { Prices } from '../usage';
 
 /** How often a thread's event loop shows that it still turns. */
 export const HEARTBEAT_MS = 50;
@@ -28,6 +30,8 @@ export interface ThreadData {
   started: SharedArrayBuffer;
   /** In `fresh` isolation: how much the thread's memory may grow before it retires. */
   memoryLimit?: number;
+  /** The prices a conversation's turns are priced by. */
+  prices: Prices;
 }
 
 /** Milliseconds since the epoch, to the fraction, alike on every thread. */
@@ -55,7 +59,11 @@ export interface ErrorData {
  * of the plans, cheaper to send as one string than as objects to clone;
  * `seqs[i]` is the supervisor's number for the i-th, and `attempts[i]` which attempt it is.
  */
-export type ToThread = { type: 'check'; config: SimulationConfig; locations: ReturnType<typeof locationsOf> } | { type: 'runs'; plans: string; seqs: number[]; attempts: number[] };
+export type ToThread =
+  | { type: 'check'; config: SimulationConfig; locations: ReturnType<typeof locationsOf> }
+  | { type: 'runs'; plans: string; seqs: number[]; attempts: number[] }
+  /** The simulated user's answer to the thread's question `id`, or why it could not answer. */
+  | { type: 'answer'; id: number; decision?: SimulatedUserDecision; error?: ErrorData };
 
 export type FromThread =
   /** The harness is built (or failed to be); runs are timed from here. */
@@ -70,6 +78,8 @@ export type FromThread =
   /** An error that no caller caught; `run` is set when it ended a run still in flight. */
   | { type: 'stray'; kind: StrayKind; traceId?: string; run: boolean; error: RunResult['error'] }
   /** Sent just before the thread ends by `process.exit`. */
-  | { type: 'exit'; code: number; traceId?: string };
+  | { type: 'exit'; code: number; traceId?: string }
+  /** A conversation's turn is answered: the simulated user, on the supervisor's side, decides what comes next. */
+  | { type: 'ask'; id: number; request: SimulatedUserRequest };
 
 export type StrayKind = 'uncaughtException' | 'unhandledRejection';

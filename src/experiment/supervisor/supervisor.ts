@@ -4,18 +4,25 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
 import { locationsOf } from '../../config/locations';
 import type { Isolation, SimulationConfig } from '../../config/types';
-import { failedRun, RunTimeout, runRedaction, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../../replay/execute';
-import { finish, type FinishedRun } from '../finished';
+import { RunTimeout, runRedaction, type RunRedaction, type RunResult, type RunStatus } from '../../replay/execute';
+import type { FinishedRun } from '../finished';
+import { failedPlanned, finishPlanned, type Planned } from '../conversation';
+import type { SimulatedUser } from '../conversation-result';
+import type { Prices } from '../usage';
 import { stringifyDeep } from './deep-json';
 import type { HarnessOptions } from '../../replay/harness';
 import { TargetError } from '../../replay/loader';
-import { epochNow, HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData } from './protocol';
+import { epochNow, HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData, type ToThread } from './protocol';
 
 export interface SupervisorOptions {
   harness: HarnessOptions;
   isolation: Isolation;
   concurrency: number;
   timeoutMs: number;
+  /** Answers the threads' conversations, on this side: one client, with one deadline, for the whole experiment. */
+  simulatedUser?: SimulatedUser;
+  /** What a conversation's turns are priced by. */
+  prices?: Prices;
 }
 
 /** An error from user code that ended no run in flight: it came after its run ended, or from outside any run. */
@@ -43,7 +50,7 @@ const QUEUE_DEPTH = 16;
 const MAX_STRAYS = 100;
 
 interface Pending {
-  plan: RunPlan;
+  plan: Planned;
   /** The supervisor's number for it, by which its thread says it started. */
   seq: number;
   attempt: number;
@@ -136,8 +143,8 @@ export class Supervisor {
     return checked;
   }
 
-  /** One run on a thread; never rejects. */
-  run(plan: RunPlan, attempt: number): Promise<FinishedRun> {
+  /** One run (or conversation) on a thread; never rejects. */
+  run(plan: Planned, attempt: number): Promise<FinishedRun> {
     return new Promise<FinishedRun>((resolve) => this.dispatch({ plan, seq: 0, attempt, resends: 0, resolve }));
   }
 
@@ -209,6 +216,7 @@ export class Supervisor {
       lanes: this.perThread,
       started,
       ...(this.options.harness.fresh ? { memoryLimit: FRESH_MEMORY_GROWTH } : {}),
+      prices: this.options.prices ?? {},
     };
     // A smaller young generation than V8's default: threads that each make thousands of tiny runs
     // otherwise hold 48 MB apiece of garbage not yet collected.
@@ -273,6 +281,20 @@ export class Supervisor {
       case 'exit':
         thread.exit = { code: message.code, traceId: message.traceId };
         return;
+      case 'ask': {
+        const { id, request } = message;
+        const answer = (reply: Omit<Extract<ToThread, { type: 'answer' }>, 'type' | 'id'>) => {
+          // A thread ended meanwhile has no one to take it.
+          if (!thread.ended && this.threads.has(thread)) thread.worker.postMessage({ type: 'answer', id, ...reply });
+        };
+        const user = this.options.simulatedUser;
+        if (user === undefined) return answer({ error: { name: 'Error', message: 'no simulated user was set up for this experiment', config: false } });
+        user.next(request).then(
+          (decision) => answer({ decision }),
+          (error: unknown) => answer({ error: { name: (error as Error)?.name ?? 'Error', message: (error as Error)?.message ?? String(error), config: false } }),
+        );
+        return;
+      }
     }
   }
 
@@ -321,7 +343,7 @@ export class Supervisor {
 
   /** Ends a run that its thread could not finish, as its thread would have written it. */
   private fail(pending: Pending, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number): void {
-    pending.resolve(finish(failedRun(pending.plan, status, error, durationMs, this.redaction), pending.attempt));
+    pending.resolve(finishPlanned(failedPlanned(pending.plan, status, error, durationMs, this.redaction), pending.attempt));
   }
 
   /** Sends a run again; one that had started counts the resend, and fails after too many. */

@@ -2,10 +2,12 @@ import v8 from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConfigError } from '../../config/errors';
 import { restoreLocations } from '../../config/locations';
-import { errorOf, failedRun, runRedaction, type RunOutcome, type RunPlan } from '../../replay/execute';
+import { errorOf, runRedaction } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
 import { currentReplay } from '../../trace/context';
-import { finish, type FinishedRun } from '../finished';
+import type { FinishedRun } from '../finished';
+import { failedPlanned, finishPlanned, isConversationPlan, runPlanned, type Planned, type PlannedOutcome } from '../conversation';
+import type { SimulatedUser, SimulatedUserDecision } from '../conversation-result';
 import { checkRecordings } from '../replay-source';
 import { epochNow, HEARTBEAT_MS, type ErrorData, type FromThread, type StrayKind, type ThreadData, type ToThread } from './protocol';
 
@@ -15,17 +17,28 @@ import { epochNow, HEARTBEAT_MS, type ErrorData, type FromThread, type StrayKind
 // hands its queue back. It never ends itself; the supervisor ends it.
 
 const port = parentPort!;
-const { harness: options, timeoutMs, heartbeat, lanes, started: startedBuffer, memoryLimit } = workerData as ThreadData;
+const { harness: options, timeoutMs, heartbeat, lanes, started: startedBuffer, memoryLimit, prices } = workerData as ThreadData;
 const beats = new Int32Array(heartbeat);
 setInterval(() => Atomics.add(beats, 0, 1), HEARTBEAT_MS).unref();
 const startedAt = new Float64Array(startedBuffer);
 const freeLanes = Array.from({ length: lanes }, (_, i) => i);
 const redaction = runRedaction(options.redact);
 
-let queue: Array<{ plan: RunPlan; seq: number; attempt: number }> = [];
+let queue: Array<{ plan: Planned; seq: number; attempt: number }> = [];
 let queueHead = 0;
 /** Runs in flight, by trace id, with what ends one early when user code outside it fails. */
-const inFlight = new Map<string, { plan: RunPlan; started: number; end: (outcome: RunOutcome) => void }>();
+const inFlight = new Map<string, { plan: Planned; started: number; end: (outcome: PlannedOutcome) => void }>();
+/** A conversation's questions to the simulated user, which lives on the supervisor's side, by number. */
+const asked = new Map<number, { resolve(decision: SimulatedUserDecision): void; reject(error: Error): void }>();
+let questions = 0;
+const user: SimulatedUser = {
+  next: (request) =>
+    new Promise((resolve, reject) => {
+      const id = ++questions;
+      asked.set(id, { resolve, reject });
+      post({ type: 'ask', id, request });
+    }),
+};
 let outbox: FinishedRun[] = [];
 let declined: number[] = [];
 let scheduled = false;
@@ -43,7 +56,7 @@ function stray(kind: StrayKind, error: unknown): void {
   if (run !== undefined) {
     const failure = new Error(`${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'}: ${error instanceof Error ? error.message : String(error)}`);
     if (error instanceof Error) Object.assign(failure, { name: error.name, stack: error.stack });
-    run.end(failedRun(run.plan, 'error', failure, performance.now() - run.started, redaction));
+    run.end(failedPlanned(run.plan, 'error', failure, performance.now() - run.started, redaction));
   }
   retire();
   post({ type: 'stray', kind, traceId, run: run !== undefined, error: errorOf(error, undefined, redaction) });
@@ -114,23 +127,29 @@ function pump(): void {
   }
 }
 
-function start(plan: RunPlan, seq: number, attempt: number, lane: number): void {
+function start(plan: Planned, seq: number, attempt: number, lane: number): void {
   Atomics.add(beats, 0, 1);
   startedAt[2 * lane + 1] = epochNow();
   startedAt[2 * lane] = seq;
   const started = performance.now();
-  let end!: (outcome: RunOutcome) => void;
-  const early = new Promise<RunOutcome>((resolve) => (end = resolve));
+  let end!: (outcome: PlannedOutcome) => void;
+  const early = new Promise<PlannedOutcome>((resolve) => (end = resolve));
   inFlight.set(plan.traceId, { plan, started, end });
+  // Each turn of a conversation is timed from its own call: the conversation as a whole has no timeout.
+  const turns = isConversationPlan(plan);
+  const onCall = () => {
+    startedAt[2 * lanes] = seq;
+    if (turns) startedAt[2 * lane + 1] = epochNow();
+  };
   const run = harness.then(
-    (h) => h.run(plan, timeoutMs, () => (startedAt[2 * lanes] = seq)),
-    (error: unknown) => failedRun(plan, 'error', error, 0, redaction),
+    (h) => runPlanned(h, plan, timeoutMs, { user, prices, onCall }),
+    (error: unknown) => failedPlanned(plan, 'error', error, 0, redaction),
   );
   void Promise.race([run, early]).then((outcome) => {
     if (!inFlight.delete(plan.traceId)) return;
     startedAt[2 * lane] = 0;
     freeLanes.push(lane);
-    outbox.push(finish(outcome, attempt));
+    outbox.push(finishPlanned(outcome, attempt));
     if (memoryLimit !== undefined) {
       const now = memory();
       baseline ??= now;
@@ -163,7 +182,15 @@ function errorData(error: unknown): ErrorData {
 
 port.on('message', (message: ToThread) => {
   if (message.type === 'check') return void check(message);
-  const plans = JSON.parse(message.plans) as RunPlan[];
+  if (message.type === 'answer') {
+    const question = asked.get(message.id);
+    asked.delete(message.id);
+    if (message.decision !== undefined) question?.resolve(message.decision);
+    // Its stack is the other thread's, and says nothing of the conversation.
+    else question?.reject(Object.assign(new Error(message.error?.message ?? 'no answer'), { name: message.error?.name ?? 'Error', stack: undefined }));
+    return;
+  }
+  const plans = JSON.parse(message.plans) as Planned[];
   for (let i = 0; i < plans.length; i++) queue.push({ plan: plans[i]!, seq: message.seqs[i]!, attempt: message.attempts[i]! });
   // Runs sent before the supervisor heard that this thread retired go back at once.
   if (retiring) handBack();
