@@ -10,6 +10,15 @@ export function integerAtLeast(min: 0 | 1): (value: string) => number {
   };
 }
 
+/** A commander parser for an integer option from 1 to `max` (a turn of a conversation, say). */
+export function integerUpTo(max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`must be an integer from 1 to ${max}`);
+    return n;
+  };
+}
+
 /**
  * A commander parser for `--downstream KIND=MODE`, repeatable: each one over the last, collected
  * into `replay_args.downstream`'s shape (`tools=stub`, `unmatched=live`).

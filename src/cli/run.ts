@@ -1,14 +1,14 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ConfigError } from '../config/errors';
 import { projectRelative } from '../config/project';
-import type { ExperimentSetup } from '../experiment/plan';
-import { planExperiment, runExperiment, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
+import type { ExperimentSetup, MultiTurnOverrides } from '../experiment/plan';
+import { planExperiment, runExperiment, type ConversationsPlan, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
 import type { RunSummary } from '../experiment/finished';
 import { formatMs, formatPercent, formatUsd } from '../experiment/format';
-import { downstreamMode, integerAtLeast, positiveNumber } from './arguments';
-import type { DownstreamReplayConfig } from '../config/types';
+import { downstreamMode, integerAtLeast, integerUpTo, positiveNumber } from './arguments';
+import type { DownstreamReplayConfig, SimulatedUserConfig } from '../config/types';
 import { divergenceLine, estimateLine, liveLine, usageLine } from './usage-lines';
 import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
@@ -29,11 +29,16 @@ interface RunOptions {
   config?: string;
   downstream?: Partial<DownstreamReplayConfig>;
   maxCost?: number;
+  multiTurn?: boolean;
+  maxTurns?: number;
+  resumeAt?: number;
+  supervisorProvider?: SimulatedUserConfig['provider'];
+  supervisorModel?: string;
 }
 
 /** The runs' progress, with the tally of outcomes. */
-function progress(): { update: ExperimentOptions['onProgress']; end: () => void } {
-  const bar = progressBar('runs');
+function progress(unit: string): { update: ExperimentOptions['onProgress']; end: () => void } {
+  const bar = progressBar(unit);
   const counts = { ok: 0, error: 0, timeout: 0 };
   return {
     update: ({ done, total, result }: { done: number; total: number; result: RunSummary }) => {
@@ -66,7 +71,7 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
       ...(replay?.instanceClass !== undefined && runner.factory === undefined ? [['Instance', instanceRow(replay.instanceClass, replay.withoutInstance, replay.count)]] : []),
       ['Inputs', `${setup.inputs.inputs.length} from ${projectRelative(root, setup.inputs.source)}`],
       ['Iterations', String(setup.iterations)],
-      ['Runs', String(setup.total)],
+      ...(report.conversations === undefined ? [['Runs', String(setup.total)]] : conversationRows(report.conversations, setup.total)),
     ]),
     estimateLine(report.estimate),
   );
@@ -92,14 +97,33 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
   print(...lines);
 }
 
+/** A multi-turn plan's rows: its conversations and who carries them on. */
+function conversationRows(c: ConversationsPlan, total: number): string[][] {
+  const recorded =
+    c.recorded === null
+      ? 'none recorded: each input starts one'
+      : `${c.recorded} conversations, ${c.recorded_turns} turns recorded` +
+        (c.skipped_short > 0 ? colors.yellow(`; ${c.skipped_short} shorter than turn ${c.resumed_from} left out`) : '') +
+        (c.unkeyed > 0 ? colors.yellow(`; ${c.unkeyed} calls without replay_args.conversation.key, each one alone`) : '');
+  const resumed = c.resumed_from === null ? 'the input is the first message' : `turns 1–${c.resumed_from - 1} replayed as recorded, the input at turn ${c.resumed_from}`;
+  return [
+    ['Conversations', recorded],
+    ['Turns', `${resumed}; then the simulated user (${c.simulated_user}), at most ${c.max_turns} turns`],
+    ['Runs', `${total} conversations`],
+  ];
+}
+
 function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunSummary[]): void {
   const { counts } = summary;
   const d = summary.duration_ms;
+  const c = summary.conversations;
+  const unit = c === undefined ? 'runs' : 'conversations';
   print(
-    colors.bold(`Experiment ${summary.name}: ${summary.total_runs} runs in ${formatMs(summary.total_time_ms)}`),
+    colors.bold(`Experiment ${summary.name}: ${summary.total_runs} ${unit} in ${formatMs(summary.total_time_ms)}`),
     ...table([
       ['Results', `${colors.green(`${counts.ok} ok`)}  ${counts.error ? colors.red(`${counts.error} error`) : '0 error'}  ${counts.timeout ? colors.yellow(`${counts.timeout} timeout`) : '0 timeout'}  (${formatPercent(summary.success_rate)} ok)`],
       ['Duration', `p50 ${formatMs(d.p50)}  p95 ${formatMs(d.p95)}  max ${formatMs(d.max)}`],
+      ...(c === undefined ? [] : [['Ended', Object.entries(c.by_termination_reason).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n}`).join('  ') || colors.dim('none')], ['Turns', `${c.turns} in all`]]),
       ['Output', projectRelative(root, dir)],
     ]),
   );
@@ -182,6 +206,18 @@ function interruption(): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
+/** The multi-turn flags, over `multi_turn`; a flag past --multi-turn turns conversations on only with it or the config. */
+function multiTurnOf(options: RunOptions): MultiTurnOverrides | undefined {
+  const overrides: MultiTurnOverrides = {
+    ...(options.multiTurn ? { enabled: true } : {}),
+    ...(options.maxTurns !== undefined ? { max_turns: options.maxTurns } : {}),
+    ...(options.resumeAt !== undefined ? { resume_from: options.resumeAt } : {}),
+    ...(options.supervisorProvider !== undefined ? { provider: options.supervisorProvider } : {}),
+    ...(options.supervisorModel !== undefined ? { model: options.supervisorModel } : {}),
+  };
+  return Object.keys(overrides).length > 0 ? overrides : undefined;
+}
+
 /** Registers `fluxloop run experiment`. */
 export function registerRun(program: Command): void {
   const run = program.command('run').description('run experiments against your agent');
@@ -205,12 +241,19 @@ export function registerRun(program: Command): void {
       downstreamMode,
     )
     .option('--max-cost <usd>', 'stop starting runs once the live LLM calls have cost this many US dollars, and exit 1', positiveNumber)
+    .option('--multi-turn', 'make conversations: each input carried on by the simulated user (multi_turn in the config)')
+    .option('--max-turns <n>', 'end each conversation after n turns (default: multi_turn.max_turns, else 8)', integerUpTo(100))
+    .option('--resume-at <k>', 'replay the first k-1 turns of each recorded conversation as recorded, and put the input at turn k', integerUpTo(100))
+    .addOption(new Option('--supervisor-provider <provider>', 'who plays the user: mock (scripted_questions) or an OpenAI-compatible endpoint (default: multi_turn.supervisor.provider)').choices(['openai', 'openai-compatible', 'mock']))
+    .option('--supervisor-model <model>', "the simulated user's model (default: multi_turn.supervisor.model)")
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
       // import, here and in worker threads, from starting a recording session.
       process.env.FLUXLOOP_RECORD_ARGS = 'false';
       let rules: RedactRules | undefined;
+      // Made once the plan says what a run is: a call, or a conversation.
+      let bar: ReturnType<typeof progress> | undefined;
       const base: ExperimentOptions = {
         projectDir: root,
         limit: options.limit,
@@ -219,9 +262,11 @@ export function registerRun(program: Command): void {
         target: options.target,
         configFile: options.config,
         downstream: options.downstream,
+        multiTurn: multiTurnOf(options),
         onPlan: (setup) => {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));
+          bar = progress(setup.multiTurn === undefined ? 'runs' : 'conversations');
         },
       };
       // A broken evaluation config stops the command now, not after the last run.
@@ -233,7 +278,6 @@ export function registerRun(program: Command): void {
         else printPlan(root, report);
         return;
       }
-      const bar = progress();
       const failed: RunSummary[] = [];
       const stop = interruption();
       // Each run's lines go where the results go, unless stdout carries JSON; the bar's line is cleared first.
@@ -250,10 +294,10 @@ export function registerRun(program: Command): void {
         onProgress: (p) => {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
           details?.(p);
-          bar.update!(p);
+          bar?.update!(p);
         },
       }).finally(() => {
-        bar.end();
+        bar?.end();
         stop.dispose();
       });
       if (!options.json) printSummary(root, dir, summary, failed);

@@ -33,10 +33,10 @@ const SCRIPT = ['And how long will it take?', 'Can you confirm by email?'];
 
 /**
  * What the engine's summary and plan say of the conversations, in one place for the engine's
- * names: `count` recorded conversations replayed, `turns` their recorded turns, `skipped_short`
+ * names: `recorded` conversations replayed, `recorded_turns` their recorded turns, `skipped_short`
  * those shorter than the resume point.
  */
-const conversationsBlock = (count: number, turns: number, skipped_short: number) => ({ count, turns, skipped_short });
+const conversationsBlock = (recorded: number, recorded_turns: number, skipped_short: number) => expect.objectContaining({ recorded, recorded_turns, skipped_short });
 
 /** What state-agent answers, given the messages of the session before this one. */
 const stateOutput = (sessionId: string, before: string[], message: string) =>

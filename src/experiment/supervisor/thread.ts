@@ -48,10 +48,13 @@ let baseline: number | undefined;
 
 const post = (message: FromThread) => port.postMessage(message);
 
+/** The run (or conversation) whose code is running: a conversation's turn is `<its trace id>:<turn>`. */
+const currentRun = (): string | undefined => currentReplay()?.traceId.split(':')[0];
+
 // What no caller caught ends the run it came from, found by the replay context that its callback
 // still runs in. The app would have crashed: this thread's state is not to be trusted with more runs.
 function stray(kind: StrayKind, error: unknown): void {
-  const traceId = currentReplay()?.traceId;
+  const traceId = currentRun();
   const run = traceId === undefined ? undefined : inFlight.get(traceId);
   if (run !== undefined) {
     const failure = new Error(`${kind === 'uncaughtException' ? 'uncaught exception' : 'unhandled rejection'}: ${error instanceof Error ? error.message : String(error)}`);
@@ -69,7 +72,7 @@ process.on('unhandledRejection', (reason) => stray('unhandledRejection', reason)
 const exit = process.exit.bind(process);
 process.exit = ((code?: number | string | null) => {
   flush();
-  const traceId = currentReplay()?.traceId;
+  const traceId = currentRun();
   post({ type: 'exit', code: Number(code ?? process.exitCode ?? 0), traceId });
   return exit(code as number | undefined);
 }) as typeof process.exit;
