@@ -142,6 +142,8 @@ interface Status extends RecordingMode {
   /** `dropped_records`: records the last run's writers could not write (a full disk, a refused path). */
   last_run: { run_id: string; updated_at: string; processes: number; dropped_records: number } | null;
   targets: TargetRow[];
+  /** With `replay_args.conversation.key`: each target's recorded conversations, and its calls without a key. */
+  conversations: Array<{ target: string; conversations: number; turns: number; unkeyed: number }> | null;
   env_file: { path: string; exists: boolean };
   config_file: { path: string; exists: boolean };
   notes: string[];
@@ -182,10 +184,19 @@ async function collectStatus(root: string): Promise<Status> {
     total: { files: files.length, records: sum(files, 'records'), bytes: sum(files, 'bytes') },
     last_run: run ? { run_id: run.run_id, updated_at: run.updated_at, processes: run.processes.length, dropped_records: run.dropped_records } : null,
     targets,
+    conversations: await conversationsIn(project, files.length > 0),
     env_file: { path: project.envFile, exists: project.envExists },
     config_file: { path: project.configFile, exists: project.configExists },
     notes: notes(project),
   };
+}
+
+/** The recorded conversations by target, when the config says how calls form them; read only then. */
+async function conversationsIn(project: Project, recorded: boolean): Promise<Status['conversations']> {
+  if (project.config.replay_args?.conversation?.key === undefined) return null;
+  if (!recorded) return [];
+  const { recordedConversations } = await import('../experiment/conversation-plan.js');
+  return recordedConversations(project.recordingFile, project.config);
 }
 
 const STATE_TEXT: Record<TargetRow['state'], string> = {
@@ -225,6 +236,7 @@ function printStatus(status: Status): void {
       : []),
     ['.env', status.env_file.path + missing(status.env_file.exists)],
     ['Config', status.config_file.path + missing(status.config_file.exists)],
+    ...(status.conversations === null ? [] : conversationRows(status.conversations)),
     ['Targets', status.targets.length === 0 ? colors.dim('none configured (recording.targets)') : ''],
   ];
   const targetRows = status.targets.map((t) => [
@@ -236,6 +248,16 @@ function printStatus(status: Status): void {
   ]);
   print(...table(rows), ...table(targetRows, '  '));
   for (const note of status.notes) warn(note);
+}
+
+/** One row a target: its conversations and turns (`replay_args.conversation.key`). */
+function conversationRows(list: NonNullable<Status['conversations']>): string[][] {
+  if (list.length === 0) return [['Conversations', colors.dim('none yet')]];
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return list.map((c, i) => [
+    i === 0 ? 'Conversations' : '',
+    `${c.target}: ${plural(c.conversations, 'conversation')}, ${plural(c.turns, 'turn')}` + (c.unkeyed > 0 ? colors.yellow(` (${plural(c.unkeyed, 'call')} without the key, each one alone)`) : ''),
+  ]);
 }
 
 function sum(files: RecordingFileInfo[], key: 'records' | 'bytes'): number {

@@ -73,7 +73,8 @@ function printPlan(root: string, report: ExperimentPlanReport): void {
       ['Iterations', String(setup.iterations)],
       ...(report.conversations === undefined ? [['Runs', String(setup.total)]] : conversationRows(report.conversations, setup.total)),
     ]),
-    estimateLine(report.estimate),
+    // A conversation's later turns are the simulated user's, not known before: its recorded turns are what is counted.
+    estimateLine(report.estimate, report.conversations === undefined ? 'run' : 'recorded turn'),
   );
   const first = report.first;
   if (first === undefined) return;

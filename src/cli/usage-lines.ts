@@ -50,8 +50,8 @@ export function divergenceLine(summary: Pick<CallsSummary, 'diverged_runs' | 'di
 }
 
 /** The dry run's estimate: `estimated cost: $0.42 for 120 runs (12,000 in / 3,000 out tokens)`, and what it leaves out. */
-export function estimateLine(estimate: CostEstimate): string {
-  const runs = `${estimate.runs} run${estimate.runs === 1 ? '' : 's'}`;
+export function estimateLine(estimate: CostEstimate, unit = 'run'): string {
+  const runs = `${estimate.runs} ${unit}${estimate.runs === 1 ? '' : 's'}`;
   if (estimate.note !== null && estimate.llm_calls === 0) {
     return `estimated cost: ${estimate.cost_usd === null ? 'unknown' : formatUsd(estimate.cost_usd)} for ${runs}: ${estimate.note}`;
   }

@@ -7,7 +7,7 @@ import { Collectors } from '../replay/collectors';
 import type { RecordingRef } from '../replay/execute';
 import type { LoadedTarget } from '../replay/loader';
 import { locate, valueAt } from '../replay/paths';
-import type { ReplayRecord } from '../replay/reader';
+import { readRecordingSet, type ReplayRecord } from '../replay/reader';
 import type { ConversationPlan } from './conversation';
 import { textOf } from './history';
 import { readReplay, recordingRef, type ExperimentSetup } from './plan';
@@ -44,19 +44,38 @@ function valueIn(record: ReplayRecord, path: ParamPath, params: readonly Param[]
 
 /** Reads the recordings once and counts their conversations by `replay_args.conversation.key`. */
 export async function countConversations(replay: ReplaySource, config: SimulationConfig, multiTurn: MultiTurnConfig, params: readonly Param[]): Promise<ConversationCensus> {
-  const keyText = config.replay_args?.conversation?.key;
-  const key = keyText === undefined ? undefined : parseParamPath(keyText);
-  const census: ConversationCensus = { sizes: new Map(), count: 0, turns: 0, short: 0, unkeyed: 0 };
-  for await (const record of readReplay(replay)) {
-    const { key: k } = keyOf(record, key, params);
-    if (k.startsWith('#')) census.unkeyed++;
-    census.sizes.set(k, (census.sizes.get(k) ?? 0) + 1);
-    census.turns++;
-  }
+  const census = newCensus();
+  const key = keyPath(config);
+  for await (const record of readReplay(replay)) count(census, keyOf(record, key, params).key);
   census.count = census.sizes.size;
   const k = multiTurn.resume_from ?? 1;
   for (const size of census.sizes.values()) if (size < k) census.short++;
   return census;
+}
+
+/** The recorded conversations of each target in `file` (and the files it was rotated to), as `record status` shows them. */
+export async function recordedConversations(file: string, config: SimulationConfig): Promise<Array<{ target: string; conversations: number; turns: number; unkeyed: number }>> {
+  const key = keyPath(config);
+  const byTarget = new Map<string, ConversationCensus>();
+  for await (const record of readRecordingSet(file, { onSkip: () => undefined })) {
+    const target = record.target ?? record.function;
+    const census = byTarget.get(target) ?? newCensus();
+    byTarget.set(target, census);
+    count(census, keyOf(record, key, []).key);
+  }
+  return [...byTarget].map(([target, c]) => ({ target, conversations: c.sizes.size, turns: c.turns, unkeyed: c.unkeyed }));
+}
+
+const newCensus = (): ConversationCensus => ({ sizes: new Map(), count: 0, turns: 0, short: 0, unkeyed: 0 });
+const keyPath = (config: SimulationConfig) => {
+  const text = config.replay_args?.conversation?.key;
+  return text === undefined ? undefined : parseParamPath(text);
+};
+
+function count(census: ConversationCensus, key: string): void {
+  if (key.startsWith('#')) census.unkeyed++;
+  census.sizes.set(key, (census.sizes.get(key) ?? 0) + 1);
+  census.turns++;
 }
 
 /** What the simulated user is told about whom it plays and what it talks to, for one input. */
@@ -83,8 +102,7 @@ export async function* planConversations(setup: ExperimentSetup, target: Pick<Lo
   const inputs = setup.inputs.inputs;
   const k = multiTurn.resume_from ?? 1;
   const historyPath = config.replay_args?.conversation?.history_path;
-  const keyText = config.replay_args?.conversation?.key;
-  const key = keyText === undefined ? undefined : parseParamPath(keyText);
+  const key = keyPath(config);
   const plan = (iteration: number, i: number, id: string, turns: RecordingRef[], error?: string): ConversationPlan => ({
     traceId: randomUUID(),
     iteration,

@@ -13,7 +13,7 @@ import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan, RunStatus } from '../replay/execute';
 import { withAdditions, type FinishedRun, type RunSummary } from './finished';
-import { finishPlanned, isConversationPlan, runPlanned, type ConversationSummary, type Planned } from './conversation';
+import { finishPlanned, isConversationPlan, runPlanned, type ConversationPlan, type ConversationSummary, type Planned } from './conversation';
 import { countConversations, planConversations } from './conversation-plan';
 import { createSimulatedUser } from './simulated-user';
 import { Harness } from '../replay/harness';
@@ -28,7 +28,7 @@ import { createRedactor } from '../record/redact';
 import { recordedCalls } from './recorded-calls';
 import { CallsTally, type CallsSummary } from './tally';
 import { pricesOf } from './usage';
-import { estimateCost, type CostEstimate } from './estimate';
+import { estimateCost, type CostEstimate, type EstimatedRun } from './estimate';
 
 /** Options of {@link runExperiment}. */
 export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 'downstream' | 'multiTurn'> {
@@ -241,7 +241,7 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
   // The modes the runs will have: the harness's, with --downstream over the config, where the replay sets them.
   const modes = setup.harness.downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
   // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
-  const estimate = await estimateCost(planRuns(setup, target, options.limit), pricesOf(setup.config), modes);
+  const estimate = await estimateCost(setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : recordedTurns(planConversations(setup, target, options.limit)), pricesOf(setup.config), modes);
   const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate, ...(setup.multiTurn === undefined ? {} : { conversations: conversationsPlan(setup) }) };
   for await (const plan of planRuns(setup, target, 1)) {
     const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
@@ -263,6 +263,11 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
     };
   }
   return report;
+}
+
+/** The recorded turns of planned conversations, for the estimate: each expected to make its recording's calls again (the simulated user's turns are not known in advance). */
+async function* recordedTurns(plans: AsyncIterable<ConversationPlan>): AsyncGenerator<EstimatedRun> {
+  for await (const plan of plans) for (const recording of plan.conversation.turns) yield { recording };
 }
 
 /** The arguments of a decoded call, as `--dry-run` shows them. */
