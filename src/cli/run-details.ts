@@ -5,6 +5,7 @@ import { redactJson, type RedactRules } from '../record/redact-json';
 import type { RunResult } from '../replay/execute';
 import type { Observation } from '../trace/observations';
 import { colors } from './output';
+import { isConversation, type ConversationResult } from '../experiment/conversation-result';
 
 type Progress = Parameters<NonNullable<ExperimentOptions['onProgress']>>[0];
 
@@ -45,6 +46,20 @@ function tree(observations: Observation[]): string[] {
   return [...lines.slice(0, MAX_OBSERVATIONS), colors.dim(`… ${lines.length - MAX_OBSERVATIONS} more in observations.jsonl`)];
 }
 
+/** A conversation as it finishes: each turn's user message and answer, then how it ended. */
+function conversationLines(c: ConversationResult, done: number, total: number, mask: (value: unknown) => unknown): string[] {
+  const resumed = c.resumed_from === null ? '' : colors.dim(`  resumed at turn ${c.resumed_from}`);
+  const lines = [`${colors.bold(`conversation ${done}/${total}`)} ${(STATUS[c.status] ?? String)(c.status)} ${formatMs(c.duration_ms)}  ${compact(mask(c.conversation_id))}${resumed}`];
+  for (const turn of c.turns) {
+    lines.push(`  ${turn.turn} user ${colors.dim(`(${turn.source})`)}  ${compact(mask(turn.user_message))}`, `    agent  ${compact(mask(turn.output))}`);
+    if (turn.error) lines.push(colors.red(`    error  ${cut(String(mask(`${turn.error.name}: ${turn.error.message}`)).replace(/\s*\n\s*/g, ' '))}`));
+  }
+  if (c.closing_user_message !== null) lines.push(`  user  ${compact(mask(c.closing_user_message))}`);
+  lines.push(`  ended ${c.termination_reason}`);
+  if (c.error && c.turns.every((t) => t.error === null)) lines.push(colors.red(`  error ${cut(String(mask(c.error.message)))}`));
+  return lines;
+}
+
 const STATUS: Record<string, (text: string) => string> = { ok: colors.green, error: colors.red, timeout: colors.yellow };
 
 /**
@@ -60,7 +75,9 @@ export function runDetails(rules: () => RedactRules | undefined, write: (lines: 
       const redactor = createRedactor(keys, patterns);
       mask = (value) => redactJson(value, redactor);
     }
-    const run = JSON.parse(trace) as RunResult;
+    const line = JSON.parse(trace) as unknown;
+    if (isConversation(line)) return write(conversationLines(line, done, total, mask));
+    const run = line as RunResult;
     const recording = run.recording_index === null ? '' : colors.dim(`  recording ${run.recording_index} (line ${run.recording_line})`);
     const lines = [
       `${colors.bold(`run ${done}/${total}`)} ${(STATUS[run.status] ?? String)(run.status)} ${formatMs(run.duration_ms)}${recording}`,

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { configLocation } from '../../src/config/locations.js';
 import { loadSimulationConfig, parseSimulationConfig, setConfigValue } from '../../src/config/simulation.js';
-import { INPUT_GENERATION_DEFAULTS, LLM_DEFAULTS, RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
+import { INPUT_GENERATION_DEFAULTS, LLM_DEFAULTS, MULTI_TURN_DEFAULTS, RECORDING_DEFAULTS, RUNNER_DEFAULTS } from '../../src/config/types.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-sim-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -43,6 +43,7 @@ const EMPTY = {
   personas: [],
   input_generation: { ...INPUT_GENERATION_DEFAULTS, llm: LLM_DEFAULTS },
   pricing: {},
+  multi_turn: { ...MULTI_TURN_DEFAULTS, supervisor: { provider: 'openai', llm: { ...LLM_DEFAULTS, temperature: 0.2 }, mock_decision: 'terminate' } },
   raw: {},
 };
 
@@ -264,12 +265,47 @@ evaluation: { kept: true }
     ['base_inputs:\n  - 42\n', 2, 5, 'base_inputs[0]', 'must be a string or a mapping'],
     ['base_inputs:\n  - { metadata: {} }\n', 2, 5, 'base_inputs[0]', 'has no "input"'],
     ['base_inputs:\n  - { input: a, tags: [] }\n', 2, 17, 'base_inputs[0].tags', 'unknown key "tags"'],
+    ['multi_turn:\n  max_turns: 101\n', 2, 14, 'multi_turn.max_turns', 'must be an integer from 1 to 100, found 101'],
+    ['multi_turn:\n  max_turn: 3\n', 2, 3, 'multi_turn.max_turn', 'did you mean "max_turns"?'],
+    ['multi_turn:\n  persona_override: tourist\n', 2, 21, 'multi_turn.persona_override', 'unknown persona "tourist"'],
+    ['multi_turn:\n  max_turns: 3\n  resume_from: 4\n', 3, 16, 'multi_turn.resume_from', 'is turn 4, past max_turns (3)'],
+    ['multi_turn:\n  supervisor:\n    provider: anthropic\n', 3, 15, 'multi_turn.supervisor.provider', 'must be one of openai, openai-compatible, mock'],
+    ['multi_turn:\n  supervisor:\n    api_key: sk-123\n', 3, 5, 'multi_turn.supervisor.api_key', 'does not belong in the config file'],
+    ['multi_turn:\n  supervisor:\n    scripted_question: [a]\n', 3, 5, 'multi_turn.supervisor.scripted_question', 'did you mean "scripted_questions"?'],
+    ['multi_turn:\n  supervisor:\n    mock_decision: maybe\n', 3, 20, 'multi_turn.supervisor.mock_decision', 'must be one of continue, terminate'],
+    ['replay_args:\n  conversation:\n    key: kwargs.\n', 3, 10, 'replay_args.conversation.key', ''],
+    ['replay_args:\n  conversation:\n    keys: kwargs.id\n', 3, 5, 'replay_args.conversation.keys', 'did you mean "key"?'],
   ])('rejects %j at %i:%i', (yaml, line, column, field, message) => {
     const error = errorOf(yaml);
     expect(error.location).toEqual({ file: 'configs/simulation.yaml', line, column, field });
     const where = `configs/simulation.yaml:${line}:${column}${field ? ` (${field})` : ''}: `;
     expect(error.message.startsWith(where)).toBe(true);
     expect(error.message).toContain(message);
+  });
+
+  it('reads multi_turn over its defaults, the simulated user over input_generation.llm, and the mock keys also under metadata as FluxLoop writes them', () => {
+    const config = parseSimulationConfig(`
+personas:
+  - { name: hurried, description: In a rush }
+input_generation:
+  llm: { base_url: "http://127.0.0.1:9/v1", model: base-model, timeout_ms: 1234 }
+replay_args:
+  conversation: { key: sessionId, history_path: kwargs.history }
+multi_turn:
+  enabled: true
+  resume_from: 2
+  persona_override: hurried
+  supervisor:
+    provider: mock
+    system_prompt: Play the user.
+    metadata: { scripted_questions: [one, two], mock_closing: bye, team: support }
+`);
+    expect(config.replay_args?.conversation).toEqual({ key: 'sessionId', history_path: 'kwargs.history' });
+    const { supervisor, ...rest } = config.multi_turn!;
+    expect(rest).toEqual({ enabled: true, max_turns: 8, auto_approve_tools: true, resume_from: 2, persona_override: 'hurried' });
+    expect(supervisor).toMatchObject({ provider: 'mock', scripted_questions: ['one', 'two'], mock_closing: 'bye', mock_decision: 'terminate' });
+    expect(supervisor.llm).toMatchObject({ base_url: 'http://127.0.0.1:9/v1', model: 'base-model', timeout_ms: 1234, temperature: 0.2, system_prompt: 'Play the user.' });
+    expect(parseSimulationConfig('').multi_turn).toMatchObject({ enabled: false, max_turns: 8, supervisor: { provider: 'openai', llm: { model: LLM_DEFAULTS.model } } });
   });
 
   it('names the path relative to the project root in messages', () => {
