@@ -136,11 +136,11 @@ describe('runConversation', () => {
 
   it('gives auto_approve_tools to an agent that takes autoApprove, but not to a recorded turn', async () => {
     const agent = () =>
-      async function reply({ autoApprove }: { message: string; autoApprove?: boolean }) {
-        return `approve: ${autoApprove}`;
+      async function reply({ message, autoApprove }: { message: string; autoApprove?: boolean }) {
+        return `${message}: approve ${autoApprove}`;
       };
     const result = await runConversation(plan([recorded(0, 'r1'), recorded(1, 'r2')], { resumeFrom: 2, autoApprove: false }), turnsOf(agent), userOf());
-    expect(result.turns.map((t) => t.output)).toEqual(['approve: undefined', 'approve: false']);
+    expect(result.turns.map((t) => t.output)).toEqual(['r1: approve undefined', 'the variation: approve false']);
   });
 
   it('fails before its first turn when its plan says the path points nowhere', async () => {
