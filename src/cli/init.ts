@@ -91,6 +91,19 @@ replay_args:
   #   http: stub               # live | stub | deny
   #   tools: stub              # live | stub
   #   unmatched: error         # error | live: a call the recording cannot answer
+  # The recorded calls that share this value are one conversation (multi_turn):
+  # conversation:
+  #   key: kwargs.sessionId
+  #   history_path: kwargs.history   # where the agent gets the conversation so far, if it does
+
+# Conversations instead of single calls: a simulated user carries each input on.
+# multi_turn:
+#   enabled: true
+#   max_turns: 8
+#   resume_from: 2             # replay turn 1 as recorded, the input at turn 2
+#   supervisor:
+#     provider: mock           # mock (scripted, no network) | openai (input_generation.llm's endpoint)
+#     scripted_questions: ["And how long will that take?"]
 
 # The inputs that experiments start from; \`fluxloop generate inputs\` writes variations of them.
 base_inputs:
