@@ -42,9 +42,11 @@ export function checkInstall(root: string): Check {
   return check('fluxloop', title, 'ok', `${installed ?? 'installed'}; \`node --import fluxloop/register\` resolves`);
 }
 
-/** The variables that hold LLM keys: input generation's, and the judge's when an llm_judge is configured. */
+/** The variables that hold LLM keys: input generation's, the simulated user's when conversations ask a model, and the judge's when an llm_judge is configured. */
 function keyNames(ctx: DoctorContext): string[] {
   const names = [ctx.config.ok ? ctx.config.value.input_generation.llm.api_key_env : LLM_DEFAULTS.api_key_env];
+  const multiTurn = ctx.config.ok ? ctx.config.value.multi_turn : undefined;
+  if (multiTurn?.enabled && multiTurn.supervisor.provider !== 'mock') names.push(multiTurn.supervisor.llm.api_key_env);
   const evaluation = ctx.evaluation?.ok ? ctx.evaluation.value : undefined;
   if (evaluation?.evaluators.some((e) => e.type === 'llm_judge')) names.push(evaluation.llm.api_key_env);
   return [...new Set(names)];
@@ -71,7 +73,7 @@ export function checkLlmKey(ctx: DoctorContext): Check {
     'llm-key',
     title,
     'warn',
-    `${[...present, ...missing.map((name) => `${name} missing`)].join(', ')}${named}; needed only by \`generate inputs --mode llm\` and llm_judge evaluators`,
+    `${[...present, ...missing.map((name) => `${name} missing`)].join(', ')}${named}; needed only by \`generate inputs --mode llm\`, a simulated user of provider openai and llm_judge evaluators`,
     missing.map((name) => `add ${name}=<your key> to .env, or export ${name} in your shell`).join('; '),
   );
 }

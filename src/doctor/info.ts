@@ -60,6 +60,7 @@ export function environmentInfo(dir?: string): EnvironmentInfo {
   const evaluation = ctx.evaluation?.ok ? ctx.evaluation.value : undefined;
   const names = new Set(['OPENAI_API_KEY', config?.input_generation.llm.api_key_env ?? LLM_DEFAULTS.api_key_env]);
   if (evaluation) names.add(evaluation.llm.api_key_env);
+  if (config?.multi_turn?.enabled) names.add(config.multi_turn.supervisor.llm.api_key_env);
   return {
     fluxloop: fluxloopVersion(),
     node: process.versions.node,
