@@ -16,10 +16,23 @@ export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './e
 export type { RunSummary } from './experiment/finished';
 export type { DurationStats } from './experiment/stats';
 export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStop, PromptFailure, Shortfall } from './experiment/generate';
-export type { EvaluationConfig, EvaluatorConfig, EvaluatorType } from './config/types';
+export type { EvaluationConfig, EvaluatorConfig, EvaluatorScope, EvaluatorType } from './config/types';
 export type { EvaluateOptions, EvaluationResult } from './experiment/evaluation/evaluate';
 export type { RedactRules } from './record/redact-json';
-export type { ComparedRun, Comparison, Delta, EvaluationSummary, EvaluatorResult, EvaluatorSummary, PassRateGate, TraceEvaluation } from './experiment/evaluation/types';
+export type {
+  AnyTraceEvaluation,
+  ComparedRun,
+  Comparison,
+  ConversationEvaluation,
+  ConversationsSummary,
+  Delta,
+  EvaluationSummary,
+  EvaluatorResult,
+  EvaluatorSummary,
+  PassRateGate,
+  TraceEvaluation,
+  TurnEvaluation,
+} from './experiment/evaluation/types';
 
 import type { ReplayOptions, ReplayResult } from './experiment/replay';
 import type { ExperimentOptions, ExperimentResult } from './experiment/runner';

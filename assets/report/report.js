@@ -18,6 +18,10 @@
   var bases = data.bases || [];
   /** Some run made downstream calls or has a recording's: the Path column, its filter and the calls section show. */
   var hasCalls = data.has_calls === true;
+  /** Some lines are conversations: the Turns column, the Ended-by filter and the transcripts show. */
+  var hasConversations = runs.some(function (r) { return !!r.conversation; });
+  /** What the page counts: conversations when every line is one. */
+  var UNITS = summary.conversations && summary.conversations.total === summary.total ? ['conversation', 'conversations', 'Conversations'] : ['run', 'runs', 'Runs'];
   /** Regressions by the index of their run here, for the run's detail. */
   var regressionOf = new Map();
   if (comparison) comparison.regressions.forEach(function (r) { if (typeof r.run_index === 'number') regressionOf.set(r.run_index, r); });
@@ -111,7 +115,7 @@
       ['Inputs', meta.inputs],
       ['Recording', meta.recording_file],
       ['Override path', meta.override_param_path],
-      ['A run passes at a score of', formatPercent(summary.pass_threshold)],
+      [summary.conversations ? 'Turns and conversations pass at' : 'A run passes at a score of', formatPercent(summary.pass_threshold)],
       ['Minimum pass rate', summary.gate ? formatPercent(summary.gate.min_pass_rate) + ' (' + summary.gate.source + ')' : null],
       ['Baseline', comparison ? comparison.baseline : null],
     ].concat(callsItems(data.calls, meta.total_runs));
@@ -176,7 +180,7 @@
     var counts = summary.counts || {};
     var c = comparison;
     var cards = [
-      card('card-total', 'Runs', String(summary.total), STATUSES.map(function (s) { return s + ' ' + (counts[s] || 0); }).join(' · ')),
+      card('card-total', UNITS[2], String(summary.total), STATUSES.map(function (s) { return s + ' ' + (counts[s] || 0); }).join(' · ')),
       card('card-passed', 'Passed', String(summary.passed), 'failed ' + summary.failed, null, summary.failed > 0 ? null : 'good'),
       card(
         'card-pass-rate',
@@ -186,10 +190,27 @@
         c && delta(c.pass_rate, 'rate'),
         summary.gate ? (summary.gate.passed ? 'good' : 'bad') : null,
       ),
-      card('card-success-rate', 'Success rate', formatPercent(summary.success_rate), 'runs with status ok', c && delta(c.success_rate, 'rate')),
+      card('card-success-rate', 'Success rate', formatPercent(summary.success_rate), UNITS[1] + ' with status ok', c && delta(c.success_rate, 'rate')),
       card('card-p50', 'p50 latency', formatMs(summary.latency_ms.p50), 'mean ' + formatMs(summary.latency_ms.mean), c && delta(c.latency_ms.p50, 'ms')),
       card('card-p95', 'p95 latency', formatMs(summary.latency_ms.p95), 'max ' + formatMs(summary.latency_ms.max), c && delta(c.latency_ms.p95, 'ms')),
     ];
+    var conv = summary.conversations;
+    if (conv) {
+      cards.push(
+        card(
+          'card-turns',
+          'Turns',
+          String(conv.turns),
+          conv.turn_pass_rate === null ? 'no evaluator judges turns' : conv.turns_passed + ' passed (' + formatPercent(conv.turn_pass_rate) + ')',
+        ),
+        card(
+          'card-ended',
+          'Ended by',
+          String(Object.keys(conv.by_termination_reason).length),
+          endedBy().map(function (e) { return e[0] + ' ' + e[1]; }).join(' · '),
+        ),
+      );
+    }
     if (c) {
       var stat = function (id, label, value, tone, title) {
         return el('div', { class: 'mini' + (tone ? ' tone-' + tone : ''), id: id, 'data-testid': id, title: title }, el('div', { class: 'card-value', text: String(value) }), el('div', { class: 'card-label', text: label }));
@@ -325,7 +346,7 @@
       return el(
         'tr',
         null,
-        el('td', null, el('div', { class: 'ev-name', text: e.name }), e.type !== e.name ? el('div', { class: 'muted small', text: e.type }) : null),
+        el('td', null, el('div', { class: 'ev-name', text: e.name }), e.type !== e.name ? el('div', { class: 'muted small', text: e.type }) : null, e.scope ? el('div', { class: 'muted small ev-scope', text: SCOPES[e.scope] }) : null),
         el('td', { class: 'bar-cell' }, el('div', { class: 'meter', title: formatPercent(share) + ' passed' }, meterFill(share))),
         el('td', { class: 'num', text: String(e.passed) }),
         el(
@@ -341,6 +362,17 @@
     });
     var head = el('thead', null, el('tr', null, ['Evaluator', 'Pass share', 'Passed', 'Failed', 'Skipped', 'Mean'].map(function (h, i) { return el('th', { class: i >= 2 ? 'num' : null, text: h }); })));
     box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { class: 'compact', id: 'evaluators-table' }, head, el('tbody', null, rows))));
+  }
+
+  /** What an evaluator's counts count, in an experiment with conversations. */
+  var SCOPES = { turn: 'per turn', conversation: 'per conversation' };
+
+  /** The termination reasons and how many conversations each ended, the most first. */
+  function endedBy() {
+    var counts = (summary.conversations && summary.conversations.by_termination_reason) || {};
+    return Object.keys(counts)
+      .map(function (k) { return [k, counts[k]]; })
+      .sort(function (a, b) { return b[1] - a[1] || collator.compare(a[0], b[0]); });
   }
 
   function meterFill(share) {
@@ -604,6 +636,8 @@
   ];
   // Where each run left its recording's calls: runs that kept to them first, then by the call they left at.
   if (hasCalls) COLUMNS.splice(9, 0, { key: 'path', label: 'Path', get: function (r) { return r.divergence ? r.divergence.index + 1 : r.recorded_calls === null ? null : 0; } });
+  // A conversation's turns and how it ended, beside its last reply.
+  if (hasConversations) COLUMNS.splice(6, 0, { key: 'turns', label: 'Turns', num: true, get: function (r) { return r.conversation ? r.conversation.turns.length : null; } });
 
   /** Characters of an output in its cell; the rest shows on unfolding it. */
   var OUTPUT_CELL = 120;
@@ -619,6 +653,7 @@
     base: '',
     evaluator: '',
     path: '',
+    ended: '',
     q: '',
     sort: 'index',
     dir: 1,
@@ -627,6 +662,8 @@
   };
   var collapsed = new Set();
   var view = [];
+  /** The termination reasons the Ended-by filter offers, by their place in it. */
+  var ENDED = hasConversations ? endedBy() : [];
 
   /** The output as the evaluators read it: text as it is, a Response by its body, other values as JSON. */
   function outputText(v) {
@@ -690,7 +727,10 @@
         update();
       }, 120);
     });
-    byId('filters').replaceChildren(
+    // Filters that do not apply are null: appended, not passed to replaceChildren, which would write "null".
+    var filters = byId('filters');
+    filters.replaceChildren();
+    append(filters, [
       el('label', { class: 'filter search' }, el('span', { text: 'Input' }), search),
       select('filter-status', 'Status', [['', 'All statuses']].concat(STATUSES.map(function (s) { return [s, s + ' (' + (counts[s] || 0) + ')']; })), 'status'),
       select('filter-verdict', 'Verdict', [['', 'Passed and failed'], ['passed', 'passed (' + summary.passed + ')'], ['failed', 'failed (' + summary.failed + ')']], 'verdict'),
@@ -709,10 +749,11 @@
         'evaluator',
       ),
       hasCalls ? pathFilter() : null,
+      hasConversations ? select('filter-ended', 'Ended by', [['', 'Any ending']].concat(ENDED.map(function (e, i) { return ['e' + i, e[0] + ' (' + e[1] + ')']; })), 'ended') : null,
       el('button', { id: 'filter-reset', type: 'button', class: 'secondary', text: 'Reset', onclick: function () { resetFilters(); update(); } }),
       el('label', { class: 'filter check' }, group, el('span', { text: 'Group by base input' })),
       el('button', { id: 'groups-toggle', type: 'button', class: 'secondary', hidden: !state.group, onclick: toggleAllGroups }),
-    );
+    ]);
     group.addEventListener('change', function () {
       state.group = group.checked;
       state.page = 0;
@@ -738,9 +779,9 @@
   }
 
   function resetFilters() {
-    ['status', 'verdict', 'strategy', 'persona', 'base', 'evaluator', 'path', 'q'].forEach(function (k) { state[k] = ''; });
+    ['status', 'verdict', 'strategy', 'persona', 'base', 'evaluator', 'path', 'ended', 'q'].forEach(function (k) { state[k] = ''; });
     state.page = 0;
-    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-base', 'filter-evaluator', 'filter-path', 'filter-search'].forEach(function (id) {
+    ['filter-status', 'filter-verdict', 'filter-strategy', 'filter-persona', 'filter-base', 'filter-evaluator', 'filter-path', 'filter-ended', 'filter-search'].forEach(function (id) {
       var node = byId(id);
       if (node) node.value = '';
     });
@@ -761,6 +802,7 @@
     if (state.evaluator !== '' && r.failed.indexOf(Number(state.evaluator)) < 0) return false;
     if (state.path === 'diverged' && !r.divergence) return false;
     if (state.path === 'same' && (r.divergence || r.recorded_calls === null)) return false;
+    if (state.ended && (!r.conversation || r.conversation.termination_reason !== (ENDED[Number(state.ended.slice(1))] || [])[0])) return false;
     if (state.q && String(r.input).toLowerCase().indexOf(state.q) < 0) return false;
     return true;
   }
@@ -834,6 +876,7 @@
       el('td', { class: 'num', text: formatPercent(r.score) }),
       el('td', { class: 'input-cell', title: shorten(r.input, 500), text: shorten(r.input, 160) }),
       outputCell(r),
+      hasConversations ? turnsCell(r) : null,
       el('td', { class: r.strategy === null ? 'muted' : null, text: r.strategy === null ? '–' : r.strategy }),
       el('td', { class: r.persona === null ? 'muted' : null, text: r.persona === null ? '–' : r.persona }),
       el('td', {
@@ -845,6 +888,14 @@
       el('td', { class: 'num', text: formatMs(r.duration_ms) }),
       el('td', { class: 'num', text: String(r.iteration) }),
     );
+  }
+
+  /** `3 · user_satisfied`: how many turns a conversation took and why it ended. */
+  function turnsCell(r) {
+    var c = r.conversation;
+    if (!c) return el('td', { class: 'turns-cell muted', text: '–' });
+    var title = c.turns.length + ' turns, ended by ' + c.termination_reason + (c.turn_pass_rate === null ? '' : '; ' + formatPercent(c.turn_pass_rate) + ' of its turns passed');
+    return el('td', { class: 'turns-cell', title: title }, el('span', { class: 'num', text: String(c.turns.length) }), el('span', { class: 'muted small', text: ' · ' + c.termination_reason }));
   }
 
   /** `call 2 · other_call` where the run left its recording's calls; `same` where it kept to them. */
@@ -933,7 +984,7 @@
     if (rows.length === 0) rows = [el('tr', { class: 'empty' }, el('td', { colspan: COLUMNS.length, text: 'No runs match these filters.' }))];
     var tbody = byId('runs-table').tBodies[0];
     tbody.replaceChildren.apply(tbody, rows);
-    byId('runs-count').textContent = matched.length + ' of ' + runs.length + ' runs';
+    byId('runs-count').textContent = matched.length + ' of ' + runs.length + ' ' + UNITS[1];
     var toggle = byId('groups-toggle');
     if (toggle) toggle.textContent = collapsed.size < bases.length ? 'Fold all base inputs' : 'Unfold all base inputs';
     var before = 0;
@@ -1062,7 +1113,9 @@
         r.evaluators.map(function (e) {
           var info = evaluators[e.evaluator] || { name: '?', type: '?' };
           var result = e.skipped ? el('span', { class: 'pill skipped', text: 'skipped' }) : verdictPill(e.passed);
-          return el('tr', null, el('td', null, el('div', { text: info.name }), info.type !== info.name ? el('div', { class: 'muted small', text: info.type }) : null), el('td', { class: 'num', text: formatPercent(e.score) }), el('td', null, result), el('td', { class: 'reason', text: e.reason || '' }));
+          // On a conversation, a turn evaluator's row sums up its turns.
+          var scope = r.conversation && info.scope ? el('div', { class: 'muted small ev-scope', text: info.scope === 'turn' ? 'over the turns' : 'the conversation' }) : null;
+          return el('tr', { 'data-scope': r.conversation ? info.scope || null : null }, el('td', null, el('div', { text: info.name }), info.type !== info.name ? el('div', { class: 'muted small', text: info.type }) : null, scope), el('td', { class: 'num', text: formatPercent(e.score) }), el('td', null, result), el('td', { class: 'reason', text: e.reason || '' }));
         }),
       ),
     );
@@ -1101,9 +1154,10 @@
   }
 
   /** Observations as bars on one time axis, children under their parent. */
-  function timeline(r) {
+  function timeline(r, id) {
+    id = id || 'detail-timeline';
     var obs = r.observations;
-    if (obs.length === 0) return el('p', { class: 'muted', id: 'detail-timeline', text: 'No observations.' });
+    if (obs.length === 0) return el('p', { class: 'muted', id: id, text: 'No observations.' });
     var children = obs.map(function () { return []; });
     var roots = [];
     obs.forEach(function (o, i) {
@@ -1124,7 +1178,7 @@
     obs.forEach(function (_, i) { if (!seen.has(i)) walk(i, 0); });
     var span = obs.reduce(function (m, o) { return Math.max(m, o.start_ms + o.duration_ms); }, 0) || 1;
 
-    var box = el('div', { class: 'timeline', id: 'detail-timeline', 'data-testid': 'detail-timeline' });
+    var box = el('div', { class: 'timeline', id: id, 'data-testid': id });
     var scale = el('div', { class: 'obs-row obs-scale' }, el('div', { class: 'obs-label' }), el('div', { class: 'obs-track' }, [0, 0.25, 0.5, 0.75, 1].map(function (f) {
       var tick = el('span', { class: 'tick', text: formatMs(span * f) });
       tick.style.left = f * 100 + '%';
@@ -1330,6 +1384,128 @@
     );
   }
 
+  // ---- Conversation detail -----------------------------------------------------------------
+
+  var SOURCES = { recorded: 'recorded', input: 'the input', simulated_user: 'simulated user' };
+
+  /** An evaluator's verdict on a turn as a small pill: its name and score, why in its title. */
+  function verdictBadge(e) {
+    var info = evaluators[e.evaluator] || { name: '?', type: '?' };
+    var tone = e.skipped ? 'skipped' : e.passed ? 'verdict-passed' : 'verdict-failed';
+    return el('span', { class: 'pill badge ' + tone, title: e.reason || null, text: info.name + ' ' + (e.skipped ? 'skipped' : formatPercent(e.score)) });
+  }
+
+  /** A message of the transcript: who speaks, a few facts, then what they said. */
+  function message(role, head, content, extra) {
+    return el('li', { class: 'msg msg-' + role }, el('div', { class: 'msg-head' }, el('span', { class: 'msg-role', text: role === 'user' ? 'User' : 'Assistant' }), head), content, extra);
+  }
+
+  /** A reply as text when it is text, as JSON otherwise; a failed turn's error instead of none. */
+  function replyBlock(t) {
+    var none = t.output === null || t.output === undefined || t.output === '';
+    if (none && t.error) return errorBlock(t.error);
+    var reply = none ? el('p', { class: 'muted', text: 'No reply.' }) : valueBlock(t.output);
+    return t.error ? [reply, errorBlock(t.error)] : reply;
+  }
+
+  /** The conversation in order: each turn's user message and reply with its verdicts, the user's closing words, how it ended. */
+  function transcriptList(r) {
+    var c = r.conversation;
+    var list = el('ol', { class: 'transcript', id: 'detail-transcript', 'data-testid': 'detail-transcript' });
+    c.turns.forEach(function (t) {
+      list.appendChild(
+        message(
+          'user',
+          [el('span', { class: 'muted small', text: 'turn ' + t.turn }), el('span', { class: 'pill source-' + t.source, text: SOURCES[t.source] || t.source })],
+          el('pre', { class: 'text msg-text', text: t.user_message }),
+        ),
+      );
+      var facts = [formatMs(t.duration_ms)];
+      if (t.call_count) facts.push(t.call_count + ' call' + (t.call_count === 1 ? '' : 's'));
+      if (t.usage) facts.push(tokensText(t.usage) + (t.cost_usd !== null ? ' · ' + formatUsd(t.cost_usd) : ''));
+      var reply = message(
+        'assistant',
+        [
+          statusPill(t.status),
+          t.passed === null ? null : verdictPill(t.passed, t.reasons.join('\n')),
+          t.score === null ? null : el('span', { class: 'score', text: 'score ' + formatPercent(t.score) }),
+          el('span', { class: 'muted small', text: facts.join(' · ') }),
+        ],
+        replyBlock(t),
+        [
+          t.evaluators.length ? el('div', { class: 'badges' }, t.evaluators.map(verdictBadge)) : null,
+          t.passed === false && t.reasons.length ? el('ul', { class: 'reasons-list' }, t.reasons.map(function (x) { return el('li', { text: x }); })) : null,
+          t.divergence ? el('p', { class: 'divergence-line tone-bad', text: divergenceText(t.divergence) }) : null,
+          t.observations.length
+            ? el('details', { class: 'turn-observations' }, el('summary', { text: 'Observations (' + t.observation_count + ')' }), timeline(t, 'turn-' + t.turn + '-timeline'))
+            : null,
+        ],
+      );
+      reply.setAttribute('data-turn', String(t.turn));
+      if (t.passed === false) reply.classList.add('failed');
+      list.appendChild(reply);
+    });
+    if (c.closing_user_message) {
+      list.appendChild(message('user', el('span', { class: 'muted small', text: 'closing' }), el('pre', { class: 'text msg-text', id: 'detail-closing', text: c.closing_user_message })));
+    }
+    list.appendChild(
+      el(
+        'li',
+        { class: 'msg-end', id: 'detail-termination', 'data-testid': 'detail-termination' },
+        'Ended by ',
+        el('strong', { text: c.termination_reason }),
+        ' after ' + c.turns.length + ' turn' + (c.turns.length === 1 ? '' : 's') + ' · ',
+        statusPill(r.status),
+      ),
+    );
+    return list;
+  }
+
+  function conversationMeta(r) {
+    var c = r.conversation;
+    var items = [
+      ['Conversation', c.conversation_id],
+      ['Trace id', r.trace_id],
+      ['Iteration', r.iteration],
+      ['Input index', r.input_index],
+      ['Recording', r.recording_index === null ? null : '#' + r.recording_index + (r.recording_line === null ? '' : ' at ' + (r.recording_file ? r.recording_file + ':' : 'line ') + r.recording_line)],
+      ['Resumed at turn', c.resumed_from],
+      ['Ended by', c.termination_reason],
+      ['Turns passed', c.turn_pass_rate === null ? null : formatPercent(c.turn_pass_rate)],
+      ['Target', r.target],
+      ['Override path', r.override_param_path],
+      ['Duration', formatMs(r.duration_ms)],
+      ['Attempts', r.attempts],
+      ['Tokens', r.usage ? tokensText(r.usage) + (r.cost_usd !== null ? ' · ' + formatUsd(r.cost_usd) : '') : null],
+      ['Strategy', r.strategy],
+      ['Persona', r.persona],
+    ];
+    return el(
+      'dl',
+      { class: 'meta detail-meta' },
+      items
+        .filter(function (i) { return i[1] !== null && i[1] !== undefined; })
+        .map(function (i) { return el('div', null, el('dt', { text: i[0] }), el('dd', { text: i[1] })); }),
+    );
+  }
+
+  /** A conversation's detail: its verdict and evaluators first, then the transcript. */
+  function conversationBody(r) {
+    var c = r.conversation;
+    var regression = regressionOf.get(r.index);
+    return el(
+      'div',
+      { class: 'detail-body' },
+      section('Input', null, el('pre', { class: 'text input-text', id: 'detail-input', 'data-testid': 'detail-input', text: r.input })),
+      r.reasons.length ? el('ul', { class: 'reasons-list' + (r.passed ? ' muted' : ''), id: 'detail-reasons' }, r.reasons.map(function (x) { return el('li', { text: x }); })) : null,
+      section('Evaluators', 'detail-conversation-evaluators', evaluatorTable(r), c.turn_pass_rate === null ? null : formatPercent(c.turn_pass_rate) + ' of the turns passed'),
+      r.error ? section('Error', null, errorBlock(r.error)) : null,
+      regression && regression.diff ? section('Regressed: the replies beside the baseline\'s', 'detail-diff', diffBlock(regression.diff), 'passed in the baseline, fails now') : null,
+      section('Transcript', 'detail-transcript', transcriptList(r), c.turns.length + ' turn' + (c.turns.length === 1 ? '' : 's') + ' · ended by ' + c.termination_reason),
+      section('Conversation', null, el('div', null, conversationMeta(r), r.metadata && Object.keys(r.metadata).length ? [el('h4', { text: 'Input metadata' }), jsonTree(r.metadata, 'detail-metadata')] : null)),
+    );
+  }
+
   function openDetail(index) {
     var r = runs[index];
     if (!r) return;
@@ -1347,7 +1523,7 @@
       el(
         'div',
         { class: 'detail-title-row' },
-        el('h2', { id: 'detail-title', text: 'Run ' + (r.index + 1) }),
+        el('h2', { id: 'detail-title', text: (r.conversation ? 'Conversation ' : 'Run ') + (r.index + 1) }),
         statusPill(r.status),
         verdictPill(r.passed),
         el('span', { class: 'score', text: 'score ' + formatPercent(r.score) }),
@@ -1361,7 +1537,7 @@
         el('button', { type: 'button', class: 'secondary', id: 'detail-close', autofocus: true, onclick: closeDetail, 'aria-label': 'Close', title: 'Close (Esc)', text: '✕' }),
       ),
     );
-    var body = el(
+    var body = r.conversation ? conversationBody(r) : el(
       'div',
       { class: 'detail-body' },
       section('Input', null, el('pre', { class: 'text input-text', id: 'detail-input', 'data-testid': 'detail-input', text: r.input })),
@@ -1408,6 +1584,8 @@
 
   // ---- Start -------------------------------------------------------------------------------
 
+  // An experiment of conversations lists conversations.
+  document.querySelector('#runs h2').textContent = UNITS[2];
   renderHeader();
   renderVerdict();
   renderCards();

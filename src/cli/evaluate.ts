@@ -8,8 +8,8 @@ import type { EvaluationConfig } from '../config/types';
 import { evaluateExperiment, judgeClient, type EvaluateOptions, type EvaluationResult } from '../experiment/evaluation/evaluate';
 import { byInput } from '../experiment/evaluation/compare';
 import { experimentFolders } from '../experiment/list';
-import type { ComparedRun } from '../experiment/evaluation/types';
-import { defaultEvaluatorsNote, gateVerdict, parseRate } from '../experiment/evaluation/verdict';
+import { isConversationEvaluation, type ComparedRun } from '../experiment/evaluation/types';
+import { defaultEvaluatorsNote, gateVerdict, parseRate, unitOf } from '../experiment/evaluation/verdict';
 import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, cut, print, progressBar, projectRootOf, table, warn } from './output';
@@ -70,12 +70,12 @@ function regressionTable(regressions: ComparedRun[]): string[] {
 function printEvaluation(root: string, { summary, files }: EvaluationResult): void {
   const pass = summary.failed === 0 ? colors.green(`${summary.passed} passed`) : `${colors.green(`${summary.passed} passed`)}  ${colors.red(`${summary.failed} failed`)}`;
   print(
-    colors.bold(`Evaluation of ${summary.experiment}: ${summary.total} runs`),
+    colors.bold(`Evaluation of ${summary.experiment}: ${summary.total} ${unitOf(summary)[1]}`),
     ...table([
       ['Result', `${pass}  (pass rate ${formatPercent(summary.pass_rate)}; a run passes at a score of ${formatPercent(summary.pass_threshold)})`],
       ['Latency', `p50 ${formatMs(summary.latency_ms.p50)}  p95 ${formatMs(summary.latency_ms.p95)}`],
       ...summary.evaluators.map((e) => [
-        `  ${e.name}`,
+        `  ${e.name}${e.scope === 'turn' ? ' (per turn)' : ''}`,
         `${e.passed} passed  ${e.failed ? colors.red(`${e.failed} failed`) : '0 failed'}${e.skipped ? colors.yellow(`  ${e.skipped} skipped`) : ''}${e.mean_score === null ? '' : colors.dim(`  mean score ${formatPercent(e.mean_score)}`)}`,
       ]),
     ]),
@@ -102,12 +102,15 @@ function printEvaluation(root: string, { summary, files }: EvaluationResult): vo
   print(...table(Object.entries(files).map(([kind, file]) => [colors.dim(kind), projectRelative(root, file)])));
 }
 
-/** One warning for an evaluator that could not judge some runs, such as an unreachable judge. */
+/** One warning for an evaluator that could not judge some runs (or turns), such as an unreachable judge. */
 function warnSkips({ summary, traces }: EvaluationResult): void {
   summary.evaluators.forEach((e, i) => {
     if (e.skipped === 0 || e.type === 'similarity') return;
-    const first = traces.find((t) => t.evaluators[i]!.skipped)!.evaluators[i]!;
-    warn(`${e.name} could not judge ${e.skipped} of ${summary.total} runs, left out of their scores; the first: ${first.reason}`);
+    // A turn evaluator on conversations is counted per turn: its skips are in the turns.
+    const results = traces.flatMap((t) => (e.scope === 'turn' && isConversationEvaluation(t) ? t.turns.map((turn) => turn.evaluators.find((r) => r.name === e.name)!) : [t.evaluators[i]!]));
+    const first = results.find((r) => r.skipped);
+    const what = e.scope === 'turn' ? 'turns' : unitOf(summary)[1];
+    warn(`${e.name} could not judge ${e.skipped} of ${results.length} ${what}, left out of their scores${first ? `; the first: ${first.reason}` : ''}`);
   });
 }
 

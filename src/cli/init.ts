@@ -166,6 +166,14 @@ evaluators:
   #   rubric: "Does the reply answer the question politely?"
   #   threshold: 0.7
   # - type: same_path          # the run's downstream calls followed its recording's
+  # With multi_turn, the evaluators above judge each turn; these judge whole conversations:
+  # - type: max_turns_under    # fewer turns than max_turns
+  #   max_turns: 6
+  # - type: terminated_by      # ended for one of these reasons
+  #   reasons: [user_satisfied, script_complete]
+  # - type: llm_judge
+  #   scope: conversation      # the whole transcript, not one reply
+  #   rubric: "Did the agent resolve the user's problem?"
 
 # The judge's endpoint; input_generation.llm of configs/simulation.yaml by default.
 # llm:

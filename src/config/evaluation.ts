@@ -8,6 +8,9 @@ import { parseSimulationConfig } from './simulation.js';
 import { EVALUATOR_TYPES, LLM_DEFAULTS, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType, type LlmConfig } from './types.js';
 import { parseYaml, Validator } from './validator.js';
 
+/** What a terminated_by's empty list is told to write. */
+const TERMINATION_EXAMPLES = 'user_satisfied, script_complete, max_turns_reached';
+
 const SECTION_KEYS = ['pass_threshold', 'pass_rate_threshold', 'evaluators', 'llm'] as const;
 const COMMON_KEYS = ['type', 'name', 'weight', 'threshold'] as const;
 /** The keys each evaluator takes besides the common ones, and those it cannot do without. */
@@ -20,9 +23,12 @@ const EVALUATOR_KEYS: Record<EvaluatorType, { keys: readonly string[]; required:
   latency_under: { keys: ['max_ms'], required: ['max_ms'] },
   success: { keys: [], required: [] },
   similarity: { keys: [], required: [] },
-  llm_judge: { keys: ['rubric', 'model'], required: ['rubric'] },
+  llm_judge: { keys: ['rubric', 'model', 'scope'], required: ['rubric'] },
   same_path: { keys: [], required: [] },
+  max_turns_under: { keys: ['max_turns'], required: ['max_turns'] },
+  terminated_by: { keys: ['reasons'], required: ['reasons'] },
 };
+const SCOPES = ['turn', 'conversation'] as const;
 const DEFAULT_THRESHOLDS: Partial<Record<EvaluatorType, number>> = { similarity: 0.8, llm_judge: 0.7 };
 
 /** What `fluxloop evaluate` checks when nothing is configured: that each run succeeded and said something. */
@@ -147,6 +153,21 @@ class EvaluationValidator extends Validator {
       case 'max_ms':
         config.max_ms = this.number(value, field, 0, Number.MAX_SAFE_INTEGER);
         break;
+      case 'scope':
+        config.scope = this.oneOf(value, field, SCOPES);
+        break;
+      case 'max_turns':
+        // A conversation makes at least one turn: under 2 nothing could pass.
+        config.max_turns = this.integerIn(value, field, 2, 1000);
+        break;
+      case 'reasons': {
+        const reasons = this.stringList(value, field, (reason, item, f) => {
+          if (reason.trim() === '') this.fail('must not be empty', item, f);
+        });
+        if (!this.isEmpty(value) && reasons.length === 0) this.fail(`must list at least one termination reason, e.g. [${TERMINATION_EXAMPLES}]`, value, field);
+        config.reasons = reasons.length === 0 ? undefined : reasons;
+        break;
+      }
       case 'pattern':
       case 'flags': {
         config[key] = this.string(value, field);

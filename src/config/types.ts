@@ -300,8 +300,25 @@ export const EVALUATOR_TYPES = [
   'similarity',
   'llm_judge',
   'same_path',
+  'max_turns_under',
+  'terminated_by',
 ] as const;
 export type EvaluatorType = (typeof EVALUATOR_TYPES)[number];
+
+/** The evaluators that judge a whole conversation, never one call: skipped on single runs. */
+export const CONVERSATION_EVALUATOR_TYPES: readonly EvaluatorType[] = ['max_turns_under', 'terminated_by'];
+
+/**
+ * What an evaluator judges in a conversation: each turn as a run (`turn`), or the conversation as
+ * a whole (`conversation`). The types of {@link CONVERSATION_EVALUATOR_TYPES} judge conversations;
+ * llm_judge does with `scope: conversation`; every other evaluator judges turns.
+ */
+export type EvaluatorScope = 'turn' | 'conversation';
+
+/** See {@link EvaluatorScope}. */
+export function evaluatorScope(config: Pick<EvaluatorConfig, 'type' | 'scope'>): EvaluatorScope {
+  return CONVERSATION_EVALUATOR_TYPES.includes(config.type) || config.scope === 'conversation' ? 'conversation' : 'turn';
+}
 
 /** One entry of `evaluators`. Which optional fields apply depends on `type`. */
 export interface EvaluatorConfig {
@@ -325,6 +342,15 @@ export interface EvaluatorConfig {
   rubric?: string;
   /** llm_judge: overrides `evaluation.llm.model`. */
   model?: string;
+  /**
+   * llm_judge: `conversation` to judge a conversation's whole transcript (every user and
+   * assistant message) against the rubric, rather than each turn's reply; `turn` by default.
+   */
+  scope?: EvaluatorScope;
+  /** max_turns_under: passes when the conversation took fewer turns than this. */
+  max_turns?: number;
+  /** terminated_by: passes when the conversation's `termination_reason` is one of these. */
+  reasons?: string[];
 }
 
 /** The evaluation section, with defaults filled in. */

@@ -1,15 +1,24 @@
 import { durationStats } from '../stats';
-import type { ComparedRun, Comparison, Delta, TraceEvaluation } from './types';
+import { isConversationEvaluation, type AnyTraceEvaluation, type ComparedRun, type Comparison, type Delta, type TraceEvaluation } from './types';
 
-type Keyed = Pick<TraceEvaluation, 'recording_line' | 'recording_index' | 'input' | 'iteration'>;
+type Keyed = Pick<TraceEvaluation, 'recording_line' | 'recording_index' | 'input' | 'iteration'> & { kind?: string; conversation_id?: string; resumed_from?: number | null };
+
+/** What pairs a line with the baseline's: see {@link pairRuns}. */
+function pairKey(run: Keyed): string {
+  if (run.kind !== 'conversation') return JSON.stringify([run.recording_index ?? run.recording_line, run.input, run.iteration]);
+  // Marked, so that a conversation never pairs with a single run of the same recording.
+  return JSON.stringify(['conversation', run.recording_index ?? run.conversation_id, run.input, run.iteration, run.resumed_from ?? null]);
+}
 
 /**
  * Which baseline run each run is the same as: the same recording, input and iteration. A recording
  * is known by its index, which stays when records are appended and when the file is rotated (a
  * line number is one file's: two rotated files both have a line 3). A repeated input pairs in order.
+ * A conversation pairs with the baseline's conversation of the same recording (its id without
+ * one), input, iteration and resume point; never with a single run, nor a run with a conversation.
  */
 export function pairRuns<T extends Keyed>(current: readonly T[], baseline: readonly T[]): { pairs: Array<T | undefined>; missing: T[] } {
-  const key = (run: Keyed) => JSON.stringify([run.recording_index ?? run.recording_line, run.input, run.iteration]);
+  const key = pairKey;
   const waiting = new Map<string, T[]>();
   for (const run of baseline) {
     const list = waiting.get(key(run));
@@ -23,7 +32,7 @@ export function pairRuns<T extends Keyed>(current: readonly T[], baseline: reado
 const delta = (baseline: number, current: number): Delta => ({ baseline, current, delta: Math.round((current - baseline) * 1e6) / 1e6 });
 const rate = (runs: readonly TraceEvaluation[], test: (t: TraceEvaluation) => boolean) => (runs.length === 0 ? 0 : runs.filter(test).length / runs.length);
 
-function compared(run: TraceEvaluation | undefined, before: TraceEvaluation | undefined, reasons: string[]): ComparedRun {
+function compared(run: AnyTraceEvaluation | undefined, before: AnyTraceEvaluation | undefined, reasons: string[]): ComparedRun {
   const shown = (run ?? before)!;
   return {
     trace_id: shown.trace_id,
@@ -32,6 +41,7 @@ function compared(run: TraceEvaluation | undefined, before: TraceEvaluation | un
     iteration: shown.iteration,
     recording_index: shown.recording_index,
     recording_line: shown.recording_line,
+    ...(isConversationEvaluation(shown) ? { conversation_id: shown.conversation_id } : {}),
     reasons,
     score: run?.score ?? null,
     baseline_score: before?.score ?? null,

@@ -3,22 +3,25 @@ import { ConfigError } from '../../config/errors';
 import { loadEvaluationConfig } from '../../config/evaluation';
 import { projectRelative, resolveProjectRoot } from '../../config/project';
 import { loadSimulationConfig } from '../../config/simulation';
-import type { EvaluationConfig } from '../../config/types';
+import { evaluatorScope, type EvaluationConfig, type EvaluatorConfig } from '../../config/types';
 import { createRedactor, type Redactor } from '../../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../../record/redact-json';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import { isConversation, type ConversationResult } from '../conversation-result';
 import { clientFor } from '../llm-client';
 import { makePrivateDir, writeFileAtomic, writeJson } from '../output';
 import { writeReport } from '../report/render';
 import { durationStats } from '../stats';
 import { compare, pairRuns } from './compare';
-import { createJudge } from './judge';
+import { CONVERSATION_RULES, evaluateConversation } from './conversation';
+import { repliesText } from './conversation-text';
+import { createConversationJudge, createJudge } from './judge';
 import { writeJunit } from './junit';
 import { writeMarkdown } from './markdown';
 import { readExperiment, type ExperimentData } from './read';
-import { RULES, type Verdict } from './rules';
+import { NOT_A_CONVERSATION, RULES, type Verdict } from './rules';
 import { evaluatorResult, scoreRun } from './score';
-import type { EvaluationSummary, EvaluatorSummary, TraceEvaluation } from './types';
+import { isConversationEvaluation, type AnyTraceEvaluation, type ConversationsSummary, type EvaluationSummary, type EvaluatorResult, type EvaluatorSummary, type ReportData, type TraceLine } from './types';
 import { defaultEvaluatorsOnly, passRateGate } from './verdict';
 
 /** Options of {@link evaluateExperiment}. */
@@ -55,15 +58,15 @@ export interface EvaluateOptions {
 export interface EvaluationResult {
   dir: string;
   summary: EvaluationSummary;
-  /** Each run's evaluation, in the order of traces.jsonl. */
-  traces: TraceEvaluation[];
+  /** Each run's (or conversation's) evaluation, in the order of traces.jsonl. */
+  traces: AnyTraceEvaluation[];
   /** The files written, by kind: per_trace, summary, report, junit, markdown. */
   files: Record<string, string>;
   /** Lines of the experiment folders that could not be read. */
   warnings: string[];
 }
 
-type Evaluate = (run: RunResult, baseline: RunResult | undefined) => Promise<TraceEvaluation>;
+type Evaluate = (line: TraceLine, baseline: TraceLine | undefined) => Promise<AnyTraceEvaluation>;
 
 /** The judge's LLM client when an evaluator needs one; a ConfigError when its API key is missing. */
 export function judgeClient(root: string, config: EvaluationConfig): ReturnType<typeof clientFor> | undefined {
@@ -74,12 +77,22 @@ export function judgeClient(root: string, config: EvaluationConfig): ReturnType<
 function evaluator(root: string, config: EvaluationConfig, redactor: Redactor): Evaluate {
   const client = judgeClient(root, config);
   const judge = client === undefined ? undefined : createJudge(client, config.llm.model, config.llm.temperature);
-  return async (run, baseline) => {
-    const verdicts = await Promise.all(
-      config.evaluators.map((e): Verdict | Promise<Verdict> => (e.type === 'llm_judge' ? judge!(e, run) : RULES[e.type](run, e, baseline))),
-    );
-    // A reason may quote what it judged, and a judge's reply may say anything.
-    const evaluators = verdicts.map((v, i) => evaluatorResult(config.evaluators[i]!, { ...v, reason: redactor.redactString(v.reason) }));
+  const judgeConversation = client === undefined ? undefined : createConversationJudge(client, config.llm.model, config.llm.temperature);
+  // A reason may quote what it judged, and a judge's reply may say anything.
+  const result = (e: EvaluatorConfig, v: Verdict): EvaluatorResult => evaluatorResult(e, { ...v, reason: redactor.redactString(v.reason) });
+  const onRun = (e: EvaluatorConfig, run: RunResult, baseline: RunResult | undefined): Verdict | Promise<Verdict> => {
+    if (e.type !== 'llm_judge') return RULES[e.type](run, e, baseline);
+    return evaluatorScope(e) === 'conversation' ? NOT_A_CONVERSATION : judge!(e, run);
+  };
+  const onConversation = (e: EvaluatorConfig, c: ConversationResult): Verdict | Promise<Verdict> =>
+    e.type === 'llm_judge' ? judgeConversation!(e, c) : CONVERSATION_RULES[e.type as keyof typeof CONVERSATION_RULES](c, e);
+  return async (line, baseline) => {
+    // A conversation pairs with a conversation only, a run with a run: pairing keeps them apart.
+    if (isConversation(line)) return evaluateConversation(line, isConversation(baseline) ? baseline : undefined, config, { turn: onRun, conversation: onConversation, result });
+    const run = line;
+    const before = baseline === undefined || isConversation(baseline) ? undefined : baseline;
+    const verdicts = await Promise.all(config.evaluators.map((e) => onRun(e, run, before)));
+    const evaluators = verdicts.map((v, i) => result(config.evaluators[i]!, v));
     const { trace_id, input, iteration, recording_index, recording_line, status, duration_ms, metadata } = run;
     const recording_file = run.recording_file ?? null;
     return { trace_id, input, iteration, recording_index, recording_line, recording_file, status, duration_ms, metadata, ...scoreRun(evaluators, config.pass_threshold), evaluators };
@@ -89,9 +102,9 @@ function evaluator(root: string, config: EvaluationConfig, redactor: Redactor): 
 async function evaluateAll(
   experiment: ExperimentData,
   evaluate: Evaluate,
-  baselines: Array<RunResult | undefined>,
+  baselines: Array<TraceLine | undefined>,
   report: (done: number) => void,
-): Promise<TraceEvaluation[]> {
+): Promise<AnyTraceEvaluation[]> {
   let done = 0;
   // Every run at once: the judge's client bounds the requests in flight, and rules are synchronous.
   return Promise.all(
@@ -103,16 +116,41 @@ async function evaluateAll(
   );
 }
 
-function summarize(experiment: ExperimentData, config: EvaluationConfig, traces: TraceEvaluation[], minPassRate: number | undefined): EvaluationSummary {
+/** An evaluator's results to count: one per turn for a turn evaluator on a conversation, else one per line. */
+function resultsOf(config: EvaluatorConfig, index: number, trace: AnyTraceEvaluation): EvaluatorResult[] {
+  if (!isConversationEvaluation(trace) || evaluatorScope(config) === 'conversation') return [trace.evaluators[index]!];
+  return trace.turns.flatMap((t) => t.evaluators.filter((r) => r.name === config.name));
+}
+
+function conversationsSummary(lines: TraceLine[], traces: AnyTraceEvaluation[], judgesTurns: boolean): ConversationsSummary | undefined {
+  const conversations = traces.filter(isConversationEvaluation);
+  if (conversations.length === 0) return undefined;
+  const byReason: Record<string, number> = {};
+  for (const c of conversations) byReason[c.termination_reason] = (byReason[c.termination_reason] ?? 0) + 1;
+  const turns = lines.reduce((n, line) => n + (isConversation(line) ? line.turns.length : 0), 0);
+  const passed = conversations.reduce((n, c) => n + c.turns.filter((t) => t.passed).length, 0);
+  return {
+    total: conversations.length,
+    turns,
+    turns_passed: passed,
+    turn_pass_rate: !judgesTurns ? null : turns === 0 ? 0 : Math.round((passed / turns) * 1000) / 1000,
+    by_termination_reason: byReason,
+  };
+}
+
+function summarize(experiment: ExperimentData, config: EvaluationConfig, traces: AnyTraceEvaluation[], minPassRate: number | undefined): EvaluationSummary {
   const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
   for (const t of traces) counts[t.status]++;
   const passed = traces.filter((t) => t.passed).length;
+  const conversations = conversationsSummary(experiment.runs, traces, config.evaluators.some((e) => evaluatorScope(e) === 'turn'));
   const evaluators: EvaluatorSummary[] = config.evaluators.map((e, i) => {
-    const results = traces.map((t) => t.evaluators[i]!);
+    const results = traces.flatMap((t) => resultsOf(e, i, t));
     const scored = results.filter((r) => !r.skipped);
     const mean = scored.length === 0 ? null : Math.round((scored.reduce((a, r) => a + r.score!, 0) / scored.length) * 1000) / 1000;
     const pass = scored.filter((r) => r.passed).length;
-    return { name: e.name, type: e.type, weight: e.weight, passed: pass, failed: scored.length - pass, skipped: results.length - scored.length, mean_score: mean };
+    const summary: EvaluatorSummary = { name: e.name, type: e.type, weight: e.weight, passed: pass, failed: scored.length - pass, skipped: results.length - scored.length, mean_score: mean };
+    if (conversations) summary.scope = evaluatorScope(e);
+    return summary;
   });
   const passRate = traces.length === 0 ? 0 : passed / traces.length;
   return {
@@ -130,11 +168,14 @@ function summarize(experiment: ExperimentData, config: EvaluationConfig, traces:
     success_rate: traces.length === 0 ? 0 : counts.ok / traces.length,
     latency_ms: durationStats(traces.map((t) => t.duration_ms)),
     evaluators,
+    ...(conversations ? { conversations } : {}),
     comparison: null,
   };
 }
 
 const RUN_TEXT = ['input', 'metadata', 'args', 'output', 'frames', 'error', 'messages', 'warnings'] as const;
+const CONVERSATION_TEXT = ['input', 'metadata', 'error', 'warnings', 'closing_user_message'] as const;
+const TURN_TEXT = ['user_message', 'args', 'output', 'frames', 'error', 'messages', 'warnings', 'observations'] as const;
 const OBSERVATION_TEXT = ['name', 'input', 'output', 'error', 'frames'] as const;
 
 /**
@@ -150,7 +191,9 @@ function masked(experiment: ExperimentData, redactor: Redactor): ExperimentData 
   };
   const observations = new Map([...experiment.observations].map(([id, list]) => [id, list.map((o) => mask(o, OBSERVATION_TEXT))]));
   const summary = redactJson(experiment.summary, redactor) as Record<string, unknown>;
-  return { ...experiment, summary, runs: experiment.runs.map((run) => mask(run, RUN_TEXT)), observations };
+  const line = (run: TraceLine): TraceLine =>
+    isConversation(run) ? { ...mask(run, CONVERSATION_TEXT), turns: (run.turns ?? []).map((t) => mask(t, TURN_TEXT)) } : mask(run, RUN_TEXT);
+  return { ...experiment, summary, runs: experiment.runs.map(line), observations };
 }
 
 /**
@@ -184,7 +227,7 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
     const before = await evaluateAll(baseline, evaluate, [], progress('baseline', baseline.runs.length));
     summary.comparison = compare(shown(baseline.dir), traces, before);
     const regressed = new Set(summary.comparison.regressions.map((r) => r.baseline_trace_id));
-    for (const run of baseline.runs) if (regressed.has(run.trace_id)) baselineOutputs.set(run.trace_id, run.output);
+    for (const run of baseline.runs) if (regressed.has(run.trace_id)) baselineOutputs.set(run.trace_id, isConversation(run) ? repliesText(run) : run.output);
   }
 
   const out = path.join(dir, 'evaluation');
@@ -198,7 +241,8 @@ export async function evaluateExperiment(options: EvaluateOptions): Promise<Eval
       experiment: experiment.name,
       experiment_summary: experiment.summary,
       evaluation: summary,
-      runs: experiment.runs.map((result, i) => ({ result, evaluation: traces[i]!, observations: experiment.observations.get(result.trace_id) ?? [] })),
+      // A conversation's observations are in its turns.
+      runs: experiment.runs.map((result, i) => ({ result, evaluation: traces[i]!, observations: experiment.observations.get(result.trace_id) ?? [] }) as ReportData['runs'][number]),
       baseline_outputs: baselineOutputs,
     });
   }

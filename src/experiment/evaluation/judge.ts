@@ -1,6 +1,8 @@
 import type { EvaluatorConfig } from '../../config/types';
 import type { RunResult } from '../../replay/execute';
 import { LlmError, LlmStopped, type ChatClient } from '../llm-client';
+import type { ConversationResult } from '../conversation-result';
+import { transcript } from './conversation-text';
 import { outputText, type Verdict } from './rules';
 
 // Long texts are cut so that one huge reply cannot blow the model's context or the bill.
@@ -57,21 +59,19 @@ function judgeStopped(error: LlmStopped): LlmStopped {
   return new LlmStopped(message, error.reason, error.done, error.lastError);
 }
 
-/**
- * The llm_judge evaluator over a client. Verdicts are cached by model, rubric, input and output,
- * so that iterations and the baseline's identical replies cost one call.
- */
-export function createJudge(client: ChatClient, model: string, temperature: number): (config: EvaluatorConfig, run: RunResult) => Promise<Verdict> {
-  const cache = new Map<string, Promise<Verdict>>();
-  const ask = async (config: EvaluatorConfig, run: RunResult): Promise<Verdict> => {
+type Ask = (system: string, prompt: string, model: string) => Promise<Verdict>;
+
+/** One question to the judge: its verdict, or a skip when it cannot be reached or gives no score. */
+function asker(client: ChatClient, temperature: number): Ask {
+  return async (system, prompt, model) => {
     try {
       const { content } = await client.complete({
         messages: [
-          { role: 'system', content: SYSTEM_PROMPT },
-          { role: 'user', content: judgePrompt(config.rubric!, run) },
+          { role: 'system', content: system },
+          { role: 'user', content: prompt },
         ],
         temperature,
-        model: config.model ?? model,
+        model,
       });
       const verdict = parseJudgement(content);
       return verdict ?? { score: null, reason: `the judge's reply has no score: ${JSON.stringify(content.slice(0, 80))}` };
@@ -82,10 +82,58 @@ export function createJudge(client: ChatClient, model: string, temperature: numb
       throw error;
     }
   };
-  return (config, run) => {
-    const key = JSON.stringify([config.model ?? model, config.rubric, run.input, run.status, outputText(run.output)]);
+}
+
+/** Asks once per key: iterations and the baseline's identical replies cost one call. */
+function cached(ask: Ask): (key: string, system: string, prompt: string, model: string) => Promise<Verdict> {
+  const cache = new Map<string, Promise<Verdict>>();
+  return (key, system, prompt, model) => {
     let verdict = cache.get(key);
-    if (verdict === undefined) cache.set(key, (verdict = ask(config, run)));
+    if (verdict === undefined) cache.set(key, (verdict = ask(system, prompt, model)));
     return verdict;
+  };
+}
+
+/**
+ * The llm_judge evaluator over a client. Verdicts are cached by model, rubric, input and output,
+ * so that iterations and the baseline's identical replies cost one call.
+ */
+export function createJudge(client: ChatClient, model: string, temperature: number): (config: EvaluatorConfig, run: RunResult) => Promise<Verdict> {
+  const ask = cached(asker(client, temperature));
+  return (config, run) => {
+    const asked = config.model ?? model;
+    const key = JSON.stringify([asked, config.rubric, run.input, run.status, outputText(run.output)]);
+    return ask(key, SYSTEM_PROMPT, judgePrompt(config.rubric!, run), asked);
+  };
+}
+
+const CONVERSATION_PROMPT =
+  'You grade a whole conversation between a user and an AI agent against a rubric. Answer with only a JSON object: ' +
+  '{"score": <a number from 0 (fails the rubric) to 1 (fully meets it)>, "reason": "<one short sentence>"}.';
+
+/** A message of the transcript the judge reads, cut as a reply is. */
+const MAX_MESSAGE = 4000;
+/** The whole transcript: a conversation of 100 turns must still fit a model's context. */
+const MAX_TRANSCRIPT = 48000;
+
+/** The conversation as the judge reads it: each message with its speaker, then how it ended. */
+export function transcriptPrompt(rubric: string, conversation: ConversationResult): string {
+  const lines = transcript(conversation).map((m) => `${m.role === 'user' ? 'User' : 'Agent'}: ${m.content.length > MAX_MESSAGE ? `${m.content.slice(0, MAX_MESSAGE)} [... cut]` : m.content}`);
+  let text = lines.join('\n\n');
+  // The end says how the conversation went: the beginning is what gives way.
+  if (text.length > MAX_TRANSCRIPT) text = `[... ${text.length - MAX_TRANSCRIPT} earlier characters cut]\n${text.slice(-MAX_TRANSCRIPT)}`;
+  return `Rubric:\n${rubric}\n\nThe conversation:\n${text}\n\nIt ended: ${conversation.termination_reason}`;
+}
+
+/**
+ * llm_judge with `scope: conversation`: the whole transcript judged against the rubric. Cached by
+ * model, rubric and transcript, as turn verdicts are by reply.
+ */
+export function createConversationJudge(client: ChatClient, model: string, temperature: number): (config: EvaluatorConfig, conversation: ConversationResult) => Promise<Verdict> {
+  const ask = cached(asker(client, temperature));
+  return (config, conversation) => {
+    const asked = config.model ?? model;
+    const prompt = transcriptPrompt(config.rubric!, conversation);
+    return ask(JSON.stringify([asked, prompt]), CONVERSATION_PROMPT, prompt, asked);
   };
 }

@@ -1,11 +1,11 @@
 import { formatPercent } from '../format';
 import { writeFileAtomic } from '../output';
-import type { EvaluationSummary, TraceEvaluation } from './types';
+import { isConversationEvaluation, type AnyTraceEvaluation, type ConversationEvaluation, type EvaluationSummary } from './types';
 import { defaultEvaluatorsNote, gateVerdict } from './verdict';
 
 /*
  * JUnit XML for CI test reporters (GitHub Actions reporters, GitLab, Jenkins): one test case a
- * run. Written by hand rather than with an XML library: the format is a handful of fixed
+ * run, or a conversation. Written by hand rather than with an XML library: the format is a handful of fixed
  * elements, and all it needs is careful escaping.
  */
 
@@ -40,10 +40,27 @@ function seconds(ms: number): string {
 }
 
 /** `#3 what the user asked (iteration 0)`: the position keeps names unique when inputs repeat. */
-function caseName(trace: TraceEvaluation, n: number): string {
+function caseName(trace: AnyTraceEvaluation, n: number): string {
   const input = oneLine(trace.input, 80) || '(empty input)';
+  const conversation = isConversationEvaluation(trace) ? `conversation ${oneLine(trace.conversation_id, 80)}, ` : '';
   const where = trace.recording_index === null ? '' : `recording ${trace.recording_index}, `;
-  return `#${n} ${input} (${where}iteration ${trace.iteration})`;
+  return `#${n} ${input} (${conversation}${where}iteration ${trace.iteration})`;
+}
+
+/**
+ * Why a conversation failed: its first failed conversation evaluator, else how many turns failed
+ * and the first failure; the body lists every reason, each failed turn's among them.
+ */
+function conversationFailure(trace: ConversationEvaluation): { message: string; type: string; body: string } {
+  const failedTurns = trace.turns.filter((t) => !t.passed);
+  const turnLine = trace.reasons.find((r) => /^turn \d+: /.test(r));
+  const own = trace.evaluators.find((e) => !e.passed && !e.skipped && trace.reasons.some((r) => r.startsWith(`${e.name}:`)));
+  const ownReason = own && trace.reasons.find((r) => r.startsWith(`${own.name}:`));
+  const turns = failedTurns.length === 0 ? undefined : `${failedTurns.length} of ${trace.turns.length} turns failed${turnLine ? ` (${turnLine})` : ''}`;
+  const message = ownReason ?? turns ?? trace.reasons[0] ?? 'the score is below the pass threshold';
+  const type = trace.status !== 'ok' ? trace.status : (own?.type ?? (failedTurns.length > 0 ? 'turns' : 'pass_threshold'));
+  const head = `status ${trace.status}, ended by ${trace.termination_reason}, score ${formatPercent(trace.score)}, turns passed ${trace.turn_pass_rate === null ? '–' : formatPercent(trace.turn_pass_rate)}, trace ${trace.trace_id}`;
+  return { message, type, body: [head, ...trace.reasons].join('\n') };
 }
 
 /**
@@ -52,7 +69,8 @@ function caseName(trace: TraceEvaluation, n: number): string {
  * that of `success` first, which is the one that speaks of the error. The type is that
  * evaluator's type, or the status of a run that did not end ok.
  */
-function failureOf(trace: TraceEvaluation): { message: string; type: string; body: string } {
+function failureOf(trace: AnyTraceEvaluation): { message: string; type: string; body: string } {
+  if (isConversationEvaluation(trace)) return conversationFailure(trace);
   const failing = trace.evaluators.filter((e) => !e.passed && !e.skipped);
   const failed = (trace.status !== 'ok' ? failing.find((e) => e.type === 'success') : undefined) ?? failing[0];
   const reason = failed && (trace.reasons.find((r) => r.startsWith(`${failed.name}:`)) ?? `${failed.name}: ${failed.reason}`);
@@ -86,7 +104,7 @@ function gateSuite(summary: EvaluationSummary, classname: string, stamp: string 
  * `failures` is the evaluation's failed count. With a minimum pass rate, a second suite holds its
  * verdict.
  */
-export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEvaluation>): string {
+export function renderJunit(summary: EvaluationSummary, traces: Iterable<AnyTraceEvaluation>): string {
   // Dots separate packages in Jenkins and GitLab, so the experiment's name must not add any.
   const classname = `fluxloop.${summary.experiment.replace(/[^\w-]+/g, '_')}`;
   const cases: string[] = [];
@@ -140,6 +158,6 @@ export function renderJunit(summary: EvaluationSummary, traces: Iterable<TraceEv
 }
 
 /** Writes it whole or not at all, for its owner alone (0600): it quotes the experiment's runs. */
-export function writeJunit(file: string, summary: EvaluationSummary, traces: Iterable<TraceEvaluation>): void {
+export function writeJunit(file: string, summary: EvaluationSummary, traces: Iterable<AnyTraceEvaluation>): void {
   writeFileAtomic(file, renderJunit(summary, traces), { private: true });
 }

@@ -2,7 +2,7 @@ import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../fo
 import { writeFileAtomic } from '../output';
 import { byInput } from './compare';
 import type { ComparedRun, Comparison, Delta, EvaluationSummary } from './types';
-import { defaultEvaluatorsNote, gateVerdict } from './verdict';
+import { defaultEvaluatorsNote, gateVerdict, unitOf } from './verdict';
 
 // A short Markdown summary of an evaluation, for a CI step summary such as $GITHUB_STEP_SUMMARY:
 // what a reviewer needs at a glance, the details being in the report.
@@ -55,13 +55,26 @@ function baselineCounts(c: Comparison): { total: number; passed: number } | null
   return { total, passed };
 }
 
+/** Turns and how conversations ended, under the figures; nothing for an experiment of single runs. */
+function conversationLines(summary: EvaluationSummary): string[] {
+  const c = summary.conversations;
+  if (!c) return [];
+  const turns = c.turn_pass_rate === null ? `${plural(c.turns, 'turn')}` : `${c.turns_passed} of ${plural(c.turns, 'turn')} passed (${formatPercent(c.turn_pass_rate)})`;
+  const ended = Object.entries(c.by_termination_reason)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([reason, n]) => `${inline(reason, 60)} ${n}`)
+    .join(' · ');
+  return ['', `Turns: ${turns}. Ended by: ${ended}.`];
+}
+
 function figures(summary: EvaluationSummary): string[] {
   const { comparison: c, latency_ms: latency } = summary;
+  const units = unitOf(summary)[1].replace(/^./, (x) => x.toUpperCase());
   if (!c) {
     return [
       row(['', 'Now']),
       row(['---', '---:']),
-      row(['Runs', summary.total]),
+      row([units, summary.total]),
       row(['Passed', summary.passed]),
       row(['Failed', summary.failed]),
       row(['Pass rate', formatPercent(summary.pass_rate)]),
@@ -78,7 +91,7 @@ function figures(summary: EvaluationSummary): string[] {
   return [
     row(['', 'Baseline', 'Now', 'Δ']),
     row(['---', '---:', '---:', '---:']),
-    count('Runs', summary.total, base?.total),
+    count(units, summary.total, base?.total),
     count('Passed', summary.passed, base?.passed),
     count('Failed', summary.failed, base ? base.total - base.passed : undefined),
     rate('Pass rate', c.pass_rate),
@@ -94,7 +107,14 @@ function evaluators(summary: EvaluationSummary): string[] {
     row(['Evaluator', 'Passed', 'Failed', 'Skipped', 'Mean score']),
     row(['---', '---:', '---:', '---:', '---:']),
     ...summary.evaluators.map((e) =>
-      row([e.name === e.type ? inline(e.name) : `${inline(e.name)} (${e.type})`, e.passed, e.failed, e.skipped, e.mean_score === null ? '—' : formatPercent(e.mean_score)]),
+      row([
+        // With conversations, a turn evaluator's counts are of turns.
+        `${e.name === e.type ? inline(e.name) : `${inline(e.name)} (${e.type})`}${e.scope === 'turn' ? ', per turn' : ''}`,
+        e.passed,
+        e.failed,
+        e.skipped,
+        e.mean_score === null ? '—' : formatPercent(e.mean_score),
+      ]),
     ),
   ];
 }
@@ -104,9 +124,9 @@ function score(run: ComparedRun): string {
   return `${f(run.baseline_score)} → ${f(run.score)}`;
 }
 
-/** `#2, line 14`: which recording, so that runs of one input can be told apart. */
+/** `#2, line 14`: which recording, so that runs of one input can be told apart; a conversation without one by its id. */
 function recording(run: ComparedRun): string {
-  if (run.recording_index === null) return '—';
+  if (run.recording_index === null) return run.conversation_id === undefined ? '—' : inline(run.conversation_id, 40);
   return run.recording_line === null || run.recording_line === undefined ? `#${run.recording_index}` : `#${run.recording_index}, line ${run.recording_line}`;
 }
 
@@ -136,17 +156,21 @@ function reportLine(reportPath: string): string {
 export function renderMarkdown(summary: EvaluationSummary, options: MarkdownOptions = {}): string {
   const c = summary.comparison;
   const maxRows = Math.max(0, Math.floor(options.maxRows ?? 20));
+  const [unit, units] = unitOf(summary);
   const verdict =
-    summary.total === 0 ? '⚪ No runs were evaluated' : summary.failed === 0 ? `✅ All ${plural(summary.total, 'run')} passed` : `❌ ${summary.failed} of ${plural(summary.total, 'run')} failed`;
+    summary.total === 0 ? '⚪ No runs were evaluated' : summary.failed === 0 ? `✅ All ${plural(summary.total, unit, units)} passed` : `❌ ${summary.failed} of ${plural(summary.total, unit, units)} failed`;
   const against = c && (c.counts.regressions > 0 ? ` · ⚠️ ${plural(c.counts.regressions, 'regression')}` : ' · no regressions');
   const lines = [`## fluxloop evaluation: ${inline(summary.experiment)}`, ''];
   const gate = gateVerdict(summary);
   if (gate) lines.push(`**${inline(gate)}** (${inline(summary.gate!.source)})`, '');
-  lines.push(`${verdict}${against ?? ''} (a run passes at a score of ${formatPercent(summary.pass_threshold)})`);
+  const bar = formatPercent(summary.pass_threshold);
+  // A conversation is held to the threshold twice: by its own evaluators and by its share of turns passed.
+  const rule = summary.conversations ? `a turn passes at a score of ${bar}; a conversation when its conversation evaluators and its turns pass at ${bar}` : `a run passes at a score of ${bar}`;
+  lines.push(`${verdict}${against ?? ''} (${rule})`);
   const note = defaultEvaluatorsNote(summary);
   if (note) lines.push('', `> ⚠️ ${note.map((s) => inline(s)).join(' ')}`);
   if (c) lines.push('', `Compared with the baseline ${inline(c.baseline)}.`);
-  lines.push('', ...figures(summary));
+  lines.push('', ...figures(summary), ...conversationLines(summary));
   const perEvaluator = evaluators(summary);
   if (perEvaluator.length > 0) lines.push('', ...perEvaluator);
   if (c) {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../config/errors';
-import type { RunResult } from '../../replay/execute';
-import type { ObservationLine } from './types';
+import { isConversation } from '../conversation-result';
+import type { ObservationLine, TraceLine } from './types';
 
 /** An experiment folder as `fluxloop run experiment` wrote it. */
 export interface ExperimentData {
@@ -11,8 +11,9 @@ export interface ExperimentData {
   name: string;
   /** `summary.json`; empty when the experiment was interrupted before writing it. */
   summary: Record<string, unknown>;
-  runs: RunResult[];
-  /** Observations by trace id, in the order they were written; only when asked for. */
+  /** Each line of traces.jsonl: a run's, or a conversation's (whose observations are in its turns). */
+  runs: TraceLine[];
+  /** Observations by trace id, in the order they were written (a single run's); only when asked for. */
   observations: Map<string, ObservationLine[]>;
   /** Lines that could not be read, each as `file:line: why`. */
   warnings: string[];
@@ -49,7 +50,9 @@ function readJsonLines<T>(file: string, shown: string, accept: (value: unknown) 
 
 const hasTraceId = (value: unknown): value is { trace_id: string } =>
   typeof value === 'object' && value !== null && typeof (value as { trace_id?: unknown }).trace_id === 'string';
-const isRun = (value: unknown): value is RunResult => hasTraceId(value) && typeof (value as RunResult).status === 'string';
+/** A run's line, or a conversation's with its turns. */
+const isTrace = (value: unknown): value is TraceLine =>
+  hasTraceId(value) && typeof (value as TraceLine).status === 'string' && (!isConversation(value) || Array.isArray(value.turns));
 
 /** Reads an experiment folder; `shown` is how messages name it. Throws a ConfigError when it is not one. */
 export function readExperiment(dir: string, shown: string, withObservations: boolean): ExperimentData {
@@ -65,7 +68,7 @@ export function readExperiment(dir: string, shown: string, withObservations: boo
   } catch {
     warnings.push(`${shown}/summary.json: missing or unreadable; the experiment may have been interrupted`);
   }
-  const runs = readJsonLines(traces, `${shown}/traces.jsonl`, isRun, warnings);
+  const runs = readJsonLines(traces, `${shown}/traces.jsonl`, isTrace, warnings);
   const observations = new Map<string, ObservationLine[]>();
   if (withObservations) {
     for (const o of readJsonLines(path.join(dir, 'observations.jsonl'), `${shown}/observations.jsonl`, hasTraceId, warnings)) {

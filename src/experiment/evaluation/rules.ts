@@ -106,7 +106,13 @@ export function similarity(a: string, b: string): number {
 
 type Rule = (run: RunResult, config: EvaluatorConfig, baseline: RunResult | undefined) => Verdict;
 
-/** The evaluators that need nothing but the run (and for similarity, the baseline's run). */
+/** What a conversation evaluator says of a single run: it has nothing to judge. */
+export const NOT_A_CONVERSATION: Verdict = { score: null, reason: 'the run is a single call, not a conversation' };
+
+/**
+ * The evaluators that need nothing but the run (and for similarity, the baseline's run). Those
+ * that judge conversations skip single runs; a conversation's own verdicts are in conversation.ts.
+ */
 export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
   output_not_empty: (run) =>
     verdict(!isEmpty(run.output, run.frames), 'output is not empty', `output is empty (${run.output === undefined ? 'none' : JSON.stringify(run.output)})`),
@@ -138,4 +144,6 @@ export const RULES: Record<Exclude<EvaluatorType, 'llm_judge'>, Rule> = {
     return { score, reason: `${formatPercent(score)} like the baseline's output${score < c.threshold ? `, under ${formatPercent(c.threshold)}` : ''}` };
   },
   same_path: (run) => samePath(run),
+  max_turns_under: () => NOT_A_CONVERSATION,
+  terminated_by: () => NOT_A_CONVERSATION,
 };

@@ -1,9 +1,13 @@
-import type { EvaluatorType } from '../../config/types';
+import type { EvaluatorScope, EvaluatorType } from '../../config/types';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import type { ConversationResult } from '../conversation-result';
 import type { DurationStats } from '../stats';
 import type { Observation } from '../../trace/observations';
 
-export { EVALUATOR_TYPES, type EvaluationConfig, type EvaluatorConfig, type EvaluatorType } from '../../config/types';
+export { EVALUATOR_TYPES, type EvaluationConfig, type EvaluatorConfig, type EvaluatorScope, type EvaluatorType } from '../../config/types';
+
+/** A line of traces.jsonl: a single run's, or a conversation's (multi_turn). */
+export type TraceLine = RunResult | ConversationResult;
 
 /** What one evaluator said about one run. */
 export interface EvaluatorResult {
@@ -38,6 +42,59 @@ export interface TraceEvaluation {
   evaluators: EvaluatorResult[];
 }
 
+/** How one turn of a conversation fared: its turn evaluators, as a run's evaluators are. */
+export interface TurnEvaluation {
+  /** The turn's number, from 1. */
+  turn: number;
+  /** The weighted share of the turn evaluators that passed; the turn passes when it reaches pass_threshold, as a run does. */
+  score: number;
+  passed: boolean;
+  reasons: string[];
+  /** The turn-scoped evaluators, in the config's order. */
+  evaluators: EvaluatorResult[];
+}
+
+/**
+ * One line of `evaluation/per_trace.jsonl` for a conversation. Its turns are evaluated one by one
+ * as runs (the turn's user message as the input) by the turn-scoped evaluators; the
+ * conversation-scoped ones (`max_turns_under`, `terminated_by`, `llm_judge` with `scope:
+ * conversation`) judge it whole.
+ *
+ * The rule: the conversation passes when the weighted share of its conversation evaluators that
+ * passed reaches `pass_threshold` (as a run's evaluators must) and so does `turn_pass_rate`; with
+ * the default threshold of 1, when every conversation evaluator and every turn passed. A part
+ * with nothing to judge (no conversation evaluator that could judge, no turn evaluator) is left
+ * out; a conversation that nothing could judge fails. `score` is the mean of the two parts
+ * present.
+ */
+export interface ConversationEvaluation extends TraceEvaluation {
+  kind: 'conversation';
+  conversation_id: string;
+  /** k when the conversation was resumed at turn k, else null. */
+  resumed_from: number | null;
+  termination_reason: string;
+  /** One per turn, in order; empty when no evaluator judges turns. */
+  turns: TurnEvaluation[];
+  /** The share of turns that passed; null when no evaluator judges turns, 0 for a conversation without turns. */
+  turn_pass_rate: number | null;
+  /**
+   * One per configured evaluator, in the config's order: a conversation evaluator's verdict on
+   * the conversation, and a turn evaluator's over the turns (passed when it passed every turn it
+   * judged, its score their mean, skipped when it judged none). Which is which: `evaluatorScope`.
+   */
+  evaluators: EvaluatorResult[];
+  /** The conversation evaluators' reasons, as a run's; then one line per failed turn, e.g. `turn 2: contains: output does not contain "order"`. */
+  reasons: string[];
+}
+
+/** A line of `evaluation/per_trace.jsonl`. */
+export type AnyTraceEvaluation = TraceEvaluation | ConversationEvaluation;
+
+/** Whether a per_trace line is a conversation's. */
+export function isConversationEvaluation(t: AnyTraceEvaluation): t is ConversationEvaluation {
+  return (t as { kind?: unknown }).kind === 'conversation';
+}
+
 /** A run of both experiments whose verdict changed, or one that only one of them has. */
 export interface ComparedRun {
   trace_id: string;
@@ -48,6 +105,8 @@ export interface ComparedRun {
   recording_index: number | null;
   /** The recording's line in its file, which tells apart runs of one input. */
   recording_line: number | null;
+  /** A conversation's id; absent for a single run. */
+  conversation_id?: string;
   /** Now: why it fails (a regression) or the baseline's reasons (a fix). */
   reasons: string[];
   score: number | null;
@@ -62,7 +121,11 @@ export interface Delta {
   delta: number;
 }
 
-/** `comparison` in `evaluation/summary.json`. Runs pair by (recording, input, iteration). */
+/**
+ * `comparison` in `evaluation/summary.json`. Runs pair by (recording, input, iteration);
+ * conversations by (recording, or the conversation's id without one, input, iteration, resume
+ * point). A run never pairs with a conversation.
+ */
 export interface Comparison {
   /** The baseline's folder, as given. */
   baseline: string;
@@ -91,6 +154,24 @@ export interface EvaluatorSummary {
   skipped: number;
   /** Over the runs it scored; null when it scored none. */
   mean_score: number | null;
+  /**
+   * In an experiment with conversations: what the counts count, turns (a turn evaluator is counted
+   * once per turn) or conversations and single runs. Absent otherwise.
+   */
+  scope?: EvaluatorScope;
+}
+
+/** `conversations` in `evaluation/summary.json`, when the experiment has conversations. */
+export interface ConversationsSummary {
+  /** Conversations among the `total` lines evaluated. */
+  total: number;
+  /** Their turns, and how many passed (when an evaluator judges turns). */
+  turns: number;
+  turns_passed: number;
+  /** turns_passed / turns over every conversation; null when no evaluator judges turns. */
+  turn_pass_rate: number | null;
+  /** How many conversations ended for each reason (`max_turns_reached`, `user_satisfied`…). */
+  by_termination_reason: Record<string, number>;
 }
 
 /** The minimum pass rate an evaluation was held to, and whether it reached it. */
@@ -124,6 +205,8 @@ export interface EvaluationSummary {
   success_rate: number;
   latency_ms: DurationStats;
   evaluators: EvaluatorSummary[];
+  /** Present when some line is a conversation's; then `total` counts conversations (and any single runs). */
+  conversations?: ConversationsSummary;
   /** Present with `--baseline`. */
   comparison: Comparison | null;
 }
@@ -138,7 +221,7 @@ export interface ReportData {
   /** The experiment's `summary.json`, as written. */
   experiment_summary: Record<string, unknown>;
   evaluation: EvaluationSummary;
-  runs: Array<{ result: RunResult; evaluation: TraceEvaluation; observations: ObservationLine[] }>;
-  /** With a baseline: the output of each baseline run that a regression pairs with, by its trace id. */
+  runs: Array<{ result: RunResult; evaluation: TraceEvaluation; observations: ObservationLine[] } | { result: ConversationResult; evaluation: ConversationEvaluation; observations: ObservationLine[] }>;
+  /** With a baseline: the output of each baseline run (for a conversation, its agent's replies as text) that a regression pairs with, by its trace id. */
   baseline_outputs?: Map<string, unknown>;
 }

@@ -42,11 +42,16 @@ export function passRateGate(passRate: number, config: Pick<EvaluationConfig, 'p
   return { min_pass_rate: min, source, passed: Math.round(passRate * 1000) >= Math.round(min * 1000) };
 }
 
+/** What an evaluation counts, singular and plural: conversations when every line is one, else runs. */
+export function unitOf(summary: Pick<EvaluationSummary, 'total' | 'conversations'>): [string, string] {
+  return summary.conversations !== undefined && summary.conversations.total === summary.total ? ['conversation', 'conversations'] : ['run', 'runs'];
+}
+
 /** `FAILED: pass rate 40% (2 of 5 runs) is below the minimum 80%`, or `PASSED: …`; null without a gate. */
-export function gateVerdict(summary: Pick<EvaluationSummary, 'gate' | 'pass_rate' | 'passed' | 'total'>): string | null {
+export function gateVerdict(summary: Pick<EvaluationSummary, 'gate' | 'pass_rate' | 'passed' | 'total' | 'conversations'>): string | null {
   const { gate } = summary;
   if (!gate) return null;
-  const rate = `pass rate ${formatPercent(summary.pass_rate)} (${summary.passed} of ${summary.total} runs)`;
+  const rate = `pass rate ${formatPercent(summary.pass_rate)} (${summary.passed} of ${summary.total} ${unitOf(summary)[1]})`;
   return gate.passed ? `PASSED: ${rate} reaches the minimum ${formatPercent(gate.min_pass_rate)}` : `FAILED: ${rate} is below the minimum ${formatPercent(gate.min_pass_rate)}`;
 }
 

@@ -2,10 +2,12 @@ import type { ModelPrice } from '../../config/types';
 import type { Usage } from '../../record/downstream-format';
 import type { Answer, Divergence, RunCall } from '../../replay/calls';
 import type { RunResult, RunStatus } from '../../replay/execute';
+import { isConversation, type ConversationResult } from '../conversation-result';
+import { repliesText } from '../evaluation/conversation-text';
 import type { DivergencePlace } from '../tally';
 import { costOf, priceOf, pricesOf, type Prices } from '../usage';
 import { outputText } from '../evaluation/rules';
-import type { ComparedRun, Comparison, EvaluationSummary, ObservationLine, ReportData, TraceEvaluation } from '../evaluation/types';
+import type { ComparedRun, Comparison, ConversationEvaluation, EvaluationSummary, EvaluatorResult, EvaluatorScope, ObservationLine, ReportData, TraceEvaluation } from '../evaluation/types';
 import { defaultEvaluatorsNote, gateVerdict } from '../evaluation/verdict';
 import { compact, isObject, locateOverride, truncateString, type Limits } from './compact';
 import { wordDiff, type DiffPiece } from './diff';
@@ -18,6 +20,11 @@ const TIGHT: Limits = { string: 200, array: 20, keys: 30, depth: 5 };
 const MAX_OBSERVATIONS = 200;
 const MAX_OBSERVATIONS_TIGHT = 50;
 const RUN_BUDGET = 64 * 1024;
+/** A conversation is several runs: up to this much before its turns get the tight limits. */
+const CONVERSATION_BUDGET = 4 * RUN_BUDGET;
+/** A turn's observations on the page. */
+const MAX_TURN_OBSERVATIONS = 50;
+const MAX_TURN_OBSERVATIONS_TIGHT = 10;
 /** Reasons and the inputs of compared runs: lines of a table, not documents. */
 const LINE = 500;
 /** The outputs a regression's diff compares: the first regressions get this much of each… */
@@ -71,6 +78,51 @@ export interface ReportRecordedCall {
   model?: string | null;
 }
 
+/** An evaluator's verdict on a run, a turn or a conversation, by its index in `evaluators`. */
+export interface ReportVerdict {
+  evaluator: number;
+  score: number | null;
+  passed: boolean;
+  skipped: boolean;
+  reason: string;
+}
+
+/** A turn of a conversation as its transcript shows it: the user's message, the agent's reply and its verdicts. */
+export interface ReportTurn {
+  turn: number;
+  /** Where the user's message came from: `recorded`, `input` or `simulated_user`. */
+  source: string;
+  user_message: string;
+  output: unknown;
+  status: RunStatus;
+  error: unknown;
+  duration_ms: number;
+  /** Null when no evaluator judges turns. */
+  passed: boolean | null;
+  score: number | null;
+  reasons: string[];
+  evaluators: ReportVerdict[];
+  divergence: Divergence | null;
+  /** How many downstream calls the turn made. */
+  call_count: number;
+  usage: Usage | null;
+  cost_usd: number | null;
+  observations: ReportObservation[];
+  observation_count: number;
+  observations_omitted: number;
+}
+
+/** What a conversation adds to its run on the page: its transcript and how it ended. */
+export interface ReportConversation {
+  conversation_id: string;
+  termination_reason: string;
+  /** The simulated user's last words, after the agent's last reply. */
+  closing_user_message: string | null;
+  resumed_from: number | null;
+  turn_pass_rate: number | null;
+  turns: ReportTurn[];
+}
+
 /** One run on the page: the table's columns and the detail's content. */
 export interface ReportRun {
   index: number;
@@ -98,7 +150,7 @@ export interface ReportRun {
   /** Indexes in `evaluators` of those that failed this run, for the evaluator filter. */
   failed: number[];
   reasons: string[];
-  evaluators: Array<{ evaluator: number; score: number | null; passed: boolean; skipped: boolean; reason: string }>;
+  evaluators: ReportVerdict[];
   override_param_path: string | null;
   override_location: string | null;
   /** Where the input is in `args` as shown (tagged objects add a `value` step); null when not found. */
@@ -125,6 +177,12 @@ export interface ReportRun {
   /** Its recording's calls, when the run's line carries them (`recorded_downstream`); null for a run without. */
   recorded_calls: ReportRecordedCall[] | null;
   recorded_omitted: number;
+  /**
+   * For a conversation: its transcript. The run's own fields are then the conversation's (its
+   * input, status, duration, verdict and evaluators); `output` is the last reply, and the fields
+   * of a single call (arguments, calls, observations) are empty, being in each turn.
+   */
+  conversation?: ReportConversation;
 }
 
 /**
@@ -162,8 +220,8 @@ export interface ReportPayload {
   /** The scalar fields of the experiment's summary.json (name, started_at, target…). */
   experiment_summary: Record<string, string | number | boolean | null>;
   summary: Omit<EvaluationSummary, 'comparison'>;
-  /** The evaluators' names and types, which runs refer to by index. */
-  evaluators: Array<{ name: string; type: string }>;
+  /** The evaluators' names and types, which runs refer to by index; with conversations, what each judges. */
+  evaluators: Array<{ name: string; type: string; scope?: EvaluatorScope }>;
   comparison: (Omit<Comparison, 'regressions' | 'fixes' | 'new_runs' | 'missing_runs'> & Record<'regressions' | 'fixes' | 'new_runs' | 'missing_runs', ReportComparedRun[]>) | null;
   /** What the evaluation concludes, in the words of the console: the gate's verdict, and the note when only the default evaluators ran. */
   verdict: { gate: string | null; passed: boolean | null; note: string[] | null };
@@ -190,7 +248,7 @@ export interface ReportCallsSummary {
 
 export function preparePayload(data: ReportData, now: Date): ReportPayload {
   const { comparison, ...summary } = data.evaluation;
-  const evaluators: ReportPayload['evaluators'] = summary.evaluators.map((e) => ({ name: e.name, type: e.type }));
+  const evaluators: ReportPayload['evaluators'] = summary.evaluators.map((e) => ({ name: e.name, type: e.type, ...(e.scope ? { scope: e.scope } : {}) }));
   const evaluatorIndex = new Map(evaluators.map((e, i) => [e.name, i]));
   // A run may name an evaluator the summary lacks (a partial summary); it still gets an index.
   const indexOf = (name: string, type: string): number => {
@@ -204,9 +262,14 @@ export function preparePayload(data: ReportData, now: Date): ReportPayload {
   const recordingFile = typeof data.experiment_summary?.recording_file === 'string' ? data.experiment_summary.recording_file : null;
   const { bases, of } = baseInputs(data.runs);
   const prices = experimentPrices(data.experiment_summary);
-  const runs = data.runs.map((run, index) => prepareRun(index, run.result, run.evaluation, run.observations, indexOf, recordingFile, of[index]!, prices));
+  const runs = data.runs.map((run, index) =>
+    isConversation(run.result)
+      ? prepareConversation(index, run.result, run.evaluation as ConversationEvaluation, indexOf, recordingFile, of[index]!)
+      : prepareRun(index, run.result, run.evaluation, run.observations, indexOf, recordingFile, of[index]!, prices),
+  );
   const runIndex = new Map(runs.map((r) => [r.trace_id, r.index]));
-  const outputs = new Map(data.runs.map((r) => [r.result.trace_id, r.result.output]));
+  // What a regression's diff compares: a run's output, a conversation's replies.
+  const outputs = new Map(data.runs.map(({ result }) => [result.trace_id, isConversation(result) ? repliesText(result) : result.output]));
   return {
     format: 1,
     experiment: data.experiment,
@@ -394,13 +457,7 @@ function prepareRun(
       metadata: compact(result.metadata, limits),
       failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
       reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
-      evaluators: evaluation.evaluators.map((e) => ({
-        evaluator: indexOf(e.name, e.type),
-        score: e.score,
-        passed: e.passed,
-        skipped: e.skipped,
-        reason: truncateString(e.reason, LINE),
-      })),
+      evaluators: verdicts(evaluation.evaluators, indexOf),
       override_param_path: result.override_param_path,
       override_location: result.override_location,
       override_path: located,
@@ -424,6 +481,108 @@ function prepareRun(
   };
   const run = build(DETAIL, OBSERVATION, MAX_OBSERVATIONS, MAX_CALLS);
   return JSON.stringify(run).length <= RUN_BUDGET ? run : build(TIGHT, TIGHT, MAX_OBSERVATIONS_TIGHT, MAX_CALLS_TIGHT);
+}
+
+function verdicts(results: EvaluatorResult[], indexOf: (name: string, type: string) => number): ReportVerdict[] {
+  return results.map((e) => ({ evaluator: indexOf(e.name, e.type), score: e.score, passed: e.passed, skipped: e.skipped, reason: truncateString(e.reason, LINE) }));
+}
+
+/**
+ * A conversation as a run of the table, with its transcript: each turn's user message, reply and
+ * verdicts. A conversation too big for its budget gets the tight limits, as a run does.
+ */
+function prepareConversation(
+  index: number,
+  result: ConversationResult,
+  evaluation: ConversationEvaluation,
+  indexOf: (name: string, type: string) => number,
+  recordingFile: string | null,
+  base: { base: number; is_base: boolean },
+): ReportRun {
+  const turnsById = new Map((evaluation.turns ?? []).map((t) => [t.turn, t]));
+  const turns = Array.isArray(result.turns) ? result.turns : [];
+  const build = (limits: Limits, observationLimits: Limits, maxObservations: number): ReportRun => {
+    const shownTurns = turns.map((t): ReportTurn => {
+      const judged = turnsById.get(t.turn);
+      const observations = Array.isArray(t.observations) ? (t.observations as ObservationLine[]) : [];
+      const kept = prepareObservations(observations, observationLimits, maxObservations);
+      const calls = Array.isArray(t.downstream) ? t.downstream : [];
+      return {
+        turn: t.turn,
+        source: String(t.source),
+        user_message: truncateString(String(t.user_message ?? ''), limits.string),
+        output: compact(t.output, limits),
+        status: t.status,
+        error: compact(t.error, { ...limits, string: limits.string * 2 }),
+        duration_ms: t.duration_ms,
+        passed: judged ? judged.passed : null,
+        score: judged ? judged.score : null,
+        reasons: judged ? judged.reasons.map((r) => truncateString(r, LINE)) : [],
+        evaluators: judged ? verdicts(judged.evaluators, indexOf) : [],
+        divergence: prepareDivergence(t.divergence),
+        call_count: calls.length,
+        usage: isObject(t.usage) ? t.usage : null,
+        cost_usd: typeof t.cost_usd === 'number' ? t.cost_usd : null,
+        observations: kept,
+        observation_count: Math.max(Number(t.observation_count) || 0, observations.length),
+        observations_omitted: observations.length - kept.length,
+      };
+    });
+    const last = turns[turns.length - 1];
+    return {
+      index,
+      trace_id: result.trace_id,
+      iteration: result.iteration,
+      input_index: result.input_index,
+      recording_index: result.recording_index,
+      recording_line: result.recording_line,
+      recording_file: result.recording_index === null ? null : typeof result.recording_file === 'string' ? truncateString(result.recording_file, LINE) : recordingFile,
+      base: base.base,
+      is_base: base.is_base,
+      target: result.target,
+      status: result.status,
+      passed: evaluation.passed,
+      score: evaluation.score,
+      duration_ms: result.duration_ms,
+      attempts: result.attempts,
+      input: truncateString(result.input, limits.string),
+      strategy: label(result.metadata?.strategy),
+      persona: label(result.metadata?.persona),
+      metadata: compact(result.metadata, limits),
+      failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
+      reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
+      evaluators: verdicts(evaluation.evaluators, indexOf),
+      override_param_path: result.override_param_path,
+      override_location: null,
+      override_path: null,
+      args: null,
+      output: last === undefined ? null : compact(last.output, limits),
+      frames: null,
+      first_frame_ms: null,
+      error: compact(result.error, { ...limits, string: limits.string * 2 }),
+      messages: null,
+      observations: [],
+      observation_count: shownTurns.reduce((n, t) => n + t.observation_count, 0),
+      observations_omitted: 0,
+      usage: isObject(result.usage) ? result.usage : null,
+      cost_usd: typeof result.cost_usd === 'number' ? result.cost_usd : null,
+      divergence: null,
+      calls: [],
+      calls_omitted: 0,
+      recorded_calls: null,
+      recorded_omitted: 0,
+      conversation: {
+        conversation_id: truncateString(String(result.conversation_id), LINE),
+        termination_reason: truncateString(String(result.termination_reason), LINE),
+        closing_user_message: typeof result.closing_user_message === 'string' ? truncateString(result.closing_user_message, limits.string) : null,
+        resumed_from: typeof result.resumed_from === 'number' ? result.resumed_from : null,
+        turn_pass_rate: evaluation.turn_pass_rate ?? null,
+        turns: shownTurns,
+      },
+    };
+  };
+  const run = build(DETAIL, OBSERVATION, MAX_TURN_OBSERVATIONS);
+  return JSON.stringify(run).length <= CONVERSATION_BUDGET ? run : build(TIGHT, TIGHT, MAX_TURN_OBSERVATIONS_TIGHT);
 }
 
 /** The first observations by start time, placed relative to the earliest of them. */
