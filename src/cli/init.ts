@@ -83,6 +83,10 @@ replay_args:
   # builds each of them at replay time:
   # callable_providers:
   #   args.1.send: builtin:collector.send
+  # The recorded calls that share a value here are one conversation (see multi_turn).
+  # conversation:
+  #   key: kwargs.sessionId
+  #   history_path: kwargs.history   # where the agent gets the conversation so far, if it does
   # How a replay answers what the agent calls: from the recording (stub), for real
   # (live), or not at all (deny). By default the model meets each new input and
   # nothing else leaves the process; \`--downstream llm=stub\` runs fully offline.
@@ -91,10 +95,6 @@ replay_args:
   #   http: stub               # live | stub | deny
   #   tools: stub              # live | stub
   #   unmatched: error         # error | live: a call the recording cannot answer
-  # The recorded calls that share this value are one conversation (multi_turn):
-  # conversation:
-  #   key: kwargs.sessionId
-  #   history_path: kwargs.history   # where the agent gets the conversation so far, if it does
 
 # Conversations instead of single calls: a simulated user carries each input on.
 # multi_turn:
