@@ -13,7 +13,7 @@ export type { Observation } from './trace/observations';
 export type { RunResult, RunStatus } from './replay/execute';
 export type { ReplayOptions, ReplayResult } from './experiment/replay';
 export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
-export type { RunSummary } from './experiment/finished';
+export type { FinishedSummary, RunSummary } from './experiment/finished';
 export type { DurationStats } from './experiment/stats';
 export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStop, PromptFailure, Shortfall } from './experiment/generate';
 export type { EvaluationConfig, EvaluatorConfig, EvaluatorScope, EvaluatorType } from './config/types';

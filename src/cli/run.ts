@@ -5,7 +5,7 @@ import type { ExperimentSetup, MultiTurnOverrides } from '../experiment/plan';
 import { planExperiment, runExperiment, type ConversationsPlan, type ExperimentOptions, type ExperimentPlanReport, type ExperimentSummary } from '../experiment/runner';
 import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
-import type { RunSummary } from '../experiment/finished';
+import type { FinishedSummary } from '../experiment/finished';
 import { formatMs, formatPercent, formatUsd } from '../experiment/format';
 import { downstreamMode, integerAtLeast, integerUpTo, positiveNumber } from './arguments';
 import type { DownstreamReplayConfig, SimulatedUserConfig } from '../config/types';
@@ -41,7 +41,7 @@ function progress(unit: string): { update: ExperimentOptions['onProgress']; end:
   const bar = progressBar(unit);
   const counts = { ok: 0, error: 0, timeout: 0 };
   return {
-    update: ({ done, total, result }: { done: number; total: number; result: RunSummary }) => {
+    update: ({ done, total, result }: { done: number; total: number; result: FinishedSummary }) => {
       counts[result.status]++;
       bar.update(done, total, `ok ${counts.ok}  error ${counts.error}  timeout ${counts.timeout}`);
     },
@@ -114,7 +114,7 @@ function conversationRows(c: ConversationsPlan, total: number): string[][] {
   ];
 }
 
-function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: RunSummary[]): void {
+function printSummary(root: string, dir: string, summary: ExperimentSummary, errors: FinishedSummary[]): void {
   const { counts } = summary;
   const d = summary.duration_ms;
   const c = summary.conversations;
@@ -279,7 +279,7 @@ export function registerRun(program: Command): void {
         else printPlan(root, report);
         return;
       }
-      const failed: RunSummary[] = [];
+      const failed: FinishedSummary[] = [];
       const stop = interruption();
       // Each run's lines go where the results go, unless stdout carries JSON; the bar's line is cleared first.
       const details = options.verbose

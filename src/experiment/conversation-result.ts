@@ -1,4 +1,5 @@
 import type { Usage } from '../record/downstream-format';
+import type { Divergence, RunCall } from '../replay/calls';
 import type { RunResult, RunStatus } from '../replay/execute';
 
 /** Where a turn's user message came from. */
@@ -88,6 +89,14 @@ export interface ConversationResult {
   cost_usd: number | null;
 }
 
+/** A conversation's result without its turns: what the experiment counts, with every turn's downstream calls for the tally. */
+export interface ConversationSummary extends Omit<ConversationResult, 'turns'> {
+  turn_count: number;
+  downstream: RunCall[];
+  /** The first turn whose calls parted from its recording's. */
+  divergence: (Divergence & { turn: number }) | null;
+}
+
 /** What the simulated user is asked, after each of the agent's answers. */
 export interface SimulatedUserRequest {
   /** The conversation so far, the agent's last answer last. */
@@ -111,7 +120,9 @@ export interface SimulatedUser {
   next(request: SimulatedUserRequest): Promise<SimulatedUserDecision>;
 }
 
-/** Whether a traces.jsonl line is a conversation's. */
-export function isConversation(line: unknown): line is ConversationResult {
+/** Whether a traces.jsonl line (or a finished run's summary) is a conversation's. */
+export function isConversation<T extends object>(line: T): line is Extract<T, { kind: 'conversation' }>;
+export function isConversation(line: unknown): line is ConversationResult;
+export function isConversation(line: unknown): boolean {
   return typeof line === 'object' && line !== null && (line as { kind?: unknown }).kind === 'conversation';
 }

@@ -8,12 +8,11 @@ import { errorOf, failedRun, type RecordingRef, type RunOutcome, type RunPlan, t
 import type { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
 import { locate, valueAt } from '../replay/paths';
-import type { RunCall, Divergence } from '../replay/calls';
-import { finish, type FinishedRun, type RunSummary } from './finished';
+import { finish, type FinishedRun } from './finished';
 import { buildHistory, learnShape, textOf, type HistoryShape, type Said } from './history';
 import { recordedCalls } from './recorded-calls';
 import { runCost, type Prices } from './usage';
-import { TERMINATION, type ConversationResult, type ConversationTurn, type SimulatedUser, type TurnSource } from './conversation-result';
+import { TERMINATION, type ConversationResult, type ConversationSummary, type ConversationTurn, type SimulatedUser, type TurnSource } from './conversation-result';
 
 /** One conversation to make: plain data, so that it can be posted to a worker. */
 export interface ConversationPlan {
@@ -46,14 +45,6 @@ export interface ConversationPlan {
 export type Planned = RunPlan | ConversationPlan;
 
 export const isConversationPlan = (plan: Planned): plan is ConversationPlan => 'conversation' in plan;
-
-/** A conversation's result without its turns: what the experiment counts, with every turn's downstream calls for the tally. */
-export interface ConversationSummary extends Omit<ConversationResult, 'turns'> {
-  turn_count: number;
-  downstream: RunCall[];
-  /** The first turn whose calls parted from its recording's. */
-  divergence: (Divergence & { turn: number }) | null;
-}
 
 /** What a planned unit gives: a run's outcome, or a conversation's. */
 export type PlannedOutcome = RunOutcome | { conversation: ConversationResult };
@@ -183,7 +174,7 @@ export function finishPlanned(outcome: PlannedOutcome, attempt: number): Finishe
     divergence: diverged === undefined ? null : { ...diverged.divergence!, turn: diverged.turn },
   };
   // Its observations are in its turns.
-  return { result: summary as unknown as RunSummary, line: JSON.stringify(result), observations: '' };
+  return { result: summary, line: JSON.stringify(result), observations: '' };
 }
 
 /** The conversation's fields known before its first turn; its input and metadata masked as a run's are. */

@@ -1,7 +1,11 @@
 import type { RunOutcome, RunResult } from '../replay/execute';
+import type { ConversationSummary } from './conversation-result';
 
 /** A run's result without the values it carried: what the experiment counts and the console shows. */
 export type RunSummary = Omit<RunResult, 'args' | 'output' | 'frames' | 'messages'>;
+
+/** What the experiment counts of a finished run, or of a finished conversation. */
+export type FinishedSummary = RunSummary | ConversationSummary;
 
 /**
  * A run as the experiment keeps it: its lines for traces.jsonl and observations.jsonl written
@@ -9,7 +13,7 @@ export type RunSummary = Omit<RunResult, 'args' | 'output' | 'frames' | 'message
  * text, and the small fields it counts.
  */
 export interface FinishedRun {
-  result: RunSummary;
+  result: FinishedSummary;
   /** The traces.jsonl line, without its newline. */
   line: string;
   /** The observations.jsonl lines, each ending in a newline; empty when there are none. */

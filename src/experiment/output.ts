@@ -66,7 +66,7 @@ export class JsonArray {
 }
 
 /** The error of each run that did not end ok, for errors.json. */
-export function errorEntry(result: Omit<RunResult, 'args' | 'output' | 'frames' | 'messages'>): unknown {
+export function errorEntry(result: Pick<RunResult, 'trace_id' | 'iteration' | 'recording_index' | 'recording_line' | 'target' | 'input' | 'status' | 'error' | 'attempts'>): unknown {
   const { trace_id, iteration, recording_index, recording_line, target, input, status, error, attempts } = result;
   return { trace_id, iteration, recording_index, recording_line, target, input, status, error, attempts };
 }

@@ -12,8 +12,9 @@ import { decodeCall, override } from '../replay/binding';
 import type { CallArgs } from '../replay/paths';
 import { Collectors } from '../replay/collectors';
 import type { RunPlan, RunStatus } from '../replay/execute';
-import { withAdditions, type FinishedRun, type RunSummary } from './finished';
-import { finishPlanned, isConversationPlan, runPlanned, type ConversationPlan, type ConversationSummary, type Planned } from './conversation';
+import { withAdditions, type FinishedRun, type FinishedSummary } from './finished';
+import { finishPlanned, isConversationPlan, runPlanned, type ConversationPlan, type Planned } from './conversation';
+import { isConversation } from './conversation-result';
 import { countConversations, planConversations } from './conversation-plan';
 import { createSimulatedUser } from './simulated-user';
 import { Harness } from '../replay/harness';
@@ -61,7 +62,7 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
    * RunResult as JSON, with the arguments as invoked and the output) and its observations.jsonl
    * lines, masked as they are in those files.
    */
-  onProgress?: (progress: { done: number; total: number; result: RunSummary; trace: string; observations: string }) => void;
+  onProgress?: (progress: { done: number; total: number; result: FinishedSummary; trace: string; observations: string }) => void;
 }
 
 /** `summary.json`. */
@@ -307,8 +308,8 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     const plans = setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : planConversations(setup, target, options.limit);
     const stop = await execute(setup, runs, plans, (run) => {
       const { result } = run;
-      if (conversations !== undefined) {
-        const { turn_count, termination_reason } = result as unknown as ConversationSummary;
+      if (conversations !== undefined && isConversation(result)) {
+        const { turn_count, termination_reason } = result;
         conversations.turns += turn_count;
         conversations.by_termination_reason[termination_reason] = (conversations.by_termination_reason[termination_reason] ?? 0) + 1;
       }

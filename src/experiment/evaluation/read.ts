@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../../config/errors';
-import { isConversation } from '../conversation-result';
+import { isConversation, type ConversationResult } from '../conversation-result';
 import type { ObservationLine, TraceLine } from './types';
 
 /** An experiment folder as `fluxloop run experiment` wrote it. */
@@ -52,7 +52,7 @@ const hasTraceId = (value: unknown): value is { trace_id: string } =>
   typeof value === 'object' && value !== null && typeof (value as { trace_id?: unknown }).trace_id === 'string';
 /** A run's line, or a conversation's with its turns. */
 const isTrace = (value: unknown): value is TraceLine =>
-  hasTraceId(value) && typeof (value as TraceLine).status === 'string' && (!isConversation(value) || Array.isArray(value.turns));
+  hasTraceId(value) && typeof (value as TraceLine).status === 'string' && (!isConversation(value as unknown) || Array.isArray((value as ConversationResult).turns));
 
 /** Reads an experiment folder; `shown` is how messages name it. Throws a ConfigError when it is not one. */
 export function readExperiment(dir: string, shown: string, withObservations: boolean): ExperimentData {
