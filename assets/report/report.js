@@ -1136,6 +1136,11 @@
       ['Strategy', r.strategy],
       ['Persona', r.persona],
     ];
+    return definitions(items);
+  }
+
+  /** Label and value pairs as a definition list; the pairs without a value are left out. */
+  function definitions(items) {
     return el(
       'dl',
       { class: 'meta detail-meta' },
@@ -1480,13 +1485,7 @@
       ['Strategy', r.strategy],
       ['Persona', r.persona],
     ];
-    return el(
-      'dl',
-      { class: 'meta detail-meta' },
-      items
-        .filter(function (i) { return i[1] !== null && i[1] !== undefined; })
-        .map(function (i) { return el('div', null, el('dt', { text: i[0] }), el('dd', { text: i[1] })); }),
-    );
+    return definitions(items);
   }
 
   /** A conversation's detail: its verdict and evaluators first, then the transcript. */

@@ -427,8 +427,6 @@ function prepareRun(
   base: { base: number; is_base: boolean },
   prices: Prices,
 ): ReportRun {
-  // A run may name its own file (recordings rotated into several); the experiment's otherwise.
-  const ownFile = (result as { recording_file?: unknown }).recording_file;
   const located = locateOverride(result.args, result.override_location);
   const recorded = (result as { recorded_downstream?: unknown }).recorded_downstream;
   const calls = Array.isArray(result.downstream) ? result.downstream : [];
@@ -437,28 +435,7 @@ function prepareRun(
     const keptRecorded = prepareRecorded(recorded, maxCalls);
     return {
       index,
-      trace_id: result.trace_id,
-      iteration: result.iteration,
-      input_index: result.input_index,
-      recording_index: result.recording_index,
-      recording_line: result.recording_line,
-      recording_file: result.recording_index === null ? null : typeof ownFile === 'string' ? truncateString(ownFile, LINE) : recordingFile,
-      base: base.base,
-      is_base: base.is_base,
-      target: result.target,
-      status: result.status,
-      passed: evaluation.passed,
-      score: evaluation.score,
-      duration_ms: result.duration_ms,
-      attempts: result.attempts,
-      input: truncateString(result.input, limits.string),
-      strategy: label(result.metadata?.strategy),
-      persona: label(result.metadata?.persona),
-      metadata: compact(result.metadata, limits),
-      failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
-      reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
-      evaluators: verdicts(evaluation.evaluators, indexOf),
-      override_param_path: result.override_param_path,
+      ...rowOf(result, evaluation, indexOf, recordingFile, base, limits),
       override_location: result.override_location,
       override_path: located,
       args: compact(result.args, limits, located ?? undefined),
@@ -481,6 +458,45 @@ function prepareRun(
   };
   const run = build(DETAIL, OBSERVATION, MAX_OBSERVATIONS, MAX_CALLS);
   return JSON.stringify(run).length <= RUN_BUDGET ? run : build(TIGHT, TIGHT, MAX_OBSERVATIONS_TIGHT, MAX_CALLS_TIGHT);
+}
+
+type RowOf = Pick<RunResult, 'trace_id' | 'iteration' | 'input_index' | 'recording_index' | 'recording_line' | 'target' | 'status' | 'duration_ms' | 'attempts' | 'input' | 'metadata' | 'override_param_path'>;
+
+/** What a run and a conversation show alike in the table: which it is, its verdict, its input. */
+function rowOf(
+  result: RowOf,
+  evaluation: Pick<TraceEvaluation, 'passed' | 'score' | 'evaluators' | 'reasons'>,
+  indexOf: (name: string, type: string) => number,
+  recordingFile: string | null,
+  base: { base: number; is_base: boolean },
+  limits: Limits,
+) {
+  // A run may name its own file (recordings rotated into several); the experiment's otherwise.
+  const ownFile = (result as { recording_file?: unknown }).recording_file;
+  return {
+    trace_id: result.trace_id,
+    iteration: result.iteration,
+    input_index: result.input_index,
+    recording_index: result.recording_index,
+    recording_line: result.recording_line,
+    recording_file: result.recording_index === null ? null : typeof ownFile === 'string' ? truncateString(ownFile, LINE) : recordingFile,
+    base: base.base,
+    is_base: base.is_base,
+    target: result.target,
+    status: result.status,
+    passed: evaluation.passed,
+    score: evaluation.score,
+    duration_ms: result.duration_ms,
+    attempts: result.attempts,
+    input: truncateString(result.input, limits.string),
+    strategy: label(result.metadata?.strategy),
+    persona: label(result.metadata?.persona),
+    metadata: compact(result.metadata, limits),
+    failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
+    reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
+    evaluators: verdicts(evaluation.evaluators, indexOf),
+    override_param_path: result.override_param_path,
+  };
 }
 
 function verdicts(results: EvaluatorResult[], indexOf: (name: string, type: string) => number): ReportVerdict[] {
@@ -531,28 +547,7 @@ function prepareConversation(
     const last = turns[turns.length - 1];
     return {
       index,
-      trace_id: result.trace_id,
-      iteration: result.iteration,
-      input_index: result.input_index,
-      recording_index: result.recording_index,
-      recording_line: result.recording_line,
-      recording_file: result.recording_index === null ? null : typeof result.recording_file === 'string' ? truncateString(result.recording_file, LINE) : recordingFile,
-      base: base.base,
-      is_base: base.is_base,
-      target: result.target,
-      status: result.status,
-      passed: evaluation.passed,
-      score: evaluation.score,
-      duration_ms: result.duration_ms,
-      attempts: result.attempts,
-      input: truncateString(result.input, limits.string),
-      strategy: label(result.metadata?.strategy),
-      persona: label(result.metadata?.persona),
-      metadata: compact(result.metadata, limits),
-      failed: evaluation.evaluators.filter((e) => !e.passed && !e.skipped).map((e) => indexOf(e.name, e.type)),
-      reasons: evaluation.reasons.map((r) => truncateString(r, LINE)),
-      evaluators: verdicts(evaluation.evaluators, indexOf),
-      override_param_path: result.override_param_path,
+      ...rowOf(result, evaluation, indexOf, recordingFile, base, limits),
       override_location: null,
       override_path: null,
       args: null,
