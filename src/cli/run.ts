@@ -275,7 +275,7 @@ export function registerRun(program: Command): void {
       else if (options.minPassRate !== undefined) throw new ConfigError('--min-pass-rate needs --evaluate: the pass rate comes from the evaluation');
       if (options.dryRun) {
         const report = await planExperiment(base);
-        if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));
+        if (options.json) print(JSON.stringify({ ...report, setup: { ...report.setup, config: undefined, inputs: undefined, conversations: undefined, input_count: report.setup.inputs.inputs.length } }, null, 2));
         else printPlan(root, report);
         return;
       }

@@ -2,11 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { parseParamPath, type ParamPath } from '../config/param-path';
 import type { InputEntry, MultiTurnConfig, SimulationConfig } from '../config/types';
 import type { Param } from '../instrument/params';
-import { decodeCall } from '../replay/binding';
-import { Collectors } from '../replay/collectors';
+import { recordedValue } from '../replay/binding';
 import type { RecordingRef } from '../replay/execute';
 import type { LoadedTarget } from '../replay/loader';
-import { locate, valueAt } from '../replay/paths';
 import { readRecordingSet, type ReplayRecord } from '../replay/reader';
 import type { ConversationPlan } from './conversation';
 import { textOf } from './history';
@@ -30,16 +28,10 @@ export interface ConversationCensus {
 
 /** A call's conversation: `=` and its key's value as text, or `#` and its index when it has none. */
 function keyOf(record: ReplayRecord, key: ParamPath | undefined, params: readonly Param[]): { key: string; id: string } {
-  const value = key === undefined ? undefined : valueIn(record, key, params);
+  const value = key === undefined ? undefined : recordedValue(record, key, record.params?.length ? record.params : params);
   if (value === undefined || value === null) return { key: `#${record.index}`, id: `recording #${record.index}` };
   const text = textOf(value);
   return { key: `=${text}`, id: text };
-}
-
-function valueIn(record: ReplayRecord, path: ParamPath, params: readonly Param[]): unknown {
-  const call = decodeCall(record, new Collectors(), new Map());
-  const at = locate(path, call, record.params?.length ? record.params : params);
-  return at === undefined ? undefined : valueAt(call, at);
 }
 
 /** Reads the recordings once and counts their conversations by `replay_args.conversation.key`. */

@@ -2,12 +2,10 @@ import { parseParamPath } from '../config/param-path';
 import type { InputEntry } from '../config/types';
 import type { Param } from '../instrument/params';
 import { redactJson } from '../record/redact-json';
-import { decodeCall } from '../replay/binding';
-import { Collectors } from '../replay/collectors';
+import { recordedValue } from '../replay/binding';
 import { errorOf, failedRun, type RecordingRef, type RunOutcome, type RunPlan, type RunRedaction, type RunResult, type RunStatus } from '../replay/execute';
 import type { Harness } from '../replay/harness';
 import type { LoadedTarget } from '../replay/loader';
-import { locate, valueAt } from '../replay/paths';
 import { finish, type FinishedRun } from './finished';
 import { buildHistory, learnShape, textOf, type HistoryShape, type Said } from './history';
 import { recordedCalls } from './recorded-calls';
@@ -231,9 +229,7 @@ function turnOf(outcome: RunOutcome, turn: number, source: TurnSource, recording
 
 /** The user's message of a recorded turn: what it had at the override path, as text. */
 function messageOf(recording: RecordingRef, path: string, params: readonly Param[]): string {
-  const call = decodeCall(recording, new Collectors(), new Map());
-  const at = locate(parseParamPath(path), call, params);
-  return at === undefined ? '' : textOf(valueAt(call, at));
+  return textOf(recordedValue(recording, parseParamPath(path), params) ?? '');
 }
 
 /** The history's shape, learnt from what the recorded turns had at `historyPath` beside their messages. */
@@ -242,9 +238,7 @@ function historyOf(recorded: readonly RecordingRef[], historyPath: string, path:
   return learnShape(
     recorded.map((recording) => {
       const params = recording.params?.length ? recording.params : fallback;
-      const call = decodeCall(recording, new Collectors(), new Map());
-      const at = locate(history, call, params);
-      return { history: at === undefined ? undefined : valueAt(call, at), message: messageOf(recording, path, params) };
+      return { history: recordedValue(recording, history, params), message: messageOf(recording, path, params) };
     }),
   );
 }

@@ -173,7 +173,8 @@ interface Prepared {
  * Loads and checks everything an experiment needs; throws a ConfigError for the user's mistakes.
  * The target is loaded in a worker thread, as every run is: the caller's thread never runs user
  * code. Only a function given in code (`fn`) runs on the caller's thread, since a function cannot
- * be sent to another.
+ * be sent to another. `prestart` is for runs to come: threads start loading for them, and the
+ * simulated user is made for them (a dry run needs no key).
  */
 export async function prepare(options: ExperimentOptions, prestart = false): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
@@ -186,7 +187,7 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
   const { isolation, concurrency, timeout_ms: timeoutMs } = config.runner;
   const prices = pricesOf(config);
   // Made here, on this thread, for every thread's conversations: a missing key stops the command now.
-  const user = partial.multiTurn === undefined ? undefined : createSimulatedUser(root, partial.multiTurn.supervisor, options.configFile ?? 'configs/simulation.yaml');
+  const user = partial.multiTurn === undefined || !prestart ? undefined : createSimulatedUser(root, partial.multiTurn.supervisor, options.configFile ?? 'configs/simulation.yaml');
   let replay: ReplaySource | undefined;
   let runs: Runs;
   let target: Pick<LoadedTarget, 'params'>;

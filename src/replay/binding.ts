@@ -2,7 +2,7 @@ import { formatParamPath, type ParamPath } from '../config/param-path';
 import type { Param } from '../instrument/params';
 import { decode, isBinary, rebuild, type DecodeOptions } from '../record/decode';
 import { Collectors } from './collectors';
-import { existingText, locate, setAt, type CallArgs, type Location } from './paths';
+import { existingText, locate, setAt, valueAt, type CallArgs, type Location } from './paths';
 
 /** A recorded call's arguments, still encoded. */
 export interface EncodedCall {
@@ -117,6 +117,13 @@ function swap(value: unknown, made: ReadonlyMap<object, unknown>, seen: Set<obje
       else stack.push(v);
     }
   }
+}
+
+/** The value at `path` in a recording's arguments, decoded afresh; undefined where it points nowhere. */
+export function recordedValue(recorded: EncodedCall, path: ParamPath, params: readonly Param[]): unknown {
+  const call = decodeCall(recorded, new Collectors(), new Map());
+  const at = locate(path, call, params);
+  return at === undefined ? undefined : valueAt(call, at);
 }
 
 /** Puts `input` at `path`; returns the location, or a message naming what does exist. */
