@@ -69,16 +69,21 @@ const AUTO_APPROVE = ['kwargs.auto_approve', 'kwargs.autoApprove'];
  */
 export async function runConversation(plan: ConversationPlan, turns: Turns, user: SimulatedUser): Promise<ConversationResult> {
   const started = performance.now();
-  const c = plan.conversation;
-  const k = c.resumeFrom ?? 1;
   const result = conversationOf(plan, turns.redaction);
-  let target: LoadedTarget;
   try {
     if (plan.error !== undefined) throw Object.assign(new Error(plan.error), { name: 'OverridePathError', stack: undefined });
-    target = await turns.load();
+    return await converse(plan, await turns.load(), turns, user, result, started);
   } catch (error) {
+    // A target that does not load, or a conversation fluxloop could not go on with (a history it could not build), ends; the experiment goes on.
     return ended(result, started, 'error', TERMINATION.agentError, errorOf(error, undefined, turns.redaction));
   }
+}
+
+/** The turns of a conversation, on its loaded target, until it ends. */
+async function converse(plan: ConversationPlan, loaded: LoadedTarget, turns: Turns, user: SimulatedUser, result: ConversationResult, started: number): Promise<ConversationResult> {
+  const c = plan.conversation;
+  const k = c.resumeFrom ?? 1;
+  let target = loaded;
   const params = (recording: RecordingRef) => (recording.params?.length ? recording.params : target.params);
   const history = c.historyPath === undefined ? undefined : historyOf(c.turns, c.historyPath, plan.path!, target.params);
   // What the agent is told (the real values) and what the simulated user is told (masked, as the files are).
