@@ -4,6 +4,7 @@ import { loadContext } from './context';
 import { checkEnv, checkConfig, checkRecordingFile, checkRecordingFolder } from './files';
 import { checkEvaluationConfig } from './evaluation';
 import { checkInstall, checkLlmKey, checkNode } from './environment';
+import { checkConversations, ConversationWatcher } from './conversation';
 import { checkOverridePath, OverridePathWatcher } from './override-path';
 import { checkProviderPaths, ProviderPathsWatcher } from './provider-paths';
 import { checkRecordable } from './recordable';
@@ -47,7 +48,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   // Each target looked up once, for its own check and the checks that need its state.
   const targets = once(() => inspectTargets(ctx, timeoutMs));
   // The replayed recordings read once, each shown to the three checks that look at them.
-  const watchers = { override: new OverridePathWatcher(ctx), providers: new ProviderPathsWatcher(ctx), signature: new SignatureWatcher() };
+  const watchers = { override: new OverridePathWatcher(ctx), providers: new ProviderPathsWatcher(ctx), signature: new SignatureWatcher(), conversations: new ConversationWatcher(ctx) };
   const replayed = once(async () => scanReplayed(ctx, await targets(), Object.values(watchers)));
   const checks = [
     ...(await guard('node', 'Node.js', () => checkNode())),
@@ -62,6 +63,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...(await guard('override-path', 'override_param_path', async () => checkOverridePath(ctx, await replayed(), watchers.override))),
     ...(await guard('provider-paths', 'provider paths', async () => checkProviderPaths(ctx, await replayed(), watchers.providers))),
     ...(await guard('recorded-arguments', 'recorded arguments', async () => checkSignature(ctx, await replayed(), watchers.signature))),
+    ...(await guard('conversations', 'conversations', async () => checkConversations(ctx, await replayed(), watchers.conversations))),
     ...(await guard('llm-key', 'LLM API key', () => checkLlmKey(ctx))),
   ];
   return { ok: checks.every((c) => c.status !== 'fail'), checks };

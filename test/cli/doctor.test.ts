@@ -466,6 +466,24 @@ describe('fluxloop doctor, against the recordings of runner.target', () => {
     expect(byId(report.checks, 'recorded-arguments')).toMatchObject({ status: 'ok', detail: 'all 2 recordings of app/agent.js:handleMessage fit handleMessage(userId, message)' });
   });
 
+  it('groups the recordings into conversations by their key, and warns where the key or the history path points nowhere', async () => {
+    const turn = (userId: string, message: string) => ({ ...HANDLE, args: [userId, message], params: ['userId', 'message'] });
+    setUp('  override_param_path: kwargs.message\n  conversation:\n    key: kwargs.userId\n', [turn('u2', 'a'), turn('u2', 'b')]);
+    expect(byId(json(await doctor(dir, ['--json'])).checks, 'conversations')).toEqual({
+      id: 'conversations',
+      title: 'conversations',
+      status: 'ok',
+      detail: 'kwargs.userId groups 3 recordings of app/agent.js:handleMessage into 2 conversations (the longest 2 turns)',
+    });
+    setUp('  override_param_path: kwargs.message\n  conversation:\n    key: kwargs.sessionId\n    history_path: kwargs.history\n');
+    expect(byId(json(await doctor(dir, ['--json'])).checks, 'conversations')).toMatchObject({
+      status: 'warn',
+      detail:
+        'none of them has a value at kwargs.sessionId: each is a conversation alone; kwargs.history points nowhere in 1 of the 1 recordings (the first: recordings/args_recording.jsonl:1), whose turns then fail',
+      fix: expect.stringContaining('set replay_args.conversation.key in configs/simulation.yaml'),
+    });
+  });
+
   it('fails a path that resolves in no recording, listing every path that works, as `run experiment` does', async () => {
     setUp('  override_param_path: kwargs.mesage\n');
     const r = await doctor(dir);
