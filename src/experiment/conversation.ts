@@ -57,6 +57,7 @@ export interface Turns {
 }
 
 const AUTO_APPROVE = ['kwargs.auto_approve', 'kwargs.autoApprove'];
+const MAX_REASON = 200;
 
 /**
  * Makes one conversation: the target loaded once, so that its module and instance carry the
@@ -133,8 +134,10 @@ async function converse(plan: ConversationPlan, loaded: LoadedTarget, turns: Tur
       return ended(result, started, 'error', TERMINATION.simulatedUserError, { ...failure, message: `the simulated user could not answer: ${failure.message}` });
     }
     if (decision.decision === 'terminate') {
-      result.closing_user_message = decision.closing_user_message === null ? null : turns.redaction.redactor.redactString(decision.closing_user_message);
-      return ended(result, started, 'ok', decision.termination_reason);
+      const { redactor } = turns.redaction;
+      result.closing_user_message = decision.closing_user_message === null ? null : redactor.redactString(decision.closing_user_message);
+      // A model's reason is counted and shown by its text: kept short.
+      return ended(result, started, 'ok', redactor.redactString(decision.termination_reason).slice(0, MAX_REASON));
     }
     [message, source] = [decision.next_user_message, 'simulated_user'];
   }
