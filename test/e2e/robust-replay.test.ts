@@ -82,10 +82,11 @@ describe('replaying hostile recordings', () => {
     expect(traces.map((t) => [t.status, t.output])).toEqual([['ok', `hi:${BYTES}:7:9`]]);
     // The run's own observation begins after the arguments are decoded and ends when the output
     // is read: the run's duration is that call, give or take the hop back to the runner, not the
-    // decoding before it (which once took half a second here).
+    // decoding before it (which once took half a second here). The margin is for the hop on a
+    // loaded machine (a collection of the 700 KB there), and an order of magnitude under the decoding.
     const root = observations.find((o) => o.trace_id === traces[0].trace_id && o.parent_id === null);
     expect(root.name).toBe('app/agent.js:bytes');
-    expect(traces[0].duration_ms).toBeLessThanOrEqual(root.duration_ms + 5);
+    expect(traces[0].duration_ms).toBeLessThanOrEqual(root.duration_ms + 50);
   });
 
   it('replays an emitter with a `then` method: awaiting its stand-in settles with the stand-in', async () => {
