@@ -157,8 +157,7 @@ export async function runPlanned(harness: Harness, plan: Planned, timeoutMs: num
 
 /** A conversation that ended before its first turn: its thread could not make it. */
 export function failedConversation(plan: ConversationPlan, status: Exclude<RunStatus, 'ok'>, error: unknown, durationMs: number, redaction: RunRedaction): ConversationResult {
-  const result = conversationOf(plan, redaction);
-  return { ...ended(result, performance.now(), status, TERMINATION.agentError, errorOf(error, undefined, redaction)), duration_ms: Math.round(durationMs * 1000) / 1000 };
+  return ended(conversationOf(plan, redaction), performance.now() - durationMs, status, TERMINATION.agentError, errorOf(error, undefined, redaction));
 }
 
 /** A planned unit that its thread could not make. */
