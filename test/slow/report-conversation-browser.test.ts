@@ -7,68 +7,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LLM_DEFAULTS, type EvaluationConfig } from '../../src/config/types.js';
 import type { ConversationResult, ConversationTurn } from '../../src/experiment/conversation-result.js';
 import { evaluateExperiment } from '../../src/experiment/evaluation/evaluate.js';
+import { conversation as lineConversation, turn as lineTurn } from '../conversation-lines.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const INJECTION = '</script><img src=x onerror=alert(1)>';
 const skip = process.env.FLUXLOOP_SKIP_BROWSER === '1';
 
+/** A turn with one observation, for the transcript's observations. */
 function turn(n: number, user: string, output: unknown, extra: Partial<ConversationTurn> = {}): ConversationTurn {
   const observation = { id: `o${n}`, trace_id: `t:${n}`, parent_id: null, name: 'agent', type: 'agent', start_time: '2026-01-01T00:00:00.000Z', end_time: '2026-01-01T00:00:00.010Z', duration_ms: 10, input: [user], output };
-  return {
-    trace_id: `t:${n}`,
-    turn: n,
-    source: n === 1 ? 'input' : 'simulated_user',
-    user_message: user,
-    recording_line: null,
-    recording_file: null,
-    override_location: 'args.0',
-    args: [user],
-    output,
-    frames: null,
-    first_frame_ms: null,
-    status: 'ok',
-    error: null,
-    duration_ms: 10 * n,
-    messages: null,
-    warnings: [],
-    observation_count: 1,
-    downstream: [],
-    divergence: null,
-    usage: null,
-    cost_usd: null,
-    observations: [observation],
-    ...extra,
-  };
+  return lineTurn(n, user, output, { observation_count: 1, observations: [observation], ...extra });
 }
 
+/** A conversation that ended with a closing message holding markup, to be shown as text. */
 function conversation(id: string, input: string, turns: ConversationTurn[], extra: Partial<ConversationResult> = {}): ConversationResult {
-  return {
-    kind: 'conversation',
-    trace_id: `trace-${id}`,
-    conversation_id: id,
-    iteration: 0,
-    input,
-    input_index: 0,
-    metadata: {},
-    target: 'app/agent.js:reply',
-    override_param_path: 'args.0',
-    recording_file: null,
-    recording_index: null,
-    recording_line: null,
-    recording_lines: [],
-    resumed_from: null,
-    turns,
-    termination_reason: 'user_satisfied',
-    closing_user_message: `Bye ${INJECTION}`,
-    status: 'ok',
-    error: null,
-    duration_ms: 30,
-    attempts: 1,
-    warnings: [],
-    usage: null,
-    cost_usd: null,
-    ...extra,
-  };
+  return lineConversation(id, input, turns, { metadata: {}, closing_user_message: `Bye ${INJECTION}`, status: 'ok', duration_ms: 30, ...extra });
 }
 
 describe.skipIf(skip)('the report of conversations in a browser', () => {

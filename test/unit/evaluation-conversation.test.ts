@@ -6,77 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEvaluationConfig } from '../../src/config/evaluation';
 import { ConfigError } from '../../src/config/errors';
 import { LLM_DEFAULTS, type EvaluationConfig, type EvaluatorConfig } from '../../src/config/types';
-import type { ConversationResult, ConversationTurn } from '../../src/experiment/conversation-result';
+import type { ConversationResult } from '../../src/experiment/conversation-result';
 import { evaluateExperiment } from '../../src/experiment/evaluation/evaluate';
 import { readExperiment } from '../../src/experiment/evaluation/read';
 import type { ConversationEvaluation, EvaluationSummary, TraceEvaluation } from '../../src/experiment/evaluation/types';
 import type { ReportPayload } from '../../src/experiment/report/payload';
 import type { RunResult } from '../../src/replay/execute';
+import { conversation, turn } from '../conversation-lines';
 import { startFakeOpenAi, type FakeOpenAi } from '../fake-openai';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-eval-conversation-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const INJECTION = '</script><img src=x onerror=alert(1)>';
-
-function turn(n: number, user: string, output: unknown, extra: Partial<ConversationTurn> = {}): ConversationTurn {
-  return {
-    trace_id: `placeholder:${n}`,
-    turn: n,
-    source: n === 1 ? 'input' : 'simulated_user',
-    user_message: user,
-    recording_line: null,
-    recording_file: null,
-    override_location: 'args.0',
-    args: [user],
-    output,
-    frames: null,
-    first_frame_ms: null,
-    status: 'ok',
-    error: null,
-    duration_ms: 10 * n,
-    messages: null,
-    warnings: [],
-    observation_count: 0,
-    downstream: [],
-    divergence: null,
-    usage: null,
-    cost_usd: null,
-    observations: [],
-    ...extra,
-  };
-}
-
-function conversation(id: string, input: string, turns: ConversationTurn[], extra: Partial<ConversationResult> = {}): ConversationResult {
-  const traceId = extra.trace_id ?? `trace-${id}`;
-  return {
-    kind: 'conversation',
-    trace_id: traceId,
-    conversation_id: id,
-    iteration: 0,
-    input,
-    input_index: 0,
-    metadata: { persona: 'novice' },
-    target: 'app/agent.js:reply',
-    override_param_path: 'args.0',
-    recording_file: null,
-    recording_index: null,
-    recording_line: null,
-    recording_lines: [],
-    resumed_from: null,
-    turns: turns.map((t) => ({ ...t, trace_id: `${traceId}:${t.turn}` })),
-    termination_reason: 'user_satisfied',
-    closing_user_message: null,
-    status: turns.every((t) => t.status === 'ok') ? 'ok' : 'error',
-    error: null,
-    duration_ms: turns.reduce((n, t) => n + t.duration_ms, 0),
-    attempts: 1,
-    warnings: [],
-    usage: null,
-    cost_usd: null,
-    ...extra,
-  };
-}
 
 function run(i: number, output: string): RunResult {
   return {
