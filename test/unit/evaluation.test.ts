@@ -302,6 +302,34 @@ describe('evaluation config', () => {
     expect(error.location).toMatchObject({ file: 'configs/evaluation.yaml', line, field });
     expect(error.message).toContain(message);
   });
+
+  describe('conversation evaluators in the config', () => {
+    it('reads max_turns_under, terminated_by and llm_judge scope', () => {
+      const c = parse(
+        'evaluators:\n  - type: max_turns_under\n    max_turns: 5\n  - type: terminated_by\n    reasons: [user_satisfied]\n  - type: llm_judge\n    rubric: Solved?\n    scope: conversation\n',
+      );
+      expect(c.evaluators).toEqual([
+        { type: 'max_turns_under', name: 'max_turns_under', weight: 1, threshold: 1, max_turns: 5 },
+        { type: 'terminated_by', name: 'terminated_by', weight: 1, threshold: 1, reasons: ['user_satisfied'] },
+        { type: 'llm_judge', name: 'llm_judge', weight: 1, threshold: 0.7, rubric: 'Solved?', scope: 'conversation' },
+      ]);
+    });
+
+    it.each([
+      ['evaluators:\n  - type: max_turns_under\n', 2, 'evaluators[0]', 'max_turns_under needs "max_turns"'],
+      ['evaluators:\n  - type: max_turns_under\n    max_turns: 1\n', 3, 'evaluators[0].max_turns', 'must be an integer from 2 to 1000, found 1'],
+      ['evaluators:\n  - type: terminated_by\n', 2, 'evaluators[0]', 'terminated_by needs "reasons"'],
+      ['evaluators:\n  - type: terminated_by\n    reasons: []\n', 3, 'evaluators[0].reasons', 'must list at least one termination reason'],
+      ['evaluators:\n  - type: terminated_by\n    reasons: user_satisfied\n', 3, 'evaluators[0].reasons', 'must be a list of strings'],
+      ['evaluators:\n  - type: terminated_by\n    reasons: ["ok", ""]\n', 3, 'evaluators[0].reasons[1]', 'must not be empty'],
+      ['evaluators:\n  - type: llm_judge\n    rubric: x\n    scope: chat\n', 4, 'evaluators[0].scope', 'must be one of turn, conversation, found "chat"'],
+      ['evaluators:\n  - type: contains\n    value: x\n    scope: conversation\n', 4, 'evaluators[0] (contains).scope', 'unknown key "scope"'],
+    ])('points at the mistake in %j', (yaml, line, field, message) => {
+      const error = errorOf(yaml);
+      expect(error.location).toMatchObject({ file: 'configs/evaluation.yaml', line, field });
+      expect(error.message).toContain(message);
+    });
+  });
 });
 
 describe('the pass-rate gate', () => {

@@ -18,14 +18,13 @@ function pairKey(run: Keyed): string {
  * one), input, iteration and resume point; never with a single run, nor a run with a conversation.
  */
 export function pairRuns<T extends Keyed>(current: readonly T[], baseline: readonly T[]): { pairs: Array<T | undefined>; missing: T[] } {
-  const key = pairKey;
   const waiting = new Map<string, T[]>();
   for (const run of baseline) {
-    const list = waiting.get(key(run));
+    const list = waiting.get(pairKey(run));
     if (list) list.push(run);
-    else waiting.set(key(run), [run]);
+    else waiting.set(pairKey(run), [run]);
   }
-  const pairs = current.map((run) => waiting.get(key(run))?.shift());
+  const pairs = current.map((run) => waiting.get(pairKey(run))?.shift());
   return { pairs, missing: [...waiting.values()].flat() };
 }
 
