@@ -58,7 +58,7 @@ const SIMULATED_USER_TEMPERATURE = 0.2;
 const CAPTURE_KEYS = ['http', 'llm', 'targets'] as const;
 const DOWNSTREAM_KEYS = ['llm', 'http', 'tools', 'unmatched'] as const;
 const PRICE_KEYS = ['input', 'output', 'cached_input'] as const;
-const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries'] as const;
+const RUNNER_KEYS = ['target', 'factory', 'isolation', 'concurrency', 'timeout_ms', 'retries', 'queue'] as const;
 const ISOLATIONS: readonly Isolation[] = ['shared', 'fresh', 'worker'];
 const GENERATION_KEYS = ['mode', 'strategies', 'variation_count', 'seed', 'typo_rate', 'include_base_inputs', 'llm'] as const;
 const PERSONA_KEYS = ['name', 'description', 'characteristics', 'language', 'expertise_level', 'goals', 'constraints'] as const;
@@ -424,6 +424,13 @@ class SimulationValidator extends Validator {
         case 'retries':
           config.retries = this.count(value, field) ?? RUNNER_DEFAULTS.retries;
           break;
+        case 'queue': {
+          const url = this.nonEmpty(value, field);
+          if (url === undefined) break;
+          if (!/^rediss?:\/\/./.test(url)) this.fail(`must be a Redis URL (redis://host:port or rediss://…), found ${this.describe(value)}`, value, field);
+          config.queue = url;
+          break;
+        }
         default:
           this.unknownKey(key, k, 'runner', RUNNER_KEYS);
       }

@@ -141,6 +141,8 @@ export interface RunnerConfig {
   /** Per run. */
   timeout_ms: number;
   retries: number;
+  /** A Redis URL: the experiment's runs go through a queue there, to `fluxloop worker`s (`--queue`). */
+  queue?: string;
 }
 
 /** One entry of `base_inputs` or of an inputs file. */

@@ -82,26 +82,31 @@ export function setupExperiment(root: string, config: SimulationConfig, options:
     inputs,
     iterations: options.iterations ?? config.iterations,
     ...(multiTurn === undefined ? {} : { multiTurn }),
-    harness: {
-      root,
-      target,
-      factory: config.runner.factory,
-      fresh: config.runner.isolation !== 'shared',
-      providers: config.replay_args?.callable_providers ?? {},
-      values: config.replay_args?.providers ?? {},
-      revive: config.replay_args?.revive ?? {},
-      traceTargets: config.recording.targets,
-      redact: redactRules(config),
-      limits: { maxDepth: config.recording.max_depth, maxArrayLength: config.recording.max_array_length, maxStringLength: config.recording.max_string_length },
-      // Runs without recordings answer downstream calls by the same rules: they have none recorded.
-      downstream: { ...(config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS), ...options.downstream },
-      downstreamTargets: config.recording.downstream?.targets ?? [],
-    },
+    harness: harnessOf(root, config, target, options.downstream),
+  };
+}
+
+/** How each run loads and calls the target: the config's settings, with `--downstream` over them. */
+export function harnessOf(root: string, config: SimulationConfig, target: string, downstream?: Partial<DownstreamReplayConfig>): HarnessOptions {
+  return {
+    root,
+    target,
+    factory: config.runner.factory,
+    fresh: config.runner.isolation !== 'shared',
+    providers: config.replay_args?.callable_providers ?? {},
+    values: config.replay_args?.providers ?? {},
+    revive: config.replay_args?.revive ?? {},
+    traceTargets: config.recording.targets,
+    redact: redactRules(config),
+    limits: { maxDepth: config.recording.max_depth, maxArrayLength: config.recording.max_array_length, maxStringLength: config.recording.max_string_length },
+    // Runs without recordings answer downstream calls by the same rules: they have none recorded.
+    downstream: { ...(config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS), ...downstream },
+    downstreamTargets: config.recording.downstream?.targets ?? [],
   };
 }
 
 /** `multi_turn` with the overrides over it, when conversations are on; undefined when they are off. */
-function multiTurnOf(config: SimulationConfig, overrides: MultiTurnOverrides = {}): MultiTurnConfig | undefined {
+export function multiTurnOf(config: SimulationConfig, overrides: MultiTurnOverrides = {}): MultiTurnConfig | undefined {
   // A config made in code may have no multi_turn: the defaults, as an empty file gives them.
   const base = config.multi_turn ?? parseSimulationConfig('').multi_turn!;
   if (!(overrides.enabled ?? base.enabled)) return undefined;
@@ -116,7 +121,7 @@ function multiTurnOf(config: SimulationConfig, overrides: MultiTurnOverrides = {
   return multiTurn;
 }
 
-function soleRecordingTarget(config: SimulationConfig): string {
+export function soleRecordingTarget(config: SimulationConfig): string {
   const targets = config.recording.targets;
   if (targets.length === 1) return targets[0]!;
   throw new ConfigError(

@@ -3,7 +3,6 @@ import { ConfigError } from '../config/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatParamPath, parseParamPath } from '../config/param-path';
 import { configPath, resolveProjectRoot } from '../config/project';
-import { loadSimulationConfig } from '../config/simulation';
 import { parseTarget } from '../config/targets';
 import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
@@ -24,7 +23,8 @@ import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from
 import { Durations, type DurationStats } from './stats';
 import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type SetupOptions } from './plan';
 import { checkRecordings, type ReplaySource } from './replay-source';
-import { Supervisor, type StrayError } from './supervisor/supervisor';
+import { configFor, threadRuns } from './work-order';
+import type { Runs } from './runs';
 import { createRedactor } from '../record/redact';
 import { recordedCalls } from './recorded-calls';
 import { CallsTally, type CallsSummary } from './tally';
@@ -150,18 +150,6 @@ export interface ExperimentPlanReport {
   estimate: CostEstimate;
 }
 
-/** Makes planned runs, wherever they run. */
-export interface Runs {
-  /** One run (or conversation), the `attempt`-th of its plan; never rejects. */
-  run(plan: Planned, attempt: number): Promise<FinishedRun>;
-  /** How many runs to hand over at once, when more than `runner.concurrency` (runs queued where they will run). */
-  readonly capacity?: number;
-  /** Errors from user code that ended no run, for errors.json. */
-  readonly strays?: readonly StrayError[];
-  readonly strayCount?: number;
-  close(): Promise<void>;
-}
-
 interface Prepared {
   setup: ExperimentSetup;
   runs: Runs;
@@ -178,16 +166,14 @@ interface Prepared {
  */
 export async function prepare(options: ExperimentOptions, prestart = false): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
-  let config = options.config ?? loadSimulationConfig(root, options.configFile);
-  if (options.target !== undefined) {
+  let config = options.config ?? configFor(root, options);
+  if (options.config !== undefined && options.target !== undefined) {
     parseTarget(options.target, { file: '--target' });
     config = { ...config, runner: { ...config.runner, target: options.target } };
   }
   const partial = setupExperiment(root, config, options);
-  const { isolation, concurrency, timeout_ms: timeoutMs } = config.runner;
+  const { isolation, timeout_ms: timeoutMs } = config.runner;
   const prices = pricesOf(config);
-  // Made here, on this thread, for every thread's conversations: a missing key stops the command now.
-  const user = partial.multiTurn === undefined || !prestart ? undefined : createSimulatedUser(root, partial.multiTurn.supervisor, options.configFile ?? 'configs/simulation.yaml');
   let replay: ReplaySource | undefined;
   let runs: Runs;
   let target: Pick<LoadedTarget, 'params'>;
@@ -198,10 +184,11 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
     const harness = await Harness.create(partial.harness, options.fn);
     const loaded = await harness.probe();
     replay = await checkRecordings(root, config, partial.harness.target, loaded, harness.reviver(loaded));
+    const user = partial.multiTurn === undefined || !prestart ? undefined : createSimulatedUser(root, partial.multiTurn.supervisor, options.configFile ?? 'configs/simulation.yaml');
     runs = { run: async (plan, attempt) => finishPlanned(await runPlanned(harness, plan, timeoutMs, { user, prices }), attempt), close: async () => undefined };
     target = loaded;
   } else {
-    const supervisor = new Supervisor({ harness: partial.harness, isolation, concurrency, timeoutMs, prices, ...(user === undefined ? {} : { simulatedUser: user }) });
+    const supervisor = threadRuns(root, config, partial.harness, { multiTurn: options.multiTurn, configFile: options.configFile, withUser: prestart });
     try {
       // Threads start loading while the recordings are checked, for the runs to come (at least
       // an input each, once per iteration); a dry run needs one.
