@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { DOWNSTREAM_MODES, type DownstreamReplayConfig } from '../config/types';
+import { parseShard, type Shard } from '../experiment/share';
 
 /** A commander parser for an integer option of at least `min` (0 or 1), with a message that says which. */
 export function integerAtLeast(min: 0 | 1): (value: string) => number {
@@ -39,4 +40,11 @@ export function positiveNumber(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
   return n;
+}
+
+/** A commander parser for `--shard i/n`. */
+export function shardArgument(value: string): Shard {
+  const shard = parseShard(value);
+  if (typeof shard === 'string') throw new InvalidArgumentError(shard);
+  return shard;
 }

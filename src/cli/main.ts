@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => RegisterCommand> = {
   record: () => (require('./record.js') as typeof import('./record.js')).registerRecord,
   generate: () => (require('./generate.js') as typeof import('./generate.js')).registerGenerate,
   run: () => (require('./run.js') as typeof import('./run.js')).registerRun,
+  merge: () => (require('./merge.js') as typeof import('./merge.js')).registerMerge,
   evaluate: () => (require('./evaluate.js') as typeof import('./evaluate.js')).registerEvaluate,
   list: () => (require('./list.js') as typeof import('./list.js')).registerList,
   doctor: () => (require('./doctor.js') as typeof import('./doctor.js')).registerDoctor,

@@ -7,7 +7,8 @@ import { createRedactor } from '../record/redact';
 import { redactJson, redactRules, type RedactRules } from '../record/redact-json';
 import type { FinishedSummary } from '../experiment/finished';
 import { formatMs, formatPercent, formatUsd } from '../experiment/format';
-import { downstreamMode, integerAtLeast, integerUpTo, positiveNumber } from './arguments';
+import { downstreamMode, integerAtLeast, integerUpTo, positiveNumber, shardArgument } from './arguments';
+import type { Shard } from '../experiment/share';
 import type { DownstreamReplayConfig, SimulatedUserConfig } from '../config/types';
 import { divergenceLine, estimateLine, liveLine, usageLine } from './usage-lines';
 import { runDetails } from './run-details';
@@ -34,6 +35,8 @@ interface RunOptions {
   resumeAt?: number;
   supervisorProvider?: SimulatedUserConfig['provider'];
   supervisorModel?: string;
+  resume?: string;
+  shard?: Shard;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -247,6 +250,8 @@ export function registerRun(program: Command): void {
     .option('--resume-at <k>', 'replay the first k-1 turns of each recorded conversation as recorded, and put the input at turn k', integerUpTo(100))
     .addOption(new Option('--supervisor-provider <provider>', 'who plays the user: mock (scripted_questions) or an OpenAI-compatible endpoint (default: multi_turn.supervisor.provider)').choices(['openai', 'openai-compatible', 'mock']))
     .option('--supervisor-model <model>', "the simulated user's model (default: multi_turn.supervisor.model)")
+    .option('--resume <dir>', 'go on with this experiment folder: make only the runs of its plan it lacks, and add them to it')
+    .option('--shard <i/n>', 'make only the i-th of n shares of the plan, for a CI matrix (see merge experiments)', shardArgument)
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -264,12 +269,15 @@ export function registerRun(program: Command): void {
         configFile: options.config,
         downstream: options.downstream,
         multiTurn: multiTurnOf(options),
+        resume: options.resume,
+        shard: options.shard,
         onPlan: (setup) => {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));
           bar = progress(setup.multiTurn === undefined ? 'runs' : 'conversations');
         },
       };
+      if (options.resume !== undefined && options.output !== undefined) throw new ConfigError('--resume adds to the folder it names: --output does not go with it');
       // A broken evaluation config stops the command now, not after the last run.
       if (options.evaluate) checkEvaluation(root);
       else if (options.minPassRate !== undefined) throw new ConfigError('--min-pass-rate needs --evaluate: the pass rate comes from the evaluation');
@@ -308,7 +316,7 @@ export function registerRun(program: Command): void {
       let evaluation: EvaluationResult | undefined;
       try {
         if (summary.ended === 'interrupted') {
-          warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says`);
+          warn(`interrupted by ${summary.interrupted_by}: ${summary.total_runs} of ${summary.planned_runs} runs finished, as summary.json says; go on with: fluxloop run experiment --resume ${projectRelative(root, dir)}`);
           process.exitCode = summary.interrupted_by === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
           return;
         }

@@ -165,19 +165,24 @@ export function failedPlanned(plan: Planned, status: Exclude<RunStatus, 'ok'>, e
   return isConversationPlan(plan) ? { conversation: failedConversation(plan, status, error, durationMs, redaction) } : failedRun(plan, status, error, durationMs, redaction);
 }
 
-/** A planned unit's outcome as the experiment keeps it; see `finish`. */
-export function finishPlanned(outcome: PlannedOutcome, attempt: number): FinishedRun {
-  if (!('conversation' in outcome)) return finish(outcome, attempt);
-  const result = outcome.conversation;
-  result.attempts = attempt;
+/** What the experiment counts of a conversation: its line without the turns, and their calls. */
+export function conversationSummary(result: ConversationResult): ConversationSummary {
   const { turns, ...rest } = result;
   const diverged = turns.find((t) => t.divergence !== null);
-  const summary: ConversationSummary = {
+  return {
     ...rest,
     turn_count: turns.length,
     downstream: turns.flatMap((t) => t.downstream),
     divergence: diverged === undefined ? null : { ...diverged.divergence!, turn: diverged.turn },
   };
+}
+
+/** A planned unit's outcome as the experiment keeps it; see `finish`. */
+export function finishPlanned(outcome: PlannedOutcome, attempt: number): FinishedRun {
+  if (!('conversation' in outcome)) return finish(outcome, attempt);
+  const result = outcome.conversation;
+  result.attempts = attempt;
+  const summary = conversationSummary(result);
   // Its observations are in its turns.
   return { result: summary, line: JSON.stringify(result), observations: '' };
 }

@@ -13,14 +13,16 @@ import { Collectors } from '../replay/collectors';
 import type { RunPlan, RunStatus } from '../replay/execute';
 import { withAdditions, type FinishedRun, type FinishedSummary } from './finished';
 import { finishPlanned, isConversationPlan, runPlanned, type ConversationPlan, type Planned } from './conversation';
-import { isConversation } from './conversation-result';
 import { countConversations, planConversations } from './conversation-plan';
 import { createSimulatedUser } from './simulated-user';
 import { Harness } from '../replay/harness';
 import { recordingMatch } from '../replay/match';
 import type { LoadedTarget } from '../replay/loader';
-import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
-import { Durations, type DurationStats } from './stats';
+import { writeJson } from './output';
+import type { DurationStats } from './stats';
+import { ExperimentFolder, type PlanFile, type Totals } from './folder';
+import { planIdentity } from './identity';
+import { shardSize, shareOf, type Shard } from './share';
 import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type SetupOptions } from './plan';
 import { checkRecordings, type ReplaySource } from './replay-source';
 import { configFor, threadRuns } from './work-order';
@@ -47,6 +49,13 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
   target?: string;
   /** The config file to read instead of `configs/simulation.yaml`, relative to the project. */
   configFile?: string;
+  /**
+   * An experiment folder to go on with: only the runs of the plan missing from its traces.jsonl
+   * are made, and appended to it. The plan must be the folder's (see plan.json).
+   */
+  resume?: string;
+  /** Makes only this share of the plan (`--shard i/n`): every n-th run from the i-th. */
+  shard?: Shard;
   /** Called once the plan is checked, before the first run. */
   onPlan?: (setup: ExperimentSetup) => void;
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
@@ -81,6 +90,14 @@ export interface ExperimentSummary extends CallsSummary {
   max_cost_usd?: number;
   /** What stopped a failed experiment. */
   failure?: string;
+  /** The plan's digest (plan.json has its parts): shards, resumes and workers of one plan share it. */
+  plan_hash: string;
+  /** The share of the plan this folder holds (`--shard`). */
+  shard?: Shard;
+  /** How many times the experiment was resumed (`--resume`). */
+  resumes?: number;
+  /** The shard folders a merge made it from (`merge experiments`). */
+  merged_from?: string[];
   started_at: string;
   finished_at: string;
   total_time_ms: number;
@@ -273,41 +290,32 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
   const { setup, runs, target } = await prepare(options, true);
   const { config, root } = setup;
-  let dir: string;
+  const tally = new CallsTally(pricesOf(config));
+  let folder: ExperimentFolder;
   try {
-    dir = createExperimentDir(path.resolve(root, options.outputDir ?? config.output_directory), config.name);
+    const plan = await planIdentity(setup, options);
+    if (options.resume !== undefined) {
+      folder = await ExperimentFolder.reopen(path.resolve(options.resume), plan, options.shard, tally);
+    } else {
+      const base = path.resolve(root, options.outputDir ?? config.output_directory);
+      folder = ExperimentFolder.create(base, config.name, { ...plan, shard: options.shard ?? null, started_at: new Date().toISOString() });
+    }
   } catch (error) {
     await runs.close();
     throw error;
   }
-  const traces = new JsonLines(path.join(dir, 'traces.jsonl'));
-  const observations = new JsonLines(path.join(dir, 'observations.jsonl'));
-  const errors = new JsonArray(path.join(dir, 'errors.json'));
-  const durations = new Durations();
-  const counts: Record<RunStatus, number> = { ok: 0, error: 0, timeout: 0 };
-  let warned = 0;
-  const startedAt = new Date();
+  const shard = folder.plan.shard ?? undefined;
+  setup.total = shardSize(setup.total, shard);
+  const { totals } = folder;
   const started = performance.now();
-  const tally = new CallsTally(pricesOf(config));
-  const conversations = setup.multiTurn === undefined ? undefined : { ...conversationsPlan(setup), turns: 0, by_termination_reason: {} as Record<string, number> };
   let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> = { ended: 'completed' };
   let failure: unknown;
   try {
-    const plans = setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : planConversations(setup, target, options.limit);
+    const planned = setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : planConversations(setup, target, options.limit);
+    const plans = shareOf<Planned>(planned, shard, folder.done);
     const stop = await execute(setup, runs, plans, (run) => {
-      const { result } = run;
-      if (conversations !== undefined && isConversation(result)) {
-        const { turn_count, termination_reason } = result;
-        conversations.turns += turn_count;
-        conversations.by_termination_reason[termination_reason] = (conversations.by_termination_reason[termination_reason] ?? 0) + 1;
-      }
-      traces.writeText(`${run.line}\n`);
-      observations.writeText(run.observations);
-      counts[result.status]++;
-      if (result.warnings.length > 0) warned++;
-      durations.push(result.duration_ms);
-      if (result.status !== 'ok') errors.write(errorEntry(result));
-      options.onProgress?.({ done: durations.length, total: setup.total, result, trace: run.line, observations: run.observations });
+      folder.write(run);
+      options.onProgress?.({ done: totals.durations.length, total: setup.total, result: run.result, trace: run.line, observations: run.observations });
     }, { signal: options.signal, tally, maxCostUsd: options.maxCostUsd });
     if (stop === 'interrupted') end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
     else if (stop === 'max_cost') end = { ended: 'stopped', stopped: 'max_cost' };
@@ -315,30 +323,26 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     failure = error;
     end = { ended: 'failed', failure: (error as Error)?.message ?? String(error) };
   } finally {
-    for (const stray of runs.strays ?? []) errors.write(stray);
-    for (const file of [traces, observations, errors]) {
-      try {
-        file.close();
-      } catch (error) {
-        failure ??= error;
-      }
+    for (const stray of runs.strays ?? []) folder.writeStray(stray);
+    try {
+      folder.close();
+    } catch (error) {
+      failure ??= error;
     }
   }
   const summary = summarize(setup, {
-    counts,
-    warned,
-    durations,
-    startedAt,
-    totalMs: performance.now() - started,
-    strays: runs.strayCount ?? 0,
+    totals,
+    plan: folder.plan,
+    resumes: folder.resumes,
+    totalMs: folder.earlierMs + performance.now() - started,
+    strays: folder.earlierStrays + (runs.strayCount ?? 0),
     calls: tally.summary(),
     maxCostUsd: options.maxCostUsd,
     ...end,
   });
-  if (conversations !== undefined) summary.conversations = conversations;
-  writeJson(path.join(dir, 'summary.json'), summary);
+  writeJson(path.join(folder.dir, 'summary.json'), summary);
   if (failure !== undefined) throw failure;
-  return { dir, summary };
+  return { dir: folder.dir, summary };
 }
 
 /** How long runs in flight may take to finish once the experiment is interrupted. */
@@ -440,17 +444,17 @@ function conversationsPlan(setup: ExperimentSetup): ConversationsPlan {
 type SummaryOf = Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> & {
   calls: CallsSummary;
   maxCostUsd?: number;
-  counts: Record<RunStatus, number>;
-  warned: number;
-  durations: Durations;
-  startedAt: Date;
+  totals: Totals;
+  plan: PlanFile;
+  resumes: number;
   totalMs: number;
   strays: number;
 };
 
 function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
   const { config } = setup;
-  const total = run.durations.length;
+  const { counts, durations } = run.totals;
+  const total = durations.length;
   const { keys, patterns } = redactRules(config);
   const encoder = createEncoder({ redactKeys: keys, redactPatterns: patterns });
   return {
@@ -460,16 +464,19 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     ...(run.failure === undefined ? {} : { failure: run.failure }),
     ...(run.stopped === undefined ? {} : { stopped: run.stopped }),
     ...(run.maxCostUsd === undefined ? {} : { max_cost_usd: run.maxCostUsd }),
-    started_at: run.startedAt.toISOString(),
+    plan_hash: run.plan.hash,
+    ...(run.plan.shard === null ? {} : { shard: run.plan.shard }),
+    ...(run.resumes === 0 ? {} : { resumes: run.resumes }),
+    started_at: run.plan.started_at,
     finished_at: new Date().toISOString(),
     total_time_ms: Math.round(run.totalMs),
     total_runs: total,
     planned_runs: setup.total,
-    counts: run.counts,
-    success_rate: total === 0 ? 0 : run.counts.ok / total,
-    runs_with_warnings: run.warned,
+    counts,
+    success_rate: total === 0 ? 0 : counts.ok / total,
+    runs_with_warnings: run.totals.warned,
     stray_errors: run.strays,
-    duration_ms: run.durations.stats(),
+    duration_ms: durations.stats(),
     ...run.calls,
     iterations: setup.iterations,
     recordings: setup.replay?.count ?? 0,
@@ -481,5 +488,6 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     runner: config.runner,
     // FluxLoop writes API keys into its summary; the redactor masks them here.
     config: JSON.parse(encoder.encode(config.raw)),
+    ...(setup.multiTurn === undefined ? {} : { conversations: { ...conversationsPlan(setup), turns: run.totals.turns, by_termination_reason: run.totals.endings } }),
   };
 }

@@ -63,12 +63,30 @@ export class CallsTally {
     const d = run.divergence;
     if (d) {
       this.diverged++;
-      const key = `${d.index}:${d.kind}`;
-      const place = this.places.get(key) ?? { index: d.index, kind: d.kind, runs: 0 };
-      place.runs++;
-      this.places.set(key, place);
+      this.divergedAt(d.index, d.kind, 1);
     }
     return cost;
+  }
+
+  /** Counts the runs another tally summed up: a shard's, when shards are merged. */
+  addSummary(other: CallsSummary): void {
+    this.usage = addUsage(this.usage, other.usage);
+    this.priced = roundUsd(this.priced + (other.cost_usd ?? 0));
+    this.calls += other.live_llm_calls;
+    this.withoutUsage += other.llm_calls_without_usage;
+    if (other.live_llm_calls > 0 && other.cost_usd === null) this.known = false;
+    for (const model of other.unpriced_models) if (!this.unpriced.includes(model)) this.unpriced.push(model);
+    this.live.http += other.live_calls.http;
+    this.live.tool += other.live_calls.tool;
+    this.diverged += other.diverged_runs;
+    for (const { index, kind, runs } of other.diverged_at) this.divergedAt(index, kind, runs);
+  }
+
+  private divergedAt(index: number, kind: DivergenceKind, runs: number): void {
+    const key = `${index}:${kind}`;
+    const place = this.places.get(key) ?? { index, kind, runs: 0 };
+    place.runs += runs;
+    this.places.set(key, place);
   }
 
   /** The cost of every call that has a price: what `--max-cost` holds the experiment to. */

@@ -278,7 +278,8 @@ describe('run experiment --verbose', () => {
     const run = await experiment(dir, ['--verbose']);
     expect(run.stdout).not.toContain('TICKET-4242');
     const [line] = linesOf('app/agent.js:handle');
-    const runs = run.stdout.split(/^(?=run \d\/2 )/m).filter((text) => text.startsWith('run '));
+    // The runs, without the summary that follows the last of them (which counts errors).
+    const runs = run.stdout.slice(0, run.stdout.search(/^Experiment /m)).split(/^(?=run \d\/2 )/m).filter((text) => text.startsWith('run '));
     expect(runs).toHaveLength(2);
     const masked = runs.find((text) => text.includes('my ticket'))!;
     expect(masked).toMatch(new RegExp(`^run [12]/2 ok [\\d.]+ ms  recording ${line! - 1} \\(line ${line}\\)\n`));
