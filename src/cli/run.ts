@@ -128,6 +128,8 @@ function printSummary(root: string, dir: string, summary: ExperimentSummary, err
       ['Results', `${colors.green(`${counts.ok} ok`)}  ${counts.error ? colors.red(`${counts.error} error`) : '0 error'}  ${counts.timeout ? colors.yellow(`${counts.timeout} timeout`) : '0 timeout'}  (${formatPercent(summary.success_rate)} ok)`],
       ['Duration', `p50 ${formatMs(d.p50)}  p95 ${formatMs(d.p95)}  max ${formatMs(d.max)}`],
       ...(c === undefined ? [] : [['Ended', Object.entries(c.by_termination_reason).sort((a, b) => b[1] - a[1]).map(([reason, n]) => `${reason} ${n}`).join('  ') || colors.dim('none')], ['Turns', `${c.turns} in all`]]),
+      ...(summary.shard === undefined ? [] : [['Shard', `${summary.shard.index}/${summary.shard.count} of plan ${summary.plan_hash}: ${summary.total_runs} of its ${summary.planned_runs} runs (merge experiments joins the shards)`]]),
+      ...(summary.resumes === undefined ? [] : [['Resumed', `${summary.resumes} time${summary.resumes === 1 ? '' : 's'}: the folder holds ${summary.total_runs} of ${summary.planned_runs} runs`]]),
       ['Output', projectRelative(root, dir)],
     ]),
   );

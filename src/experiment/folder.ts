@@ -140,14 +140,13 @@ export class ExperimentFolder {
    * another share of it), naming what differs. Each run read back is counted in `tally` too.
    */
   static async reopen(dir: string, plan: PlanIdentity, shard: Shard | undefined, tally: CallsTally): Promise<ExperimentFolder> {
-    const file = { file: path.join(dir, 'plan.json') };
     if (!fs.existsSync(dir)) throw new ConfigError(`--resume: ${dir} does not exist`);
-    const before = readJsonFile<PlanFile>(file.file);
-    if (before?.hash === undefined) throw new ConfigError(`--resume: ${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not resume`, file);
-    if (before.hash !== plan.hash) throw new ConfigError(`--resume: ${dir} holds another plan (${before.hash}, this one is ${plan.hash}): ${planDifference(before, plan)} differ`, file);
+    const before = readJsonFile<PlanFile>(path.join(dir, 'plan.json'));
+    if (before?.hash === undefined) throw new ConfigError(`--resume: ${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not resume`);
+    if (before.hash !== plan.hash) throw new ConfigError(`--resume: ${dir} holds another plan (${before.hash}, this one is ${plan.hash}): ${planDifference(before, plan)} differ`);
     // Without --shard, a resume goes on with the folder's own share.
     if (shard !== undefined && (before.shard?.index !== shard.index || before.shard?.count !== shard.count)) {
-      throw new ConfigError(`--resume: ${dir} holds ${before.shard === null ? 'the whole plan' : `shard ${before.shard.index}/${before.shard.count}`}, not shard ${shard.index}/${shard.count}`, file);
+      throw new ConfigError(`--resume: ${dir} holds ${before.shard === null ? 'the whole plan' : `shard ${before.shard.index}/${before.shard.count}`}, not shard ${shard.index}/${shard.count}`);
     }
     const summary = readJsonFile<{ stray_errors?: number; total_time_ms?: number; resumes?: number }>(path.join(dir, 'summary.json'));
     const strays = straysOf(path.join(dir, 'errors.json'));
@@ -155,20 +154,29 @@ export class ExperimentFolder {
     const observations = path.join(dir, 'observations.jsonl');
     dropTornLine(traces);
     dropTornLine(observations);
+    // Read through once before anything is written, so that a folder this cannot read is left as it was.
+    const written = new Set<string>();
+    let n = 0;
+    for await (const line of fileLines(traces)) {
+      n++;
+      try {
+        written.add(summaryOfLine(line).trace_id);
+      } catch {
+        throw new ConfigError("--resume: not a run's JSON line: mend or remove it first", { file: traces, line: n });
+      }
+    }
+    await keepObservationsOf(observations, written);
     const folder = new ExperimentFolder(dir, before);
     folder.earlierStrays = summary?.stray_errors ?? strays.length;
     folder.earlierMs = summary?.total_time_ms ?? 0;
     folder.resumes = (summary?.resumes ?? 0) + 1;
     for (const stray of strays) folder.errors.write(stray);
-    const written = new Set<string>();
     for await (const line of fileLines(traces)) {
       const result = summaryOfLine(line);
       folder.done.add(runKey(result as Parameters<typeof runKey>[0]));
-      written.add(result.trace_id);
       folder.count(result);
       tally.add(result);
     }
-    await keepObservationsOf(observations, written);
     return folder;
   }
 

@@ -20,7 +20,7 @@ const WORST_FIRST: Array<ExperimentSummary['ended']> = ['failed', 'interrupted',
 function readShard(dir: string): ShardFolder {
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError(`${dir} is not an experiment folder`);
   const plan = readJsonFile<PlanFile>(path.join(dir, 'plan.json'));
-  if (plan?.hash === undefined) throw new ConfigError(`${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not merge`, { file: path.join(dir, 'plan.json') });
+  if (plan?.hash === undefined) throw new ConfigError(`${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not merge`);
   const summary = readJsonFile<ExperimentSummary>(path.join(dir, 'summary.json'));
   if (summary === undefined) throw new ConfigError(`${dir} has no summary.json: its run never finished; go on with it first (run experiment --resume ${dir})`);
   return { dir, plan, summary };

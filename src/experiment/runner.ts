@@ -235,7 +235,7 @@ export async function prepare(options: ExperimentOptions, prestart = false): Pro
     const unreplayed = await unreplayedRecordings(root, config, options.configFile === undefined ? configPath(root) : path.resolve(root, options.configFile));
     if (unreplayed !== undefined) setup.unreplayed = unreplayed;
   }
-  setup.total = countRuns(setup, options.limit);
+  setup.total = shardSize(countRuns(setup, options.limit), options.shard);
   options.onPlan?.(setup);
   return { setup, runs, target };
 }
@@ -247,7 +247,8 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
   // The modes the runs will have: the harness's, with --downstream over the config, where the replay sets them.
   const modes = setup.harness.downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
   // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
-  const estimate = await estimateCost(setup.multiTurn === undefined ? planRuns(setup, target, options.limit) : recordedTurns(planConversations(setup, target, options.limit)), pricesOf(setup.config), modes);
+  const share = <P extends Planned>(plans: AsyncIterable<P>) => shareOf(plans, options.shard, new Set());
+  const estimate = await estimateCost(setup.multiTurn === undefined ? share(planRuns(setup, target, options.limit)) : recordedTurns(share(planConversations(setup, target, options.limit))), pricesOf(setup.config), modes);
   const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate, ...(setup.multiTurn === undefined ? {} : { conversations: conversationsPlan(setup) }) };
   for await (const plan of planRuns(setup, target, 1)) {
     const { keys, patterns } = setup.harness.redact ?? redactRules(setup.config);
@@ -305,7 +306,8 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     throw error;
   }
   const shard = folder.plan.shard ?? undefined;
-  setup.total = shardSize(setup.total, shard);
+  // A resume without --shard goes on with the folder's share.
+  if (options.shard === undefined && shard !== undefined) setup.total = shardSize(setup.total, shard);
   const { totals } = folder;
   const started = performance.now();
   let end: Pick<ExperimentSummary, 'ended' | 'interrupted_by' | 'failure' | 'stopped'> = { ended: 'completed' };

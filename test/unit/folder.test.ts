@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors';
+import { ExperimentFolder, type PlanFile } from '../../src/experiment/folder';
+import type { PlanIdentity } from '../../src/experiment/identity';
+import { parseShard, shardSize, shareOf } from '../../src/experiment/share';
+import { CallsTally } from '../../src/experiment/tally';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const identity: PlanIdentity = { hash: 'aaaa', fluxloop_version: '1.0.0', project: 'p', parts: { project: 'p', inputs: 'i', recordings: 'r', options: 'o' } };
+const line = (traceId: string, inputIndex: number, status = 'ok') =>
+  JSON.stringify({ trace_id: traceId, iteration: 0, recording_index: null, input_index: inputIndex, input: `m${inputIndex}`, target: 't', status, error: status === 'ok' ? null : { type: 'Error', message: 'no' }, warnings: [], duration_ms: 5, attempts: 1 });
+
+/** A folder as a process killed mid-write leaves it: half a trace line, half an errors.json, an observation of a run never written. */
+function killedFolder(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-folder-'));
+  dirs.push(dir);
+  fs.writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ ...identity, shard: null, started_at: '2026-01-01T00:00:00.000Z' } satisfies PlanFile));
+  fs.writeFileSync(path.join(dir, 'traces.jsonl'), `${line('t1', 0)}\n${line('t2', 1, 'error')}\n${line('t3', 2).slice(0, 40)}`);
+  fs.writeFileSync(path.join(dir, 'observations.jsonl'), `${JSON.stringify({ trace_id: 't1', name: 'a' })}\n${JSON.stringify({ trace_id: 't3', name: 'b' })}\n`);
+  fs.writeFileSync(path.join(dir, 'errors.json'), `[\n  {\n    "stray": "uncaughtException",\n    "trace_id": null\n  },\n  {\n    "trace_id": "t2",\n    "sta`);
+  return dir;
+}
+
+describe('ExperimentFolder.reopen', () => {
+  it('keeps the whole runs of a killed process, drops what it half wrote, and counts them again', async () => {
+    const dir = killedFolder();
+    const folder = await ExperimentFolder.reopen(dir, identity, undefined, new CallsTally({}));
+    expect([...folder.done]).toEqual(['0:-:0', '0:-:1']);
+    expect(folder.totals.counts).toEqual({ ok: 1, error: 1, timeout: 0 });
+    expect(folder.earlierStrays).toBe(1);
+    expect(folder.resumes).toBe(1);
+    folder.write({ result: JSON.parse(line('t4', 2)), line: line('t4', 2), observations: `${JSON.stringify({ trace_id: 't4', name: 'c' })}\n` });
+    folder.close();
+    expect(fs.readFileSync(path.join(dir, 'traces.jsonl'), 'utf8')).toBe(`${line('t1', 0)}\n${line('t2', 1, 'error')}\n${line('t4', 2)}\n`);
+    expect(fs.readFileSync(path.join(dir, 'observations.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).trace_id)).toEqual(['t1', 't4']);
+    const errors = JSON.parse(fs.readFileSync(path.join(dir, 'errors.json'), 'utf8'));
+    expect(errors).toEqual([{ stray: 'uncaughtException', trace_id: null }, expect.objectContaining({ trace_id: 't2', status: 'error' })]);
+  });
+
+  it('refuses a folder of another plan or another shard, naming what differs', async () => {
+    const dir = killedFolder();
+    const other = { ...identity, hash: 'bbbb', parts: { ...identity.parts, inputs: 'j' } };
+    await expect(ExperimentFolder.reopen(dir, other, undefined, new CallsTally({}))).rejects.toThrow(/holds another plan \(aaaa, this one is bbbb\): the inputs differ/);
+    await expect(ExperimentFolder.reopen(dir, identity, { index: 1, count: 2 }, new CallsTally({}))).rejects.toThrow(/holds the whole plan, not shard 1\/2/);
+    await expect(ExperimentFolder.reopen(path.join(dir, 'nope'), identity, undefined, new CallsTally({}))).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
+describe('shares of a plan', () => {
+  async function* plans(n: number) {
+    for (let i = 0; i < n; i++) yield { traceId: `t${i}`, iteration: 0, inputIndex: i, input: { input: `m${i}`, metadata: {} } };
+  }
+  const collect = async (shard: { index: number; count: number } | undefined, done = new Set<string>()) => {
+    const out: number[] = [];
+    for await (const p of shareOf(plans(10), shard, done)) out.push(p.inputIndex);
+    return out;
+  };
+
+  it('gives every run to exactly one shard, and shardSize counts each share', async () => {
+    const shares = [await collect({ index: 1, count: 3 }), await collect({ index: 2, count: 3 }), await collect({ index: 3, count: 3 })];
+    expect(shares).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect([1, 2, 3].map((index) => shardSize(10, { index, count: 3 }))).toEqual([4, 3, 3]);
+    expect(shardSize(2, { index: 3, count: 3 })).toBe(0);
+    expect(await collect(undefined, new Set(['0:-:1', '0:-:5']))).toEqual([0, 2, 3, 4, 6, 7, 8, 9]);
+  });
+
+  it('reads i/n, and says what is wrong with anything else', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    expect(parseShard('0/3')).toMatch(/1 ≤ i ≤ n/);
+    expect(parseShard('4/3')).toMatch(/1 ≤ i ≤ n/);
+    expect(parseShard('two')).toMatch(/must be i\/n/);
+  });
+});
