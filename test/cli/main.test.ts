@@ -132,7 +132,9 @@ function resolveExample(program: Command, words: string[]): Command {
       command = sub;
       continue;
     }
-    expect(operands++, `"${word}" in "${words.join(' ')}": ${commandPath(command) || 'fluxloop'} takes no such argument`).toBeLessThan(command.registeredArguments.length);
+    // A variadic last argument takes every operand from its place on.
+    const taken = command.registeredArguments.at(-1)?.variadic ? Math.min(operands++, command.registeredArguments.length - 1) : operands++;
+    expect(taken, `"${word}" in "${words.join(' ')}": ${commandPath(command) || 'fluxloop'} takes no such argument`).toBeLessThan(command.registeredArguments.length);
   }
   return command;
 }
