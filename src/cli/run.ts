@@ -14,6 +14,8 @@ import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import type { EvaluationResult } from '../experiment/evaluation/evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
+import { closeOtlpExport, exportFolderOtlp, otlpEndpoint, otlpOption, startOtlpExport } from './otlp';
+import type { OtlpExport } from '../experiment/otlp';
 
 interface RunOptions {
   limit?: number;
@@ -34,6 +36,7 @@ interface RunOptions {
   resumeAt?: number;
   supervisorProvider?: SimulatedUserConfig['provider'];
   supervisorModel?: string;
+  otlp?: string;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -247,6 +250,7 @@ export function registerRun(program: Command): void {
     .option('--resume-at <k>', 'replay the first k-1 turns of each recorded conversation as recorded, and put the input at turn k', integerUpTo(100))
     .addOption(new Option('--supervisor-provider <provider>', 'who plays the user: mock (scripted_questions) or an OpenAI-compatible endpoint (default: multi_turn.supervisor.provider)').choices(['openai', 'openai-compatible', 'mock']))
     .option('--supervisor-model <model>', "the simulated user's model (default: multi_turn.supervisor.model)")
+    .addOption(otlpOption())
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -255,6 +259,9 @@ export function registerRun(program: Command): void {
       let rules: RedactRules | undefined;
       // Made once the plan says what a run is: a call, or a conversation.
       let bar: ReturnType<typeof progress> | undefined;
+      // Runs are exported as they finish; with --evaluate, after the evaluation, with their verdicts.
+      const otlpUrl = otlpEndpoint(options.otlp);
+      let otlp: OtlpExport | undefined;
       const base: ExperimentOptions = {
         projectDir: root,
         limit: options.limit,
@@ -268,6 +275,7 @@ export function registerRun(program: Command): void {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));
           bar = progress(setup.multiTurn === undefined ? 'runs' : 'conversations');
+          if (otlpUrl !== undefined && !options.evaluate && !options.dryRun) otlp = startOtlpExport(otlpUrl, setup.config.name);
         },
       };
       // A broken evaluation config stops the command now, not after the last run.
@@ -296,11 +304,12 @@ export function registerRun(program: Command): void {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
           details?.(p);
           bar?.update!(p);
+          otlp?.add(p.trace, p.observations);
         },
       }).finally(() => {
         bar?.end();
         stop.dispose();
-      });
+      }).finally(() => closeOtlpExport(otlp, otlpUrl));
       if (!options.json) printSummary(root, dir, summary, failed);
       if (options.maxCost !== undefined && summary.unpriced_models.length > 0) {
         warn(`--max-cost counted only the calls with a price: ${summary.unpriced_models.join(', ')} had none (add them under pricing:)`);
@@ -333,6 +342,7 @@ export function registerRun(program: Command): void {
         // --evaluate, its evaluation in it, null when there was none.
         const evaluated = options.evaluate ? { evaluation: evaluation ? evaluationJson(evaluation) : null } : {};
         if (options.json) print(JSON.stringify({ experiment_dir: dir, ...summary, ...evaluated }, null, 2));
+        if (otlpUrl !== undefined && options.evaluate) await exportFolderOtlp(otlpUrl, dir, evaluation?.traces);
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });
