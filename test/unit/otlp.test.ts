@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { otlpEndpoint } from '../../src/cli/otlp';
 import { createOtlpExport, otlpTracesUrl } from '../../src/experiment/otlp';
 import { exportExperimentFolder } from '../../src/experiment/otlp-folder';
 import type { EvaluatorResult, TraceEvaluation } from '../../src/experiment/evaluation/types';
@@ -89,6 +90,25 @@ describe('otlpTracesUrl', () => {
   it('refuses what is not an http(s) URL, naming where it came from', () => {
     expect(() => otlpTracesUrl('localhost:4318', 'OTEL_EXPORTER_OTLP_ENDPOINT')).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT "localhost:4318" is not an http\(s\) URL/);
     expect(() => otlpTracesUrl('not a url', '--otlp')).toThrow(/--otlp "not a url" is not a URL/);
+  });
+});
+
+describe('otlpEndpoint', () => {
+  it('takes --otlp, else the traces variable as it is, else the general one with /v1/traces; an empty one is unset', () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://base:4318');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'http://traces:4318/custom');
+    try {
+      expect(otlpEndpoint('http://flag:4318/v1/traces')).toBe('http://flag:4318/v1/traces');
+      expect(otlpEndpoint(undefined)).toBe('http://traces:4318/custom');
+      vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '');
+      expect(otlpEndpoint(undefined)).toBe('http://base:4318/v1/traces');
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', ' ');
+      expect(otlpEndpoint(undefined)).toBeUndefined();
+      vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'grpc://traces:4317');
+      expect(() => otlpEndpoint(undefined)).toThrow(/OTEL_EXPORTER_OTLP_TRACES_ENDPOINT "grpc:\/\/traces:4317" is not an http\(s\) URL/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 
