@@ -13,6 +13,7 @@ import { defaultEvaluatorsNote, gateVerdict, parseRate, unitOf } from '../experi
 import { formatDeltaMs, formatDeltaPoints, formatMs, formatPercent } from '../experiment/format';
 import { integerAtLeast } from './arguments';
 import { EXIT_FAILURE, colors, cut, print, progressBar, projectRootOf, table, warn } from './output';
+import { exportFolderOtlp, otlpEndpoint, otlpOption } from './otlp';
 
 interface EvaluateCommandOptions {
   baseline?: string;
@@ -24,6 +25,7 @@ interface EvaluateCommandOptions {
   maxTime?: number;
   maxConsecutiveFailures?: number;
   minPassRate?: number;
+  otlp?: string;
 }
 
 const MAX_SHOWN = 20;
@@ -177,12 +179,14 @@ export function registerEvaluate(program: Command): void {
     .option('--json', 'print the evaluation summary as JSON on stdout')
     .option('--max-time <seconds>', "stop the judge's requests after this long, writing nothing (default: evaluation.llm.max_time_ms, else no limit)", integerAtLeast(1))
     .option('--max-consecutive-failures <n>', 'stop after n judge requests in a row failed (default: evaluation.llm.max_consecutive_failures, else 3)', integerAtLeast(1))
+    .addOption(otlpOption())
     .action(async (dir: string | undefined, options: EvaluateCommandOptions, command: Command) => {
       const root = projectRootOf(command);
       if (options.failOnRegression && options.baseline === undefined) {
         throw new ConfigError('--fail-on-regression needs --baseline <dir>: regressions are runs that passed there and fail now');
       }
-      const { summary } = await runEvaluation(
+      const otlpUrl = otlpEndpoint(options.otlp);
+      const { summary, dir: evaluated, traces } = await runEvaluation(
         root,
         {
           experimentDir: dir ?? latestExperiment(root),
@@ -195,6 +199,7 @@ export function registerEvaluate(program: Command): void {
         },
         options.json ? 'json' : 'text',
       );
+      if (otlpUrl !== undefined) await exportFolderOtlp(otlpUrl, evaluated, traces);
       if (options.failOnRegression && summary.comparison!.counts.regressions > 0) process.exitCode = EXIT_FAILURE;
     });
 }

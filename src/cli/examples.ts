@@ -39,6 +39,7 @@ const EXAMPLES: Record<string, string[]> = {
     'FLUXLOOP_PROGRESS=json npx fluxloop run experiment --evaluate --json   # for tools: one JSON object, progress as JSON lines on stderr',
     'npx fluxloop run experiment --shard 2/3             # the second of three shares, in a CI matrix',
     'npx fluxloop run experiment --resume experiments/chat_20250102_090000   # only the runs it lacks',
+    'npx fluxloop run experiment --otlp http://localhost:4318   # each run as a trace to an OpenTelemetry collector',
   ],
   merge: ['npx fluxloop merge experiments shard-1 shard-2 shard-3 --output experiments/merged'],
   'merge experiments': ['npx fluxloop merge experiments shard-1 shard-2 shard-3 --output experiments/merged', 'npx fluxloop merge experiments shards/* --output merged --json'],

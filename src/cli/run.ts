@@ -15,6 +15,8 @@ import { runDetails } from './run-details';
 import { checkEvaluation, evaluationJson, minPassRateOption, runEvaluation } from './evaluate';
 import type { EvaluationResult } from '../experiment/evaluation/evaluate';
 import { EXIT_FAILURE, colors, print, progressBar, projectRootOf, table, warn } from './output';
+import { closeOtlpExport, exportFolderOtlp, otlpEndpoint, otlpOption, startOtlpExport } from './otlp';
+import type { OtlpExport } from '../experiment/otlp';
 
 interface RunOptions {
   limit?: number;
@@ -37,6 +39,7 @@ interface RunOptions {
   supervisorModel?: string;
   resume?: string;
   shard?: Shard;
+  otlp?: string;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -254,6 +257,7 @@ export function registerRun(program: Command): void {
     .option('--supervisor-model <model>', "the simulated user's model (default: multi_turn.supervisor.model)")
     .option('--resume <dir>', 'go on with this experiment folder: make only the runs of its plan it lacks, and add them to it')
     .option('--shard <i/n>', 'make only the i-th of n shares of the plan, for a CI matrix (see merge experiments)', shardArgument)
+    .addOption(otlpOption())
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -262,6 +266,9 @@ export function registerRun(program: Command): void {
       let rules: RedactRules | undefined;
       // Made once the plan says what a run is: a call, or a conversation.
       let bar: ReturnType<typeof progress> | undefined;
+      // Runs are exported as they finish; with --evaluate, after the evaluation, with their verdicts.
+      const otlpUrl = otlpEndpoint(options.otlp);
+      let otlp: OtlpExport | undefined;
       const base: ExperimentOptions = {
         projectDir: root,
         limit: options.limit,
@@ -277,6 +284,7 @@ export function registerRun(program: Command): void {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));
           bar = progress(setup.multiTurn === undefined ? 'runs' : 'conversations');
+          if (otlpUrl !== undefined && !options.evaluate && !options.dryRun) otlp = startOtlpExport(otlpUrl, setup.config.name);
         },
       };
       if (options.resume !== undefined && options.output !== undefined) throw new ConfigError('--resume adds to the folder it names: --output does not go with it');
@@ -306,11 +314,12 @@ export function registerRun(program: Command): void {
           if (p.result.status !== 'ok' && failed.length < 6) failed.push(p.result);
           details?.(p);
           bar?.update!(p);
+          otlp?.add(p.trace, p.observations);
         },
       }).finally(() => {
         bar?.end();
         stop.dispose();
-      });
+      }).finally(() => closeOtlpExport(otlp, otlpUrl));
       if (!options.json) printSummary(root, dir, summary, failed);
       if (options.maxCost !== undefined && summary.unpriced_models.length > 0) {
         warn(`--max-cost counted only the calls with a price: ${summary.unpriced_models.join(', ')} had none (add them under pricing:)`);
@@ -343,6 +352,7 @@ export function registerRun(program: Command): void {
         // --evaluate, its evaluation in it, null when there was none.
         const evaluated = options.evaluate ? { evaluation: evaluation ? evaluationJson(evaluation) : null } : {};
         if (options.json) print(JSON.stringify({ experiment_dir: dir, ...summary, ...evaluated }, null, 2));
+        if (otlpUrl !== undefined && options.evaluate) await exportFolderOtlp(otlpUrl, dir, evaluation?.traces);
       }
       if (options.failOnError && summary.counts.ok < summary.total_runs) process.exitCode = EXIT_FAILURE;
     });

@@ -59,7 +59,8 @@ export function recordedOnce(fixture: string, check: (run: Run) => void, script 
 export function runApp(dir: string, script: string, options: RunOptions = {}): Promise<Run> {
   const args = [...(options.nodeArgs ?? []), ...(options.preload === false ? [] : ['--import', 'fluxloop/register']), script];
   // The test runner's own FLUXLOOP_* variables must not leak into the app under test.
-  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_'));
+  // A collector set in the developer's environment would get every test's runs.
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_') && !key.startsWith('OTEL_EXPORTER_OTLP_'));
   const env: Record<string, string | undefined> = { ...Object.fromEntries(inherited), FLUXLOOP_RECORD_ARGS: 'true', ...options.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   return new Promise((resolve, reject) => {
@@ -173,7 +174,8 @@ export interface CliRun {
 
 /** `fluxloop <args> --project-dir <dir>` run from the project, with none of the test runner's FLUXLOOP_* variables. */
 export function runCli(dir: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<CliRun> {
-  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_'));
+  // A collector set in the developer's environment would get every test's runs.
+  const inherited = Object.entries(process.env).filter(([key]) => !key.startsWith('FLUXLOOP_') && !key.startsWith('OTEL_EXPORTER_OTLP_'));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO, 'bin', 'fluxloop.js'), ...args, '--project-dir', dir], {
       cwd: dir,
