@@ -14,6 +14,9 @@ export type { RunResult, RunStatus } from './replay/execute';
 export type { ReplayOptions, ReplayResult } from './experiment/replay';
 export type { ExperimentOptions, ExperimentResult, ExperimentSummary } from './experiment/runner';
 export type { FinishedSummary, RunSummary } from './experiment/finished';
+export type { Shard } from './experiment/share';
+export type { PlanFile } from './experiment/folder';
+export type { PlanIdentity } from './experiment/identity';
 export type { DurationStats } from './experiment/stats';
 export type { GenerateOptions, GenerationResult, GenerationStats, GenerationStop, PromptFailure, Shortfall } from './experiment/generate';
 export type { EvaluationConfig, EvaluatorConfig, EvaluatorScope, EvaluatorType } from './config/types';
@@ -49,6 +52,11 @@ export function replay(options: ReplayOptions): Promise<ReplayResult> {
 /** Runs an experiment as `fluxloop run experiment` does, writing its folder; resolves to the folder and summary. */
 export function runExperiment(options?: ExperimentOptions): Promise<ExperimentResult> {
   return (require('./experiment/runner') as typeof import('./experiment/runner')).runExperiment(options);
+}
+
+/** Merges the shard folders of one plan into one experiment folder, as `fluxloop merge experiments` does. */
+export function mergeExperiments(dirs: string[], output: string): Promise<ExperimentResult> {
+  return (require('./experiment/merge') as typeof import('./experiment/merge')).mergeExperiments(dirs, output);
 }
 
 /**
