@@ -3,7 +3,6 @@ import { ConfigError } from '../config/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatParamPath, parseParamPath } from '../config/param-path';
 import { configPath, resolveProjectRoot } from '../config/project';
-import { parseTarget } from '../config/targets';
 import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { redactJson, redactRules } from '../record/redact-json';
@@ -25,7 +24,7 @@ import { planIdentity } from './identity';
 import { shardSize, shareOf, type Shard } from './share';
 import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type ExperimentSetup, type SetupOptions } from './plan';
 import { checkRecordings, type ReplaySource } from './replay-source';
-import { configFor, threadRuns } from './work-order';
+import { configFor, threadRuns, withTarget } from './work-order';
 import type { Runs } from './runs';
 import { createRedactor } from '../record/redact';
 import { recordedCalls } from './recorded-calls';
@@ -183,11 +182,7 @@ interface Prepared {
  */
 export async function prepare(options: ExperimentOptions, prestart = false): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
-  let config = options.config ?? configFor(root, options);
-  if (options.config !== undefined && options.target !== undefined) {
-    parseTarget(options.target, { file: '--target' });
-    config = { ...config, runner: { ...config.runner, target: options.target } };
-  }
+  const config = options.config === undefined ? configFor(root, options) : withTarget(options.config, options.target);
   const partial = setupExperiment(root, config, options);
   const { isolation, timeout_ms: timeoutMs } = config.runner;
   const prices = pricesOf(config);

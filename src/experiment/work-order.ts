@@ -28,12 +28,16 @@ export interface WorkOrder {
   multiTurn?: MultiTurnOverrides;
 }
 
-/** The config a command's options make: the project's, with `--target` over `runner.target`. */
+/** `config` with `--target` over `runner.target`. */
+export function withTarget(config: SimulationConfig, target: string | undefined): SimulationConfig {
+  if (target === undefined) return config;
+  parseTarget(target, { file: '--target' });
+  return { ...config, runner: { ...config.runner, target } };
+}
+
+/** The config a command's options make: the project's (or `--config`), with `--target` over `runner.target`. */
 export function configFor(root: string, options: { configFile?: string; target?: string }): SimulationConfig {
-  const config = loadSimulationConfig(root, options.configFile);
-  if (options.target === undefined) return config;
-  parseTarget(options.target, { file: '--target' });
-  return { ...config, runner: { ...config.runner, target: options.target } };
+  return withTarget(loadSimulationConfig(root, options.configFile), options.target);
 }
 
 /** Makes runs on worker threads, under the project's isolation, timeout and supervision. */
