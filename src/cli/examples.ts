@@ -37,6 +37,11 @@ const EXAMPLES: Record<string, string[]> = {
     'npx fluxloop run experiment --limit 5 --verbose     # each run as it ends',
     'npx fluxloop run experiment --evaluate --fail-on-error',
     'FLUXLOOP_PROGRESS=json npx fluxloop run experiment --evaluate --json   # for tools: one JSON object, progress as JSON lines on stderr',
+    'npx fluxloop run experiment --queue redis://queue.internal:6379   # the runs made by `fluxloop worker`s',
+  ],
+  worker: [
+    'npx fluxloop worker --queue redis://queue.internal:6379 --concurrency 10   # on each machine, in the same project',
+    'npx fluxloop worker --verbose                       # runner.queue from the config; a line per run',
   ],
   evaluate: ['npx fluxloop evaluate experiment'],
   'evaluate experiment': [

@@ -34,6 +34,7 @@ interface RunOptions {
   resumeAt?: number;
   supervisorProvider?: SimulatedUserConfig['provider'];
   supervisorModel?: string;
+  queue?: string;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -247,6 +248,7 @@ export function registerRun(program: Command): void {
     .option('--resume-at <k>', 'replay the first k-1 turns of each recorded conversation as recorded, and put the input at turn k', integerUpTo(100))
     .addOption(new Option('--supervisor-provider <provider>', 'who plays the user: mock (scripted_questions) or an OpenAI-compatible endpoint (default: multi_turn.supervisor.provider)').choices(['openai', 'openai-compatible', 'mock']))
     .option('--supervisor-model <model>', "the simulated user's model (default: multi_turn.supervisor.model)")
+    .option('--queue <url>', 'send the runs through a queue on this Redis (redis://host:port), to `fluxloop worker`s (default: runner.queue)')
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -264,6 +266,7 @@ export function registerRun(program: Command): void {
         configFile: options.config,
         downstream: options.downstream,
         multiTurn: multiTurnOf(options),
+        queue: options.queue,
         onPlan: (setup) => {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));

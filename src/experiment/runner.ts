@@ -25,6 +25,7 @@ import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type Experi
 import { checkRecordings, type ReplaySource } from './replay-source';
 import { configFor, threadRuns } from './work-order';
 import type { Runs } from './runs';
+import { queuedRuns } from './queue/experiment';
 import { createRedactor } from '../record/redact';
 import { recordedCalls } from './recorded-calls';
 import { CallsTally, type CallsSummary } from './tally';
@@ -47,6 +48,8 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
   target?: string;
   /** The config file to read instead of `configs/simulation.yaml`, relative to the project. */
   configFile?: string;
+  /** A Redis URL (`--queue`; `runner.queue` by default): the runs go through a queue there, made by `fluxloop worker`s. */
+  queue?: string;
   /** Called once the plan is checked, before the first run. */
   onPlan?: (setup: ExperimentSetup) => void;
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
@@ -271,7 +274,9 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
  * exists, `summary.json` is written however the experiment ends: `ended` says how.
  */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { setup, runs, target } = await prepare(options, true);
+  const prepared = await prepare(options, true);
+  const { setup, target } = prepared;
+  const runs = await queuedRuns(prepared.runs, setup, options);
   const { config, root } = setup;
   let dir: string;
   try {
