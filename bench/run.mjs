@@ -9,11 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { overhead } from './overhead.mjs';
 import { replay } from './replay.mjs';
+import { scaleout } from './scaleout.mjs';
 import { startup } from './startup.mjs';
 import { sustained } from './sustained.mjs';
 import { table } from './lib/table.mjs';
 
-const BENCHMARKS = { overhead, sustained, startup, replay };
+const BENCHMARKS = { overhead, sustained, startup, replay, scaleout };
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean' }, only: { type: 'string' }, json: { type: 'boolean' }, node: { type: 'string', multiple: true } },

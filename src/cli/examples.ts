@@ -40,6 +40,11 @@ const EXAMPLES: Record<string, string[]> = {
     'npx fluxloop run experiment --shard 2/3             # the second of three shares, in a CI matrix',
     'npx fluxloop run experiment --resume experiments/chat_20250102_090000   # only the runs it lacks',
     'npx fluxloop run experiment --otlp http://localhost:4318   # each run as a trace to an OpenTelemetry collector',
+    'npx fluxloop run experiment --queue redis://queue.internal:6379   # the runs made by `fluxloop worker`s',
+  ],
+  worker: [
+    'npx fluxloop worker --queue redis://queue.internal:6379 --concurrency 10   # on each machine, in the same project',
+    'npx fluxloop worker --verbose                       # runner.queue from the config; a line per run',
   ],
   merge: ['npx fluxloop merge experiments shard-1 shard-2 shard-3 --output experiments/merged'],
   'merge experiments': ['npx fluxloop merge experiments shard-1 shard-2 shard-3 --output experiments/merged', 'npx fluxloop merge experiments shards/* --output merged --json'],

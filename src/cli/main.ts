@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => RegisterCommand> = {
   run: () => (require('./run.js') as typeof import('./run.js')).registerRun,
   merge: () => (require('./merge.js') as typeof import('./merge.js')).registerMerge,
   evaluate: () => (require('./evaluate.js') as typeof import('./evaluate.js')).registerEvaluate,
+  worker: () => (require('./worker.js') as typeof import('./worker.js')).registerWorker,
   list: () => (require('./list.js') as typeof import('./list.js')).registerList,
   doctor: () => (require('./doctor.js') as typeof import('./doctor.js')).registerDoctor,
   env: () => (require('./env.js') as typeof import('./env.js')).registerEnv,

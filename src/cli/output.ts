@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { LlmStopped } from '../experiment/llm-client';
+import { QueueUnavailable } from '../experiment/queue/errors';
 import { ConfigError } from '../config/errors.js';
 import { resolveProjectRoot } from '../config/project.js';
 import { formatEta } from '../experiment/format';
@@ -56,8 +57,8 @@ export function reportError(err: unknown, debug: boolean): number {
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${pc.red(`fluxloop: ${message}`)}\n`);
-  // An LLM endpoint that stopped answering is told in full by its message; a stack adds nothing.
-  if (err instanceof LlmStopped && !debug) return EXIT_FAILURE;
+  // An LLM endpoint that stopped answering, or a queue's Redis that is not there, is told in full by its message; a stack adds nothing.
+  if ((err instanceof LlmStopped || err instanceof QueueUnavailable) && !debug) return EXIT_FAILURE;
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${pc.dim(err.stack)}\n`);
   else process.stderr.write(`${pc.dim('(run with --debug for the stack trace)')}\n`);
   return EXIT_FAILURE;

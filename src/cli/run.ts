@@ -40,6 +40,7 @@ interface RunOptions {
   resume?: string;
   shard?: Shard;
   otlp?: string;
+  queue?: string;
 }
 
 /** The runs' progress, with the tally of outcomes. */
@@ -258,6 +259,7 @@ export function registerRun(program: Command): void {
     .option('--resume <dir>', 'go on with this experiment folder: make only the runs of its plan it lacks, and add them to it')
     .option('--shard <i/n>', 'make only the i-th of n shares of the plan, for a CI matrix (see merge experiments)', shardArgument)
     .addOption(otlpOption())
+    .option('--queue <url>', 'send the runs through a queue on this Redis (redis://host:port), to `fluxloop worker`s (default: runner.queue)')
     .action(async (options: RunOptions, command: Command) => {
       const root = projectRootOf(command);
       // Calls during a replay are never recorded; this also keeps code that the target runs on
@@ -280,6 +282,8 @@ export function registerRun(program: Command): void {
         multiTurn: multiTurnOf(options),
         resume: options.resume,
         shard: options.shard,
+        queue: options.queue,
+        onWarning: (message) => warn(message),
         onPlan: (setup) => {
           rules = redactRules(setup.config);
           planWarnings(setup).forEach((line) => warn(line));

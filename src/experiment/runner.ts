@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatParamPath, parseParamPath } from '../config/param-path';
-import { configPath, resolveProjectRoot } from '../config/project';
+import { configPath, projectRelative, resolveProjectRoot } from '../config/project';
 import { DOWNSTREAM_REPLAY_DEFAULTS, type SimulationConfig } from '../config/types';
 import { createEncoder } from '../record/encode';
 import { redactJson, redactRules } from '../record/redact-json';
@@ -26,6 +26,8 @@ import { countRuns, planRuns, setupExperiment, unreplayedRecordings, type Experi
 import { checkRecordings, type ReplaySource } from './replay-source';
 import { configFor, threadRuns, withTarget } from './work-order';
 import type { Runs } from './runs';
+import { queuedRuns } from './queue/experiment';
+import { maskUrl, QueueUnavailable } from './queue/errors';
 import { createRedactor } from '../record/redact';
 import { recordedCalls } from './recorded-calls';
 import { CallsTally, type CallsSummary } from './tally';
@@ -55,6 +57,10 @@ export interface ExperimentOptions extends Pick<SetupOptions, 'inputs' | 'fn' | 
   resume?: string;
   /** Makes only this share of the plan (`--shard i/n`): every n-th run from the i-th. */
   shard?: Shard;
+  /** A Redis URL (`--queue`; `runner.queue` by default): the runs go through a queue there, made by `fluxloop worker`s. */
+  queue?: string;
+  /** Called with what the user should hear while runs are made: a queue that no worker takes from. */
+  onWarning?: (message: string) => void;
   /** Called once the plan is checked, before the first run. */
   onPlan?: (setup: ExperimentSetup) => void;
   /** Stops the experiment: no new run starts, runs in flight get a short grace, and `summary.json` says `interrupted`. */
@@ -183,6 +189,8 @@ interface Prepared {
 export async function prepare(options: ExperimentOptions, prestart = false): Promise<Prepared> {
   const root = resolveProjectRoot(options.projectDir);
   const config = options.config === undefined ? configFor(root, options) : withTarget(options.config, options.target);
+  // Runs through a queue are made by workers: no thread here waits for them, nor a simulated user.
+  if ((options.queue ?? config.runner.queue) !== undefined) prestart = false;
   const partial = setupExperiment(root, config, options);
   const { isolation, timeout_ms: timeoutMs } = config.runner;
   const prices = pricesOf(config);
@@ -284,12 +292,15 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
  * exists, `summary.json` is written however the experiment ends: `ended` says how.
  */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
-  const { setup, runs, target } = await prepare(options, true);
+  const { setup, runs: local, target } = await prepare(options, true);
   const { config, root } = setup;
   const tally = new CallsTally(pricesOf(config));
+  let runs = local;
   let folder: ExperimentFolder;
   try {
     const plan = await planIdentity(setup, options);
+    // Before the folder is made: a queue that cannot be reached leaves none.
+    runs = await queuedRuns(local, setup, options, plan);
     if (options.resume !== undefined) {
       folder = await ExperimentFolder.reopen(path.resolve(options.resume), plan, options.shard, tally);
     } else {
@@ -317,6 +328,8 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     if (stop === 'interrupted') end = { ended: 'interrupted', interrupted_by: String(options.signal?.reason ?? 'abort') };
     else if (stop === 'max_cost') end = { ended: 'stopped', stopped: 'max_cost' };
   } catch (error) {
+    // The runs that did not come back are made by a resume, once the queue is there again.
+    if (error instanceof QueueUnavailable) error.message += `; once it is back, go on with: fluxloop run experiment --resume ${projectRelative(root, folder.dir)}`;
     failure = error;
     end = { ended: 'failed', failure: (error as Error)?.message ?? String(error) };
   } finally {
@@ -482,7 +495,8 @@ function summarize(setup: ExperimentSetup, run: SummaryOf): ExperimentSummary {
     recording_file: setup.replay?.display ?? null,
     override_param_path: setup.replay?.path.text ?? null,
     target: setup.harness.target,
-    runner: config.runner,
+    // A password in the queue's URL stays out of the file.
+    runner: config.runner.queue === undefined ? config.runner : { ...config.runner, queue: maskUrl(config.runner.queue) },
     // FluxLoop writes API keys into its summary; the redactor masks them here.
     config: JSON.parse(encoder.encode(config.raw)),
     ...(setup.multiTurn === undefined ? {} : { conversations: { ...conversationsPlan(setup), turns: run.totals.turns, by_termination_reason: run.totals.endings } }),

@@ -19,7 +19,7 @@ describe('npm run bench -- --quick', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const results = JSON.parse(run.stdout) as Record<string, Result>;
-    expect(Object.keys(results)).toEqual(['overhead', 'sustained', 'startup', 'replay']);
+    expect(Object.keys(results)).toEqual(['overhead', 'sustained', 'startup', 'replay', 'scaleout']);
     for (const result of Object.values(results)) {
       expect(result.rows.length).toBeGreaterThan(0);
       for (const row of result.rows) expect(row).toHaveLength(result.columns.length);
@@ -34,6 +34,6 @@ describe('npm run bench -- --quick', () => {
   it('names an unknown benchmark and exits 2', () => {
     const run = spawnSync(process.execPath, [path.join(REPO, 'bench', 'run.mjs'), '--only', 'startpu'], { cwd: REPO, encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('unknown benchmark "startpu"; choose from overhead, sustained, startup, replay');
+    expect(run.stderr).toContain('unknown benchmark "startpu"; choose from overhead, sustained, startup, replay, scaleout');
   });
 });
