@@ -427,7 +427,8 @@ class SimulationValidator extends Validator {
         case 'queue': {
           const url = this.nonEmpty(value, field);
           if (url === undefined) break;
-          if (!/^rediss?:\/\/./.test(url)) this.fail(`must be a Redis URL (redis://host:port or rediss://…), found ${this.describe(value)}`, value, field);
+          // Not echoed: a URL may hold a password.
+          if (!isRedisUrl(url)) this.fail('must be a Redis URL: redis://host:port, redis://:password@host:port/db or rediss://… for TLS', value, field);
           config.queue = url;
           break;
         }
@@ -725,4 +726,14 @@ export function parseInputLines(text: string, file: string): InputLine[] {
   // The item's own node, an alias included: its line is where the entry stands in the list.
   const items = isSeq(inputs.value) ? (inputs.value.items as Node[]) : [];
   return entries.map((entry, i) => ({ ...entry, line: validator.location(items[i]).line ?? 1 }));
+}
+
+/** Whether `text` is a URL that ioredis takes: redis:// or rediss://, with a host. */
+export function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }

@@ -255,6 +255,8 @@ evaluation: { kept: true }
     ['pricing:\n  gpt-x: { inptu: 1, output: 2 }\n', 2, 12, 'pricing.gpt-x.inptu', 'did you mean "input"?'],
     ['runner:\n  isolation: thread\n', 2, 14, 'runner.isolation', 'must be one of shared, fresh, worker, found "thread"'],
     ['runner:\n  target: app/agent.js\n', 2, 11, 'runner.target', 'invalid target "app/agent.js"'],
+    // A URL is not echoed: it may hold a password.
+    ['runner:\n  queue: http://:hunter2@host\n', 2, 10, 'runner.queue', 'must be a Redis URL: redis://host:port, redis://:password@host:port/db or rediss://… for TLS'],
     ['runner:\n  target: app/server.js:42\n', 2, 11, 'runner.target', 'names a function by its line, which a replay cannot load'],
     ['runner:\n  factory: app/agent.js:Agent.#make\n', 2, 12, 'runner.factory', 'names a function by a private name'],
     ['runner:\n  concurrency: 0\n', 2, 16, 'runner.concurrency', 'must be a positive integer'],
