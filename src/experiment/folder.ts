@@ -66,14 +66,22 @@ export function readJsonFile<T>(file: string): T | undefined {
  * closing bracket, and perhaps half an entry: what is whole is kept.
  */
 function straysOf(file: string): unknown[] {
+  const isStray = (e: unknown) => typeof e === 'object' && e !== null && 'stray' in e;
+  const whole = readJsonFile<unknown[]>(file);
+  if (Array.isArray(whole)) return whole.filter(isStray);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
     return [];
   }
-  const entries = readJsonFile<unknown[]>(file) ?? JSON.parse(`${text.slice(0, text.lastIndexOf('\n  }') + 4)}\n]`.replace(/^\s*$/, '[]')) as unknown[];
-  return entries.filter((e) => typeof e === 'object' && e !== null && 'stray' in e);
+  // Each entry ends with a closing brace at its indent: the text up to the last is whole.
+  const end = text.lastIndexOf('\n  }');
+  try {
+    return end < 0 ? [] : (JSON.parse(`${text.slice(0, end + 4)}\n]`) as unknown[]).filter(isStray);
+  } catch {
+    return [];
+  }
 }
 
 /** Cuts a file back to its last whole line: a process killed mid-write leaves half of one. */

@@ -148,6 +148,28 @@ it('makes every run exactly once over three workers, one of them killed mid-run,
   }
 }, 60_000);
 
+it('collects with --resume the runs of an experiment whose CLI was killed: the workers made each once', async () => {
+  const workers = await Promise.all([worker(dir, redis.url, { concurrency: 2, waitMs: 300 }), worker(dir, redis.url, { concurrency: 2, waitMs: 300 })]);
+  const args = ['run', 'experiment', '--iterations', '4', '--queue', redis.url];
+  const first = cli(dir, [...args, '--output', 'killed'], { FLUXLOOP_PROGRESS: 'json' });
+  await first.until((p) => done(p) >= 3, 'three runs done');
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const folder = path.join(dir, 'killed', fs.readdirSync(path.join(dir, 'killed'))[0]!);
+  expect(fs.existsSync(path.join(folder, 'summary.json'))).toBe(false);
+  const written = fs.readFileSync(path.join(folder, 'traces.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+  expect(written).toBeLessThan(24);
+
+  const resumed = await runCli(dir, [...args, '--resume', folder, '--json'], {}, 60_000);
+  expect(resumed.code, resumed.stderr).toBe(0);
+  expect(JSON.parse(resumed.stdout)).toMatchObject({ ended: 'completed', total_runs: 24, planned_runs: 24, resumes: 1, counts: { ok: 24 } });
+  const { traces } = readExperiment(dir, 'killed');
+  expect(outputs(traces).size).toBe(24);
+  // The jobs the killed CLI had sent were made once, and collected: no run was made again.
+  await Promise.all(workers.map((w) => w.until(() => workers.flatMap(finishedBy).length >= 24, 'every run made')));
+  expect(workers.flatMap(finishedBy).sort()).toEqual([...outputs(traces).keys()].sort());
+}, 60_000);
+
 it('drains a worker on SIGTERM: it finishes the run it has and takes no other', async () => {
   const drained = await worker(dir, redis.url, { concurrency: 1, waitMs: 2500 });
   const run = cli(dir, ['run', 'experiment', '--limit', '3', '--output', 'drain', '--queue', redis.url]);

@@ -42,6 +42,15 @@ describe('ExperimentFolder.reopen', () => {
     expect(errors).toEqual([{ stray: 'uncaughtException', trace_id: null }, expect.objectContaining({ trace_id: 't2', status: 'error' })]);
   });
 
+  it('reads an errors.json that a process killed before any error left empty', async () => {
+    const dir = killedFolder();
+    fs.writeFileSync(path.join(dir, 'errors.json'), '');
+    const folder = await ExperimentFolder.reopen(dir, identity, undefined, new CallsTally({}));
+    folder.close();
+    expect(folder.earlierStrays).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'errors.json'), 'utf8'))).toEqual([expect.objectContaining({ trace_id: 't2' })]);
+  });
+
   it('refuses a folder of another plan or another shard, naming what differs', async () => {
     const dir = killedFolder();
     const other = { ...identity, hash: 'bbbb', parts: { ...identity.parts, inputs: 'j' } };
