@@ -7,6 +7,7 @@ import { checkInstall, checkLlmKey, checkNode } from './environment';
 import { checkConversations, ConversationWatcher } from './conversation';
 import { checkOverridePath, OverridePathWatcher } from './override-path';
 import { checkProviderPaths, ProviderPathsWatcher } from './provider-paths';
+import { checkQueue } from './queue';
 import { checkRecordable } from './recordable';
 import { scanReplayed } from './replayed';
 import { checkSignature, SignatureWatcher } from './signature';
@@ -65,6 +66,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...(await guard('recorded-arguments', 'recorded arguments', async () => checkSignature(ctx, await replayed(), watchers.signature))),
     ...(await guard('conversations', 'conversations', async () => checkConversations(ctx, await replayed(), watchers.conversations))),
     ...(await guard('llm-key', 'LLM API key', () => checkLlmKey(ctx))),
+    ...(await guard('queue', 'queue', () => checkQueue(ctx))),
   ];
   return { ok: checks.every((c) => c.status !== 'fail'), checks };
 }

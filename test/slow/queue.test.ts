@@ -270,6 +270,24 @@ it("brings back the errors of user code that ended no run, for errors.json", asy
   expect(errors).toEqual([expect.objectContaining({ stray: 'uncaughtException', error: expect.objectContaining({ message: 'thrown after its run ended' }) })]);
 });
 
+it('doctor says whether the queue answers and how many workers take its jobs', async () => {
+  const own = await startRedis();
+  const configured = project('queue-app');
+  try {
+    const config = path.join(configured, 'configs', 'simulation.yaml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace('runner:', `runner:\n  queue: ${own.url}`));
+    const queueCheck = async () => (JSON.parse((await runCli(configured, ['doctor', '--json'], {}, 60_000)).stdout).checks as any[]).find((c) => c.id === 'queue');
+    expect(await queueCheck()).toMatchObject({ status: 'warn', detail: expect.stringContaining(`no fluxloop worker takes jobs from queue ${QUEUE} at ${own.url}`) });
+    await worker(configured, own.url, { concurrency: 1 });
+    expect(await queueCheck()).toMatchObject({ status: 'ok', detail: `1 fluxloop worker takes jobs from queue ${QUEUE} at ${own.url}` });
+    await own.stop({ kill: true });
+    expect(await queueCheck()).toMatchObject({ status: 'fail', detail: expect.stringContaining(`cannot reach Redis at ${own.url}: connection refused`) });
+  } finally {
+    await own.stop();
+    fs.rmSync(configured, { recursive: true, force: true });
+  }
+}, 60_000);
+
 it('says so at once, password masked and no folder made, when Redis cannot be reached', async () => {
   const closed = await new Promise<number>((resolve) => {
     const server = net.createServer().listen(0, '127.0.0.1', () => {
