@@ -40,26 +40,30 @@ function pings(port) {
 }
 
 /**
- * A redis-server of the benchmark's own on 127.0.0.1, on a free port, keeping nothing on disk;
- * resolves once it answers PING, with its URL and a stop().
+ * A redis-server of its own on 127.0.0.1, on a free port, keeping nothing on disk (the benchmark's
+ * and the tests'); resolves once it answers PING, with its URL, port, pid and a stop() (SIGKILL
+ * with `{ kill: true }`: Redis gone without a word).
  */
 export async function startRedis(binary) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-bench-redis-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxloop-redis-'));
   const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (d) => (output += d));
+  child.stderr.setEncoding('utf8').on('data', (d) => (output += d));
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const stop = async ({ kill = false } = {}) => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid, kill ? 'SIGKILL' : 'SIGTERM');
     await exited;
     fs.rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 10_000;
   while (!(await pings(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`redis-server did not start on port ${port}`);
+      await stop({ kill: true });
+      throw new Error(`redis-server did not start on port ${port}:\n${output.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return { url: `redis://127.0.0.1:${port}`, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }
