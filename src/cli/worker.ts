@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors';
-import { isRedisUrl } from '../config/simulation';
-import { maskUrl } from '../experiment/queue/errors';
+import { checkQueueUrl, maskUrl } from '../experiment/queue/errors';
 import { queueName } from '../experiment/queue/jobs';
 import { configFor } from '../experiment/work-order';
 import { integerAtLeast } from './arguments';
@@ -34,7 +33,7 @@ export function registerWorker(program: Command): void {
       const config = configFor(root, { configFile: options.config });
       const url = options.queue ?? config.runner.queue;
       if (url === undefined) throw new ConfigError('no queue to take runs from: give --queue redis://host:port, or set runner.queue in the config');
-      if (!isRedisUrl(url)) throw new ConfigError(`--queue must be a Redis URL (redis://host:port or rediss://…), found "${maskUrl(url)}"`);
+      checkQueueUrl(url, options.queue === undefined ? 'runner.queue' : '--queue');
       const concurrency = options.concurrency ?? config.runner.concurrency;
       const name = queueName(config.name);
       const { startWorker } = require('../experiment/queue/worker') as typeof import('../experiment/queue/worker');

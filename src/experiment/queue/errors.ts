@@ -1,3 +1,5 @@
+import { ConfigError } from '../../config/errors';
+import { isRedisUrl } from '../../config/simulation';
 import { createRedactor, type Redactor } from '../../record/redact';
 /**
  * The queue's Redis could not be reached, or was lost for longer than its grace: the message says
@@ -13,6 +15,11 @@ let redactor: Redactor | undefined;
 export function maskUrl(url: string): string {
   redactor ??= createRedactor();
   return redactor.redactString(url);
+}
+
+/** Refuses a queue URL (from `source`: `--queue`, `runner.queue`) that is not Redis's, masked. */
+export function checkQueueUrl(url: string, source: string): void {
+  if (!isRedisUrl(url)) throw new ConfigError(`${source} must be a Redis URL (redis://host:port or rediss://…), found "${maskUrl(url)}"`);
 }
 
 /** Why a connection failed, in a few words: what ioredis and Node say, in the user's terms. */

@@ -1,11 +1,10 @@
 import { ConfigError } from '../../config/errors';
-import { isRedisUrl } from '../../config/simulation';
 import { runRedaction } from '../../replay/execute';
 import type { PlanIdentity } from '../identity';
 import type { ExperimentSetup, SetupOptions } from '../plan';
 import type { Runs } from '../runs';
 import type { WorkOrder } from '../work-order';
-import { maskUrl } from './errors';
+import { checkQueueUrl } from './errors';
 import { queueName } from './jobs';
 
 /** What the command says of the queue and of how runs are made. */
@@ -22,7 +21,7 @@ export async function queuedRuns(local: Runs, setup: ExperimentSetup, options: Q
   await local.close();
   const flag = options.queue === undefined ? 'runner.queue' : '--queue';
   if (options.fn !== undefined) throw new ConfigError(`${flag} needs a target module (runner.target or --target): a function given in code cannot be sent to a worker`);
-  if (!isRedisUrl(url)) throw new ConfigError(`${flag} must be a Redis URL (redis://host:port or rediss://…), found "${maskUrl(url)}"`);
+  checkQueueUrl(url, flag);
   const order: WorkOrder = {
     plan,
     ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
