@@ -1,3 +1,3 @@
 // The ESM face of the SDK: the same single CommonJS build, so ESM and CommonJS callers share
 // one recorder and one replay context.
-export { trace, recordCallArgs, currentReplay, runInReplay, decode, ConfigError, replay, runExperiment, generateInputs, evaluateExperiment } from './dist/index.js';
+export { trace, recordCallArgs, currentReplay, runInReplay, decode, ConfigError, replay, runExperiment, generateInputs, evaluateExperiment, mergeExperiments } from './dist/index.js';
