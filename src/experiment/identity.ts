@@ -76,7 +76,8 @@ export async function planIdentity(setup: Omit<ExperimentSetup, 'total'>, option
   const project = projectDigest(setup.root, setup.config.raw, setup.harness.target);
   const recordings = createHash('sha256');
   if (setup.replay !== undefined) {
-    for (const file of recordingFiles(setup.replay.file)) {
+    // The recording file itself may be gone, its records all rotated to others.
+    for (const file of recordingFiles(setup.replay.file).filter((f) => fs.existsSync(f))) {
       for await (const chunk of fs.createReadStream(file)) recordings.update(chunk as Buffer);
       recordings.update('\0');
     }
