@@ -1,9 +1,13 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/errors';
 import type { AnyTraceEvaluation } from '../experiment/evaluation/types';
-import { createOtlpExport, otlpTracesUrl, type OtlpExport, type OtlpExportResult } from '../experiment/otlp';
-import { exportExperimentFolder } from '../experiment/otlp-folder';
+import type { OtlpExport, OtlpExportResult } from '../experiment/otlp';
 import { colors, warn } from './output';
+
+// The OpenTelemetry SDK is loaded only when something is exported: it would add a tenth of a
+// second to every run and evaluate command.
+const otlp = () => require('../experiment/otlp') as typeof import('../experiment/otlp');
+const otlpTracesUrl = (value: string, source: string) => otlp().otlpTracesUrl(value, source);
 
 /** `--otlp <url>`, shared by `run experiment` and `evaluate experiment`; checked as it is read. */
 export function otlpOption(): Option {
@@ -37,7 +41,7 @@ export function otlpEndpoint(flag: string | undefined): string | undefined {
 
 /** Starts the export of an experiment's runs as they finish. */
 export function startOtlpExport(url: string, experiment: string): OtlpExport {
-  return createOtlpExport({ url, experiment });
+  return otlp().createOtlpExport({ url, experiment });
 }
 
 /** Ends an export: its one warning, or on stderr how many runs went where. Never throws. */
@@ -48,6 +52,7 @@ export async function closeOtlpExport(exporter: OtlpExport | undefined, url: str
 
 /** Exports an experiment folder's runs, with their verdicts when there are; tells as above. */
 export async function exportFolderOtlp(url: string, dir: string, evaluations?: AnyTraceEvaluation[]): Promise<void> {
+  const { exportExperimentFolder } = require('../experiment/otlp-folder') as typeof import('../experiment/otlp-folder');
   tell(await exportExperimentFolder({ url, dir, evaluations }), url);
 }
 
