@@ -4,10 +4,11 @@ import type { AnyTraceEvaluation } from '../experiment/evaluation/types';
 import type { OtlpExport, OtlpExportResult } from '../experiment/otlp';
 import { colors, warn } from './output';
 
+import { otlpTracesUrl } from '../experiment/otlp-url';
+
 // The OpenTelemetry SDK is loaded only when something is exported: it would add a tenth of a
 // second to every run and evaluate command.
 const otlp = () => require('../experiment/otlp') as typeof import('../experiment/otlp');
-const otlpTracesUrl = (value: string, source: string) => otlp().otlpTracesUrl(value, source);
 
 /** `--otlp <url>`, shared by `run experiment` and `evaluate experiment`; checked as it is read. */
 export function otlpOption(): Option {

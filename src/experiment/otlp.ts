@@ -2,11 +2,12 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Hr
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, RandomIdGenerator, TracerProvider, type IdGenerator, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { ConfigError } from '../config/errors';
 import type { RunCall } from '../replay/calls';
 import type { RunResult } from '../replay/execute';
 import type { Observation } from '../trace/observations';
 import { fluxloopVersion } from '../version';
+
+export { otlpTracesUrl } from './otlp-url';
 import { isConversation, type ConversationResult, type ConversationTurn } from './conversation-result';
 import { isConversationEvaluation, type AnyTraceEvaluation, type EvaluatorResult, type TraceLine, type TurnEvaluation } from './evaluation/types';
 
@@ -71,26 +72,6 @@ export interface OtlpExport {
   flush(): Promise<void>;
   /** Sends what is left and stops; resolves within the timeout, whatever the collector does. */
   close(): Promise<OtlpExportResult>;
-}
-
-/**
- * The traces endpoint for `value`, given as `source` (`--otlp`, `OTEL_EXPORTER_OTLP_ENDPOINT`):
- * as the OpenTelemetry spec reads OTEL_EXPORTER_OTLP_ENDPOINT, a base URL to which `v1/traces` is
- * appended, unless it ends in `/v1/traces` already. A ConfigError when it is not an http(s) URL.
- */
-export function otlpTracesUrl(value: string, source: string): string {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new ConfigError(`${source} ${JSON.stringify(value)} is not a URL: give the collector's OTLP/HTTP address, e.g. http://localhost:4318`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${source} ${JSON.stringify(value)} is not an http(s) URL: fluxloop exports over OTLP/HTTP, e.g. http://localhost:4318`);
-  }
-  if (/\/v1\/traces\/?$/.test(url.pathname)) return url.href;
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
-  return url.href;
 }
 
 /** Starts an export; see {@link OtlpExport}. */
