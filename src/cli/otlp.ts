@@ -2,9 +2,8 @@ import { InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/errors';
 import type { AnyTraceEvaluation } from '../experiment/evaluation/types';
 import type { OtlpExport, OtlpExportResult } from '../experiment/otlp';
-import { colors, warn } from './output';
-
 import { otlpTracesUrl } from '../experiment/otlp-url';
+import { colors, warn } from './output';
 
 // The OpenTelemetry SDK is loaded only when something is exported: it would add a tenth of a
 // second to every run and evaluate command.
