@@ -181,7 +181,7 @@ export class ExperimentFolder {
     for (const stray of strays) folder.errors.write(stray);
     for await (const line of fileLines(traces)) {
       const result = summaryOfLine(line);
-      folder.done.add(runKey(result as Parameters<typeof runKey>[0]));
+      folder.done.add(runKey(result));
       folder.count(result);
       tally.add(result);
     }
@@ -201,7 +201,7 @@ export class ExperimentFolder {
 
   private count(result: FinishedSummary): void {
     this.totals.add(result);
-    if (result.status !== 'ok') this.errors.write(errorEntry(result as Parameters<typeof errorEntry>[0]));
+    if (result.status !== 'ok') this.errors.write(errorEntry(result));
   }
 
   /** Closes its files; the first error is thrown once all are closed. */

@@ -5,7 +5,7 @@ import { parseTarget } from '../config/targets';
 import { findModule } from '../config/project';
 import { recordingFiles } from '../record/files';
 import { fluxloopVersion } from '../version';
-import type { ConversationPlan, Planned } from './conversation';
+import { isConversationPlan, type Planned } from './conversation';
 import type { ExperimentSetup } from './plan';
 
 /**
@@ -19,7 +19,7 @@ export function runKey(run: { iteration: number; recording_index: number | null;
 
 /** {@link runKey} of a planned run (or conversation: its first recorded turn's). */
 export function plannedKey(plan: Planned): string {
-  const recording = 'conversation' in plan ? (plan as ConversationPlan).conversation.turns[0] : plan.recording;
+  const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
   return runKey({ iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex });
 }
 
@@ -91,7 +91,7 @@ export async function planIdentity(setup: Omit<ExperimentSetup, 'total'>, option
   return { ...project, hash: digest(parts.project, parts.inputs, parts.recordings, parts.options), parts };
 }
 
-/** Names the parts in which two plans differ, for a message: "the inputs and the recordings". */
+/** Names the parts in which two plans differ, for a message: "the inputs, the recordings". */
 export function planDifference(a: PlanIdentity, b: PlanIdentity): string {
   if (a.fluxloop_version !== b.fluxloop_version) return `fluxloop ${a.fluxloop_version} against ${b.fluxloop_version}`;
   const names: Record<keyof PlanIdentity['parts'], string> = { project: 'the config, target module or lockfile', inputs: 'the inputs', recordings: 'the recordings', options: 'the iterations, limit or replay options' };

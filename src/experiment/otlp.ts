@@ -368,7 +368,8 @@ function defined(values: Record<string, string | number | boolean | string[] | n
   return out;
 }
 
-function runAttributes(experiment: string, run: RunResult): Attributes {
+/** A run's span, and what a conversation's shares with it: the fields both lines have. */
+function runAttributes(experiment: string, run: RunResult | ConversationResult): Attributes {
   return defined({
     'fluxloop.experiment': experiment,
     'fluxloop.trace_id': run.trace_id,
@@ -386,22 +387,10 @@ function runAttributes(experiment: string, run: RunResult): Attributes {
 }
 
 function conversationAttributes(experiment: string, c: ConversationResult): Attributes {
-  return defined({
-    'fluxloop.experiment': experiment,
-    'fluxloop.trace_id': c.trace_id,
-    'fluxloop.target': c.target,
-    'fluxloop.conversation_id': c.conversation_id,
-    'fluxloop.iteration': c.iteration,
-    'fluxloop.input': c.input,
-    'fluxloop.input_index': c.input_index,
-    'fluxloop.recording_line': c.recording_line,
-    'fluxloop.recording_file': c.recording_file,
-    'fluxloop.status': c.status,
-    'fluxloop.duration_ms': c.duration_ms,
-    'fluxloop.turn_count': c.turns?.length,
-    'fluxloop.termination_reason': c.termination_reason,
-    'fluxloop.cost_usd': c.cost_usd,
-  });
+  return {
+    ...runAttributes(experiment, c),
+    ...defined({ 'fluxloop.conversation_id': c.conversation_id, 'fluxloop.turn_count': c.turns?.length, 'fluxloop.termination_reason': c.termination_reason }),
+  };
 }
 
 function turnAttributes(turn: ConversationTurn): Attributes {

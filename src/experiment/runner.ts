@@ -287,9 +287,10 @@ function callOf({ args, kwargs }: CallArgs): CallArgs {
 
 /**
  * Runs an experiment: iterations × recordings × inputs, each run with the input at the
- * override path, and writes `summary.json`, `traces.jsonl`, `observations.jsonl` and
- * `errors.json` into a new folder `<output_directory>/<name>_<YYYYmmdd_HHMMSS>/`. Once the folder
- * exists, `summary.json` is written however the experiment ends: `ended` says how.
+ * override path, and writes `plan.json`, `summary.json`, `traces.jsonl`, `observations.jsonl` and
+ * `errors.json` into a new folder `<output_directory>/<name>_<YYYYmmdd_HHMMSS>/`, or adds the
+ * runs it lacks to the folder `resume` names. Once the folder exists, `summary.json` is written
+ * however the experiment ends: `ended` says how.
  */
 export async function runExperiment(options: ExperimentOptions = {}): Promise<ExperimentResult> {
   const { setup, runs: local, target } = await prepare(options, true);
