@@ -1,4 +1,5 @@
 import { adapterFor, Note, unread, type RecordContext } from '../adapters';
+import { KeyCache, quote, type KeyInfo } from './keys';
 import { numberText } from './number-text';
 import { isPolluted, PlainWriter } from './plain';
 import { createRedactor, isPairName, MASK, uniqueName, type Redactor } from './redact';
@@ -160,12 +161,7 @@ export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => 
 }
 
 function plainWriters(config: Config): () => PlainWriter {
-  const isSensitiveKey = (key: string, value?: unknown) => {
-    const info = config.keys.get(key);
-    return info.masked !== undefined || (info.sensitive && (typeof value === 'number' ? info.numbers : config.redactor.masks(key, value)));
-  };
-  const limits = { ...config, isSensitiveKey };
-  return () => new PlainWriter(limits);
+  return () => new PlainWriter(config);
 }
 
 function resolve(options: Partial<EncoderOptions>): Config {
@@ -183,54 +179,6 @@ function resolve(options: Partial<EncoderOptions>): Config {
 
 function atLeast(n: number, min: number): number {
   return Number.isFinite(n) ? Math.max(min, Math.floor(n)) : n === Infinity ? Number.MAX_SAFE_INTEGER : min;
-}
-
-/** What the walk needs to know of a property name; made once per distinct key. */
-interface KeyInfo {
-  /** `"key":` */
-  readonly first: string;
-  /** `,"key":` */
-  readonly next: string;
-  /** The key is secret-named: its value may be masked (see `Redactor.masks`). */
-  readonly sensitive: boolean;
-  /** A number under the key is masked: it is secret-named, and no count (`tokens: 20`). */
-  readonly numbers: boolean;
-  /** The key itself, redacted, when it holds a secret (`{ [apiKey]: client }`). */
-  readonly masked: string | undefined;
-}
-
-// Keys repeat across calls far more than values do, so their JSON text and their redaction
-// decision are worth keeping; ids used as keys would make that grow forever, hence the bound.
-const KEY_CACHE_LIMIT = 10_000;
-
-class KeyCache {
-  private readonly map = new Map<string, KeyInfo>();
-  constructor(private readonly redactor: Redactor) {}
-
-  get(key: string): KeyInfo {
-    let info = this.map.get(key);
-    if (info === undefined) {
-      const json = `${quote(key)}:`;
-      const redacted = this.redactor.redactString(key);
-      info = {
-        first: json,
-        next: `,${json}`,
-        sensitive: this.redactor.isSensitiveKey(key),
-        numbers: this.redactor.masks(key, 0),
-        masked: redacted === key ? undefined : redacted,
-      };
-      if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
-      this.map.set(key, info);
-    }
-    return info;
-  }
-}
-
-// Characters JSON must escape, and lone surrogates, which JSON.stringify writes as \u escapes.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-function quote(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
 const UNDEFINED = '{"$type":"undefined"}';
@@ -388,7 +336,7 @@ class Walker {
     } else {
       s = this.redactor.redactString(s);
     }
-    return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+    return quote(s);
   }
 
   private symbol(v: symbol): void {

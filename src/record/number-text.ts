@@ -21,3 +21,20 @@ export function numberText(n: number): string {
   return text;
 }
 
+
+/** How many decimal digits a non-negative safe integer has. */
+export function digitsOf(n: number): number {
+  let digits = 1;
+  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
+
+/**
+ * Writes a non-negative safe integer in decimal and returns where it ends; by hand, since a
+ * native call costs more than its few digits.
+ */
+export function writeInteger(buffer: Buffer, at: number, n: number, digits = digitsOf(n)): number {
+  const end = at + digits;
+  for (let i = end - 1, rest = n; i >= at; i--, rest = Math.floor(rest / 10)) buffer[i] = 48 + (rest % 10);
+  return end;
+}

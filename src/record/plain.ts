@@ -1,5 +1,6 @@
-import { numberText } from './number-text';
-import { isPairName, type Redactor } from './redact';
+import type { KeyCache } from './keys';
+import { digitsOf, numberText, writeInteger } from './number-text';
+import { isPairName, MASK, type Redactor } from './redact';
 
 /** What decides whether a value is plain JSON; see {@link PlainWriter}. */
 export interface PlainLimits {
@@ -7,13 +8,25 @@ export interface PlainLimits {
   maxArrayLength: number;
   maxStringLength: number;
   redactor: Redactor;
-  /** True when the member `key: value` is not written as it is: its value is masked, or the key itself. */
-  isSensitiveKey(key: string, value?: unknown): boolean;
+  keys: KeyCache;
+}
+
+/** Where {@link PlainWriter.write} lays out its bytes, and how it gets more room. */
+export interface Room {
+  buffer: Buffer;
+  /** Where the value must end by. */
+  limit: number;
+  /**
+   * Makes room for `need` more bytes from `at`, moving what was written since the value began
+   * into a larger buffer if it must (`buffer` and `limit` then change), and returns where `at`
+   * is now; -1 when no more room may be given.
+   */
+  grow(at: number, need: number): number;
 }
 
 /** `write`'s answer when the value is not plain JSON: the encoder's walk must write it. */
 export const NOT_PLAIN = -1;
-/** `write`'s answer when the value did not fit before the limit. */
+/** `write`'s answer when the value did not fit in the room it may have. */
 export const NO_ROOM = -2;
 
 const OBJECT_PROTO = Object.prototype;
@@ -21,31 +34,56 @@ const ARRAY_PROTO = Array.prototype;
 
 // Up to this many objects, finding one by a linear scan beats hashing it.
 const LINEAR_LIMIT = 32;
-// Shorter strings are copied a character at a time; longer ones by one native call, which costs
-// more to make than a short string takes to copy.
-const SHORT_STRING = 64;
-// Printable ASCII other than `"` and `\`: the characters that JSON writes as they are, one byte each.
-const NOT_VERBATIM = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/;
-
+// Shorter byte runs (a key's text) are copied a byte at a time: a native call costs more.
+const SHORT_COPY = 32;
 // The largest text `text` makes; past it, the walk writes the value (and the recorder shrinks it).
 const MAX_TEXT_BYTES = 4 << 20;
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const COLON = 0x3a;
 const NULL = Buffer.from('null');
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
+const MASKED = Buffer.from(`"${MASK}"`);
 const EMPTY = Buffer.alloc(0);
+const HEX = Buffer.from('0123456789abcdef');
+// JSON's short escapes, by character code; 0 where the character takes `\u00XX`.
+const SHORT_ESCAPE = new Uint8Array(0x60);
+for (const [c, e] of [[0x08, 'b'], [0x09, 't'], [0x0a, 'n'], [0x0c, 'f'], [0x0d, 'r'], [QUOTE, '"'], [BACKSLASH, '\\']] as const) SHORT_ESCAPE[c] = e.charCodeAt(0);
+// With a redactor whose patterns can open anywhere, every pair "opens" one, and every string is asked.
+const EVERY_PAIR = new Uint8Array(1 << 14).fill(1);
+
+/** A room that is a buffer of its own, grown by copying, for `text`. */
+class ScratchRoom implements Room {
+  buffer: Buffer = Buffer.allocUnsafe(16 * 1024);
+  limit = this.buffer.length;
+
+  grow(at: number, need: number): number {
+    const size = Math.max(this.buffer.length * 4, at + need);
+    if (size > MAX_TEXT_BYTES) return -1;
+    const next = Buffer.allocUnsafe(size);
+    this.buffer.copy(next, 0, 0, at);
+    this.buffer = next;
+    this.limit = size;
+    return at;
+  }
+}
+
 /**
  * Writes a value as UTF-8 JSON text straight into a buffer, when the value is plain JSON data:
- * strings that need neither a cut nor a mask, finite numbers other than -0, booleans, null, and
- * arrays and plain objects within the limits, each met once, with no sensitive key, no `$type`
- * and no `toJSON`. For those, the bytes are exactly `JSON.stringify(value)`, which is exactly
- * what the encoder's walk writes; anything else is left to the walk. Most recorded arguments
+ * strings within the cap, finite numbers other than -0, booleans, null, and arrays and plain
+ * objects within the limits, each met once, with no secret-named key over an object, no
+ * secret key, no `$type` and no `toJSON`. For those, the bytes are exactly what the encoder's walk
+ * writes: `JSON.stringify(value)`, with each secret a string holds redacted and each primitive
+ * under a secret-named key masked. Anything else is left to the walk. Most recorded arguments
  * are such trees, and this writes them in one pass without making a string: faster than
  * `JSON.stringify` followed by a copy into the writer's buffer, and far faster than the walk,
  * which has to build its text from pieces.
+ *
+ * One pass also within each string: the loop that copies it (and escapes it, and encodes it as
+ * UTF-8) looks each pair of characters up in the redactor's table of openings, and only a string
+ * where a secret could start is handed to the redactor's patterns.
  *
  * An app that put enumerable keys on Object.prototype gets the walk, which leaves them out as
  * JSON.stringify does; for-in here would list them.
@@ -54,26 +92,32 @@ const EMPTY = Buffer.alloc(0);
  * One write at a time: a getter that records a call needs a writer of its own.
  */
 export class PlainWriter {
+  private room: Room;
   private buffer: Buffer = EMPTY;
-  private scratch = Buffer.allocUnsafe(16 * 1024);
   private at = 0;
   private limit = 0;
   private full = false;
   private readonly seen: Array<object | undefined> = [];
   private count = 0;
   private index: Set<object> | undefined;
+  private readonly scratch = new ScratchRoom();
+  private readonly openings: Uint8Array;
 
-  constructor(private readonly limits: PlainLimits) {}
+  constructor(private readonly limits: PlainLimits) {
+    this.room = this.scratch;
+    this.openings = limits.redactor.openings ?? EVERY_PAIR;
+  }
 
   /**
-   * Writes `value` into `buffer` from `at`, never at or past `limit`, and returns where it ends:
-   * NOT_PLAIN when the walk must write it, NO_ROOM when it does not fit.
+   * Writes `value` into `room` from `at`, and returns where it ends: NOT_PLAIN when the walk must
+   * write it, NO_ROOM when the room could not be made large enough.
    */
-  write(value: unknown, buffer: Buffer, at: number, limit: number): number {
+  write(value: unknown, room: Room, at: number): number {
     if (isPolluted()) return NOT_PLAIN;
-    this.buffer = buffer;
+    this.room = room;
+    this.buffer = room.buffer;
+    this.limit = room.limit;
     this.at = at;
-    this.limit = Math.min(limit, buffer.length);
     this.full = false;
     try {
       if (this.value(value, 0)) return this.at;
@@ -84,25 +128,22 @@ export class PlainWriter {
       this.count = 0;
       this.index = undefined;
       this.buffer = EMPTY;
+      this.room = this.scratch;
     }
   }
 
   /** The JSON text of `value` when it is plain JSON (and at most a few MB), else undefined. */
   text(value: unknown): string | undefined {
-    for (;;) {
-      const end = this.write(value, this.scratch, 0, this.scratch.length);
-      if (end >= 0) return this.scratch.toString('utf8', 0, end);
-      if (end === NOT_PLAIN || this.scratch.length >= MAX_TEXT_BYTES) return undefined;
-      this.scratch = Buffer.allocUnsafe(this.scratch.length * 4);
-    }
+    const end = this.write(value, this.scratch, 0);
+    return end >= 0 ? this.scratch.buffer.toString('utf8', 0, end) : undefined;
   }
 
   private value(v: unknown, depth: number): boolean {
     switch (typeof v) {
       case 'string':
-        return v.length <= this.limits.maxStringLength && this.limits.redactor.redactString(v) === v && this.string(v);
+        return v.length <= this.limits.maxStringLength && this.string(v, true);
       case 'number':
-        return v - v === 0 && (v !== 0 || 1 / v > 0) && this.ascii(numberText(v));
+        return this.number(v);
       case 'boolean':
         return this.bytes(v ? TRUE : FALSE);
       case 'object':
@@ -134,70 +175,157 @@ export class PlainWriter {
     const record = v as Record<string, unknown>;
     if (!this.byte(0x7b)) return false;
     let first = true;
+    const { keys, redactor } = this.limits;
     for (const k in record) {
       const x = record[k];
-      if (k === '$type' || this.limits.isSensitiveKey(k, x)) return false;
-      if ((!first && !this.byte(COMMA)) || !this.string(k) || !this.byte(COLON) || !this.value(x, d)) return false;
+      const key = keys.get(k);
+      // A key that is itself a secret is renamed by the walk, which also keeps two such keys apart.
+      if (key.masked !== undefined || k === '$type' || !this.key(key.bytes, first)) return false;
       first = false;
+      if (key.sensitive && (typeof x === 'number' ? key.numbers : redactor.masks(k, x))) {
+        // A masked object is left to the walk, which masks it again wherever it is met.
+        if (typeof x === 'object' || !this.bytes(MASKED)) return false;
+      } else if (!this.value(x, d)) {
+        return false;
+      }
     }
     return this.byte(0x7d);
   }
 
-  /** A string's JSON text: copied as it is when it is printable ASCII, else JSON.stringify's. */
-  private string(s: string): boolean {
-    const n = s.length;
-    const buffer = this.buffer;
-    let at = this.at;
-    if (at + n + 2 > this.limit) return this.noRoom();
-    if (n <= SHORT_STRING) {
-      buffer[at++] = QUOTE;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c < 0x20 || c > 0x7e || c === QUOTE || c === 0x5c) break;
-        buffer[at++] = c;
-      }
-      if (i === n) {
-        buffer[at] = QUOTE;
-        this.at = at + 1;
-        return true;
-      }
-    } else if (!NOT_VERBATIM.test(s)) {
-      buffer[at] = QUOTE;
-      buffer.write(s, at + 1, 'latin1');
-      buffer[at + n + 1] = QUOTE;
-      this.at = at + n + 2;
+  /** A key's `,"key":`, without its comma for an object's first key. */
+  private key(bytes: Buffer, first: boolean): boolean {
+    const from = first ? 1 : 0;
+    const n = bytes.length - from;
+    if (this.at + n > this.limit && !this.more(n)) return false;
+    if (n > SHORT_COPY) {
+      this.at += bytes.copy(this.buffer, this.at, from);
       return true;
     }
-    // Escapes, and characters beyond ASCII (lone surrogates among them), as JSON.stringify writes them.
-    const json = JSON.stringify(s);
-    if (this.at + json.length * 3 > this.limit) return this.noRoom();
-    this.at += buffer.write(json, this.at);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let i = from; i < bytes.length; i++) buffer[at++] = bytes[i]!;
+    this.at = at;
     return true;
   }
 
-  /** Text known to be ASCII, such as a number's. */
-  private ascii(s: string): boolean {
-    if (this.at + s.length > this.limit) return this.noRoom();
-    for (let i = 0; i < s.length; i++) this.buffer[this.at++] = s.charCodeAt(i);
+  /**
+   * A string's JSON text, as JSON.stringify writes it, in UTF-8; redacted first when `redact` is
+   * set and one of its pairs of characters can open a secret (see `Redactor.openings`).
+   */
+  private string(s: string, redact: boolean): boolean {
+    const n = s.length;
+    if (this.at + n + 2 > this.limit && !this.more(n + 2)) return false;
+    const openings = this.openings;
+    let buffer = this.buffer;
+    let start = this.at;
+    let at = start;
+    let opens = 0;
+    let previous = 0;
+    buffer[at++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0x20 && c < 0x7f && c !== QUOTE && c !== BACKSLASH) {
+        buffer[at++] = c;
+        opens |= openings[(previous << 7) | c]!;
+        previous = c;
+        continue;
+      }
+      // Six bytes at most for this character (an escape), one at least for each after it, and the closing quote.
+      if (at + 7 + (n - i) > this.limit) {
+        this.at = at;
+        if (!this.more(7 + n - i)) return false;
+        start += this.at - at;
+        at = this.at;
+        buffer = this.buffer;
+      }
+      if (c < 0x80) {
+        const short = c < 0x60 ? SHORT_ESCAPE[c]! : 0;
+        if (short !== 0) {
+          buffer[at++] = BACKSLASH;
+          buffer[at++] = short;
+        } else if (c < 0x20) {
+          at = unicodeEscape(buffer, at, c);
+        } else {
+          buffer[at++] = c; // DEL, which JSON leaves as it is
+        }
+      } else if (c < 0x800) {
+        buffer[at++] = 0xc0 | (c >> 6);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      } else if (c < 0xd800 || c > 0xdfff) {
+        buffer[at++] = 0xe0 | (c >> 12);
+        buffer[at++] = 0x80 | ((c >> 6) & 0x3f);
+        buffer[at++] = 0x80 | (c & 0x3f);
+      } else {
+        const low = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        if (c < 0xdc00 && low >= 0xdc00 && low <= 0xdfff) {
+          const point = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+          buffer[at++] = 0xf0 | (point >> 18);
+          buffer[at++] = 0x80 | ((point >> 12) & 0x3f);
+          buffer[at++] = 0x80 | ((point >> 6) & 0x3f);
+          buffer[at++] = 0x80 | (point & 0x3f);
+          i++;
+          c = low;
+        } else {
+          // A lone surrogate, which JSON.stringify writes as an escape.
+          at = unicodeEscape(buffer, at, c);
+        }
+      }
+      const symbol = c < 0x7f ? c : 0x7f;
+      opens |= openings[(previous << 7) | symbol]!;
+      previous = symbol;
+    }
+    buffer[at++] = QUOTE;
+    this.at = at;
+    if (!redact || opens === 0) return true;
+    const redacted = this.limits.redactor.redactString(s);
+    if (redacted === s) return true;
+    // Written again over the first copy: a secret is rare, and the text is then another string.
+    this.at = start;
+    return this.string(redacted, false);
+  }
+
+  private number(v: number): boolean {
+    // Integers, the most common numbers, as digits: no string made. Safe ones are below 1e21, where JSON turns to exponents.
+    if (Number.isSafeInteger(v) && (v !== 0 || 1 / v > 0)) {
+      const n = v < 0 ? -v : v;
+      const digits = digitsOf(n);
+      const length = v < 0 ? digits + 1 : digits;
+      if (this.at + length > this.limit && !this.more(length)) return false;
+      if (v < 0) this.buffer[this.at++] = 0x2d;
+      this.at = writeInteger(this.buffer, this.at, n, digits);
+      return true;
+    }
+    // -0, NaN and the infinities are tagged by the walk.
+    if (v - v !== 0 || v === 0) return false;
+    const text = numberText(v);
+    if (this.at + text.length > this.limit && !this.more(text.length)) return false;
+    for (let i = 0; i < text.length; i++) this.buffer[this.at++] = text.charCodeAt(i);
     return true;
   }
 
   private bytes(b: Buffer): boolean {
-    if (this.at + b.length > this.limit) return this.noRoom();
+    if (this.at + b.length > this.limit && !this.more(b.length)) return false;
     for (let i = 0; i < b.length; i++) this.buffer[this.at++] = b[i]!;
     return true;
   }
 
   private byte(b: number): boolean {
-    if (this.at >= this.limit) return this.noRoom();
+    if (this.at >= this.limit && !this.more(1)) return false;
     this.buffer[this.at++] = b;
     return true;
   }
 
-  private noRoom(): false {
-    this.full = true;
-    return false;
+  /** Makes room for `n` more bytes at `at`; false, and the write ends as NO_ROOM, when there is none. */
+  private more(n: number): boolean {
+    const at = this.room.grow(this.at, n);
+    if (at < 0) {
+      this.full = true;
+      return false;
+    }
+    this.at = at;
+    this.buffer = this.room.buffer;
+    this.limit = this.room.limit;
+    return true;
   }
 
   /** Remembers `v`; false when it was met before. */
@@ -213,6 +341,17 @@ export class PlainWriter {
     if (this.count > LINEAR_LIMIT) this.index = new Set(seen as object[]);
     return true;
   }
+}
+
+/** `\u00XX` or a surrogate's `\udXXX`, in lowercase hex as JSON.stringify writes it. */
+function unicodeEscape(buffer: Buffer, at: number, c: number): number {
+  buffer[at++] = BACKSLASH;
+  buffer[at++] = 0x75;
+  buffer[at++] = HEX[(c >> 12) & 0xf]!;
+  buffer[at++] = HEX[(c >> 8) & 0xf]!;
+  buffer[at++] = HEX[(c >> 4) & 0xf]!;
+  buffer[at++] = HEX[c & 0xf]!;
+  return at;
 }
 
 /** Whether an app put enumerable keys on Object.prototype, which for-in would then list. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions, type Pending } from './encode';
-import { NO_ROOM, NOT_PLAIN, type PlainWriter } from './plain';
+import { writeInteger } from './number-text';
+import { NO_ROOM, NOT_PLAIN, type PlainWriter, type Room } from './plain';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
 
@@ -35,9 +36,8 @@ export interface RecordSite {
 
 const RECORD_VERSION = '1';
 
-// The most bytes of arguments laid out straight into the writer's buffer; a record with more is
-// made as text by the encoder first, where it is also shrunk when it passes maxRecordBytes.
-const DIRECT_BYTES = 64 * 1024;
+// The room a record's arguments are given at first; larger ones grow it (see LineRoom).
+const FIRST_ROOM = 16 * 1024;
 const WRITTEN = 0;
 
 /** A record whose arguments are encoded, waiting to be laid out. */
@@ -75,6 +75,7 @@ export class Recorder {
   private readonly encoderOptions: Partial<EncoderOptions>;
   private tightEncoder: Encoder | undefined;
   private readonly plain: PlainWriter;
+  private readonly room: LineRoom;
   private readonly maxRecordBytes: number;
   private readonly meta = `,"meta":{"pid":${process.pid}}}\n`;
   /** True while a record is being laid out in the writer's buffer. */
@@ -93,6 +94,7 @@ export class Recorder {
     this.plain = createPlainWriter(this.encoderOptions)();
     this.maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
     this.writer = new RecordWriter(options.file, options.writer);
+    this.room = new LineRoom(this.writer, this.maxRecordBytes);
     this.idHead = options.ids ? Buffer.from(`,"id":"${this.idPrefix}-`) : undefined;
   }
 
@@ -229,22 +231,22 @@ export class Recorder {
   /**
    * Lays out a record whose arguments are plain JSON straight into the writer's buffer, with no
    * string made on the way, and returns WRITTEN; for any other record it writes nothing and says
-   * why: NOT_PLAIN, or NO_ROOM when the arguments are too large to be laid out this way.
+   * why: NOT_PLAIN, or NO_ROOM when the arguments pass maxRecordBytes.
    */
   private writeDirect(site: RecordSite, iteration: number, id: number, args: readonly unknown[], kwargs: object | undefined, self: string | undefined): number {
     this.refresh(site);
-    const room = site.head.length + 16 + this.idBytes() + ARGS.length + DIRECT_BYTES + selfBytes(self) + site.closing.length;
-    const buffer = this.writer.reserve(room);
-    const end = this.writer.end + room;
-    const body = this.begin(buffer, this.writer.end, site, iteration, id);
-    let at = this.plain.write(args, buffer, body, end - site.closing.length);
+    const room = this.room;
+    // After the arguments: the keyword arguments' name, the instance and the line's end.
+    room.open(site.head.length + 16 + this.idBytes() + ARGS.length + FIRST_ROOM, KWARGS.length + selfBytes(self) + site.closing.length);
+    room.body = this.begin(room.buffer, room.start, site, iteration, id);
+    let at = this.plain.write(args, room, room.body);
     if (at >= 0 && kwargs !== undefined) {
-      buffer.set(KWARGS, at);
-      at = this.plain.write(kwargs, buffer, at + KWARGS.length, end - site.trailer.length);
+      room.buffer.set(KWARGS, at);
+      at = this.plain.write(kwargs, room, at + KWARGS.length);
     }
     if (at < 0) return at;
-    if (at - body > this.maxRecordBytes) return NO_ROOM;
-    this.writer.commit(this.finish(buffer, at, site, kwargs !== undefined, self));
+    if (at - room.body > this.maxRecordBytes) return NO_ROOM;
+    this.writer.commit(this.finish(room.buffer, at, site, kwargs !== undefined, self));
     return WRITTEN;
   }
 
@@ -281,14 +283,12 @@ export class Recorder {
    */
   private begin(buffer: Buffer, at: number, site: RecordSite, iteration: number, id: number): number {
     buffer.set(site.head, at);
-    at = writeDigits(buffer, at + site.head.length, iteration);
+    at = writeInteger(buffer, at + site.head.length, iteration);
     if (id !== NO_ID && this.idHead !== undefined) {
-      buffer.set(this.idHead, at);
-      at = writeDigits(buffer, at + this.idHead.length, id);
+      at = writeInteger(buffer, put(buffer, at, this.idHead), id);
       buffer[at++] = QUOTE;
     }
-    buffer.set(ARGS, at);
-    return at + ARGS.length;
+    return put(buffer, at, ARGS);
   }
 
   /** Writes a record's end after its arguments (and keyword arguments, when written), and returns the line's end. */
@@ -360,15 +360,58 @@ const NO_KWARGS = Buffer.from(EMPTY_KWARGS);
 const THIS = Buffer.from(',"this":');
 const QUOTE = 0x22;
 
+/** Copies a few bytes, returning where they end: by hand, since a native call costs more than a short copy. */
+function put(buffer: Buffer, at: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) buffer[at++] = bytes[i]!;
+  return at;
+}
+
 /** The most bytes an instance's text (and the empty keyword arguments before it) can take. */
 function selfBytes(self: string | undefined): number {
   return self === undefined ? 0 : EMPTY_KWARGS.length + THIS.length + self.length * 3;
 }
 
-/** Writes a non-negative integer in decimal; by hand, since a native call costs more than its few digits. */
-function writeDigits(buffer: Buffer, at: number, n: number): number {
-  let end = at + 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) end++;
-  for (let i = end - 1, rest = n; i >= at; i--, rest = Math.floor(rest / 10)) buffer[i] = 48 + (rest % 10);
-  return end;
+/**
+ * The line being laid out, as the plain writer's room: a span of the writer's buffer, from the
+ * line's start to `limit`, with `tail` bytes kept after it for what follows the arguments. It
+ * grows in place while the writer's chunk has room, and else moves to a new chunk, taking the
+ * bytes written so far with it: arguments of any size are laid out in one pass, never made into
+ * a string first.
+ */
+class LineRoom implements Room {
+  buffer: Buffer = Buffer.alloc(0);
+  limit = 0;
+  /** Where the line starts in `buffer`. */
+  start = 0;
+  /** Where its arguments start: the most they may take (maxRecordBytes) is counted from there. */
+  body = 0;
+  private tail = 0;
+
+  constructor(
+    private readonly writer: RecordWriter,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Begins a line with `bytes` of room, and `tail` more kept for its end. */
+  open(bytes: number, tail: number): void {
+    this.buffer = this.writer.reserve(bytes + tail);
+    this.start = this.writer.end;
+    this.limit = this.start + bytes;
+    this.tail = tail;
+  }
+
+  grow(at: number, need: number): number {
+    // Arguments larger than a record may be are encoded again, smaller (Recorder.shrink).
+    if (at + need - this.body > this.maxBytes) return -1;
+    const size = Math.max(2 * (this.limit - this.start), at + need - this.start);
+    const buffer = this.writer.reserve(size + this.tail);
+    const start = this.writer.end;
+    if (buffer !== this.buffer) this.buffer.copy(buffer, start, this.start, at);
+    const shift = start - this.start;
+    this.buffer = buffer;
+    this.start = start;
+    this.body += shift;
+    this.limit = start + size;
+    return at + shift;
+  }
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { openingTable } from './openings';
 
 /** Decides what of a recorded value is a secret. */
 export interface Redactor {
@@ -12,6 +13,13 @@ export interface Redactor {
   masks(key: string, value: unknown): boolean;
   /** `s` with every secret-looking part replaced; `s` itself when nothing matched. */
   redactString(s: string): string;
+  /**
+   * The pairs of characters that a secret `redactString` looks for can open with (see
+   * `openingTable`): it gives back a string none of whose pairs is in the table as it is, so a
+   * writer that looks every pair up as it copies need not call it. Undefined when a configured
+   * pattern can match the empty string, or cannot be read.
+   */
+  readonly openings: Uint8Array | undefined;
   /**
    * `bytes` with every secret-looking part overwritten by `*`, byte for byte, so that the length
    * and every other byte stay as they were; `bytes` itself when nothing matched.
@@ -418,6 +426,9 @@ function builtinKey(words: string[]): KeyDecision {
 const PRETESTS = [...new Set(STRING_RULES.map((rule) => rule.pretest))];
 const PRETEST = new RegExp(PRETESTS.join('|'));
 
+// Every string rule's match holds its pretest's, so a string that opens no pretest holds no secret.
+const BUILTIN_OPENINGS = openingTable(PRETESTS.map((source) => ({ source })));
+
 // The same, each pretest a group, to tell in one pass which rules a string may hold: the bits of
 // the rules whose pretest is group i + 1 are PRETEST_RULES[i].
 const PRETEST_GROUPS = new RegExp(PRETESTS.map((source) => `(${nonCapturing(source)})`).join('|'), 'g');
@@ -518,6 +529,7 @@ const AUTHORIZATION_BEFORE = /authorization["']?\s*[:=,]\s*["']?$/i;
 export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<string | RegExp> = []): Redactor {
   const phrases = extraKeys.map(keyWords).filter((words) => words.length > 0);
   const extras = compilePatterns(extraPatterns);
+  const openings = extras.reduce<Uint8Array | undefined>((table, { test }) => orTable(table, test.flags.includes('v') ? undefined : openingTable([test])), BUILTIN_OPENINGS);
   const keyCache = new Map<string, KeyDecision>();
   // A configured key's first word is in any key it matches, so it joins the stems.
   const stems = new RegExp([...NAME_STEMS, ...phrases.map((words) => escapeRegExp(words[0]!))].join('|'), 'i');
@@ -623,6 +635,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
   }
 
   return {
+    openings,
     isSensitiveKey(key) {
       return keyDecision(key) !== KEEP;
     },
@@ -643,6 +656,14 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
       return masked === text ? bytes : Buffer.from(masked, 'latin1');
     },
   };
+}
+
+/** Both tables at once; undefined if either is. */
+function orTable(a: Uint8Array | undefined, b: Uint8Array | undefined): Uint8Array | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const table = a.slice();
+  for (let i = 0; i < b.length; i++) table[i]! |= b[i]!;
+  return table;
 }
 
 // A configured pattern that can match nothing at all must not put a mask between every character.

@@ -620,12 +620,13 @@ describe('encode: the secrets of issue 16', () => {
     });
   });
 
-  it('leaves to the walk what the plain writer would write unmasked', () => {
+  it('leaves to the walk what the plain writer cannot mask, and masks the rest as the walk does', () => {
     const plain = createPlainWriter()();
     expect(plain.text({ ['sk-proj-Proj4Key9Abc_Def-Ghi']: 1 })).toBeUndefined();
     expect(plain.text([['Authorization', 'x']])).toBeUndefined();
-    expect(plain.text({ tokens: 'abc' })).toBeUndefined();
-    expect(plain.text({ password: 'abc' })).toBeUndefined();
+    expect(plain.text({ password: { hash: 'abc' } })).toBeUndefined();
+    expect(plain.text({ tokens: 'abc' })).toBe('{"tokens":"***"}');
+    expect(plain.text({ password: 'abc', note: 'key sk-proj-Proj4Key9Abc_Def-Ghi' })).toBe('{"password":"***","note":"key ***"}');
     expect(plain.text({ tokens: 20, pair: ['name', 'value'] })).toBe('{"tokens":20,"pair":["name","value"]}');
   });
 });

@@ -1,21 +1,53 @@
 import { describe, expect, it } from 'vitest';
 import { createEncoder } from '../../src/record/encode';
-import { NO_ROOM, NOT_PLAIN, PlainWriter } from '../../src/record/plain';
+import { KeyCache } from '../../src/record/keys';
+import { NO_ROOM, NOT_PLAIN, PlainWriter, type Room } from '../../src/record/plain';
 import { createRedactor } from '../../src/record/redact';
 
 const redactor = createRedactor(['session id'], ['\\d{3}-\\d{2}-\\d{4}']);
-const writer = new PlainWriter({
-  maxDepth: 3,
-  maxArrayLength: 4,
-  maxStringLength: 10,
-  redactor,
-  isSensitiveKey: (key) => redactor.isSensitiveKey(key),
-});
+const limits = { maxDepth: 3, maxArrayLength: 4, maxStringLength: 10, redactor, keys: new KeyCache(redactor) };
+const writer = new PlainWriter(limits);
+const walk = createEncoder({ maxDepth: 3, maxArrayLength: 4, maxStringLength: 10, redactKeys: ['session id'], redactPatterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+
+/** A room of a fixed size, which never grows. */
+function fixedRoom(buffer: Buffer, limit: number): Room {
+  return { buffer, limit, grow: () => -1 };
+}
+
+/**
+ * A room that starts at `size` bytes and, each time it grows, moves to a new buffer at another
+ * offset (as the recorder's does when its chunk is full), or grows in place every other time.
+ */
+function movingRoom(size: number): Room & { start: number } {
+  const room = {
+    buffer: Buffer.alloc(size + 3, '#'),
+    start: 3,
+    limit: 3 + size,
+    moves: 0,
+    grow(at: number, need: number): number {
+      const bytes = Math.max(2 * (room.limit - room.start), at + need - room.start);
+      if (room.moves++ % 2 === 1) {
+        const grown = Buffer.alloc(room.start + bytes, '#');
+        room.buffer.copy(grown, 0, 0, at);
+        room.buffer = grown;
+        room.limit = room.start + bytes;
+        return at;
+      }
+      const start = room.start + 5;
+      const moved = Buffer.alloc(start + bytes, '%');
+      room.buffer.copy(moved, start, room.start, at);
+      const shift = start - room.start;
+      Object.assign(room, { buffer: moved, start, limit: start + bytes });
+      return at + shift;
+    },
+  };
+  return room;
+}
 
 /** What the writer puts in a buffer, as text, or its answer when it writes nothing. */
 function written(value: unknown, room = 1 << 16): string | number {
   const buffer = Buffer.alloc(room + 8, '#');
-  const end = writer.write(value, buffer, 4, 4 + room);
+  const end = writer.write(value, fixedRoom(buffer, 4 + room), 4);
   // Nothing is written before the start or at or past the limit.
   expect(buffer.subarray(0, 4).toString()).toBe('####');
   expect(buffer.subarray(4 + room).toString()).toBe('####');
@@ -45,11 +77,47 @@ describe('PlainWriter', () => {
   });
 
   it('copies long strings whole, printable ASCII or not', () => {
-    const long = new PlainWriter({ maxDepth: 3, maxArrayLength: 4, maxStringLength: 1000, redactor, isSensitiveKey: () => false });
+    const long = new PlainWriter({ ...limits, maxStringLength: 1000 });
     for (const s of ['a'.repeat(500), `${'b'.repeat(300)}"${'c'.repeat(300)}`, `${'d'.repeat(200)}ü`]) {
       const buffer = Buffer.alloc(2000);
-      const end = long.write([s], buffer, 0, buffer.length);
+      const end = long.write([s], fixedRoom(buffer, buffer.length), 0);
       expect(buffer.toString('utf8', 0, end)).toBe(JSON.stringify([s]));
+    }
+  });
+
+  it('masks and redacts in place exactly as the walk does', () => {
+    const wide = new PlainWriter({ ...limits, maxStringLength: 1000 });
+    const wideWalk = createEncoder({ maxDepth: 3, maxStringLength: 1000, redactKeys: ['session id'], redactPatterns: ['\\d{3}-\\d{2}-\\d{4}'] });
+    for (const value of [
+      { apiKey: 'abc', model: 'x' },
+      { sessionId: 'abc', n: 1 },
+      { password: 42, tokens: 20, auth: true },
+      { tokens: 'abc', token: null, secret: '' },
+      ['sk-abcdefghijklmnopqrstuv'],
+      ['ssn 123-45-6789 and "quotes"\n'],
+      ['Authorization: Bearer abcdefghijklmnop', 'café 😀 url https://user:pw@example.com/x?token=abc&q=1'],
+    ]) {
+      const buffer = Buffer.alloc(4096);
+      const end = wide.write(value, fixedRoom(buffer, buffer.length), 0);
+      expect(end, JSON.stringify(value)).toBeGreaterThan(0);
+      expect(buffer.toString('utf8', 0, end)).toBe(wideWalk.walk(value));
+    }
+  });
+
+  it('grows its room as it writes, in place or moved, and writes the same bytes', () => {
+    const wide = new PlainWriter({ ...limits, maxDepth: 12, maxArrayLength: 1000, maxStringLength: 20_000 });
+    const values = [
+      { text: 'x'.repeat(5000), list: Array.from({ length: 300 }, (_, i) => ({ i, s: `item ${i} ✓ "q"\t😀`, f: i / 7 })) },
+      ['\u0000\u001f\u007f\ud800 lone', 'é'.repeat(3000), '日本'.repeat(2000), '😀'.repeat(1500)],
+      Array.from({ length: 999 }, (_, i) => (i % 3 === 0 ? i * 1e10 : i % 3 === 1 ? -i : `s${i}`)),
+    ];
+    for (const size of [1, 7, 64, 1000]) {
+      for (const value of values) {
+        const room = movingRoom(size);
+        const end = wide.write(value, room, room.start);
+        expect(end).toBeGreaterThan(0);
+        expect(room.buffer.toString('utf8', room.start, end)).toBe(JSON.stringify(value));
+      }
     }
   });
 
@@ -84,10 +152,8 @@ describe('PlainWriter', () => {
     ['a symbol', [Symbol('s')]],
     ['an object met twice', [shared, shared]],
     ['a cycle', cyclic],
-    ['a sensitive key', { apiKey: 'abc' }],
-    ['a configured key phrase', { sessionId: 'abc' }],
-    ['a built-in secret shape', ['sk-abcdefghijklmnopqrstuv']],
-    ['a configured pattern', ['123-45-6789']],
+    ['an object under a sensitive key', { apiKey: { id: 'abc' } }],
+    ['a key that is a secret', { 'sk-abcdefghijklmnopqrstuv': 1 }],
     ['a string over the cap', ['x'.repeat(11)]],
     ['an array over the cap', [[1, 2, 3, 4, 5]]],
     ['nesting over the cap', [[[[[1]]]]]],

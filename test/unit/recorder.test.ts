@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Recorder } from '../../src/record/recorder';
 import { RecordWriter } from '../../src/record/writer';
 
@@ -155,19 +155,28 @@ describe('Recorder: records laid out straight into the buffer', () => {
     ]);
   });
 
-  it('makes larger records as text first, and tags what is not plain JSON', () => {
+  it('lays out arguments of any size straight into the buffer, across chunks, and tags what is not plain JSON', () => {
     const file = tempFile();
-    const recorder = new Recorder({ file });
+    const recorder = new Recorder({ file, maxRecordBytes: 4_000_000 });
+    const encode = vi.spyOn((recorder as unknown as { encoder: { encode: () => string } }).encoder, 'encode');
     const site = recorder.site('t', 'f');
-    const large = { rows: Array.from({ length: 200 }, (_, i) => ({ i, text: 'x'.repeat(500) })) };
-    recorder.record(site, [large]);
+    // From a few bytes to past the writer's 1 MiB chunk, in an order that leaves some lines to start near a chunk's end.
+    const sizes = [10, 70_000, 900_000, 300, 1_500_000, 65_536, 5_000, 700_000];
+    // Within the caps (1,000 elements, 20,000 characters), which would otherwise send them to the walk.
+    const row = (r: number, size: number) => ({ r, text: `${'x'.repeat(Math.max(1, Math.floor(size / 500) - 12))} é😀"\n` });
+    const values = sizes.map((size, i) => ({ i, rows: Array.from({ length: Math.min(500, Math.ceil(size / 500)) }, (_, r) => row(r, size)) }));
+    for (const [i, value] of values.entries()) recorder.record(site, [value], i % 2 === 0 ? undefined : { echo: value.rows.slice(0, 3) });
+    expect(encode).not.toHaveBeenCalled();
     recorder.record(site, [{ when: new Date(0), none: undefined }]);
     recorder.record(site, [], { message: 'by name', n: -0 });
     recorder.flush();
-    const [first, second, third] = lines(file);
-    expect(first.args).toEqual([large]);
-    expect(second.args).toEqual([{ when: { $type: 'Date', value: '1970-01-01T00:00:00.000Z' }, none: { $type: 'undefined' } }]);
-    expect(third.kwargs).toEqual({ message: 'by name', n: { $type: 'number', value: '-0' } });
+    const records = lines(file);
+    expect(records.slice(0, sizes.length).map((r) => r.args)).toEqual(values.map((v) => [v]));
+    expect(records.slice(0, sizes.length).map((r) => r.iteration)).toEqual(sizes.map((_, i) => i));
+    expect(records[1]!.kwargs).toEqual({ echo: values[1]!.rows.slice(0, 3) });
+    const [second, third] = records.slice(sizes.length);
+    expect(second!.args).toEqual([{ when: { $type: 'Date', value: '1970-01-01T00:00:00.000Z' }, none: { $type: 'undefined' } }]);
+    expect(third!.kwargs).toEqual({ message: 'by name', n: { $type: 'number', value: '-0' } });
   });
 });
 

@@ -96,7 +96,8 @@ export class Children {
   begin(scope: CallScope): ChildStart {
     const at = performance.now();
     const call = scope instanceof RecordedCall ? scope : scope.call;
-    return { parent: call.id, seq: call.seq++, within: scope instanceof RecordedCall ? undefined : scope.within, at, startedMs: at - call.startedAt };
+    // The wall clock may step back between the two readings; a child never starts before its parent.
+    return { parent: call.id, seq: call.seq++, within: scope instanceof RecordedCall ? undefined : scope.within, at, startedMs: Math.max(0, Date.now() - call.startedAt) };
   }
 
   /** Records an HTTP exchange: an LLM call when it is one and LLM calls are recorded, else an HTTP call when those are. */
