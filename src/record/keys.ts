@@ -45,8 +45,8 @@ export class KeyCache {
   }
 }
 
-// Characters JSON must escape, and lone surrogates, which JSON.stringify writes as \u escapes.
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+/** What JSON.stringify escapes: `"`, `\\`, control characters and lone surrogates (pairs too, which it then leaves as they are). */
+export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A string's JSON text. */
 export function quote(s: string): string {

@@ -25,9 +25,11 @@ export function numberText(n: number): string {
 /** How many decimal digits a non-negative safe integer has. */
 export function digitsOf(n: number): number {
   let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  while (digits < POWERS_OF_TEN.length && n >= POWERS_OF_TEN[digits]!) digits++;
   return digits;
 }
+
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 /**
  * Writes a non-negative safe integer in decimal and returns where it ends; by hand, since a
@@ -35,6 +37,15 @@ export function digitsOf(n: number): number {
  */
 export function writeInteger(buffer: Buffer, at: number, n: number, digits = digitsOf(n)): number {
   const end = at + digits;
-  for (let i = end - 1, rest = n; i >= at; i--, rest = Math.floor(rest / 10)) buffer[i] = 48 + (rest % 10);
+  // Past 32 bits (a timestamp in milliseconds), in two halves of 32-bit arithmetic: a division of a double costs several of an integer.
+  let low = n;
+  let i = end - 1;
+  if (n > 0x7fffffff) {
+    const high = Math.floor(n / 1e8);
+    low = n - high * 1e8;
+    for (let k = 0; k < 8; k++, low = (low / 10) | 0) buffer[i--] = 48 + (low % 10);
+    low = high;
+  }
+  for (; i >= at; i--, low = (low / 10) | 0) buffer[i] = 48 + (low % 10);
   return end;
 }

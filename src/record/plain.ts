@@ -1,4 +1,4 @@
-import type { KeyCache } from './keys';
+import { NEEDS_ESCAPE, type KeyCache } from './keys';
 import { digitsOf, numberText, writeInteger } from './number-text';
 import { isPairName, MASK, type Redactor } from './redact';
 
@@ -38,8 +38,6 @@ const LINEAR_LIMIT = 32;
 const SHORT_COPY = 32;
 // Longer strings are scanned and copied by native calls (see PlainWriter.long).
 const SHORT_STRING = 64;
-// Printable ASCII other than `"` and `\`: the characters that JSON writes as they are, one byte each.
-const NOT_VERBATIM = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/;
 // The largest text `text` makes; past it, the walk writes the value (and the recorder shrinks it).
 const MAX_TEXT_BYTES = 4 << 20;
 
@@ -221,28 +219,25 @@ export class PlainWriter {
   }
 
   /**
-   * A long string: the redactor's own scan, then one native copy of printable ASCII, or
-   * JSON.stringify's escapes and a native UTF-8 write for any other text. Measured, these beat
-   * the loop over characters once a string is longer than SHORT_STRING: the loop costs about
-   * three times the copy, and prose opens a possible secret within its first few words, so the
-   * scan would run after the loop anyway.
+   * A long string: the redactor's own scan, then one native UTF-8 write of the text, or of
+   * JSON.stringify's text when it needs escapes. Measured, these beat the loop over characters
+   * once a string is longer than SHORT_STRING: the loop costs several times the native write, and
+   * prose opens a possible secret within its first few words, so the scan would run anyway.
    */
   private long(s: string, redact: boolean): boolean {
     const text = redact ? this.limits.redactor.redactString(s) : s;
-    const verbatim = !NOT_VERBATIM.test(text);
-    const json = verbatim ? text : JSON.stringify(text);
-    // UTF-8 takes at most three bytes per UTF-16 unit.
-    const bound = verbatim ? text.length + 2 : json.length * 3;
-    if (this.at + bound > this.limit && !this.more(bound)) return false;
+    const json = NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : undefined;
+    const bytes = json === undefined ? Buffer.byteLength(text) + 2 : Buffer.byteLength(json);
+    if (this.at + bytes > this.limit && !this.more(bytes)) return false;
     const buffer = this.buffer;
-    if (!verbatim) {
+    if (json !== undefined) {
       this.at += buffer.write(json, this.at);
       return true;
     }
     buffer[this.at] = QUOTE;
-    buffer.write(text, this.at + 1, 'latin1');
-    buffer[this.at + text.length + 1] = QUOTE;
-    this.at += text.length + 2;
+    buffer.write(text, this.at + 1);
+    buffer[this.at + bytes - 1] = QUOTE;
+    this.at += bytes;
     return true;
   }
 
