@@ -70,6 +70,8 @@ describe('PlainWriter', () => {
       ['a\ud800b', '\u007f', 'back\\slash', 'x'.repeat(10)],
       { 'key "quoted"': 1, 'ключ': 2, '': 3 },
       [0.1, 1e21, -5, 2 ** 40],
+      [2 ** 31 - 1, 2 ** 31, 1e8, 99_999_999],
+      [1_700_000_000_123, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53 + 2],
       [1.5e-7, -0.25],
     ]) {
       expect(written(value), JSON.stringify(value)).toBe(JSON.stringify(value));
