@@ -155,7 +155,7 @@ export class Session {
 
   /** Runs a call as the recorded call numbered `id`: what it calls downstream is recorded as its children. */
   private around(id: number): Around {
-    const call = new RecordedCall(this.recorder.idPrefix, id);
+    const call = new RecordedCall(this.recorder.idPrefix, id, this.recorder.time);
     return (run) => runInRecordedCall(call, run);
   }
 

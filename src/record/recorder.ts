@@ -87,6 +87,8 @@ export class Recorder {
   /** `,"id":"<prefix>-`, as UTF-8, or undefined when records have no id. */
   private readonly idHead: Buffer | undefined;
   private nextId = 0;
+  /** When the latest call was recorded, by `Date.now()`: the timestamp of its record when laid out at once. */
+  time = 0;
 
   constructor(options: RecorderOptions) {
     this.encoderOptions = options.encoder ?? {};
@@ -122,6 +124,7 @@ export class Recorder {
    */
   record(site: RecordSite, args: readonly unknown[], kwargs?: object, self?: object): number {
     const id = this.idHead === undefined ? NO_ID : this.nextId++;
+    this.time = Date.now();
     try {
       const iteration = site.counter.iteration++;
       // An instance is a class's, never plain JSON: it always takes the walk, before the buffer is taken.
@@ -234,7 +237,7 @@ export class Recorder {
    * why: NOT_PLAIN, or NO_ROOM when the arguments pass maxRecordBytes.
    */
   private writeDirect(site: RecordSite, iteration: number, id: number, args: readonly unknown[], kwargs: object | undefined, self: string | undefined): number {
-    this.refresh(site);
+    this.refresh(site, this.time);
     const room = this.room;
     // After the arguments: the keyword arguments' name, the instance and the line's end.
     room.open(site.head.length + 16 + this.idBytes() + ARGS.length + FIRST_ROOM, KWARGS.length + selfBytes(self) + site.closing.length);
@@ -263,7 +266,7 @@ export class Recorder {
 
   /** Lays out a record whose arguments are encoded. */
   private layout(site: RecordSite, iteration: number, id: number, argsText: string, kwargsText: string | undefined, self: string | undefined): void {
-    this.refresh(site);
+    this.refresh(site, Date.now());
     // UTF-8 takes at most three bytes per UTF-16 unit.
     const bound = site.head.length + 16 + this.idBytes() + ARGS.length + argsText.length * 3 + KWARGS.length + (kwargsText?.length ?? 0) * 3 + selfBytes(self) + site.closing.length;
     const buffer = this.writer.reserve(bound);
@@ -335,8 +338,7 @@ export class Recorder {
   }
 
   /** Brings the site's line endings to this millisecond: toISOString costs more than encoding small arguments. */
-  private refresh(site: RecordSite): void {
-    const now = Date.now();
+  private refresh(site: RecordSite, now: number): void {
     if (now === site.endingsMs) return;
     site.endingsMs = now;
     const trailer = `${site.tail}${new Date(now).toISOString()}"${this.meta}`;

@@ -8,15 +8,15 @@ export class RecordedCall {
   /** The `seq` the next child takes: children are numbered in the order they start, those made inside a tool too. */
   seq = 0;
   /**
-   * `Date.now()` when the call started; a child's `started_ms` counts from it. Milliseconds are
-   * all a child's start needs, and `performance.now()` would cost every recorded call twice as much.
+   * `prefix` and `n` are the record's `id`, `<prefix>-<n>` (Recorder.idPrefix, and what
+   * Recorder.record returned); `startedAt` is its time (`Date.now()`, Recorder.time), which a
+   * child's `started_ms` counts from. Milliseconds are all a child's start needs: a clock read of
+   * its own would cost every recorded call as much again.
    */
-  readonly startedAt = Date.now();
-
-  /** `prefix` and `n` are the record's `id`, `<prefix>-<n>` (Recorder.idPrefix, and what Recorder.record returned). */
   constructor(
     private readonly prefix: string,
     private readonly n: number,
+    readonly startedAt: number,
   ) {}
 
   /** The record's `id`, which its children name as `parent`. */

@@ -11,7 +11,7 @@ import { toolObserver } from '../../src/record/downstream/tool';
 import { NO_ID, Recorder } from '../../src/record/recorder';
 import { currentRecordedCall, RecordedCall, runInRecordedCall } from '../../src/trace/recording';
 
-const recordedCall = (id: string) => new RecordedCall(id.slice(0, id.lastIndexOf('-')), Number(id.slice(id.lastIndexOf('-') + 1)));
+const recordedCall = (id: string) => new RecordedCall(id.slice(0, id.lastIndexOf('-')), Number(id.slice(id.lastIndexOf('-') + 1)), Date.now());
 
 const LIMITS: ChildLimits = { maxBodyBytes: 1_000_000, maxArrayLength: 1000 };
 const ALL = { http: true, llm: true, targets: [] };
