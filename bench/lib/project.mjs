@@ -26,9 +26,13 @@ export function removeProject(dir) {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** A simulation.yaml that records `targets`, with `extra` YAML appended. */
-export function simulationYaml(targets, extra = '') {
-  return `name: bench\nrecording:\n  targets:\n${targets.map((t) => `    - ${t}\n`).join('')}${extra}`;
+/**
+ * A simulation.yaml that records `targets`, with `recording`'s other keys set to the values of
+ * `settings` (scalars, as in `{ max_record_bytes: 4_000_000 }`), the defaults otherwise.
+ */
+export function simulationYaml(targets, settings = {}) {
+  const more = Object.entries(settings).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}\n`);
+  return `name: bench\nrecording:\n  targets:\n${targets.map((t) => `    - ${t}\n`).join('')}${more.join('')}`;
 }
 
 /**
