@@ -38,18 +38,26 @@ export function openingTable(patterns: ReadonlyArray<{ source: string; flags?: s
   for (const { source, flags = '' } of patterns) {
     const openings = new Parser(source, flags.includes('i')).parse();
     if (openings.empty) return undefined;
-    for (let c = 0; c < SYMBOLS; c++) {
-      if (openings.singles[c] === 0) continue;
+    for (const c of members(openings.singles)) {
       for (let previous = 0; previous < SYMBOLS; previous++) table[(previous << 7) | c] = 1;
     }
     for (const [first, second] of openings.pairs) {
-      for (let a = 0; a < SYMBOLS; a++) {
-        if (first[a] === 0) continue;
-        for (let b = 0; b < SYMBOLS; b++) if (second[b] !== 0) table[(a << 7) | b] = 1;
-      }
+      const seconds = members(second);
+      for (const a of members(first)) for (const b of seconds) table[(a << 7) | b] = 1;
     }
   }
   return table;
+}
+
+function any(chars: CharSet): boolean {
+  for (let c = 0; c < SYMBOLS; c++) if (chars[c] !== 0) return true;
+  return false;
+}
+
+function members(chars: CharSet): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < SYMBOLS; c++) if (chars[c] !== 0) out.push(c);
+  return out;
 }
 
 /** A character's symbol in the table. */
@@ -109,7 +117,7 @@ function firsts(o: Openings): CharSet {
 function then(a: Openings, b: Openings): Openings {
   const pairs = [...a.pairs];
   const next = firsts(b);
-  if (next.some((x) => x !== 0) && a.singles.some((x) => x !== 0)) pairs.push([a.singles, next]);
+  if (any(next) && any(a.singles)) pairs.push([a.singles, next]);
   let singles = b.empty ? a.singles : NONE;
   if (a.empty) {
     singles = union(singles, b.singles);

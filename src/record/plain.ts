@@ -103,11 +103,11 @@ export class PlainWriter {
   private count = 0;
   private index: Set<object> | undefined;
   private readonly scratch = new ScratchRoom();
-  private readonly openings: Uint8Array;
+  /** The redactor's table of openings, asked for at the first string that needs it. */
+  private openings: Uint8Array | undefined;
 
   constructor(private readonly limits: PlainLimits) {
     this.room = this.scratch;
-    this.openings = limits.redactor.openings ?? EVERY_PAIR;
   }
 
   /**
@@ -247,7 +247,7 @@ export class PlainWriter {
   private copy(s: string, redact: boolean): boolean {
     const n = s.length;
     if (this.at + n + 2 > this.limit && !this.more(n + 2)) return false;
-    const openings = this.openings;
+    const openings = (this.openings ??= this.limits.redactor.openings ?? EVERY_PAIR);
     let buffer = this.buffer;
     let start = this.at;
     let at = start;

@@ -427,7 +427,9 @@ const PRETESTS = [...new Set(STRING_RULES.map((rule) => rule.pretest))];
 const PRETEST = new RegExp(PRETESTS.join('|'));
 
 // Every string rule's match holds its pretest's, so a string that opens no pretest holds no secret.
-const BUILTIN_OPENINGS = openingTable(PRETESTS.map((source) => ({ source })));
+// Made when first asked for, by the first record: a millisecond that start-up need not pay.
+let builtinOpenings: Uint8Array | undefined;
+const openingsOfPretests = () => (builtinOpenings ??= openingTable(PRETESTS.map((source) => ({ source }))));
 
 // The pretests a string holds, which tell which rules may match it, are found by one regex of the
 // pretests not found yet, each a group: after each find, the scan goes on with the others alone,
@@ -548,7 +550,7 @@ const AUTHORIZATION_BEFORE = /authorization["']?\s*[:=,]\s*["']?$/i;
 export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<string | RegExp> = []): Redactor {
   const phrases = extraKeys.map(keyWords).filter((words) => words.length > 0);
   const extras = compilePatterns(extraPatterns);
-  const openings = extras.reduce<Uint8Array | undefined>((table, { test }) => orTable(table, test.flags.includes('v') ? undefined : openingTable([test])), BUILTIN_OPENINGS);
+  let openings: { table: Uint8Array | undefined } | undefined;
   const keyCache = new Map<string, KeyDecision>();
   // A configured key's first word is in any key it matches, so it joins the stems.
   const stems = new RegExp([...NAME_STEMS, ...phrases.map((words) => escapeRegExp(words[0]!))].join('|'), 'i');
@@ -658,7 +660,10 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
   }
 
   return {
-    openings,
+    get openings() {
+      openings ??= { table: extras.reduce<Uint8Array | undefined>((table, { test }) => orTable(table, test.flags.includes('v') ? undefined : openingTable([test])), openingsOfPretests()) };
+      return openings.table;
+    },
     isSensitiveKey(key) {
       return keyDecision(key) !== KEEP;
     },
