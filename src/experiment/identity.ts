@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseTarget } from '../config/targets';
 import { findModule } from '../config/project';
-import { recordingFiles } from '../record/files';
+import { fileChunks, recordingFiles } from '../record/files';
 import { fluxloopVersion } from '../version';
 import { isConversationPlan, type Planned } from './conversation';
 import type { ExperimentSetup } from './plan';
@@ -78,7 +78,7 @@ export async function planIdentity(setup: Omit<ExperimentSetup, 'total'>, option
   if (setup.replay !== undefined) {
     // The recording file itself may be gone, its records all rotated to others.
     for (const file of recordingFiles(setup.replay.file).filter((f) => fs.existsSync(f))) {
-      for await (const chunk of fs.createReadStream(file)) recordings.update(chunk as Buffer);
+      for await (const chunk of fileChunks(file)) recordings.update(chunk);
       recordings.update('\0');
     }
   }

@@ -12,6 +12,7 @@ import type { Prices } from '../usage';
 import { stringifyDeep } from './deep-json';
 import type { HarnessOptions } from '../../replay/harness';
 import { TargetError } from '../../replay/loader';
+import { TransientMap } from '../../replay/transient-map';
 import { epochNow, HEARTBEAT_MS, type CheckedReplay, type ErrorData, type FromThread, type StrayKind, type TargetInfo, type ThreadData, type ToThread } from './protocol';
 
 export interface SupervisorOptions {
@@ -64,7 +65,7 @@ interface Thread {
   /** See ThreadData.started. */
   started: Float64Array;
   /** Sent and not yet ended: making or queued. */
-  inFlight: Map<string, Pending>;
+  inFlight: TransientMap<Pending>;
   outbox: Pending[];
   spawned: number;
   /** When the harness was built: runs are timed from then. */
@@ -226,7 +227,7 @@ export class Supervisor {
       worker,
       beats: new Int32Array(heartbeat),
       started: new Float64Array(started),
-      inFlight: new Map(),
+      inFlight: new TransientMap(),
       outbox: [],
       spawned: now,
       lastBeat: 0,
