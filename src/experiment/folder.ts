@@ -6,8 +6,9 @@ import type { RunStatus } from '../replay/execute';
 import { conversationSummary } from './conversation';
 import { isConversation, type ConversationResult } from './conversation-result';
 import type { FinishedRun, FinishedSummary } from './finished';
-import { planDifference, runKey, type PlanIdentity } from './identity';
+import { planDifference, type PlanIdentity } from './identity';
 import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
+import { RunSet } from './run-set';
 import type { Shard } from './share';
 import { Durations } from './stats';
 import type { CallsTally } from './tally';
@@ -118,8 +119,6 @@ function dropTornLine(file: string): void {
  */
 export class ExperimentFolder {
   readonly totals = new Totals();
-  /** The runs the folder held when it was opened, by {@link runKey}. */
-  readonly done = new Set<string>();
   /** Stray errors written by earlier processes. */
   earlierStrays = 0;
   /** The time earlier processes ran for. */
@@ -130,7 +129,12 @@ export class ExperimentFolder {
   private readonly observations: JsonLines;
   private readonly errors: JsonArray;
 
-  private constructor(readonly dir: string, readonly plan: PlanFile) {
+  private constructor(
+    readonly dir: string,
+    readonly plan: PlanFile,
+    /** The runs the folder held when it was opened. */
+    readonly done = new RunSet(1),
+  ) {
     this.traces = new JsonLines(path.join(dir, 'traces.jsonl'));
     this.observations = new JsonLines(path.join(dir, 'observations.jsonl'));
     this.errors = new JsonArray(path.join(dir, 'errors.json'));
@@ -146,8 +150,9 @@ export class ExperimentFolder {
   /**
    * `dir`, opened again to make the runs of `plan` it lacks. Refuses a folder of another plan (or
    * another share of it), naming what differs. Each run read back is counted in `tally` too.
+   * `inputs` is how many inputs the plan has, by which the runs it holds are kept.
    */
-  static async reopen(dir: string, plan: PlanIdentity, shard: Shard | undefined, tally: CallsTally): Promise<ExperimentFolder> {
+  static async reopen(dir: string, plan: PlanIdentity, shard: Shard | undefined, tally: CallsTally, inputs: number): Promise<ExperimentFolder> {
     if (!fs.existsSync(dir)) throw new ConfigError(`--resume: ${dir} does not exist`);
     const before = readJsonFile<PlanFile>(path.join(dir, 'plan.json'));
     if (before?.hash === undefined) throw new ConfigError(`--resume: ${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not resume`);
@@ -174,14 +179,14 @@ export class ExperimentFolder {
       }
     }
     await keepObservationsOf(observations, written);
-    const folder = new ExperimentFolder(dir, before);
+    const folder = new ExperimentFolder(dir, before, new RunSet(inputs));
     folder.earlierStrays = summary?.stray_errors ?? strays.length;
     folder.earlierMs = summary?.total_time_ms ?? 0;
     folder.resumes = (summary?.resumes ?? 0) + 1;
     for (const stray of strays) folder.errors.write(stray);
     for await (const line of fileLines(traces)) {
       const result = summaryOfLine(line);
-      folder.done.add(runKey(result));
+      folder.done.add(result);
       folder.count(result);
       tally.add(result);
     }

@@ -17,10 +17,15 @@ export function runKey(run: { iteration: number; recording_index: number | null;
   return `${run.iteration}:${run.recording_index ?? '-'}:${run.input_index}`;
 }
 
+/** Where a planned run (or conversation: its first recorded turn) is in its plan, as {@link runKey} reads it. */
+export function plannedPlace(plan: Planned): { iteration: number; recording_index: number | null; input_index: number } {
+  const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
+  return { iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex };
+}
+
 /** {@link runKey} of a planned run (or conversation: its first recorded turn's). */
 export function plannedKey(plan: Planned): string {
-  const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
-  return runKey({ iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex });
+  return runKey(plannedPlace(plan));
 }
 
 /** What a worker must share with the experiment it makes runs of: the code, the config and fluxloop. */
