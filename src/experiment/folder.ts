@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ConfigError } from '../config/errors';
 import type { RunStatus } from '../replay/execute';
 import { conversationSummary } from './conversation';
 import { isConversation, type ConversationResult } from './conversation-result';
 import type { FinishedRun, FinishedSummary } from './finished';
 import { planDifference, type PlanIdentity } from './identity';
-import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
+import { KeptObservations } from './kept-observations';
+import { createExperimentDir, errorEntry, fileLines, JsonArray, JsonLines, writeJson } from './output';
 import { RunSet } from './run-set';
 import type { Shard } from './share';
 import { Durations } from './stats';
@@ -45,12 +45,6 @@ export class Totals {
 export function summaryOfLine(line: string): FinishedSummary {
   const value = JSON.parse(line) as FinishedSummary & { kind?: string };
   return value.kind === 'conversation' ? conversationSummary(value as unknown as ConversationResult) : value;
-}
-
-/** The lines of a file, streamed; none when it is not there. */
-export async function* fileLines(file: string): AsyncGenerator<string> {
-  if (!fs.existsSync(file)) return;
-  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) if (line.length > 0) yield line;
 }
 
 /** Reads a JSON file of a folder; undefined when it is missing or unreadable. */
@@ -168,17 +162,24 @@ export class ExperimentFolder {
     dropTornLine(traces);
     dropTornLine(observations);
     // Read through once before anything is written, so that a folder this cannot read is left as it was.
-    const written = new Set<string>();
-    let n = 0;
-    for await (const line of fileLines(traces)) {
-      n++;
-      try {
-        written.add(summaryOfLine(line).trace_id);
-      } catch {
-        throw new ConfigError("--resume: not a run's JSON line: mend or remove it first", { file: traces, line: n });
+    const kept = new KeptObservations(observations);
+    try {
+      let n = 0;
+      for await (const line of fileLines(traces)) {
+        n++;
+        let traceId: string;
+        try {
+          traceId = summaryOfLine(line).trace_id;
+        } catch {
+          throw new ConfigError("--resume: not a run's JSON line: mend or remove it first", { file: traces, line: n });
+        }
+        await kept.written(traceId);
       }
+      await kept.finish(traces);
+    } catch (error) {
+      kept.abandon();
+      throw error;
     }
-    await keepObservationsOf(observations, written);
     const folder = new ExperimentFolder(dir, before, new RunSet(inputs));
     folder.earlierStrays = summary?.stray_errors ?? strays.length;
     folder.earlierMs = summary?.total_time_ms ?? 0;
@@ -221,24 +222,4 @@ export class ExperimentFolder {
     }
     if (failure !== undefined) throw failure;
   }
-}
-
-/** Drops the observations of runs whose line was never written: they are made again. */
-async function keepObservationsOf(file: string, runs: ReadonlySet<string>): Promise<void> {
-  if (!fs.existsSync(file)) return;
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.rmSync(temporary, { force: true });
-  const out = new JsonLines(temporary);
-  let dropped = false;
-  try {
-    for await (const line of fileLines(file)) {
-      const traceId = (JSON.parse(line) as { trace_id?: string }).trace_id;
-      if (traceId !== undefined && !runs.has(traceId)) dropped = true;
-      else out.writeText(`${line}\n`);
-    }
-  } finally {
-    out.close();
-  }
-  if (dropped) fs.renameSync(temporary, file);
-  else fs.rmSync(temporary, { force: true });
 }

@@ -43,6 +43,27 @@ describe('ExperimentFolder.reopen', () => {
     expect(errors).toEqual([{ stray: 'uncaughtException', trace_id: null }, expect.objectContaining({ trace_id: 't2', status: 'error' })]);
   });
 
+  it('keeps the observations of every run written, in whatever order, and drops only those of runs never written', async () => {
+    const dir = killedFolder();
+    const observation = (traceId: string, name: string) => JSON.stringify({ trace_id: traceId, name });
+    // Not as a process writes them: t2's before t1's, a run never written between, and a line of no run.
+    fs.writeFileSync(path.join(dir, 'observations.jsonl'), [observation('t2', 'a'), observation('gone', 'b'), JSON.stringify({ name: 'c' }), observation('t1', 'd'), observation('gone', 'e')].join('\n') + '\n');
+    const folder = await ExperimentFolder.reopen(dir, identity, undefined, new CallsTally({}), 3);
+    folder.close();
+    const names = fs.readFileSync(path.join(dir, 'observations.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).name);
+    expect(names).toEqual(['a', 'c', 'd']);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('leaves the observations as they were when a line of traces.jsonl cannot be read', async () => {
+    const dir = killedFolder();
+    const before = fs.readFileSync(path.join(dir, 'observations.jsonl'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'traces.jsonl'), `${line('t1', 0)}\nnot json\n${line('t2', 1)}\n`);
+    await expect(ExperimentFolder.reopen(dir, identity, undefined, new CallsTally({}), 3)).rejects.toThrow(/not a run's JSON line/);
+    expect(fs.readFileSync(path.join(dir, 'observations.jsonl'), 'utf8')).toBe(before);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('reads an errors.json that a process killed before any error left empty', async () => {
     const dir = killedFolder();
     fs.writeFileSync(path.join(dir, 'errors.json'), '');
