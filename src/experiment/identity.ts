@@ -8,17 +8,24 @@ import { fluxloopVersion } from '../version';
 import { isConversationPlan, type Planned } from './conversation';
 import type { ExperimentSetup } from './plan';
 
+/** Where a run is in its plan: its iteration, recording and input. */
+export interface RunPlace {
+  iteration: number;
+  recording_index: number | null;
+  input_index: number;
+}
+
 /**
  * What a run is within its plan, the same on every machine and in every process that plans it:
  * its iteration, recording and input. Resume, shards, merge and the queue's job ids all go by it,
  * so that a run is made and written once however the plan is split.
  */
-export function runKey(run: { iteration: number; recording_index: number | null; input_index: number }): string {
+export function runKey(run: RunPlace): string {
   return `${run.iteration}:${run.recording_index ?? '-'}:${run.input_index}`;
 }
 
 /** Where a planned run (or conversation: its first recorded turn) is in its plan, as {@link runKey} reads it. */
-export function plannedPlace(plan: Planned): { iteration: number; recording_index: number | null; input_index: number } {
+export function plannedPlace(plan: Planned): RunPlace {
   const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
   return { iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex };
 }

@@ -1,11 +1,4 @@
-import { runKey } from './identity';
-
-/** Where a run is in its plan: what {@link runKey} names it by. */
-export interface RunPlace {
-  iteration: number;
-  recording_index: number | null;
-  input_index: number;
-}
+import { runKey, type RunPlace } from './identity';
 
 /**
  * A set of runs of one plan, a bit each: a folder of millions of runs, resumed, is held in some
