@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import { ConfigError } from '../config/errors';
 import type { RunStatus } from '../replay/execute';
 import { conversationSummary } from './conversation';
 import { isConversation, type ConversationResult } from './conversation-result';
 import type { FinishedRun, FinishedSummary } from './finished';
-import { planDifference, runKey, type PlanIdentity } from './identity';
-import { createExperimentDir, errorEntry, JsonArray, JsonLines, writeJson } from './output';
+import { planDifference, type PlanIdentity } from './identity';
+import { KeptObservations } from './kept-observations';
+import { createExperimentDir, errorEntry, fileLines, JsonArray, JsonLines, writeJson } from './output';
+import { RunSet } from './run-set';
 import type { Shard } from './share';
 import { Durations } from './stats';
 import type { CallsTally } from './tally';
@@ -44,12 +45,6 @@ export class Totals {
 export function summaryOfLine(line: string): FinishedSummary {
   const value = JSON.parse(line) as FinishedSummary & { kind?: string };
   return value.kind === 'conversation' ? conversationSummary(value as unknown as ConversationResult) : value;
-}
-
-/** The lines of a file, streamed; none when it is not there. */
-export async function* fileLines(file: string): AsyncGenerator<string> {
-  if (!fs.existsSync(file)) return;
-  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) if (line.length > 0) yield line;
 }
 
 /** Reads a JSON file of a folder; undefined when it is missing or unreadable. */
@@ -118,8 +113,6 @@ function dropTornLine(file: string): void {
  */
 export class ExperimentFolder {
   readonly totals = new Totals();
-  /** The runs the folder held when it was opened, by {@link runKey}. */
-  readonly done = new Set<string>();
   /** Stray errors written by earlier processes. */
   earlierStrays = 0;
   /** The time earlier processes ran for. */
@@ -130,7 +123,12 @@ export class ExperimentFolder {
   private readonly observations: JsonLines;
   private readonly errors: JsonArray;
 
-  private constructor(readonly dir: string, readonly plan: PlanFile) {
+  private constructor(
+    readonly dir: string,
+    readonly plan: PlanFile,
+    /** The runs the folder held when it was opened. */
+    readonly done = new RunSet(1),
+  ) {
     this.traces = new JsonLines(path.join(dir, 'traces.jsonl'));
     this.observations = new JsonLines(path.join(dir, 'observations.jsonl'));
     this.errors = new JsonArray(path.join(dir, 'errors.json'));
@@ -146,8 +144,9 @@ export class ExperimentFolder {
   /**
    * `dir`, opened again to make the runs of `plan` it lacks. Refuses a folder of another plan (or
    * another share of it), naming what differs. Each run read back is counted in `tally` too.
+   * `inputs` is how many inputs the plan has, by which the runs it holds are kept.
    */
-  static async reopen(dir: string, plan: PlanIdentity, shard: Shard | undefined, tally: CallsTally): Promise<ExperimentFolder> {
+  static async reopen(dir: string, plan: PlanIdentity, shard: Shard | undefined, tally: CallsTally, inputs: number): Promise<ExperimentFolder> {
     if (!fs.existsSync(dir)) throw new ConfigError(`--resume: ${dir} does not exist`);
     const before = readJsonFile<PlanFile>(path.join(dir, 'plan.json'));
     if (before?.hash === undefined) throw new ConfigError(`--resume: ${dir} has no plan.json: it is not an experiment folder, or was made by a fluxloop that could not resume`);
@@ -163,25 +162,32 @@ export class ExperimentFolder {
     dropTornLine(traces);
     dropTornLine(observations);
     // Read through once before anything is written, so that a folder this cannot read is left as it was.
-    const written = new Set<string>();
-    let n = 0;
-    for await (const line of fileLines(traces)) {
-      n++;
-      try {
-        written.add(summaryOfLine(line).trace_id);
-      } catch {
-        throw new ConfigError("--resume: not a run's JSON line: mend or remove it first", { file: traces, line: n });
+    const kept = new KeptObservations(observations);
+    try {
+      let n = 0;
+      for await (const line of fileLines(traces)) {
+        n++;
+        let traceId: string;
+        try {
+          traceId = summaryOfLine(line).trace_id;
+        } catch {
+          throw new ConfigError("--resume: not a run's JSON line: mend or remove it first", { file: traces, line: n });
+        }
+        await kept.written(traceId);
       }
+      await kept.finish(traces);
+    } catch (error) {
+      kept.abandon();
+      throw error;
     }
-    await keepObservationsOf(observations, written);
-    const folder = new ExperimentFolder(dir, before);
+    const folder = new ExperimentFolder(dir, before, new RunSet(inputs));
     folder.earlierStrays = summary?.stray_errors ?? strays.length;
     folder.earlierMs = summary?.total_time_ms ?? 0;
     folder.resumes = (summary?.resumes ?? 0) + 1;
     for (const stray of strays) folder.errors.write(stray);
     for await (const line of fileLines(traces)) {
       const result = summaryOfLine(line);
-      folder.done.add(runKey(result));
+      folder.done.add(result);
       folder.count(result);
       tally.add(result);
     }
@@ -216,24 +222,4 @@ export class ExperimentFolder {
     }
     if (failure !== undefined) throw failure;
   }
-}
-
-/** Drops the observations of runs whose line was never written: they are made again. */
-async function keepObservationsOf(file: string, runs: ReadonlySet<string>): Promise<void> {
-  if (!fs.existsSync(file)) return;
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.rmSync(temporary, { force: true });
-  const out = new JsonLines(temporary);
-  let dropped = false;
-  try {
-    for await (const line of fileLines(file)) {
-      const traceId = (JSON.parse(line) as { trace_id?: string }).trace_id;
-      if (traceId !== undefined && !runs.has(traceId)) dropped = true;
-      else out.writeText(`${line}\n`);
-    }
-  } finally {
-    out.close();
-  }
-  if (dropped) fs.renameSync(temporary, file);
-  else fs.rmSync(temporary, { force: true });
 }

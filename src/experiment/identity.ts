@@ -3,24 +3,36 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseTarget } from '../config/targets';
 import { findModule } from '../config/project';
-import { recordingFiles } from '../record/files';
+import { fileChunks, recordingFiles } from '../record/files';
 import { fluxloopVersion } from '../version';
 import { isConversationPlan, type Planned } from './conversation';
 import type { ExperimentSetup } from './plan';
+
+/** Where a run is in its plan: its iteration, recording and input. */
+export interface RunPlace {
+  iteration: number;
+  recording_index: number | null;
+  input_index: number;
+}
 
 /**
  * What a run is within its plan, the same on every machine and in every process that plans it:
  * its iteration, recording and input. Resume, shards, merge and the queue's job ids all go by it,
  * so that a run is made and written once however the plan is split.
  */
-export function runKey(run: { iteration: number; recording_index: number | null; input_index: number }): string {
+export function runKey(run: RunPlace): string {
   return `${run.iteration}:${run.recording_index ?? '-'}:${run.input_index}`;
+}
+
+/** Where a planned run (or conversation: its first recorded turn) is in its plan, as {@link runKey} reads it. */
+export function plannedPlace(plan: Planned): RunPlace {
+  const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
+  return { iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex };
 }
 
 /** {@link runKey} of a planned run (or conversation: its first recorded turn's). */
 export function plannedKey(plan: Planned): string {
-  const recording = isConversationPlan(plan) ? plan.conversation.turns[0] : plan.recording;
-  return runKey({ iteration: plan.iteration, recording_index: recording?.index ?? null, input_index: plan.inputIndex });
+  return runKey(plannedPlace(plan));
 }
 
 /** What a worker must share with the experiment it makes runs of: the code, the config and fluxloop. */
@@ -78,7 +90,7 @@ export async function planIdentity(setup: Omit<ExperimentSetup, 'total'>, option
   if (setup.replay !== undefined) {
     // The recording file itself may be gone, its records all rotated to others.
     for (const file of recordingFiles(setup.replay.file).filter((f) => fs.existsSync(f))) {
-      for await (const chunk of fs.createReadStream(file)) recordings.update(chunk as Buffer);
+      for await (const chunk of fileChunks(file)) recordings.update(chunk);
       recordings.update('\0');
     }
   }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config/errors';
-import { fileLines, readJsonFile, summaryOfLine, Totals, type PlanFile } from './folder';
+import { readJsonFile, summaryOfLine, Totals, type PlanFile } from './folder';
 import { planDifference } from './identity';
-import { JsonArray, JsonLines, makePrivateDir, writeJson } from './output';
+import { fileLines, JsonArray, JsonLines, makePrivateDir, writeJson } from './output';
 import type { ExperimentSummary } from './runner';
 import { CallsTally } from './tally';
 

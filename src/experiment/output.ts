@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import type { RunResult } from '../replay/execute';
 
 // An experiment holds the same arguments as the recording it replays, which is private to its
@@ -26,6 +27,12 @@ export function createExperimentDir(base: string, name: string, now = new Date()
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
+}
+
+/** The lines of a file, streamed; none when it is not there. */
+export async function* fileLines(file: string): AsyncGenerator<string> {
+  if (!fs.existsSync(file)) return;
+  for await (const line of readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity })) if (line.length > 0) yield line;
 }
 
 /** Appends JSON lines to a file as results arrive, so that an interrupted experiment keeps what it ran. */

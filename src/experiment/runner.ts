@@ -250,7 +250,7 @@ export async function planExperiment(options: ExperimentOptions = {}): Promise<E
   // The modes the runs will have: the harness's, with --downstream over the config, where the replay sets them.
   const modes = setup.harness.downstream ?? setup.config.replay_args?.downstream ?? DOWNSTREAM_REPLAY_DEFAULTS;
   // Every planned run is read (not the first alone), its recording's calls with it: the plan streams, so memory stays flat.
-  const share = <P extends Planned>(plans: AsyncIterable<P>) => shareOf(plans, options.shard, new Set());
+  const share = <P extends Planned>(plans: AsyncIterable<P>) => shareOf(plans, options.shard);
   const estimate = await estimateCost(setup.multiTurn === undefined ? share(planRuns(setup, target, options.limit)) : recordedTurns(share(planConversations(setup, target, options.limit))), pricesOf(setup.config), modes);
   const report: ExperimentPlanReport = { setup, target: setup.harness.target, estimate, ...(setup.multiTurn === undefined ? {} : { conversations: conversationsPlan(setup) }) };
   for await (const plan of planRuns(setup, target, 1)) {
@@ -303,7 +303,7 @@ export async function runExperiment(options: ExperimentOptions = {}): Promise<Ex
     // Before the folder is made: a queue that cannot be reached leaves none.
     runs = await queuedRuns(local, setup, options, plan);
     if (options.resume !== undefined) {
-      folder = await ExperimentFolder.reopen(path.resolve(options.resume), plan, options.shard, tally);
+      folder = await ExperimentFolder.reopen(path.resolve(options.resume), plan, options.shard, tally, setup.inputs.inputs.length);
     } else {
       const base = path.resolve(root, options.outputDir ?? config.output_directory);
       folder = ExperimentFolder.create(base, config.name, { ...plan, shard: options.shard ?? null, started_at: new Date().toISOString() });

@@ -1,5 +1,6 @@
 import type { Planned } from './conversation';
-import { plannedKey } from './identity';
+import { plannedPlace } from './identity';
+import type { RunSet } from './run-set';
 
 /** `--shard i/n`: the i-th of n shares of a plan, 1-based. */
 export interface Shard {
@@ -12,12 +13,12 @@ export interface Shard {
  * which every machine plans in the same order, so that n shards make every run once), without
  * those already `done`.
  */
-export async function* shareOf<P extends Planned>(plans: AsyncIterable<P>, shard: Shard | undefined, done: ReadonlySet<string>): AsyncGenerator<P> {
+export async function* shareOf<P extends Planned>(plans: AsyncIterable<P>, shard: Shard | undefined, done?: RunSet): AsyncGenerator<P> {
   let place = 0;
   for await (const plan of plans) {
     const mine = shard === undefined || place % shard.count === shard.index - 1;
     place++;
-    if (mine && !done.has(plannedKey(plan))) yield plan;
+    if (mine && !(done?.has(plannedPlace(plan)) ?? false)) yield plan;
   }
 }
 

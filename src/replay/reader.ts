@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { ConfigError } from '../config/errors';
 import { functionName } from '../config/identity';
 import type { Param } from '../instrument/params';
 import type { ChildRecord } from '../record/downstream-format';
-import { recordingFiles } from '../record/files';
+import { fileChunks, recordingFiles } from '../record/files';
 import { warn } from '../record/warn';
+import { TransientMap } from './transient-map';
 
 /** One recorded call, whatever shape it was written in. Values are still in the recorder's encoded (tagged JSON) form. */
 export interface ReplayRecord {
@@ -140,9 +142,11 @@ async function* readLines(file: string, display: string): AsyncGenerator<Line[]>
     length = 0;
     return { text, line: ++line, unterminated, overlong };
   };
+  // The decoder keeps a character split between two chunks whole.
+  const decoder = new StringDecoder('utf8');
   try {
-    // Decoding in the stream keeps a character split between two chunks whole.
-    for await (const text of fs.createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 }) as AsyncIterable<string>) {
+    for await (const bytes of fileChunks(file)) {
+      const text = decoder.write(bytes);
       const lines: Line[] = [];
       let start = 0;
       for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
@@ -155,6 +159,9 @@ async function* readLines(file: string, display: string): AsyncGenerator<Line[]>
       if (length <= MAX_LINE) parts.push(text.slice(start));
       else parts.length = 0;
     }
+    const rest = decoder.end();
+    length += rest.length;
+    if (length <= MAX_LINE && rest.length > 0) parts.push(rest);
   } catch (error) {
     throw fileError(error as NodeJS.ErrnoException, display);
   }
@@ -306,7 +313,7 @@ export async function* selectRecordings(file: string, options: SelectOptions = {
   let count = 0;
   /** Selected records waiting for their downstream calls, in the file's order, with the line they were read at. */
   const held: Array<{ record: ReplayRecord; at: number; size: number }> = [];
-  const byId = new Map<string, { record: ReplayRecord; size: number }>();
+  const byId = new TransientMap<{ record: ReplayRecord; size: number }>();
   let heldChars = 0;
   let lines = 0;
   let last: { record: ReplayRecord; size: number } | undefined;

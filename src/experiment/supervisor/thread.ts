@@ -4,6 +4,7 @@ import { ConfigError } from '../../config/errors';
 import { restoreLocations } from '../../config/locations';
 import { errorOf, runRedaction } from '../../replay/execute';
 import { Harness } from '../../replay/harness';
+import { TransientMap } from '../../replay/transient-map';
 import { currentReplay } from '../../trace/context';
 import type { FinishedRun } from '../finished';
 import { failedPlanned, finishPlanned, isConversationPlan, runPlanned, type Planned, type PlannedOutcome } from '../conversation';
@@ -27,7 +28,7 @@ const redaction = runRedaction(options.redact);
 let queue: Array<{ plan: Planned; seq: number; attempt: number }> = [];
 let queueHead = 0;
 /** Runs in flight, by trace id, with what ends one early when user code outside it fails. */
-const inFlight = new Map<string, { plan: Planned; started: number; end: (outcome: PlannedOutcome) => void }>();
+const inFlight = new TransientMap<{ plan: Planned; started: number; end: (outcome: PlannedOutcome) => void }>();
 /** A conversation's questions to the simulated user, which lives on the supervisor's side, by number. */
 const asked = new Map<number, { resolve(decision: SimulatedUserDecision): void; reject(error: Error): void }>();
 let questions = 0;
