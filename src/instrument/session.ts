@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { targetIdentity } from '../config/identity';
 import { parseTarget } from '../config/targets';
 import type { RecordingConfig } from '../config/types';
 import { Children } from '../record/downstream/child';
+import { randomUUID } from '../record/random';
 import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
-import { observeCall, type Around } from '../trace/observations';
+import type { Around } from '../trace/observations';
 import { RecordedCall, runInRecordedCall } from '../trace/recording';
-import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import { channelOf, type CallMessage, type TargetReport } from './transform';
 import type { CallObserver } from './wrap';
@@ -146,7 +145,7 @@ export class Session {
     const status = this.addTarget(target);
     return (args, self) => {
       // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
-      if (currentReplay() !== undefined) return observeCall(target, 'span', args);
+      if (currentReplay() !== undefined) return (require('../trace/observations') as typeof import('../trace/observations')).observeCall(target, 'span', args);
       const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
       if (id !== NO_ID) return this.around(id);
@@ -171,7 +170,8 @@ export class Session {
   private site(target: string, functionName: string, fn?: Function): RecordSite {
     let site = this.sites.get(target);
     if (!site) {
-      site = this.newSite(target, functionName, fn ? parseParams(fn) : []);
+      // The parameter parser is loaded for a wrapped function only: a transformed one reports its own.
+      site = this.newSite(target, functionName, fn ? (require('./params') as typeof import('./params')).parseParams(fn) : []);
       this.sites.set(target, site);
     }
     return site;
