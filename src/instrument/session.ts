@@ -6,8 +6,9 @@ import { randomUUID } from '../record/random';
 import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';
-import type { Around } from '../trace/observations';
+import { observeCall, type Around } from '../trace/observations';
 import { RecordedCall, runInRecordedCall } from '../trace/recording';
+import { parseParams } from './params';
 import { clearStatus, writeProcessStatus, type TargetStatus } from './status';
 import { channelOf, type CallMessage, type TargetReport } from './transform';
 import type { CallObserver } from './wrap';
@@ -145,7 +146,7 @@ export class Session {
     const status = this.addTarget(target);
     return (args, self) => {
       // A replay in a recording process (a test driving `replay()`) is traced, not recorded.
-      if (currentReplay() !== undefined) return (require('../trace/observations') as typeof import('../trace/observations')).observeCall(target, 'span', args);
+      if (currentReplay() !== undefined) return observeCall(target, 'span', args);
       const id = this.recorder.record(site, args, undefined, method ? instanceOf(self) : undefined);
       if (status.calls++ === 0) this.statusChanged();
       if (id !== NO_ID) return this.around(id);
@@ -170,8 +171,7 @@ export class Session {
   private site(target: string, functionName: string, fn?: Function): RecordSite {
     let site = this.sites.get(target);
     if (!site) {
-      // The parameter parser is loaded for a wrapped function only: a transformed one reports its own.
-      site = this.newSite(target, functionName, fn ? (require('./params') as typeof import('./params')).parseParams(fn) : []);
+      site = this.newSite(target, functionName, fn ? parseParams(fn) : []);
       this.sites.set(target, site);
     }
     return site;
