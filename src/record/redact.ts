@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { BUILTIN_OPENERS, openersOf, tableOf } from './builtin-openings';
 import { openingTable } from './openings';
 
 /** Decides what of a recorded value is a secret. */
@@ -427,7 +428,8 @@ const PRETESTS = [...new Set(STRING_RULES.map((rule) => rule.pretest))];
 const PRETEST = new RegExp(PRETESTS.join('|'));
 
 // Every string rule's match holds its pretest's, so a string that opens no pretest holds no secret.
-const BUILTIN_OPENINGS = openingTable(PRETESTS.map((source) => ({ source })));
+// Their table, as written out in builtin-openings.ts.
+const BUILTIN_OPENINGS = tableOf(BUILTIN_OPENERS);
 
 // The same, each pretest a group, to tell in one pass which rules a string may hold: the bits of
 // the rules whose pretest is group i + 1 are PRETEST_RULES[i].
@@ -502,6 +504,10 @@ export function checkRules(): void {
     if (groups === 0 || groups % 3 !== 0 || groupCount(nonCapturing(rule.pattern)) !== 0) {
       throw new Error(`redaction rule ${rule.id}: its groups must come in threes`);
     }
+  }
+  const made = openingTable(PRETESTS.map((source) => ({ source })))!;
+  if (!made.every((x, i) => x === BUILTIN_OPENINGS[i])) {
+    throw new Error(`redaction: BUILTIN_OPENERS are not the pretests' openings, which are ${JSON.stringify(openersOf(made))}`);
   }
 }
 
