@@ -6,7 +6,7 @@ import { checkRules, createRedactor, keyWords, MASK, REDACTION_RULES, redactionT
 const redactor = createRedactor();
 
 describe('the rules', () => {
-  it('are of the shape the redactor relies on: every secret word has a stem, string rules have their groups in threes, the written-out openings are the pretests\' own', () => {
+  it("are of the shape the redactor relies on: every secret word has a stem, string rules have their groups in threes, the written-out openings are the pretests' own", () => {
     expect(() => checkRules()).not.toThrow();
   });
 });
