@@ -4,7 +4,7 @@ import { findModule, resolveRecordingFile, stateDir } from './config/project';
 import { loadRecordingConfig } from './config/recording-cache';
 import { parseTarget } from './config/targets';
 import { servedByTransform } from './instrument/mechanism';
-import { hookTargets, type LocatedTarget } from './instrument/targets';
+import type { LocatedTarget } from './instrument/targets';
 import { channelOf, transformTargets, type TargetReport } from './instrument/transform';
 import { Session } from './instrument/session';
 import { tapFetch } from './record/downstream/fetch';
@@ -77,6 +77,9 @@ function hookConfigured(session: Session, root: string, specs: string[], toolSpe
     return report.ok ? session.transformed(report) : notHooked(session, report.target, report.reason);
   };
   transformTargets(transformed, onReport, stateDir(root, 'transform'));
+  if (patched.length === 0) return;
+  // Loaded only now: the patcher is for targets in installed packages, which many apps have none of.
+  const { hookTargets } = require('./instrument/targets') as typeof import('./instrument/targets');
   hookTargets(patched, {
     observerFor: (target, fn) => (tools.has(target.spec) ? toolObserver(children!, targetIdentity(root, target.spec)) : session.observer(target.spec, fn)),
     onOutcome: (target, reason) => {

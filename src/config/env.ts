@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import dotenv from 'dotenv';
 import { ConfigError } from './errors.js';
 
 /**
@@ -153,7 +152,12 @@ export function readEnvFile(file: string, label: string = file): { exists: boole
   }
   const problem = scanEnv(text).problems[0];
   if (problem) throw new ConfigError(problem.message, { file: label, ...lineAndColumn(text, problem.offset) });
-  return { exists: true, values: dotenv.parse(text) };
+  return { exists: true, values: dotenvParse(text) };
+}
+
+// Loaded only for a file that exists: the preload of an app without a .env reads none.
+function dotenvParse(text: string): Record<string, string> {
+  return (require('dotenv') as typeof import('dotenv')).parse(text);
 }
 
 /** Sets the keys of `values` that `process.env` does not have yet: the environment always wins. */
@@ -173,7 +177,7 @@ function encodeValue(value: string): string {
   if (/[\s'"`#]/.test(value)) candidates.shift();
   for (const candidate of candidates) {
     const line = `KEY=${candidate}`;
-    if (scanEnv(line).problems.length === 0 && dotenv.parse(line).KEY === value) return candidate;
+    if (scanEnv(line).problems.length === 0 && dotenvParse(line).KEY === value) return candidate;
   }
   throw new Error('this value cannot be written to a .env file: it holds every kind of quote');
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { targetIdentity } from '../config/identity';
 import { parseTarget } from '../config/targets';
 import type { RecordingConfig } from '../config/types';
 import { Children } from '../record/downstream/child';
+import { randomUUID } from '../record/random';
 import { NO_ID, Recorder, type RecordSite } from '../record/recorder';
 import { onShutdown } from '../record/shutdown';
 import { currentReplay } from '../trace/context';

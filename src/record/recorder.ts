@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions, type Pending } from './encode';
 import { writeInteger } from './number-text';
 import { NO_ROOM, NOT_PLAIN, type PlainWriter, type Room } from './plain';
+import { randomBytes } from './random';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { currentReplay, runInReplay, type ReplayContext } from './context';
 
@@ -45,6 +44,9 @@ export interface OpenObservation {
   read(output: unknown, frames?: unknown[], firstFrameAt?: number): void;
 }
 
+// Loaded at the first observation: every recording process loads this module, and few observe.
+let randomUUID: (() => string) | undefined;
+
 /**
  * During a traced replay run, begins the observation of `name`'s call, nested in the observation
  * the caller is in; undefined otherwise.
@@ -53,7 +55,7 @@ export function beginObservation(name: string, type: string, args: unknown[]): O
   const context = currentReplay();
   const sink = context?.observe;
   if (context === undefined || sink === undefined) return undefined;
-  const id = randomUUID();
+  const id = (randomUUID ??= (require('node:crypto') as typeof import('node:crypto')).randomUUID)();
   const startTime = new Date().toISOString();
   const start = performance.now();
   let ended = false;

@@ -1,9 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRedactor, keyWords, MASK, REDACTION_RULES, redactionTable } from '../../src/record/redact';
+import { checkRules, createRedactor, keyWords, MASK, REDACTION_RULES, redactionTable } from '../../src/record/redact';
 
 const redactor = createRedactor();
+
+describe('the rules', () => {
+  it("are of the shape the redactor relies on: every secret word has a stem, string rules have their groups in threes", () => {
+    expect(() => checkRules()).not.toThrow();
+  });
+});
 
 describe('keyWords', () => {
   it.each([

@@ -1,7 +1,6 @@
 import { subscribe, tracingChannel, type TracingChannel } from 'node:diagnostics_channel';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import type { TargetSpec } from '../../config/types';
 import type { LocatedTarget } from '../targets';
 import type { TransformPlan } from './apply';
@@ -49,6 +48,8 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     patchCompile(plan);
     const registerHooks = inThreadHooks();
     if (registerHooks !== undefined) return hookInThread(registerHooks, plan);
+    // Loaded only here: where hooks run in-thread, nothing needs a port.
+    const { MessageChannel } = require('node:worker_threads') as typeof import('node:worker_threads');
     const { port1, port2 } = new MessageChannel();
     port1.on('message', reportAll);
     port1.unref();
