@@ -66,9 +66,15 @@ export async function startup({ quick, nodes = [process.execPath] }) {
       const plain = ms.get('plain');
       const noop = ms.get('noop');
       rows.push(...names.map((name) => [`${version}: ${VARIANTS[name].label}`, number(ms.get(name), 1), ratio(ms.get(name), plain), ratio(ms.get(name), noop), number(rss[name], 1)]));
+      // Recording on is held to what the transform must run on: on Node 20 a loader thread, as any
+      // `module.register` loader; where `module.registerHooks` runs it in the app's own thread
+      // (22 and 24), nothing but plain node.
+      const inThread = !version.startsWith('v20.');
       checks.push(
-        verdict(ms.get('off') <= 1.05 * plain, `${version}: recording off: ${ratio(ms.get('off'), plain)} plain node (target ≤ 1.05×)`),
-        verdict(ms.get('on') <= 1.1 * noop, `${version}: recording on: ${ratio(ms.get('on'), noop)} the no-op loader (target ≤ 1.1×)`),
+        verdict(ms.get('off') <= 1.05 * plain, `${version}: recording off: ${ratio(ms.get('off'), plain)} plain node (goal ≤ 1.05×)`),
+        inThread
+          ? verdict(ms.get('on') <= 1.2 * plain, `${version}: recording on: ${ratio(ms.get('on'), plain)} plain node (goal ≤ 1.2×)`)
+          : verdict(ms.get('on') <= 1.05 * noop, `${version}: recording on: ${ratio(ms.get('on'), noop)} the no-op loader (goal ≤ 1.05×)`),
       );
     }
     return {
