@@ -58,8 +58,7 @@ const DEFAULTS: EncoderOptions = {
  */
 export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   const config = resolve(options);
-  const plain = plainWriters(config);
-  let idlePlain: PlainWriter | undefined = plain();
+  let idlePlain: PlainWriter | undefined = new PlainWriter(config);
   let idle: Walker | undefined = new Walker(config);
   const run = (value: unknown, parts?: Array<Promise<unknown>>): string => {
     // A getter run by either writer may record a call itself, which then needs writers of its own.
@@ -79,7 +78,7 @@ export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
   };
   return {
     encode(value: unknown, later?: true) {
-      const writer = idlePlain ?? plain();
+      const writer = idlePlain ?? new PlainWriter(config);
       idlePlain = undefined;
       try {
         const text = writer.text(value);
@@ -157,10 +156,7 @@ interface Config {
  * recorder writes plain values straight into its buffer with one, and hands the rest to the encoder.
  */
 export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => PlainWriter {
-  return plainWriters(resolve(options));
-}
-
-function plainWriters(config: Config): () => PlainWriter {
+  const config = resolve(options);
   return () => new PlainWriter(config);
 }
 

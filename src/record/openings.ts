@@ -229,55 +229,59 @@ class Parser {
       this.at++;
       return ANYTHING;
     }
-    return one(this.classEscape());
+    return one(this.classEscape().chars);
   }
 
-  /** The characters of an escape, in a class or outside one. */
-  private classEscape(): CharSet {
+  /**
+   * The characters of an escape, in a class or outside one, and, when it stands for one
+   * character, that character's code (which a range in a class needs).
+   */
+  private classEscape(): { chars: CharSet; code?: number } {
     const s = this.source;
     const c = s[this.at++]!;
+    const char = (code: number) => ({ chars: this.fold(set(code)), code });
     switch (c) {
       case 'd':
-        return DIGIT;
+        return { chars: DIGIT };
       case 'D':
-        return complement(DIGIT);
+        return { chars: complement(DIGIT) };
       case 'w':
-        return WORD;
+        return { chars: WORD };
       case 'W':
-        return complement(WORD);
+        return { chars: complement(WORD) };
       case 's':
-        return SPACE;
+        return { chars: SPACE };
       case 'S':
-        return complement(SPACE);
+        return { chars: complement(SPACE) };
       case 'n':
-        return set(10);
+        return char(10);
       case 'r':
-        return set(13);
+        return char(13);
       case 't':
-        return set(9);
+        return char(9);
       case 'f':
-        return set(12);
+        return char(12);
       case 'v':
-        return set(11);
+        return char(11);
       case '0':
-        return set(0);
+        return char(0);
       case 'x':
       case 'u': {
         const m = c === 'x' ? /^[0-9a-fA-F]{2}/.exec(s.slice(this.at)) : /^(?:\{([0-9a-fA-F]+)\}|[0-9a-fA-F]{4})/.exec(s.slice(this.at));
-        if (m === null) return this.fold(set(c.charCodeAt(0)));
+        if (m === null) return char(c.charCodeAt(0));
         this.at += m[0].length;
-        return this.fold(set(parseInt(m[1] ?? m[0], 16)));
+        return char(parseInt(m[1] ?? m[0], 16));
       }
       case 'c':
         this.at++;
-        return range(0, 31);
+        return { chars: range(0, 31) };
       case 'p':
       case 'P':
         // A Unicode property: any character, rather than tables of them.
         if (s[this.at] === '{') this.at = s.indexOf('}', this.at) + 1 || s.length;
-        return ANY;
+        return { chars: ANY };
       default:
-        return this.fold(set(c.codePointAt(0)!));
+        return char(c.codePointAt(0)!);
     }
   }
 
@@ -310,16 +314,12 @@ class Parser {
       return { chars: this.fold(set(code)), code };
     }
     this.at++;
-    const c = s[this.at]!;
     // In a class, \b is a backspace.
-    if (c === 'b') {
+    if (s[this.at] === 'b') {
       this.at++;
       return { chars: set(8), code: 8 };
     }
-    const before = this.at;
-    const chars = this.classEscape();
-    const single = chars.reduce((n, x) => n + x, 0) === 1 && !/[dDwWsSpPc]/.test(s[before]!);
-    return single ? { chars, code: chars.indexOf(1) === OTHER ? undefined : chars.indexOf(1) } : { chars };
+    return this.classEscape();
   }
 
   private fold(chars: CharSet): CharSet {

@@ -84,6 +84,9 @@ describe('openingTable', () => {
     expect(opens('\\bkey', 'key')).toBe(true);
     expect(opens('key', 'KEY', 'i')).toBe(true);
     expect(opens('key', 'KEY')).toBe(false);
+    expect(opens('[\\x61-\\x7a]q', 'Mq', 'i')).toBe(true);
+    expect(opens('[\\x61-\\x7a]q', 'mq')).toBe(true);
+    expect(opens('[\\x61-\\x7a]q', 'Mq')).toBe(false);
     expect(opens('\\u00e9t', 'ét')).toBe(true);
     expect(opens('\\x41\\x42', 'AB')).toBe(true);
     expect(opens('(a)\\1', 'az')).toBe(true);
