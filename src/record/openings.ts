@@ -12,7 +12,7 @@
  */
 
 /** Characters are folded into 128 symbols: ASCII by its code, and 127 for DEL and for every non-ASCII character. */
-export const SYMBOLS = 128;
+const SYMBOLS = 128;
 const OTHER = 127;
 
 type CharSet = Uint8Array;
@@ -61,7 +61,7 @@ function members(chars: CharSet): number[] {
 }
 
 /** A character's symbol in the table. */
-export function symbolOf(code: number): number {
+function symbolOf(code: number): number {
   return code < OTHER ? code : OTHER;
 }
 

@@ -605,10 +605,11 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
     }
   }
 
-  function builtin(s: string, fill: boolean): string {
+  /** `s` redacted by the built-in rules; `start` is where its first pretest matched, before which none can. */
+  function builtin(s: string, fill: boolean, start: number): string {
     let set = 0;
     let found = 0;
-    let from = 0;
+    let from = start;
     for (let scan = pretestScan(0); scan !== null; scan = pretestScan(found)) {
       scan.find.lastIndex = from;
       const p = scan.find.exec(s);
@@ -657,7 +658,9 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
   function redact(s: string, fill: boolean): string {
     if (s.length < MIN_SECRET_LENGTH) return s;
     let out = s;
-    if (PRETEST.test(s)) out = builtin(s, fill);
+    // The scan for which pretests a string holds starts where the first one is, not again from the start.
+    const first = PRETEST.exec(s);
+    if (first !== null) out = builtin(s, fill, first.index);
     for (let i = 0; i < extras.length; i++) {
       const { test, replace } = extras[i]!;
       if (test.test(out)) out = out.replace(replace, fill ? maskFill : maskExtra);
