@@ -1,7 +1,7 @@
 import { adapterFor, Note, unread, type RecordContext } from '../adapters';
 import { KeyCache, quote, type KeyInfo } from './keys';
 import { numberText } from './number-text';
-import { isPolluted, PlainWriter } from './plain';
+import { isPolluted, PlainWriter, type PlainLimits } from './plain';
 import { createRedactor, isPairName, MASK, uniqueName, type Redactor } from './redact';
 
 /** Limits and redaction rules of an encoder. */
@@ -30,6 +30,11 @@ export interface Encoder {
   /** The same text, made by the walk alone, for a value already known not to be plain JSON. */
   walk(value: unknown): string;
   walk(value: unknown, later: true): string | Pending;
+  /**
+   * A writer of plain values with the same limits, redaction and caches: the recorder writes plain
+   * values straight into its buffer with one, and hands the rest to the encoder.
+   */
+  plainWriter(): PlainWriter;
 }
 
 /** The text of a value some of whose parts are still being read. */
@@ -91,6 +96,7 @@ export function createEncoder(options: Partial<EncoderOptions> = {}): Encoder {
       return walk(value, later);
     },
     walk,
+    plainWriter: () => new PlainWriter(config),
   };
 }
 
@@ -143,22 +149,7 @@ class Placeholder {
   constructor(readonly index: number) {}
 }
 
-interface Config {
-  maxDepth: number;
-  maxArrayLength: number;
-  maxStringLength: number;
-  redactor: Redactor;
-  keys: KeyCache;
-}
-
-/**
- * Makes PlainWriters with the limits and redaction of an encoder made with the same options: the
- * recorder writes plain values straight into its buffer with one, and hands the rest to the encoder.
- */
-export function createPlainWriter(options: Partial<EncoderOptions> = {}): () => PlainWriter {
-  const config = resolve(options);
-  return () => new PlainWriter(config);
-}
+type Config = PlainLimits;
 
 function resolve(options: Partial<EncoderOptions>): Config {
   const o = { ...DEFAULTS };

@@ -1,6 +1,7 @@
 import { NEEDS_ESCAPE, type KeyCache } from './keys';
 import { digitsOf, numberText, writeInteger } from './number-text';
 import { isPairName, MASK, type Redactor } from './redact';
+import type { TextMemo } from './text-memo';
 
 /** What decides whether a value is plain JSON; see {@link PlainWriter}. */
 export interface PlainLimits {
@@ -98,6 +99,8 @@ export class PlainWriter {
   private buffer: Buffer = EMPTY;
   private at = 0;
   private limit = 0;
+  /** How far the room's moves have shifted what this write wrote (see `more`). */
+  private moved = 0;
   private full = false;
   private readonly seen: Array<object | undefined> = [];
   private count = 0;
@@ -105,6 +108,8 @@ export class PlainWriter {
   private readonly scratch = new ScratchRoom();
   /** The redactor's table of openings, asked for at the first string that needs it. */
   private openings: Uint8Array | undefined;
+  /** The long strings of the call site's last record, with their text (see TextMemo). */
+  private memo: TextMemo | undefined;
 
   constructor(private readonly limits: PlainLimits) {
     this.room = this.scratch;
@@ -112,14 +117,18 @@ export class PlainWriter {
 
   /**
    * Writes `value` into `room` from `at`, and returns where it ends: NOT_PLAIN when the walk must
-   * write it, NO_ROOM when the room could not be made large enough.
+   * write it, NO_ROOM when the room could not be made large enough. With `memo`, the long strings
+   * the last value written with it held are copied from it rather than written again.
    */
-  write(value: unknown, room: Room, at: number): number {
+  write(value: unknown, room: Room, at: number, memo?: TextMemo): number {
     if (isPolluted()) return NOT_PLAIN;
+    this.memo = memo;
+    memo?.begin();
     this.room = room;
     this.buffer = room.buffer;
     this.limit = room.limit;
     this.at = at;
+    this.moved = 0;
     this.full = false;
     try {
       if (this.value(value, 0)) return this.at;
@@ -131,6 +140,8 @@ export class PlainWriter {
       this.index = undefined;
       this.buffer = EMPTY;
       this.room = this.scratch;
+      this.memo?.end();
+      this.memo = undefined;
     }
   }
 
@@ -218,6 +229,23 @@ export class PlainWriter {
     return s.length > SHORT_STRING ? this.long(s, redact) : this.copy(s, redact);
   }
 
+  /** A long string: copied from the memo when the call site's last record held it, else scanned. */
+  private long(s: string, redact: boolean): boolean {
+    const memo = redact ? this.memo : undefined;
+    if (memo === undefined) return this.scanned(s, redact);
+    const i = memo.find(s);
+    if (i >= 0) {
+      const n = memo.size(i);
+      if (this.at + n > this.limit && !this.more(n)) return false;
+      this.at = memo.use(i, this.buffer, this.at);
+      return true;
+    }
+    const start = this.at - this.moved;
+    if (!this.scanned(s, redact)) return false;
+    memo.keep(s, this.buffer, start + this.moved, this.at);
+    return true;
+  }
+
   /**
    * A long string: the redactor's own scan, then one native UTF-8 write of the text when it needs
    * no escape. Measured, these beat the loop over characters once a string is longer than
@@ -226,7 +254,7 @@ export class PlainWriter {
    * newline, a quote) is copied by the loop, which measured faster than JSON.stringify's string
    * written out again.
    */
-  private long(s: string, redact: boolean): boolean {
+  private scanned(s: string, redact: boolean): boolean {
     const text = redact ? this.limits.redactor.redactString(s) : s;
     if (NEEDS_ESCAPE.test(text)) return this.copy(text, false);
     const bytes = Buffer.byteLength(text) + 2;
@@ -359,6 +387,7 @@ export class PlainWriter {
       this.full = true;
       return false;
     }
+    this.moved += at - this.at;
     this.at = at;
     this.buffer = this.room.buffer;
     this.limit = this.room.limit;

@@ -1,6 +1,7 @@
-import { createEncoder, createPlainWriter, type Encoder, type EncoderOptions, type Pending } from './encode';
+import { createEncoder, type Encoder, type EncoderOptions, type Pending } from './encode';
 import { writeInteger } from './number-text';
 import { NO_ROOM, NOT_PLAIN, type PlainWriter, type Room } from './plain';
+import { TextMemo } from './text-memo';
 import { randomBytes } from './random';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
@@ -32,10 +33,14 @@ export interface RecordSite {
   /** `,"kwargs":{}` and the trailer: how a call without keyword arguments ends. */
   closing: Buffer;
   endingsMs: number;
+  /** The long strings of the site's last record and their text (see TextMemo). */
+  memo: TextMemo;
 }
 
 const RECORD_VERSION = '1';
 
+// The most bytes of a record's long strings a site keeps for its next record (see TextMemo).
+const MEMO_BYTES = 4 << 20;
 // The room a record's arguments are given at first; larger ones grow it (see LineRoom).
 const FIRST_ROOM = 16 * 1024;
 const WRITTEN = 0;
@@ -93,7 +98,7 @@ export class Recorder {
   constructor(options: RecorderOptions) {
     this.encoderOptions = options.encoder ?? {};
     this.encoder = createEncoder(this.encoderOptions);
-    this.plain = createPlainWriter(this.encoderOptions)();
+    this.plain = this.encoder.plainWriter();
     this.maxRecordBytes = options.maxRecordBytes ?? 1_000_000;
     this.writer = new RecordWriter(options.file, options.writer);
     this.room = new LineRoom(this.writer, this.maxRecordBytes);
@@ -111,6 +116,7 @@ export class Recorder {
       trailer: Buffer.alloc(0),
       closing: Buffer.alloc(0),
       endingsMs: -1,
+      memo: new TextMemo(MEMO_BYTES),
     };
     site.counter = countedBy ?? site;
     return site;
@@ -242,7 +248,7 @@ export class Recorder {
     // After the arguments: the keyword arguments' name, the instance and the line's end.
     room.open(site.head.length + 16 + this.idBytes() + ARGS.length + FIRST_ROOM, KWARGS.length + selfBytes(self) + site.closing.length);
     room.body = this.begin(room.buffer, room.start, site, iteration, id);
-    let at = this.plain.write(args, room, room.body);
+    let at = this.plain.write(args, room, room.body, site.memo);
     if (at >= 0 && kwargs !== undefined) {
       room.buffer.set(KWARGS, at);
       at = this.plain.write(kwargs, room, at + KWARGS.length);

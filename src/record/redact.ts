@@ -52,8 +52,11 @@ interface StringRule extends RedactionRule {
    * non-capturing; a rule with several forms has one three per form.
    */
   readonly pattern: string;
-  /** A regular expression, as cheap as can be, that every match of `pattern` matches too. */
-  readonly pretest: string;
+  /**
+   * A regular expression, as cheap as can be, that every match of `pattern` matches too; for a
+   * rule that reads a name, made from the source of a name the key rules may call secret.
+   */
+  readonly pretest: string | ((secretName: string) => string);
   /** A test of each match beyond its shape; a match that fails it stays. */
   readonly check?: 'secret name or query key' | 'secret name before colon' | 'basic credentials';
 }
@@ -97,6 +100,9 @@ const list = (words: readonly string[]) => words.map((w) => `\`${w}\``).join(', 
 // (`redirect=/cb?token=…`).
 const ASSIGNED = String.raw`'(?:[^'\\\n]|\\.)+'|"(?:[^"\\\n]|\\.)+"|[^\s&;#"'<>=?]+=*`;
 const PASSWORD_NAME = String.raw`(?:[Pp]assword|PASSWORD|[Pp]wd|PWD)[ \t]*=[ \t]*`;
+// The pretest of both rules of `name=value`: from the `=`, which the engine finds quickly, a look
+// behind for a name that may be a secret's. An `=` with another name before it is no hit.
+const SECRET_NAME_EQUALS = (name: string) => String.raw`=(?<=${name}[ \t]*=)`;
 
 // A name the key rules call secret holds one of these, in any case (`api_key`, `ApiKey` and
 // `APIKEY` all hold `key`): the rules that read a name look for them before they run.
@@ -301,7 +307,7 @@ const RULES: ReadonlyArray<RedactionRule | StringRule> = [
     kind: 'string',
     // At the start, only when a `;` follows: `password=x host=y` there is libpq's, which the next rule reads.
     pattern: String.raw`(^[ \t]*${PASSWORD_NAME})(\{[^}]*\}|[^;]+(?=;))()|(;[ \t]*${PASSWORD_NAME})(\{[^}]*\}|[^;]+)()`,
-    pretest: '=',
+    pretest: SECRET_NAME_EQUALS,
     masks: 'the value of `Password=` or `Pwd=` (any case) in an ADO.NET or ODBC connection string, spaces included, up to the next `;`',
     example: '`Server=db;User Id=app;Password=my pass;` → `Server=db;User Id=app;Password=***;`',
     keeps: 'every other field',
@@ -311,7 +317,7 @@ const RULES: ReadonlyArray<RedactionRule | StringRule> = [
     kind: 'string',
     // An auth scheme word before the value is kept, as the bearer rule keeps it.
     pattern: String.raw`(=(?:(?:Bearer|bearer|BEARER|Basic|basic|BASIC|Token|token)[ \t]+)?)(${ASSIGNED})()`,
-    pretest: '=',
+    pretest: SECRET_NAME_EQUALS,
     check: 'secret name or query key',
     masks: 'the value of `name=value` when the name is secret-named by the key rules: query strings, libpq DSNs, environment and INI text; in a URL query (after `?` or `&`) also `key`, `sig`, `signature` (`X-Amz-Signature`)',
     example: '`https://api.x.com/v1?api_key=abc&q=1` → `…?api_key=***&q=1`; `host=db password=s3cret` → `host=db password=***`',
@@ -321,7 +327,7 @@ const RULES: ReadonlyArray<RedactionRule | StringRule> = [
     id: 'secret-json-field',
     kind: 'string',
     pattern: String.raw`(:[ \t]*")((?:[^"\\\n]|\\.)+)(")|(:[ \t]*')((?:[^'\\\n]|\\.)+)(')`,
-    pretest: String.raw`:[ \t]*["']`,
+    pretest: (name) => String.raw`:(?<=${name}["']?[ \t]*:)[ \t]*["']`,
     check: 'secret name before colon',
     masks: 'a quoted value after a secret-named name and a colon: JSON text, JavaScript and YAML',
     example: '`{"api_key": "abc123", "model": "x"}` → `{"api_key": "***", "model": "x"}`',
@@ -420,42 +426,72 @@ function builtinKey(words: string[]): KeyDecision {
   return decision;
 }
 
-// A clean string (nearly all of them) costs this one test. It only looks for the fixed part of
-// each rule, which the regex engine searches for quickly; a hit may be a false alarm, which the
-// rules themselves then sort out. Made from the rules, so it stays in step with them.
-const PRETESTS = [...new Set(STRING_RULES.map((rule) => rule.pretest))];
-const PRETEST = new RegExp(PRETESTS.join('|'));
+/**
+ * The string rules' pretests, for a redactor whose secret names hold `stems` (each in any case).
+ * A clean string (nearly all of them) costs one test, `any`. It only looks for the fixed part of
+ * each rule, which the regex engine searches for quickly; a hit may be a false alarm, which the
+ * rules themselves then sort out. Made from the rules, so it stays in step with them.
+ *
+ * A rule that reads a name looks, from its `=` or `:`, behind for a name holding a stem. So JSON
+ * text, with a `":` at every member, or a URL's query, is no hit unless a name in it may be a
+ * secret's, where a search for the stems anywhere in the string would cost more than the rest.
+ */
+class Pretests {
+  readonly sources: string[];
+  readonly any: RegExp;
+  /** The bits of the rules whose pretest is sources[i]. */
+  readonly rules: number[];
+  private readonly scans = new Map<number, PretestScan | null>();
+  private table: Uint8Array | undefined;
 
-// Every string rule's match holds its pretest's, so a string that opens no pretest holds no secret.
-// Made when first asked for, by the first record: a millisecond that start-up need not pay.
-let builtinOpenings: Uint8Array | undefined;
-const openingsOfPretests = () => (builtinOpenings ??= openingTable(PRETESTS.map((source) => ({ source }))));
+  constructor(stems: string[]) {
+    // At most MAX_NAME characters, as the rules' checks read a name, with the stem among them.
+    const name = `(?:${stems.map(anyCase).join('|')})[A-Za-z0-9_.\-]{0,${MAX_NAME}}`;
+    const ofRule = STRING_RULES.map((rule) => (typeof rule.pretest === 'string' ? rule.pretest : rule.pretest(name)));
+    this.sources = [...new Set(ofRule)];
+    this.any = new RegExp(this.sources.join('|'));
+    this.rules = this.sources.map((source) => ofRule.reduce((set, s, i) => (s === source ? set | (1 << i) : set), 0));
+  }
 
-// The pretests a string holds, which tell which rules may match it, are found by one regex of the
-// pretests not found yet, each a group: after each find, the scan goes on with the others alone,
-// so that JSON text, with a `":"` pretest at every member, costs one find per distinct pretest
-// rather than one per member. By the set found so far (a bit a pretest); few sets occur.
+  /**
+   * The pairs of characters a pretest can open with: a string that opens none holds no secret,
+   * since every rule's match holds its pretest's. Made when first asked for, by the first record:
+   * a millisecond that start-up need not pay.
+   */
+  get openings(): Uint8Array | undefined {
+    return (this.table ??= openingTable(this.sources.map((source) => ({ source }))));
+  }
+
+  /**
+   * The pretests a string holds, which tell which rules may match it, are found by one regex of
+   * the pretests not found yet, each a group: after each find, the scan goes on with the others
+   * alone, so that a pretest found at every line costs one find, not one per line. By the set
+   * found so far (a bit a pretest); few sets occur.
+   */
+  scan(found: number): PretestScan | null {
+    let scan = this.scans.get(found);
+    if (scan === undefined) {
+      const pretests = this.sources.map((_, i) => i).filter((i) => (found & (1 << i)) === 0);
+      scan = pretests.length === 0 ? null : { find: new RegExp(pretests.map((i) => `(${nonCapturing(this.sources[i]!)})`).join('|'), 'g'), pretests };
+      this.scans.set(found, scan);
+    }
+    return scan;
+  }
+}
+
 interface PretestScan {
   find: RegExp;
-  /** The index in PRETESTS of each group's pretest. */
+  /** The index in `sources` of each group's pretest. */
   pretests: number[];
 }
-const pretestScans = new Map<number, PretestScan | null>();
 
-function pretestScan(found: number): PretestScan | null {
-  let scan = pretestScans.get(found);
-  if (scan === undefined) {
-    const pretests = PRETESTS.map((_, i) => i).filter((i) => (found & (1 << i)) === 0);
-    scan = pretests.length === 0 ? null : { find: new RegExp(pretests.map((i) => `(${nonCapturing(PRETESTS[i]!)})`).join('|'), 'g'), pretests };
-    pretestScans.set(found, scan);
-  }
-  return scan;
+// For the built-in names, which most redactors have alone: made once, by the first.
+let builtinPretests: Pretests | undefined;
+
+/** `word` (lowercase) as a pattern that matches it in any case. */
+function anyCase(word: string): string {
+  return escapeRegExp(word).replace(/[a-z]/g, (c) => `[${c.toUpperCase()}${c}]`);
 }
-
-// The bits of the rules whose pretest is PRETESTS[i].
-const PRETEST_RULES = PRETESTS.map((source) => STRING_RULES.reduce((set, rule, i) => (rule.pretest === source ? set | (1 << i) : set), 0));
-// Rules that need a name stem too.
-const NAMED_RULES = STRING_RULES.reduce((set, rule, i) => (rule.check?.startsWith('secret name') ? set | (1 << i) : set), 0);
 
 /** Each rule's own regular expression, tried at one position: what it keeps and what it masks there. */
 const STICKY = STRING_RULES.map((rule) => new RegExp(rule.pattern, 'y'));
@@ -517,7 +553,7 @@ export function checkRules(): void {
   for (const word of [...SECRET_WORDS, ...QUERY_WORDS, ...KEY_KINDS.map((kind) => `${kind}key`)]) {
     if (!NAME_STEMS.some((stem) => word.includes(stem))) throw new Error(`redaction: no name stem for ${word}`);
   }
-  if (STRING_RULES.length > 31 || PRETESTS.length > 31) throw new Error('redaction rules: at most 31 string rules, and 31 pretests, fit in a set');
+  if (STRING_RULES.length > 31 || new Pretests(NAME_STEMS).sources.length > 31) throw new Error('redaction rules: at most 31 string rules, and 31 pretests, fit in a set');
   for (const rule of STRING_RULES) {
     const groups = groupCount(rule.pattern);
     if (groups === 0 || groups % 3 !== 0 || groupCount(nonCapturing(rule.pattern)) !== 0) {
@@ -559,7 +595,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
   let openings: { table: Uint8Array | undefined } | undefined;
   const keyCache = new Map<string, KeyDecision>();
   // A configured key's first word is in any key it matches, so it joins the stems.
-  const stems = new RegExp([...NAME_STEMS, ...phrases.map((words) => escapeRegExp(words[0]!))].join('|'), 'i');
+  const pretests = phrases.length === 0 ? (builtinPretests ??= new Pretests(NAME_STEMS)) : new Pretests([...NAME_STEMS, ...phrases.map((words) => words[0]!)]);
 
   function decideKey(key: string): KeyDecision {
     const words = keyWords(key);
@@ -610,7 +646,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
     let set = 0;
     let found = 0;
     let from = start;
-    for (let scan = pretestScan(0); scan !== null; scan = pretestScan(found)) {
+    for (let scan = pretests.scan(0); scan !== null; scan = pretests.scan(found)) {
       scan.find.lastIndex = from;
       const p = scan.find.exec(s);
       if (p === null) break;
@@ -618,11 +654,10 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
       while (p[g] === undefined) g++;
       const pretest = scan.pretests[g - 1]!;
       found |= 1 << pretest;
-      set |= PRETEST_RULES[pretest]!;
+      set |= pretests.rules[pretest]!;
       // Another pretest may start inside this one's match.
       from = p.index + 1;
     }
-    if ((set & NAMED_RULES) !== 0 && !stems.test(s)) set &= ~NAMED_RULES;
     if (set === 0) return s;
     const { find, rules } = joined(set);
     find.lastIndex = 0;
@@ -659,7 +694,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
     if (s.length < MIN_SECRET_LENGTH) return s;
     let out = s;
     // The scan for which pretests a string holds starts where the first one is, not again from the start.
-    const first = PRETEST.exec(s);
+    const first = pretests.any.exec(s);
     if (first !== null) out = builtin(s, fill, first.index);
     for (let i = 0; i < extras.length; i++) {
       const { test, replace } = extras[i]!;
@@ -670,7 +705,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
 
   return {
     get openings() {
-      openings ??= { table: extras.reduce<Uint8Array | undefined>((table, { test }) => orTable(table, test.flags.includes('v') ? undefined : openingTable([test])), openingsOfPretests()) };
+      openings ??= { table: extras.reduce<Uint8Array | undefined>((table, { test }) => orTable(table, test.flags.includes('v') ? undefined : openingTable([test])), pretests.openings) };
       return openings.table;
     },
     isSensitiveKey(key) {

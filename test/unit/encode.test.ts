@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { decode } from '../../src/record/decode';
-import { createEncoder, createPlainWriter, type EncoderOptions } from '../../src/record/encode';
+import { createEncoder, type EncoderOptions } from '../../src/record/encode';
 
 const encoder = createEncoder();
 const encode = (v: unknown) => encoder.encode(v);
@@ -621,7 +621,7 @@ describe('encode: the secrets of issue 16', () => {
   });
 
   it('leaves to the walk what the plain writer cannot mask, and masks the rest as the walk does', () => {
-    const plain = createPlainWriter()();
+    const plain = createEncoder().plainWriter();
     expect(plain.text({ ['sk-proj-Proj4Key9Abc_Def-Ghi']: 1 })).toBeUndefined();
     expect(plain.text([['Authorization', 'x']])).toBeUndefined();
     expect(plain.text({ password: { hash: 'abc' } })).toBeUndefined();

@@ -3,6 +3,7 @@ import { createEncoder } from '../../src/record/encode';
 import { KeyCache } from '../../src/record/keys';
 import { NO_ROOM, NOT_PLAIN, PlainWriter, type Room } from '../../src/record/plain';
 import { createRedactor } from '../../src/record/redact';
+import { TextMemo } from '../../src/record/text-memo';
 
 const redactor = createRedactor(['session id'], ['\\d{3}-\\d{2}-\\d{4}']);
 const limits = { maxDepth: 3, maxArrayLength: 4, maxStringLength: 10, redactor, keys: new KeyCache(redactor) };
@@ -121,6 +122,47 @@ describe('PlainWriter', () => {
         expect(room.buffer.toString('utf8', room.start, end)).toBe(JSON.stringify(value));
       }
     }
+  });
+
+  describe('with a memo of the last record', () => {
+    let scans = 0;
+    const counting = { ...redactor, openings: redactor.openings, redactString: (s: string) => (scans++, redactor.redactString(s)) };
+    const writer = new PlainWriter({ ...limits, redactor: counting, maxStringLength: 20_000, maxArrayLength: 100 });
+    const message = (i: number) => `message ${i}: "quoted"\n${'history '.repeat(20 + i)} é😀`;
+    const write = (value: unknown, memo: TextMemo, room: Room & { start?: number } = fixedRoom(Buffer.alloc(100_000), 100_000)) => {
+      const end = writer.write(value, room, room.start ?? 0, memo);
+      return room.buffer.toString('utf8', room.start ?? 0, end);
+    };
+
+    it('copies the long strings met again, scanning only the new ones, and writes the same text', () => {
+      const memo = new TextMemo(1 << 20);
+      const history = [message(0), `key sk-abcdefghijklmnopqrstuv ${message(1)}`];
+      // First into a room that moves as it grows: what is kept is the string's bytes, wherever they ended up.
+      scans = 0;
+      expect(write({ history, question: message(9) }, memo, movingRoom(7))).toBe(JSON.stringify({ history, question: message(9) }).replace('sk-abcdefghijklmnopqrstuv', '***'));
+      expect(scans).toBe(3);
+      // The history grew by two messages, and the question after it is the same.
+      history.push(message(2), message(3));
+      scans = 0;
+      expect(write({ history, question: message(9) }, memo)).toBe(JSON.stringify({ history, question: message(9) }).replace('sk-abcdefghijklmnopqrstuv', '***'));
+      expect(scans).toBe(2);
+      // Its oldest messages dropped, and at the question's place another of the same length.
+      history.splice(0, 2);
+      const other = message(9).replace('message 9', 'message X');
+      scans = 0;
+      expect(write({ history, question: other }, memo)).toBe(JSON.stringify({ history, question: other }));
+      expect(scans).toBe(1);
+    });
+
+    it('keeps no more text than its budget', () => {
+      const memo = new TextMemo(300);
+      const value = [message(0), message(1), message(2)];
+      write(value, memo);
+      scans = 0;
+      expect(write(value, memo)).toBe(JSON.stringify(value));
+      // Each text is about 200 bytes: the first was kept, the others were not.
+      expect(scans).toBe(2);
+    });
   });
 
   it('says when the value does not fit before the limit, and never writes past it', () => {

@@ -1,0 +1,88 @@
+/**
+ * The text of the long strings one call site wrote in its last record, for its next: an agent is
+ * called again and again with the history so far, whose messages, tool outputs and documents are
+ * the same strings each time, and the scan for secrets and the escaping are most of what a long
+ * string costs. Its bytes are then copied from here.
+ *
+ * Strings are matched by position, in the order they are written, not looked up by content:
+ * hashing a string the engine has not hashed yet costs as much as scanning it, and most of the
+ * app's strings are new. `===` on the same string is one comparison, and on another of the same
+ * length ends at the first character that differs. A history that grew keeps its place; one
+ * that dropped its oldest messages is found a few positions on (see LOOK_AHEAD).
+ */
+export class TextMemo {
+  /** The last record's strings, in order, and where each one's text ends in `bytes`. */
+  private strings: string[] = [];
+  private ends: number[] = [];
+  private bytes: Buffer = EMPTY;
+  /** The record being written: what the next one will be matched against. */
+  private nextStrings: string[] = [];
+  private nextEnds: number[] = [];
+  private nextBytes: Buffer = EMPTY;
+  private nextAt = 0;
+  /** The position in `strings` the next string is looked for at. */
+  private cursor = 0;
+
+  /** `budget`: the most bytes of text kept of one record; strings past it are not kept. */
+  constructor(private readonly budget: number) {}
+
+  /** Starts a record. */
+  begin(): void {
+    this.cursor = 0;
+    this.nextStrings.length = 0;
+    this.nextEnds.length = 0;
+    this.nextAt = 0;
+  }
+
+  /** Ends a record: what it kept is what the next one is matched against. */
+  end(): void {
+    [this.strings, this.nextStrings] = [this.nextStrings, this.strings];
+    [this.ends, this.nextEnds] = [this.nextEnds, this.ends];
+    [this.bytes, this.nextBytes] = [this.nextBytes, this.bytes];
+  }
+
+  /** Where `s` is among the last record's strings, looked for from the cursor on; -1 when it is not there. */
+  find(s: string): number {
+    const strings = this.strings;
+    const last = Math.min(strings.length, this.cursor + LOOK_AHEAD);
+    for (let i = this.cursor; i < last; i++) if (strings[i] === s) return i;
+    return -1;
+  }
+
+  /** The bytes of the text of the last record's `i`th string. */
+  size(i: number): number {
+    return this.ends[i]! - (i === 0 ? 0 : this.ends[i - 1]!);
+  }
+
+  /**
+   * Copies the text of the last record's `i`th string into `buffer` at `at`, which has room for
+   * it, keeps it for the next record, and returns where it ends. The next string is looked for after it.
+   */
+  use(i: number, buffer: Buffer, at: number): number {
+    const from = i === 0 ? 0 : this.ends[i - 1]!;
+    const to = this.ends[i]!;
+    this.cursor = i + 1;
+    this.bytes.copy(buffer, at, from, to);
+    this.keep(this.strings[i]!, this.bytes, from, to);
+    return at + to - from;
+  }
+
+  /** Keeps `s`, whose text is `source` from `from` to `to`, for the next record. */
+  keep(s: string, source: Buffer, from: number, to: number): void {
+    const n = to - from;
+    if (this.nextAt + n > this.budget) return;
+    if (this.nextAt + n > this.nextBytes.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.nextBytes.length, this.nextAt + n, 64 * 1024)));
+      this.nextBytes.copy(grown, 0, 0, this.nextAt);
+      this.nextBytes = grown;
+    }
+    source.copy(this.nextBytes, this.nextAt, from, to);
+    this.nextAt += n;
+    this.nextStrings.push(s);
+    this.nextEnds.push(this.nextAt);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+// How many positions on a string is looked for: a turn adds or drops a few messages at a time.
+const LOOK_AHEAD = 8;
