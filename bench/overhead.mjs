@@ -19,6 +19,8 @@ const RECORDED = {
 };
 /** The variants held to the floor and to OpenTelemetry. */
 const FUNCTIONS = ['transformed', 'wrapped'];
+/** The variants measured again with new text in every call. */
+const NEW_TEXT = ['unwrapped', 'floor', ...FUNCTIONS];
 
 const FILES = {
   'agent.mjs': AGENT,
@@ -97,6 +99,28 @@ export async function overhead({ quick }) {
       }
       checks.push(verdict(cost('transformed') <= cost('wrapped'), `${size}: a transformed target costs ${ratio(cost('transformed'), cost('wrapped'))} a wrapped one (goal ≤ 1.0×)`));
     }
+    // Each call's arguments a state of its own, with text never recorded before: what a call costs
+    // when none of its strings was in the last record (see src/record/text-memo.ts), from 1 KB,
+    // where the arguments are an agent's state.
+    for (const size of Object.keys(SIZES).filter((s) => SIZES[s] >= 1_000)) {
+      const calls = quick ? Math.ceil(CALLS[size] / 20) : CALLS[size];
+      const run = (name) => measure(dir, name, size, calls, quick ? 1 : ROUNDS, 'new');
+      const ns = quick ? await twoAtATime(NEW_TEXT, run) : await interleave(NEW_TEXT, TRIALS, run);
+      const cost = (name) => ns.get(name) - ns.get('unwrapped');
+      rows.push(
+        ...NEW_TEXT.map((name) => [
+          `${size}, new text: ${VARIANTS[name].label}`,
+          nanoseconds(ns.get(name)),
+          name === 'unwrapped' ? '' : nanoseconds(cost(name)),
+          name === 'unwrapped' ? '' : ratio(cost(name), cost('floor')),
+          '',
+          '',
+        ]),
+      );
+      for (const name of FUNCTIONS) {
+        checks.push(verdict(cost(name) <= cost('floor'), `${size} of new text: a ${name} target costs ${ratio(cost(name), cost('floor'))} the floor (goal ≤ 1.0×)`));
+      }
+    }
     checks.push(verdict(true, 'recording off: both functions are the originals, neither transformed nor wrapped (1.00×)'));
   } finally {
     removeProject(dir);
@@ -134,13 +158,16 @@ function nanoseconds(ns) {
 // writes to a real file.
 const MEMORY_DIR = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 
-/** One process of one variant: its ns/call, once it has checked what it did. */
-async function measure(dir, name, size, calls, rounds) {
+/**
+ * One process of one variant: its ns/call, once it has checked what it did. `text`: `same` (every
+ * call's arguments are one state) or `new` (each call's are a state of its own).
+ */
+async function measure(dir, name, size, calls, rounds, text = 'same') {
   const { args = [], env = {} } = VARIANTS[name];
   const recorded = name in RECORDED;
   // The recording file is given to the recording processes alone, which never run two at once.
   const file = recorded ? path.join(MEMORY_DIR, `fluxloop-bench-${process.pid}.jsonl`) : undefined;
-  const { stdout } = await runNode(dir, [...args, CHILD, name, size, String(calls), String(rounds)], {
+  const { stdout } = await runNode(dir, [...args, CHILD, name, size, String(calls), String(rounds), text], {
     env: recorded ? { ...env, FLUXLOOP_RECORDING_FILE: file } : env,
   }).finally(() => recorded && fs.rmSync(file, { force: true }));
   const result = JSON.parse(stdout.trim().split('\n').pop());

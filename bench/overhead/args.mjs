@@ -7,11 +7,14 @@
 /** The sizes, in bytes of the arguments' JSON, by the name the benchmark's rows use. */
 export const SIZES = { '100 B': 100, '1 KB': 1_000, '10 KB': 10_000, '100 KB': 100_000, '1 MB': 1_000_000 };
 
-/** The arguments of `size` (a key of SIZES). */
-export function argsOf(size) {
+/**
+ * The arguments of `size` (a key of SIZES). Another `seed` makes another state of the same size,
+ * with text of its own, from 1 KB up; the chat message is one.
+ */
+export function argsOf(size, seed = 0) {
   const bytes = SIZES[size];
   if (bytes === undefined) throw new Error(`unknown size "${size}"; choose from ${Object.keys(SIZES).join(', ')}`);
-  return bytes === 100 ? chatArgs() : [agentState(bytes)];
+  return bytes === 100 ? chatArgs() : [agentState(bytes, seed)];
 }
 
 /** The UTF-8 length of the arguments' JSON. */
@@ -70,8 +73,8 @@ function prose(next, length, ascii = false) {
  * the recorder's caps (no string of 20,000 characters, no array of 1,000 items, depth 8), so that
  * what is recorded is the whole of it.
  */
-function agentState(bytes) {
-  const next = random(bytes);
+function agentState(bytes, seed) {
+  const next = random(bytes + seed * 65_537);
   // Texts grow with the state up to what they are in practice: a tool output of a few KB, a
   // retrieved chunk of a few hundred words.
   const scale = (max) => Math.max(16, Math.min(max, Math.round(bytes / 40)));

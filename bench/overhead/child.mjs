@@ -2,8 +2,10 @@
 // overhead.mjs, whose agent.mjs (transformed), node_modules/bench-agent/agent.mjs (wrapped) and
 // bare.mjs (not a target) hold the same function. The recorded variants and `off` run under
 // `--import fluxloop/register`, the others under plain node. Arguments: the variant, the size
-// (a key of args.mjs's SIZES), the calls per round and the timed rounds. Prints one JSON object:
-// the median nanoseconds per call of the rounds, and what the process checked.
+// (a key of args.mjs's SIZES), the calls per round, the timed rounds, and `same` (each call's
+// arguments are one state) or `new` (each call's are a state of its own, with text never recorded
+// before, made before the round). Prints one JSON object: the median nanoseconds per call of the
+// rounds, and what the process checked.
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
@@ -12,9 +14,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { median } from '../lib/stats.mjs';
 import { argsOf, SIZES } from './args.mjs';
 
-const [variant, size, callsText, roundsText] = process.argv.slice(2);
+const [variant, size, callsText, roundsText, text = 'same'] = process.argv.slice(2);
 const calls = Number(callsText);
 const args = argsOf(size);
+let seed = 0;
+/** The arguments of each call of the next round, when each call has its own. */
+const nextRound = text === 'new' ? () => Array.from({ length: calls }, () => argsOf(size, ++seed)) : () => undefined;
 
 // By path: this script lives outside the project, so a package name would not resolve from here.
 const load = (file) => import(pathToFileURL(path.resolve(file)).href);
@@ -115,8 +120,8 @@ function recorded(fn) {
 
 // What every record's arguments must be: the arguments as JSON gives them back, nothing cut or
 // shrunk; and the bytes a record holds when it has them as JSON.stringify writes them.
-const expected = JSON.parse(JSON.stringify(args));
-const holding = Buffer.from(`"args":${JSON.stringify(expected)}`);
+const expectation = (a) => ({ args: JSON.parse(JSON.stringify(a)), holding: Buffer.from(`"args":${JSON.stringify(a)}`) });
+const same = expectation(args);
 const NEWLINE = 0x0a;
 let target;
 
@@ -126,7 +131,7 @@ let target;
  * records are searched as bytes: decoding megabytes of UTF-8, or parsing every record, would take
  * longer than the round.
  */
-function checkRecords() {
+function checkRecords(list) {
   const file = process.env.FLUXLOOP_RECORDING_FILE;
   const bytes = fs.readFileSync(file);
   fs.truncateSync(file, 0);
@@ -142,7 +147,9 @@ function checkRecords() {
       named = Buffer.from(`"target":${JSON.stringify(target)}`);
     }
     if (line.indexOf(named) === -1) throw new Error(`${variant}: records of ${target} and of another target: ${line.toString('utf8', 0, 300)}…`);
-    // Any other text is parsed, since the same values can be written otherwise (escapes, key order).
+    // Records are written in the order of the calls. Any other text is parsed, since the same
+    // values can be written otherwise (escapes, key order).
+    const { args: expected, holding } = list === undefined ? same : expectation(list[records]);
     if (line.indexOf(holding) === -1 && !isDeepStrictEqual(JSON.parse(line.toString()).args, expected)) {
       throw new Error(`${variant}: a record's arguments differ from the call's (${size}): ${line.toString('utf8', 0, 300)}…`);
     }
@@ -156,12 +163,13 @@ function checkRecords() {
 const CHUNK = Math.max(1, Math.min(500, Math.floor(256_000 / SIZES[size])));
 
 /** ns per call over `calls` calls, with the work each variant leaves for later (flushes) included. */
-async function round({ fn, finish }) {
+async function round({ fn, finish }, list) {
   const [a, b] = args;
   const started = process.hrtime.bigint();
   for (let done = 0; done < calls; done += CHUNK) {
     const chunk = Math.min(CHUNK, calls - done);
-    if (args.length === 2) for (let i = 0; i < chunk; i++) fn(a, b);
+    if (list !== undefined) for (let i = 0; i < chunk; i++) fn(list[done + i][0]);
+    else if (args.length === 2) for (let i = 0; i < chunk; i++) fn(a, b);
     else for (let i = 0; i < chunk; i++) fn(a);
     await yieldLoop();
   }
@@ -171,11 +179,13 @@ async function round({ fn, finish }) {
 
 const setup = await setUp();
 // A round first, untimed, so that the variant is optimized before it is timed.
-await round(setup);
-setup.check?.();
+let list = nextRound();
+await round(setup, list);
+setup.check?.(list);
 const rounds = [];
 for (let r = 0; r < Number(roundsText); r++) {
-  rounds.push(await round(setup));
-  setup.check?.();
+  list = nextRound();
+  rounds.push(await round(setup, list));
+  setup.check?.(list);
 }
 console.log(JSON.stringify({ variant, size, ns: median(rounds), rounds, target }));
