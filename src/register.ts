@@ -25,12 +25,23 @@ export function startRecording(options: { hooks: boolean }): Session | undefined
     // Loaded only now: YAML, the encoder and the hook libraries cost start-up time that a
     // process which does not record must not pay.
     const { startSession } = require('./start') as typeof import('./start');
-    return (holder[slot] = startSession(root, options.hooks));
+    const started = startSession(root, options.hooks);
+    if (typeof started !== 'function') return (holder[slot] = started);
+    // The session is made while the app's thread first waits (see startSession): whoever reads the
+    // slot sooner, here or in another copy of fluxloop, has it made then.
+    Object.defineProperty(holder, slot, { configurable: true, enumerable: true, get: () => settle(started() ?? null), set: settle });
+    return undefined;
   } catch (error) {
     const message = error instanceof ConfigError || !process.env.FLUXLOOP_DEBUG ? (error as Error).message : (error as Error).stack;
     warn('start', `recording is off: ${message}`);
     return undefined;
   }
+}
+
+/** Makes the slot a plain value again. */
+function settle(state: State): State {
+  Object.defineProperty(holder, slot, { value: state, writable: true, configurable: true, enumerable: true });
+  return state;
 }
 
 /** The recording session of this process, started on first use when no preload started it. */

@@ -69,14 +69,17 @@ export class Session {
       process.env[RUN_ID] = this.runId;
       tryQuietly(() => clearStatus(options.root));
     }
-    onShutdown(() => {
-      // Before the records: a response still being read at exit is written with what came of it.
-      this.children?.close();
-      this.recorder.close();
-      // Closing counts what a failing file still holds as dropped, before the status says how many.
-      this.recorder.writer.close();
-      this.writeStatus();
-    });
+    onShutdown(() => this.close());
+  }
+
+  /** Writes what is left and the status: what the process does at shutdown. */
+  close(): void {
+    // Before the records: a response still being read at exit is written with what came of it.
+    this.children?.close();
+    this.recorder.close();
+    // Closing counts what a failing file still holds as dropped, before the status says how many.
+    this.recorder.writer.close();
+    this.writeStatus();
   }
 
   /** The project the records' targets are relative to. */

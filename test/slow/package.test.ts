@@ -27,7 +27,7 @@ describe('the packed package', () => {
     // Every built file has its source: nothing left over from a module that is gone.
     const stale = files
       .filter((f) => f.startsWith('dist/'))
-      .map((f) => f.replace(/^dist\//, 'src/').replace(/\.d\.ts$|\.js$/, '.ts'))
+      .map((f) => f.replace(/^dist\//, 'src/').replace(/\.d\.ts$|\.js$/, '.ts').replace(/\.d\.mts$|\.mjs$/, '.mts'))
       .filter((source) => !fs.existsSync(path.join(REPO, source)));
     expect(stale).toEqual([]);
   });

@@ -40,7 +40,9 @@ export function transformCached(dir: string | undefined, source: string, file: s
 function stampOf(): string {
   const { version } = require('../../../package.json') as { version: string };
   try {
-    return `${version} ${fs.statSync(require.resolve('./transform')).mtimeMs}`;
+    // By its path from here rather than `require.resolve`, which in the bundled start (see
+    // scripts/bundle-start.mjs) would resolve from the bundle's place.
+    return `${version} ${fs.statSync(path.join(__dirname, 'transform.js')).mtimeMs}`;
   } catch {
     return version;
   }

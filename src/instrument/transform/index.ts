@@ -6,7 +6,7 @@ import type { LocatedTarget } from '../targets';
 import type { TransformPlan } from './apply';
 import { patchCompile } from './compile';
 import { hookInThread, inThreadHooks } from './sync-hooks';
-import type { LoaderData } from './loader';
+import type { LoaderData } from './loader.mjs';
 import { callChannel, REPORT_CHANNEL, type ModuleReport, type TargetReport } from './channels';
 
 export type { TargetReport } from './channels';
@@ -53,7 +53,7 @@ export function transformTargets(targets: readonly LocatedTarget[], onReport: (r
     const { port1, port2 } = new MessageChannel();
     port1.on('message', reportAll);
     port1.unref();
-    register('./loader.js', pathToFileURL(__filename), {
+    register('./loader.mjs', pathToFileURL(__filename), {
       data: { files: Object.fromEntries(files), cacheDir, port: port2 } satisfies LoaderData,
       transferList: [port2],
     });

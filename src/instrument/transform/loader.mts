@@ -1,6 +1,11 @@
+import { createRequire } from 'node:module';
 import type { MessagePort } from 'node:worker_threads';
-import type { TargetSpec } from '../../config/types';
-import { fileFinder, transformSource, type TransformPlan } from './apply';
+import type { TargetSpec } from '../../config/types.js';
+import type { TransformPlan } from './apply.js';
+
+// An ES module that requires the rest: importing CommonJS has Node scan its source for the names
+// it exports, on the loader thread, which every module of the app then waits behind.
+const { fileFinder, transformSource } = createRequire(import.meta.url)('./apply.js') as typeof import('./apply.js');
 
 /** What the app's thread hands the loader: the target files by absolute path, the cache, and where to report the files left as they were. */
 export interface LoaderData {
