@@ -234,15 +234,18 @@ export class PlainWriter {
     const memo = redact ? this.memo : undefined;
     if (memo === undefined) return this.scanned(s, redact);
     const i = memo.find(s);
-    if (i >= 0) {
-      const n = memo.size(i);
-      if (this.at + n > this.limit && !this.more(n)) return false;
-      this.at = memo.use(i, this.buffer, this.at);
-      return true;
-    }
-    const start = this.at - this.moved;
+    if (i >= 0) return this.remembered(memo, i);
+    const origin = this.at - this.moved;
     if (!this.scanned(s, redact)) return false;
-    memo.keep(s, this.buffer, start + this.moved, this.at);
+    memo.keep(s, this.buffer, origin + this.moved, this.at);
+    return true;
+  }
+
+  /** The memo's `i`th text, copied. */
+  private remembered(memo: TextMemo, i: number): boolean {
+    const n = memo.size(i);
+    if (this.at + n > this.limit && !this.more(n)) return false;
+    this.at = memo.use(i, this.buffer, this.at);
     return true;
   }
 
@@ -342,11 +345,22 @@ export class PlainWriter {
     buffer[at++] = QUOTE;
     this.at = at;
     if (!redact || opens === 0) return true;
+    // Short strings that may hold a secret (ids with `_`, URLs) recur too: the memo spares the patterns.
+    const memo = this.memo;
+    const i = memo === undefined ? -1 : memo.find(s);
+    if (i >= 0) {
+      this.at = start;
+      return this.remembered(memo!, i);
+    }
+    const origin = start - this.moved;
     const redacted = this.limits.redactor.redactString(s);
-    if (redacted === s) return true;
     // Written again over the first copy: a secret is rare, and the text is then another string.
-    this.at = start;
-    return this.copy(redacted, false);
+    if (redacted !== s) {
+      this.at = start;
+      if (!this.copy(redacted, false)) return false;
+    }
+    memo?.keep(s, this.buffer, origin + this.moved, this.at);
+    return true;
   }
 
   private number(v: number): boolean {

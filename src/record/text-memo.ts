@@ -62,7 +62,7 @@ export class TextMemo {
     const from = i === 0 ? 0 : this.ends[i - 1]!;
     const to = this.ends[i]!;
     this.cursor = i + 1;
-    this.bytes.copy(buffer, at, from, to);
+    copyBytes(this.bytes, from, to, buffer, at);
     this.keep(this.strings[i]!, this.bytes, from, to);
     return at + to - from;
   }
@@ -76,7 +76,7 @@ export class TextMemo {
       this.nextBytes.copy(grown, 0, 0, this.nextAt);
       this.nextBytes = grown;
     }
-    source.copy(this.nextBytes, this.nextAt, from, to);
+    copyBytes(source, from, to, this.nextBytes, this.nextAt);
     this.nextAt += n;
     this.nextStrings.push(s);
     this.nextEnds.push(this.nextAt);
@@ -84,5 +84,15 @@ export class TextMemo {
 }
 
 const EMPTY = Buffer.alloc(0);
+// Shorter runs (an id, a URL) are copied a byte at a time: Buffer's copy costs more for them.
+const SHORT_COPY = 64;
+
+function copyBytes(source: Buffer, from: number, to: number, target: Buffer, at: number): void {
+  if (to - from > SHORT_COPY) {
+    source.copy(target, at, from, to);
+    return;
+  }
+  for (let i = from; i < to; i++) target[at++] = source[i]!;
+}
 // How many positions on a string is looked for: a turn adds or drops a few messages at a time.
 const LOOK_AHEAD = 8;
