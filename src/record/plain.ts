@@ -39,6 +39,8 @@ const LINEAR_LIMIT = 32;
 const SHORT_COPY = 32;
 // Longer strings are scanned and copied by native calls (see PlainWriter.long).
 const SHORT_STRING = 64;
+// Shorter strings are scanned again rather than kept in a memo (see PlainWriter.copy).
+const MEMO_STRING = 16;
 // The largest text `text` makes; past it, the walk writes the value (and the recorder shrinks it).
 const MAX_TEXT_BYTES = 4 << 20;
 
@@ -117,8 +119,8 @@ export class PlainWriter {
 
   /**
    * Writes `value` into `room` from `at`, and returns where it ends: NOT_PLAIN when the walk must
-   * write it, NO_ROOM when the room could not be made large enough. With `memo`, the long strings
-   * the last value written with it held are copied from it rather than written again.
+   * write it, NO_ROOM when the room could not be made large enough. With `memo`, the strings it
+   * holds of the last value written with it are copied from it rather than scanned again.
    */
   write(value: unknown, room: Room, at: number, memo?: TextMemo): number {
     if (isPolluted()) return NOT_PLAIN;
@@ -345,12 +347,15 @@ export class PlainWriter {
     buffer[at++] = QUOTE;
     this.at = at;
     if (!redact || opens === 0) return true;
-    // Short strings that may hold a secret (ids with `_`, URLs) recur too: the memo spares the patterns.
-    const memo = this.memo;
-    const i = memo === undefined ? -1 : memo.find(s);
-    if (i >= 0) {
-      this.at = start;
-      return this.remembered(memo!, i);
+    // Short strings that may hold a secret (ids with `_`, URLs) recur too: the memo spares the
+    // patterns, but costs more than they do for the shortest.
+    const memo = n >= MEMO_STRING ? this.memo : undefined;
+    if (memo !== undefined) {
+      const i = memo.find(s);
+      if (i >= 0) {
+        this.at = start;
+        return this.remembered(memo, i);
+      }
     }
     const origin = start - this.moved;
     const redacted = this.limits.redactor.redactString(s);

@@ -1,8 +1,8 @@
 import { createEncoder, type Encoder, type EncoderOptions, type Pending } from './encode';
 import { writeInteger } from './number-text';
 import { NO_ROOM, NOT_PLAIN, type PlainWriter, type Room } from './plain';
-import { TextMemo } from './text-memo';
 import { randomBytes } from './random';
+import { TextMemo } from './text-memo';
 import { RecordWriter, type WriterOptions } from './writer';
 import { warn } from './warn';
 

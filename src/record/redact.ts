@@ -105,7 +105,7 @@ const PASSWORD_NAME = String.raw`(?:[Pp]assword|PASSWORD|[Pp]wd|PWD)[ \t]*=[ \t]
 const SECRET_NAME_EQUALS = (name: string) => String.raw`=(?<=${name}[ \t]*=)`;
 
 // A name the key rules call secret holds one of these, in any case (`api_key`, `ApiKey` and
-// `APIKEY` all hold `key`): the rules that read a name look for them before they run.
+// `APIKEY` all hold `key`): the rules that read a name look for one before they run (see Pretests).
 const NAME_STEMS = ['token', 'pass', 'pwd', 'secret', 'auth', 'credential', 'cookie', 'session', 'dsn', 'key', 'sig'];
 
 /**
@@ -446,7 +446,7 @@ class Pretests {
 
   constructor(stems: string[]) {
     // At most MAX_NAME characters, as the rules' checks read a name, with the stem among them.
-    const name = `(?:${stems.map(anyCase).join('|')})[A-Za-z0-9_.\-]{0,${MAX_NAME}}`;
+    const name = `(?:${stems.map(anyCase).join('|')})[A-Za-z0-9_.-]{0,${MAX_NAME}}`;
     const ofRule = STRING_RULES.map((rule) => (typeof rule.pretest === 'string' ? rule.pretest : rule.pretest(name)));
     this.sources = [...new Set(ofRule)];
     this.any = new RegExp(this.sources.join('|'));

@@ -1,8 +1,9 @@
 /**
- * The text of the long strings one call site wrote in its last record, for its next: an agent is
+ * The text of the strings one call site wrote in its last record, for its next: an agent is
  * called again and again with the history so far, whose messages, tool outputs and documents are
  * the same strings each time, and the scan for secrets and the escaping are most of what a long
- * string costs. Its bytes are then copied from here.
+ * string costs. Its bytes are then copied from here. The writer keeps long strings, and short
+ * ones that may hold a secret (an id with `_`, a URL), which would be scanned too.
  *
  * Strings are matched by position, in the order they are written, not looked up by content:
  * hashing a string the engine has not hashed yet costs as much as scanning it, and most of the
@@ -29,16 +30,26 @@ export class TextMemo {
   /** Starts a record. */
   begin(): void {
     this.cursor = 0;
+    this.nextAt = 0;
+    // Setting an array's length is a call into the engine, which the records that keep nothing need not make.
+    if (this.nextStrings.length === 0) return;
     this.nextStrings.length = 0;
     this.nextEnds.length = 0;
-    this.nextAt = 0;
   }
 
   /** Ends a record: what it kept is what the next one is matched against. */
   end(): void {
-    [this.strings, this.nextStrings] = [this.nextStrings, this.strings];
-    [this.ends, this.nextEnds] = [this.nextEnds, this.ends];
-    [this.bytes, this.nextBytes] = [this.nextBytes, this.bytes];
+    // Most records of small arguments keep nothing, and had nothing to match.
+    if (this.nextStrings.length === 0 && this.strings.length === 0) return;
+    const strings = this.strings;
+    this.strings = this.nextStrings;
+    this.nextStrings = strings;
+    const ends = this.ends;
+    this.ends = this.nextEnds;
+    this.nextEnds = ends;
+    const bytes = this.bytes;
+    this.bytes = this.nextBytes;
+    this.nextBytes = bytes;
   }
 
   /** Where `s` is among the last record's strings, looked for from the cursor on; -1 when it is not there. */
