@@ -1,3 +1,9 @@
+const EMPTY = Buffer.alloc(0);
+// How many positions on a string is looked for: a turn adds or drops a few messages at a time.
+const LOOK_AHEAD = 8;
+// Shorter runs (an id, a URL) are copied a byte at a time: Buffer's copy costs more for them.
+const SHORT_COPY = 64;
+
 /**
  * The text of the strings one call site wrote in its last record, for its next: an agent is
  * called again and again with the history so far, whose messages, tool outputs and documents are
@@ -94,10 +100,6 @@ export class TextMemo {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-// Shorter runs (an id, a URL) are copied a byte at a time: Buffer's copy costs more for them.
-const SHORT_COPY = 64;
-
 function copyBytes(source: Buffer, from: number, to: number, target: Buffer, at: number): void {
   if (to - from > SHORT_COPY) {
     source.copy(target, at, from, to);
@@ -105,5 +107,3 @@ function copyBytes(source: Buffer, from: number, to: number, target: Buffer, at:
   }
   for (let i = from; i < to; i++) target[at++] = source[i]!;
 }
-// How many positions on a string is looked for: a turn adds or drops a few messages at a time.
-const LOOK_AHEAD = 8;
