@@ -3,7 +3,7 @@ import { targetIdentity } from './config/identity';
 import { findModule, resolveRecordingFile, stateDir } from './config/project';
 import { loadRecordingConfig } from './config/recording-cache';
 import { parseTarget } from './config/targets';
-import type { RecordingConfig, TargetSpec } from './config/types';
+import type { RecordingConfig } from './config/types';
 import { servedByTransform } from './instrument/mechanism';
 import type { Session } from './instrument/session';
 import type { LocatedTarget } from './instrument/targets';
@@ -63,10 +63,8 @@ export function startSession(root: string, hooks: boolean): Session | StartedSes
 interface Targets {
   transformed: LocatedTarget[];
   patched: LocatedTarget[];
-  /** Targets whose file was not found, and why. */
-  missing: Array<{ spec: TargetSpec; reason: string }>;
-  /** The specs of the recording targets. */
-  recorded: Set<string>;
+  /** The recording targets by spec: whether the transform serves them, or why they are not recorded. */
+  recorded: Map<string, { transformed: boolean; missing?: string }>;
   /** The specs of the tools found. */
   tools: Set<string>;
 }
@@ -77,18 +75,20 @@ interface Targets {
  * tool calls. A tool is recorded only where downstream calls are.
  */
 function locateTargets(root: string, recording: RecordingConfig): Targets {
-  const targets: Targets = { transformed: [], patched: [], missing: [], recorded: new Set(), tools: new Set() };
+  const targets: Targets = { transformed: [], patched: [], recorded: new Map(), tools: new Set() };
   for (const text of recording.targets) {
     const spec = parseTarget(text);
     const configured = path.resolve(root, spec.file);
     const file = findModule(configured);
     if (file === undefined) {
-      targets.missing.push({ spec, reason: `file not found: ${configured}` });
-      warn(`target:${spec.spec}`, `target "${spec.spec}" is not recorded: file not found: ${configured}`);
-    } else {
-      (servedByTransform(spec, file) ? targets.transformed : targets.patched).push({ spec, file });
+      const missing = `file not found: ${configured}`;
+      targets.recorded.set(spec.spec, { transformed: false, missing });
+      warn(`target:${spec.spec}`, `target "${spec.spec}" is not recorded: ${missing}`);
+      continue;
     }
-    targets.recorded.add(spec.spec);
+    const transformed = servedByTransform(spec, file);
+    (transformed ? targets.transformed : targets.patched).push({ spec, file });
+    targets.recorded.set(spec.spec, { transformed });
   }
   const d = recording.downstream;
   if (d === undefined || !(d.http || d.llm || d.targets.length > 0)) return targets;
@@ -117,12 +117,10 @@ function begin(root: string, recording: RecordingConfig, entry: string | undefin
     (require('./record/downstream/fetch') as typeof import('./record/downstream/fetch')).tapFetch(children);
   }
   if (targets === undefined) return session;
-  for (const text of recording.targets) {
-    const spec = parseTarget(text);
-    session.addTarget(spec.spec);
-    const missing = targets.missing.find((m) => m.spec.spec === spec.spec);
-    if (missing !== undefined) session.markFailed(spec.spec, missing.reason);
-    else if (targets.transformed.some((t) => t.spec.spec === spec.spec)) session.recordTransformed(spec.spec);
+  for (const [spec, { transformed, missing }] of targets.recorded) {
+    session.addTarget(spec);
+    if (missing !== undefined) session.markFailed(spec, missing);
+    else if (transformed) session.recordTransformed(spec);
   }
   const { recordToolChannel } = require('./record/downstream/tool') as typeof import('./record/downstream/tool');
   for (const { spec } of targets.transformed) {

@@ -156,7 +156,7 @@ export class PlainWriter {
   private value(v: unknown, depth: number): boolean {
     switch (typeof v) {
       case 'string':
-        return v.length <= this.limits.maxStringLength && this.string(v, true);
+        return v.length <= this.limits.maxStringLength && this.string(v);
       case 'number':
         return this.number(v);
       case 'boolean':
@@ -223,22 +223,19 @@ export class PlainWriter {
     return true;
   }
 
-  /**
-   * A string's JSON text, as JSON.stringify writes it, in UTF-8, with each secret it holds
-   * redacted when `redact` is set.
-   */
-  private string(s: string, redact: boolean): boolean {
-    return s.length > SHORT_STRING ? this.long(s, redact) : this.copy(s, redact);
+  /** A string's JSON text, as JSON.stringify writes it, in UTF-8, with each secret it holds redacted. */
+  private string(s: string): boolean {
+    return s.length > SHORT_STRING ? this.long(s) : this.copy(s, true);
   }
 
   /** A long string: copied from the memo when the call site's last record held it, else scanned. */
-  private long(s: string, redact: boolean): boolean {
-    const memo = redact ? this.memo : undefined;
-    if (memo === undefined) return this.scanned(s, redact);
+  private long(s: string): boolean {
+    const memo = this.memo;
+    if (memo === undefined) return this.scanned(s);
     const i = memo.find(s);
     if (i >= 0) return this.remembered(memo, i);
     const origin = this.at - this.moved;
-    if (!this.scanned(s, redact)) return false;
+    if (!this.scanned(s)) return false;
     memo.keep(s, this.buffer, origin + this.moved, this.at);
     return true;
   }
@@ -259,8 +256,8 @@ export class PlainWriter {
    * newline, a quote) is copied by the loop, which measured faster than JSON.stringify's string
    * written out again.
    */
-  private scanned(s: string, redact: boolean): boolean {
-    const text = redact ? this.limits.redactor.redactString(s) : s;
+  private scanned(s: string): boolean {
+    const text = this.limits.redactor.redactString(s);
     if (NEEDS_ESCAPE.test(text)) return this.copy(text, false);
     const bytes = Buffer.byteLength(text) + 2;
     if (this.at + bytes > this.limit && !this.more(bytes)) return false;
