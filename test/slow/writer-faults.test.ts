@@ -240,12 +240,17 @@ describe('rotation at recording.max_file_mb', () => {
     }
 
     const file = recordingPath(dir);
-    const shape = /^args_recording\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z(\.\d+)?\.jsonl$/;
+    const shape = /^args_recording\.(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z)(?:\.(\d+))?\.jsonl$/;
+    // Oldest first: by time, then by the `.1`, `.2` of a second rotation in the same millisecond,
+    // which a plain sort of the names would put first.
     const rotated = fs
       .readdirSync(path.dirname(file))
-      .filter((name) => shape.test(name))
-      .sort()
-      .map((name) => path.join(path.dirname(file), name));
+      .flatMap((name) => {
+        const m = shape.exec(name);
+        return m === null ? [] : [{ name, time: m[1]!, n: Number(m[2] ?? 0) }];
+      })
+      .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.n - b.n))
+      .map(({ name }) => path.join(path.dirname(file), name));
     expect(rotated.length).toBeGreaterThanOrEqual(3);
     // Only a file past the size was rotated, by one of the apps.
     for (const each of rotated) expect(fs.statSync(each).size).toBeGreaterThanOrEqual(max);
