@@ -27,6 +27,13 @@ export class TextMemo {
   private nextEnds: number[] = [];
   private nextBytes: Buffer = EMPTY;
   private nextAt = 0;
+  /**
+   * How many of the last record's first strings the record being written began with, in order,
+   * and nothing else yet: those are not copied into `next*`, since the last record's arrays and
+   * bytes already hold them. An agent called with the same history, or one that grew at its end,
+   * then copies each text once, into the record, not twice.
+   */
+  private shared = 0;
   /** The position in `strings` the next string is looked for at. */
   private cursor = 0;
 
@@ -36,6 +43,7 @@ export class TextMemo {
   /** Starts a record. */
   begin(): void {
     this.cursor = 0;
+    this.shared = 0;
     this.nextAt = 0;
     // Setting an array's length is a call into the engine, which the records that keep nothing need not make.
     if (this.nextStrings.length === 0) return;
@@ -45,6 +53,14 @@ export class TextMemo {
 
   /** Ends a record: what it kept is what the next one is matched against. */
   end(): void {
+    if (this.shared > 0) {
+      // The record kept the last one's first strings and nothing else: they stay where they are.
+      if (this.shared < this.strings.length) {
+        this.strings.length = this.shared;
+        this.ends.length = this.shared;
+      }
+      return;
+    }
     // Most records of small arguments keep nothing, and had nothing to match.
     if (this.nextStrings.length === 0 && this.strings.length === 0) return;
     const strings = this.strings;
@@ -80,23 +96,42 @@ export class TextMemo {
     const to = this.ends[i]!;
     this.cursor = i + 1;
     copyBytes(this.bytes, from, to, buffer, at);
-    this.keep(this.strings[i]!, this.bytes, from, to);
+    if (i === this.shared && this.nextStrings.length === 0) this.shared++;
+    else this.keep(this.strings[i]!, this.bytes, from, to);
     return at + to - from;
   }
 
   /** Keeps `s`, whose text is `source` from `from` to `to`, for the next record. */
   keep(s: string, source: Buffer, from: number, to: number): void {
+    if (this.shared > 0) this.unshare();
     const n = to - from;
     if (this.nextAt + n > this.budget) return;
-    if (this.nextAt + n > this.nextBytes.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.nextBytes.length, this.nextAt + n, 64 * 1024)));
-      this.nextBytes.copy(grown, 0, 0, this.nextAt);
-      this.nextBytes = grown;
-    }
+    if (this.nextAt + n > this.nextBytes.length) this.grow(this.nextAt + n);
     copyBytes(source, from, to, this.nextBytes, this.nextAt);
     this.nextAt += n;
     this.nextStrings.push(s);
     this.nextEnds.push(this.nextAt);
+  }
+
+  /** Copies the strings the record shares with the last one into its own arrays and bytes, in one copy. */
+  private unshare(): void {
+    const n = this.shared;
+    this.shared = 0;
+    const size = this.ends[n - 1]!;
+    if (size > this.nextBytes.length) this.grow(size);
+    this.bytes.copy(this.nextBytes, 0, 0, size);
+    this.nextAt = size;
+    for (let i = 0; i < n; i++) {
+      this.nextStrings.push(this.strings[i]!);
+      this.nextEnds.push(this.ends[i]!);
+    }
+  }
+
+  /** Makes `nextBytes` hold at least `size` bytes, keeping what it holds. */
+  private grow(size: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.nextBytes.length, size, 64 * 1024)));
+    this.nextBytes.copy(grown, 0, 0, this.nextAt);
+    this.nextBytes = grown;
   }
 }
 

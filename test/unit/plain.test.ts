@@ -160,6 +160,27 @@ describe('PlainWriter', () => {
       expect(scans).toBe(1);
     });
 
+    it('keeps the right text when a record shares only the start of the last one, or reorders it', () => {
+      const memo = new TextMemo(1 << 20);
+      const [m0, m1, m2] = [message(0), message(1), message(2)];
+      const check = (value: string[], expectedScans: number) => {
+        scans = 0;
+        expect(write(value, memo)).toBe(JSON.stringify(value));
+        expect(scans).toBe(expectedScans);
+      };
+      check([m0, m1, m2], 3);
+      // The last message dropped: the first two are kept where they are.
+      check([m0, m1], 0);
+      check([m0, m1, m2], 1);
+      // The first in its place, the others swapped: what was shared is copied before the rest is kept.
+      check([m0, m2, m1], 1);
+      check([m0, m2, m1], 0);
+      // Strings are looked for after the last one found: m0, before m2 in the last record, is scanned again.
+      check([m2, m0], 1);
+      check([m1, m2, m0], 1);
+      check([m1, m2, m0], 0);
+    });
+
     it('keeps no more text than its budget', () => {
       const memo = new TextMemo(300);
       const value = [message(0), message(1), message(2)];
