@@ -334,6 +334,20 @@ class Parser {
   }
 }
 
+/** A table as the entries that are set, to keep in source (see builtin-openings.ts): a table has few. */
+export function packTable(table: Uint8Array): number[] {
+  const set: number[] = [];
+  for (let i = 0; i < table.length; i++) if (table[i] !== 0) set.push(i);
+  return set;
+}
+
+/** The table of which `packTable` gave the entries that are set. */
+export function unpackTable(set: readonly number[]): Uint8Array {
+  const table = new Uint8Array(SYMBOLS * SYMBOLS);
+  for (const i of set) table[i] = 1;
+  return table;
+}
+
 /** Whether `s` holds a pair (or a character) that `table` says can open a match: the test the plain writer makes as it copies a string. */
 export function mayOpen(table: Uint8Array, s: string): boolean {
   let previous = 0;

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { openingTable } from './openings';
+import { BUILTIN_OPENINGS } from './builtin-openings';
+import { openingTable, unpackTable } from './openings';
 
 /** Decides what of a recorded value is a secret. */
 export interface Redactor {
@@ -444,7 +445,11 @@ class Pretests {
   private readonly scans = new Map<number, PretestScan | null>();
   private table: Uint8Array | undefined;
 
-  constructor(stems: string[]) {
+  /** `packed`: the table of openings as `packTable` gave it, when it was worked out beforehand. */
+  constructor(
+    stems: string[],
+    private readonly packed?: readonly number[],
+  ) {
     // At most MAX_NAME characters, as the rules' checks read a name, with the stem among them.
     const name = `(?:${stems.map(anyCase).join('|')})[A-Za-z0-9_.-]{0,${MAX_NAME}}`;
     const ofRule = STRING_RULES.map((rule) => (typeof rule.pretest === 'string' ? rule.pretest : rule.pretest(name)));
@@ -455,11 +460,17 @@ class Pretests {
 
   /**
    * The pairs of characters a pretest can open with: a string that opens none holds no secret,
-   * since every rule's match holds its pretest's. Made when first asked for, by the first record:
-   * a millisecond that start-up need not pay.
+   * since every rule's match holds its pretest's. Made when first asked for, by the first record.
+   * Working them out from the patterns takes 5 to 10 ms of a process that has not run the parser
+   * yet, so the built-in pretests' table is worked out beforehand (see BUILTIN_OPENINGS).
    */
   get openings(): Uint8Array | undefined {
-    return (this.table ??= openingTable(this.sources.map((source) => ({ source }))));
+    return (this.table ??= this.packed !== undefined ? unpackTable(this.packed) : this.workedOut());
+  }
+
+  /** The table, from the patterns. */
+  workedOut(): Uint8Array | undefined {
+    return openingTable(this.sources.map((source) => ({ source })));
   }
 
   /**
@@ -487,6 +498,14 @@ interface PretestScan {
 
 // For the built-in names, which most redactors have alone: made once, by the first.
 let builtinPretests: Pretests | undefined;
+
+/**
+ * The built-in pretests' table of openings, worked out from their patterns: what
+ * BUILTIN_OPENINGS must hold (`scripts/builtin-openings.mjs` writes it, and a test checks it).
+ */
+export function builtinOpeningTable(): Uint8Array | undefined {
+  return new Pretests(NAME_STEMS).workedOut();
+}
 
 /** `word` (lowercase) as a pattern that matches it in any case. */
 function anyCase(word: string): string {
@@ -595,7 +614,7 @@ export function createRedactor(extraKeys: string[] = [], extraPatterns: Array<st
   let openings: { table: Uint8Array | undefined } | undefined;
   const keyCache = new Map<string, KeyDecision>();
   // A configured key's first word is in any key it matches, so it joins the stems.
-  const pretests = phrases.length === 0 ? (builtinPretests ??= new Pretests(NAME_STEMS)) : new Pretests([...NAME_STEMS, ...phrases.map((words) => words[0]!)]);
+  const pretests = phrases.length === 0 ? (builtinPretests ??= new Pretests(NAME_STEMS, BUILTIN_OPENINGS)) : new Pretests([...NAME_STEMS, ...phrases.map((words) => words[0]!)]);
 
   function decideKey(key: string): KeyDecision {
     const words = keyWords(key);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mayOpen, openingTable } from '../../src/record/openings';
-import { createRedactor, REDACTION_RULES } from '../../src/record/redact';
+import { BUILTIN_OPENINGS } from '../../src/record/builtin-openings';
+import { mayOpen, openingTable, packTable, unpackTable } from '../../src/record/openings';
+import { builtinOpeningTable, createRedactor, REDACTION_RULES } from '../../src/record/redact';
 
 /** A seeded generator, so that a failure can be replayed. */
 function random(seed: number): () => number {
@@ -28,6 +29,14 @@ function randomString(next: () => number): string {
 }
 
 describe('openingTable', () => {
+  it('holds, worked out beforehand, the table of the built-in rules as their patterns give it', () => {
+    const table = builtinOpeningTable()!;
+    expect(unpackTable(packTable(table))).toEqual(table);
+    // When this fails, a rule's pretest changed: run `npm run build:dev && node scripts/builtin-openings.mjs`.
+    expect(BUILTIN_OPENINGS).toEqual(packTable(table));
+    expect(createRedactor().openings).toEqual(table);
+  });
+
   it('opens every string the redactor changes, for the built-in rules and configured patterns', () => {
     const redactors = [createRedactor(), createRedactor(['order id'], ['ORD-\\d+', /\d{3}-\d{2}-\d{4}/, /secret\w{3,}/i, 'x(?=y)yz|(a|b){2,}c'])];
     const next = random(22);
