@@ -1,7 +1,7 @@
-import { performance } from 'node:perf_hooks';
 import { Note } from '../../adapters';
 import type { DownstreamCaptureConfig } from '../../config/types';
 import { RecordedCall, type CallScope } from '../../trace/recording';
+import { monotonicMs } from '../clock';
 import { CHILD_LINE_START, type ChildKind, type HttpRequestRecord, type HttpResponseRecord } from '../downstream-format';
 import type { Recorder } from '../recorder';
 import { warn } from '../warn';
@@ -13,7 +13,7 @@ export interface ChildStart {
   seq: number;
   /** The tool call it was made inside, when it was. */
   within?: number;
-  /** `performance.now()` at the child's start. */
+  /** `monotonicMs()` at the child's start. */
   at: number;
   startedMs: number;
 }
@@ -94,7 +94,7 @@ export class Children {
 
   /** Numbers a downstream call of `call` starting now. */
   begin(scope: CallScope): ChildStart {
-    const at = performance.now();
+    const at = monotonicMs();
     const call = scope instanceof RecordedCall ? scope : scope.call;
     // The wall clock may step back between the two readings; a child never starts before its parent.
     return { parent: call.id, seq: call.seq++, within: scope instanceof RecordedCall ? undefined : scope.within, at, startedMs: Math.max(0, Date.now() - call.startedAt) };
@@ -144,7 +144,7 @@ export class Children {
   }
 
   private write(start: ChildStart, kind: ChildKind, name: string, fields: Record<string, unknown>): void {
-    const duration = performance.now() - start.at;
+    const duration = monotonicMs() - start.at;
     const head =
       `${CHILD_LINE_START}${JSON.stringify(start.parent)},"seq":${start.seq}${start.within === undefined ? '' : `,"within":${start.within}`},"kind":"${kind}"` +
       // The name shows a URL's path, which may hold a secret (a webhook's): redacted as strings are.

@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import { ClientRequest, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import { currentRecordedCall } from '../../trace/recording';
 import type { HttpRequestRecord, HttpResponseRecord } from '../downstream-format';
 import { warn } from '../warn';
@@ -22,7 +22,20 @@ export function tapHttp(children: Children): void {
   const pinned = globalThis as unknown as Record<symbol, boolean | undefined>;
   if (pinned[TAPPED]) return;
   pinned[TAPPED] = true;
-  copyWrites(children.limits.maxBodyBytes);
+  const copy = () => copyWrites((require('node:http') as typeof import('node:http')).ClientRequest, children.limits.maxBodyBytes);
+  if (publishesCreated()) {
+    // A request is published as it is made, before anything is written to it: the writes are
+    // copied from the first one, rather than node:http loaded at start (7 ms) by an app that
+    // may make none.
+    let copying = false;
+    subscribe('http.client.request.created', () => {
+      if (copying) return;
+      copying = true;
+      copy();
+    });
+  } else {
+    copy();
+  }
   subscribe('http.client.request.start', (message) => {
     const call = currentRecordedCall();
     if (call === undefined) return;
@@ -45,6 +58,12 @@ export function tapHttp(children: Children): void {
   });
 }
 
+/** Whether Node publishes `http.client.request.created`, which came with 22.12 and 23.2. */
+function publishesCreated(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 2) || (major === 22 && minor >= 12);
+}
+
 const TAPPED = Symbol.for('fluxloop.downstream.http');
 const taps = new WeakMap<ClientRequest, HttpTap>();
 /** What the app wrote of each request made under a recorded call. */
@@ -54,8 +73,8 @@ const written = new WeakMap<ClientRequest, BodyCopy>();
  * Copies what is written to a client request under a recorded call: the prototype's `write` and
  * `end` run as they did, after one `getStore()` outside a recorded call.
  */
-function copyWrites(limit: number): void {
-  const proto = ClientRequest.prototype as unknown as Record<string, Function>;
+function copyWrites(requests: typeof ClientRequest, limit: number): void {
+  const proto = requests.prototype as unknown as Record<string, Function>;
   for (const name of ['write', 'end']) {
     const original = proto[name];
     if (typeof original !== 'function') continue;
