@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { currentReplay, runInReplay, type ReplayContext } from './context';
 
 /**
@@ -57,6 +56,8 @@ export function beginObservation(name: string, type: string, args: unknown[]): O
   if (context === undefined || sink === undefined) return undefined;
   const id = (randomUUID ??= (require('node:crypto') as typeof import('node:crypto')).randomUUID)();
   const startTime = new Date().toISOString();
+  // The global, which loads node:perf_hooks when first read: this module is loaded by a process
+  // that records, which must not pay for it at start.
   const start = performance.now();
   let ended = false;
   // Ends once: a run that timed out ends its root with the timeout, and its stream may still end later.
