@@ -1,7 +1,7 @@
 const EMPTY = Buffer.alloc(0);
 // How many positions on a string is looked for: a turn adds or drops a few messages at a time.
 const LOOK_AHEAD = 8;
-// Shorter runs (an id, a URL) are copied a byte at a time: Buffer's copy costs more for them.
+// Shorter runs (an id, a URL) are copied a byte at a time: a native copy costs more for them.
 const SHORT_COPY = 64;
 
 /**
@@ -18,13 +18,19 @@ const SHORT_COPY = 64;
  * that dropped its oldest messages is found a few positions on (see LOOK_AHEAD).
  */
 export class TextMemo {
-  /** The last record's strings, in order, and where each one's text ends in `bytes`. */
+  /**
+   * The last record's strings, in order, where each one's text ends in `bytes`, and a view of
+   * each text there: copying from a view made once spares `Buffer.copy` the one it makes at each
+   * copy, most of what a copy of a few hundred bytes costs.
+   */
   private strings: string[] = [];
   private ends: number[] = [];
+  private texts: Uint8Array[] = [];
   private bytes: Buffer = EMPTY;
   /** The record being written: what the next one will be matched against. */
   private nextStrings: string[] = [];
   private nextEnds: number[] = [];
+  private nextTexts: Uint8Array[] = [];
   private nextBytes: Buffer = EMPTY;
   private nextAt = 0;
   /**
@@ -49,6 +55,7 @@ export class TextMemo {
     if (this.nextStrings.length === 0) return;
     this.nextStrings.length = 0;
     this.nextEnds.length = 0;
+    this.nextTexts.length = 0;
   }
 
   /** Ends a record: what it kept is what the next one is matched against. */
@@ -58,6 +65,7 @@ export class TextMemo {
       if (this.shared < this.strings.length) {
         this.strings.length = this.shared;
         this.ends.length = this.shared;
+        this.texts.length = this.shared;
       }
       return;
     }
@@ -69,6 +77,9 @@ export class TextMemo {
     const ends = this.ends;
     this.ends = this.nextEnds;
     this.nextEnds = ends;
+    const texts = this.texts;
+    this.texts = this.nextTexts;
+    this.nextTexts = texts;
     const bytes = this.bytes;
     this.bytes = this.nextBytes;
     this.nextBytes = bytes;
@@ -84,7 +95,7 @@ export class TextMemo {
 
   /** The bytes of the text of the last record's `i`th string. */
   size(i: number): number {
-    return this.ends[i]! - (i === 0 ? 0 : this.ends[i - 1]!);
+    return this.texts[i]!.length;
   }
 
   /**
@@ -92,25 +103,32 @@ export class TextMemo {
    * it, keeps it for the next record, and returns where it ends. The next string is looked for after it.
    */
   use(i: number, buffer: Buffer, at: number): number {
-    const from = i === 0 ? 0 : this.ends[i - 1]!;
-    const to = this.ends[i]!;
+    const text = this.texts[i]!;
     this.cursor = i + 1;
-    copyBytes(this.bytes, from, to, buffer, at);
+    copyBytes(text, 0, text.length, buffer, at);
     if (i === this.shared && this.nextStrings.length === 0) this.shared++;
-    else this.keep(this.strings[i]!, this.bytes, from, to);
-    return at + to - from;
+    else this.keep(this.strings[i]!, text, 0, text.length);
+    return at + text.length;
   }
 
   /** Keeps `s`, whose text is `source` from `from` to `to`, for the next record. */
-  keep(s: string, source: Buffer, from: number, to: number): void {
+  keep(s: string, source: Uint8Array, from: number, to: number): void {
     if (this.shared > 0) this.unshare();
     const n = to - from;
     if (this.nextAt + n > this.budget) return;
     if (this.nextAt + n > this.nextBytes.length) this.grow(this.nextAt + n);
     copyBytes(source, from, to, this.nextBytes, this.nextAt);
-    this.nextAt += n;
+    this.push(s, this.nextAt, this.nextAt + n);
+  }
+
+  /** Adds `s`, whose text is in `nextBytes` from `from` to `to`, to the next record's strings. */
+  private push(s: string, from: number, to: number): void {
+    const bytes = this.nextBytes;
+    this.nextAt = to;
     this.nextStrings.push(s);
-    this.nextEnds.push(this.nextAt);
+    this.nextEnds.push(to);
+    // A view of this arena, not of the one `bytes` swaps it with: that one is written over.
+    this.nextTexts.push(new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from));
   }
 
   /** Copies the strings the record shares with the last one into its own arrays and bytes, in one copy. */
@@ -120,11 +138,7 @@ export class TextMemo {
     const size = this.ends[n - 1]!;
     if (size > this.nextBytes.length) this.grow(size);
     this.bytes.copy(this.nextBytes, 0, 0, size);
-    this.nextAt = size;
-    for (let i = 0; i < n; i++) {
-      this.nextStrings.push(this.strings[i]!);
-      this.nextEnds.push(this.ends[i]!);
-    }
+    for (let i = 0; i < n; i++) this.push(this.strings[i]!, i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
   }
 
   /** Makes `nextBytes` hold at least `size` bytes, keeping what it holds. */
@@ -135,9 +149,9 @@ export class TextMemo {
   }
 }
 
-function copyBytes(source: Buffer, from: number, to: number, target: Buffer, at: number): void {
+function copyBytes(source: Uint8Array, from: number, to: number, target: Uint8Array, at: number): void {
   if (to - from > SHORT_COPY) {
-    source.copy(target, at, from, to);
+    target.set(from === 0 && to === source.length ? source : source.subarray(from, to), at);
     return;
   }
   for (let i = from; i < to; i++) target[at++] = source[i]!;

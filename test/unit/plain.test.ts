@@ -181,6 +181,19 @@ describe('PlainWriter', () => {
       check([m1, m2, m0], 0);
     });
 
+    it('asks the patterns once of a short string they found clean, and every time of one with a secret', () => {
+      const memo = new TextMemo(1 << 20);
+      // Both open a possible secret (`_` then a letter or digit, a name then `=`); the second holds one.
+      const value = { id: 'call_000000', note: 'pwd=hunter22' };
+      const expected = JSON.stringify({ id: 'call_000000', note: 'pwd=***' });
+      scans = 0;
+      expect(write(value, memo)).toBe(expected);
+      expect(scans).toBe(2);
+      scans = 0;
+      expect(write(value, memo)).toBe(expected);
+      expect(scans).toBe(1);
+    });
+
     it('keeps no more text than its budget', () => {
       const memo = new TextMemo(300);
       const value = [message(0), message(1), message(2)];
