@@ -141,11 +141,17 @@ export class TextMemo {
     for (let i = 0; i < n; i++) this.push(this.strings[i]!, i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
   }
 
-  /** Makes `nextBytes` hold at least `size` bytes, keeping what it holds. */
+  /** Makes `nextBytes` hold at least `size` bytes, keeping what it holds, and its views pointing into it. */
   private grow(size: number): void {
     const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.nextBytes.length, size, 64 * 1024)));
     this.nextBytes.copy(grown, 0, 0, this.nextAt);
     this.nextBytes = grown;
+    // Not into the smaller arena, which they would keep alive.
+    const { nextEnds, nextTexts } = this;
+    for (let i = 0; i < nextTexts.length; i++) {
+      const from = i === 0 ? 0 : nextEnds[i - 1]!;
+      nextTexts[i] = new Uint8Array(grown.buffer, grown.byteOffset + from, nextEnds[i]! - from);
+    }
   }
 }
 

@@ -181,6 +181,20 @@ describe('PlainWriter', () => {
       check([m1, m2, m0], 0);
     });
 
+    it('keeps the right text of strings kept before its arena grew', () => {
+      const memo = new TextMemo(1 << 20);
+      // Past the arena's first 64 KB at the fourth string (each is about 19 KB of text).
+      const big = [0, 1, 2, 3].map((i) => `${i} ${message(i).repeat(90)}`);
+      const room = () => fixedRoom(Buffer.alloc(200_000), 200_000);
+      expect(write(big, memo, room())).toBe(JSON.stringify(big));
+      scans = 0;
+      const reordered = [big[1]!, big[0]!, big[2]!, big[3]!];
+      expect(write(reordered, memo, room())).toBe(JSON.stringify(reordered));
+      expect(write(reordered, memo, room())).toBe(JSON.stringify(reordered));
+      // Found in the first record but the second string: from then on each is kept again, in order.
+      expect(scans).toBe(1);
+    });
+
     it('asks the patterns once of a short string they found clean, and every time of one with a secret', () => {
       const memo = new TextMemo(1 << 20);
       // Both open a possible secret (`_` then a letter or digit, a name then `=`); the second holds one.
