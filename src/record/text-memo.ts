@@ -18,29 +18,18 @@ const SHORT_COPY = 64;
  * that dropped its oldest messages is found a few positions on (see LOOK_AHEAD).
  */
 export class TextMemo {
-  /**
-   * The last record's strings, in order, where each one's text ends in `bytes`, and a view of
-   * each text there: copying from a view made once spares `Buffer.copy` the one it makes at each
-   * copy, most of what a copy of a few hundred bytes costs.
-   */
-  private strings: string[] = [];
-  private ends: number[] = [];
-  private texts: Uint8Array[] = [];
-  private bytes: Buffer = EMPTY;
+  /** The last record's strings: what the record being written is matched against. */
+  private last = new Kept();
   /** The record being written: what the next one will be matched against. */
-  private nextStrings: string[] = [];
-  private nextEnds: number[] = [];
-  private nextTexts: Uint8Array[] = [];
-  private nextBytes: Buffer = EMPTY;
-  private nextAt = 0;
+  private next = new Kept();
   /**
    * How many of the last record's first strings the record being written began with, in order,
-   * and nothing else yet: those are not copied into `next*`, since the last record's arrays and
-   * bytes already hold them. An agent called with the same history, or one that grew at its end,
-   * then copies each text once, into the record, not twice.
+   * and nothing else yet: those are not copied into `next`, since `last` already holds them. An
+   * agent called with the same history, or one that grew at its end, then copies each text once,
+   * into the record, not twice.
    */
   private shared = 0;
-  /** The position in `strings` the next string is looked for at. */
+  /** The position in the last record's strings the next string is looked for at. */
   private cursor = 0;
 
   /** `budget`: the most bytes of text kept of one record; strings past it are not kept. */
@@ -50,52 +39,34 @@ export class TextMemo {
   begin(): void {
     this.cursor = 0;
     this.shared = 0;
-    this.nextAt = 0;
-    // Setting an array's length is a call into the engine, which the records that keep nothing need not make.
-    if (this.nextStrings.length === 0) return;
-    this.nextStrings.length = 0;
-    this.nextEnds.length = 0;
-    this.nextTexts.length = 0;
+    this.next.keepFirst(0);
   }
 
   /** Ends a record: what it kept is what the next one is matched against. */
   end(): void {
     if (this.shared > 0) {
       // The record kept the last one's first strings and nothing else: they stay where they are.
-      if (this.shared < this.strings.length) {
-        this.strings.length = this.shared;
-        this.ends.length = this.shared;
-        this.texts.length = this.shared;
-      }
+      this.last.keepFirst(this.shared);
       return;
     }
     // Most records of small arguments keep nothing, and had nothing to match.
-    if (this.nextStrings.length === 0 && this.strings.length === 0) return;
-    const strings = this.strings;
-    this.strings = this.nextStrings;
-    this.nextStrings = strings;
-    const ends = this.ends;
-    this.ends = this.nextEnds;
-    this.nextEnds = ends;
-    const texts = this.texts;
-    this.texts = this.nextTexts;
-    this.nextTexts = texts;
-    const bytes = this.bytes;
-    this.bytes = this.nextBytes;
-    this.nextBytes = bytes;
+    if (this.next.strings.length === 0 && this.last.strings.length === 0) return;
+    const last = this.last;
+    this.last = this.next;
+    this.next = last;
   }
 
   /** Where `s` is among the last record's strings, looked for from the cursor on; -1 when it is not there. */
   find(s: string): number {
-    const strings = this.strings;
-    const last = Math.min(strings.length, this.cursor + LOOK_AHEAD);
-    for (let i = this.cursor; i < last; i++) if (strings[i] === s) return i;
+    const strings = this.last.strings;
+    const end = Math.min(strings.length, this.cursor + LOOK_AHEAD);
+    for (let i = this.cursor; i < end; i++) if (strings[i] === s) return i;
     return -1;
   }
 
   /** The bytes of the text of the last record's `i`th string. */
   size(i: number): number {
-    return this.texts[i]!.length;
+    return this.last.texts[i]!.length;
   }
 
   /**
@@ -103,55 +74,78 @@ export class TextMemo {
    * it, keeps it for the next record, and returns where it ends. The next string is looked for after it.
    */
   use(i: number, buffer: Buffer, at: number): number {
-    const text = this.texts[i]!;
+    const text = this.last.texts[i]!;
     this.cursor = i + 1;
     copyBytes(text, 0, text.length, buffer, at);
-    if (i === this.shared && this.nextStrings.length === 0) this.shared++;
-    else this.keep(this.strings[i]!, text, 0, text.length);
+    if (i === this.shared && this.next.strings.length === 0) this.shared++;
+    else this.keep(this.last.strings[i]!, text, 0, text.length);
     return at + text.length;
   }
 
   /** Keeps `s`, whose text is `source` from `from` to `to`, for the next record. */
   keep(s: string, source: Uint8Array, from: number, to: number): void {
     if (this.shared > 0) this.unshare();
-    const n = to - from;
-    if (this.nextAt + n > this.budget) return;
-    if (this.nextAt + n > this.nextBytes.length) this.grow(this.nextAt + n);
-    copyBytes(source, from, to, this.nextBytes, this.nextAt);
-    this.push(s, this.nextAt, this.nextAt + n);
+    const next = this.next;
+    const end = next.at + to - from;
+    if (end > this.budget) return;
+    if (end > next.bytes.length) next.grow(end, this.budget);
+    copyBytes(source, from, to, next.bytes, next.at);
+    next.push(s, end);
   }
 
-  /** Adds `s`, whose text is in `nextBytes` from `from` to `to`, to the next record's strings. */
-  private push(s: string, from: number, to: number): void {
-    const bytes = this.nextBytes;
-    this.nextAt = to;
-    this.nextStrings.push(s);
-    this.nextEnds.push(to);
-    // A view of this arena, not of the one `bytes` swaps it with: that one is written over.
-    this.nextTexts.push(new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from));
-  }
-
-  /** Copies the strings the record shares with the last one into its own arrays and bytes, in one copy. */
+  /** Copies the strings the record shares with the last one into its own, in one copy. */
   private unshare(): void {
-    const n = this.shared;
+    const { last, next, shared } = this;
     this.shared = 0;
-    const size = this.ends[n - 1]!;
-    if (size > this.nextBytes.length) this.grow(size);
-    this.bytes.copy(this.nextBytes, 0, 0, size);
-    for (let i = 0; i < n; i++) this.push(this.strings[i]!, i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
+    const size = last.ends[shared - 1]!;
+    if (size > next.bytes.length) next.grow(size, this.budget);
+    last.bytes.copy(next.bytes, 0, 0, size);
+    for (let i = 0; i < shared; i++) next.push(last.strings[i]!, last.ends[i]!);
+  }
+}
+
+/**
+ * The strings one record kept, in order, with their text in `bytes`: where each one's ends, and
+ * a view of it there. Copying from a view made once spares `Buffer.copy` the one it makes at each
+ * copy, most of what a copy of a few hundred bytes costs.
+ */
+class Kept {
+  strings: string[] = [];
+  ends: number[] = [];
+  texts: Uint8Array[] = [];
+  bytes: Buffer = EMPTY;
+  /** Where the next text goes in `bytes`. */
+  at = 0;
+
+  /** Keeps the first `n` strings only. */
+  keepFirst(n: number): void {
+    this.at = n === 0 ? 0 : this.ends[n - 1]!;
+    // Setting an array's length is a call into the engine, which the records that keep nothing need not make.
+    if (this.strings.length <= n) return;
+    this.strings.length = n;
+    this.ends.length = n;
+    this.texts.length = n;
   }
 
-  /** Makes `nextBytes` hold at least `size` bytes, keeping what it holds, and its views pointing into it. */
-  private grow(size: number): void {
-    const grown = Buffer.allocUnsafe(Math.min(this.budget, Math.max(2 * this.nextBytes.length, size, 64 * 1024)));
-    this.nextBytes.copy(grown, 0, 0, this.nextAt);
-    this.nextBytes = grown;
-    // Not into the smaller arena, which they would keep alive.
-    const { nextEnds, nextTexts } = this;
-    for (let i = 0; i < nextTexts.length; i++) {
-      const from = i === 0 ? 0 : nextEnds[i - 1]!;
-      nextTexts[i] = new Uint8Array(grown.buffer, grown.byteOffset + from, nextEnds[i]! - from);
-    }
+  /** Adds `s`, whose text is in `bytes` from `at` to `end`. */
+  push(s: string, end: number): void {
+    this.strings.push(s);
+    this.ends.push(end);
+    this.texts.push(this.view(this.at, end));
+    this.at = end;
+  }
+
+  /** Makes `bytes` hold at least `size` bytes (at most `budget`), keeping what it holds, and its views pointing into it. */
+  grow(size: number, budget: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(budget, Math.max(2 * this.bytes.length, size, 64 * 1024)));
+    this.bytes.copy(grown, 0, 0, this.at);
+    this.bytes = grown;
+    // Not into the smaller buffer, which they would keep alive.
+    for (let i = 0; i < this.texts.length; i++) this.texts[i] = this.view(i === 0 ? 0 : this.ends[i - 1]!, this.ends[i]!);
+  }
+
+  private view(from: number, to: number): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + from, to - from);
   }
 }
 
