@@ -191,7 +191,8 @@ describe('PlainWriter', () => {
       const reordered = [big[1]!, big[0]!, big[2]!, big[3]!];
       expect(write(reordered, memo, room())).toBe(JSON.stringify(reordered));
       expect(write(reordered, memo, room())).toBe(JSON.stringify(reordered));
-      // Found in the first record but the second string: from then on each is kept again, in order.
+      // The second record finds big[1] at its place and then looks for big[0] after it, so scans
+      // big[0] again; the third finds each in its place.
       expect(scans).toBe(1);
     });
 
