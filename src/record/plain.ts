@@ -1,3 +1,4 @@
+import { jsonEscaper } from './json-escape';
 import { NEEDS_ESCAPE, type KeyCache } from './keys';
 import { digitsOf, numberText, writeInteger } from './number-text';
 import { isPairName, MASK, type Redactor } from './redact';
@@ -253,15 +254,23 @@ export class PlainWriter {
   }
 
   /**
-   * A long string: the redactor's own scan, then one native UTF-8 write of the text when it needs
-   * no escape. Measured, these beat the loop over characters once a string is longer than
-   * SHORT_STRING: the loop costs several times the native write, and prose opens a possible
-   * secret within its first few words, so the scan would run anyway. Text that needs escapes (a
-   * newline, a quote) is copied by the loop, which measured faster than JSON.stringify's string
-   * written out again.
+   * A long string: the redactor's own scan, then its text written and escaped by the escaper
+   * (see JsonEscaper). Where it cannot (no WebAssembly, a lone surrogate, a string too long for
+   * it): one native UTF-8 write of the text when it needs no escape, else the loop, which measured
+   * faster than JSON.stringify's string written out again. Measured, these beat the loop alone
+   * once a string is longer than SHORT_STRING: the loop costs several times the native write, and
+   * prose opens a possible secret within its first few words, so the scan would run anyway.
    */
   private scanned(s: string): boolean {
     const text = this.limits.redactor.redactString(s);
+    const escaper = jsonEscaper();
+    if (escaper?.write(text)) {
+      const bytes = escaper.end - escaper.start;
+      if (this.at + bytes > this.limit && !this.more(bytes)) return false;
+      this.buffer.set(escaper.view.subarray(escaper.start, escaper.end), this.at);
+      this.at += bytes;
+      return true;
+    }
     if (NEEDS_ESCAPE.test(text)) return this.copy(text, false);
     const bytes = Buffer.byteLength(text) + 2;
     if (this.at + bytes > this.limit && !this.more(bytes)) return false;

@@ -79,9 +79,16 @@ describe('PlainWriter', () => {
     }
   });
 
-  it('copies long strings whole, printable ASCII or not', () => {
+  it('copies long strings whole, printable ASCII or not, escaped or not', () => {
     const long = new PlainWriter({ ...limits, maxStringLength: 1000 });
-    for (const s of ['a'.repeat(500), `${'b'.repeat(300)}"${'c'.repeat(300)}`, `${'d'.repeat(200)}ü`]) {
+    for (const s of [
+      'a'.repeat(500),
+      `${'b'.repeat(300)}"${'c'.repeat(300)}`,
+      `${'d'.repeat(200)}ü`,
+      `line one\nline "two"\t\\ ${'e'.repeat(70)}\u0001\u001f😀 日本`,
+      // A lone surrogate, which JSON escapes, takes the loop rather than the escaper.
+      `${'f'.repeat(70)}\ud800 and "quoted"`,
+    ]) {
       const buffer = Buffer.alloc(2000);
       const end = long.write([s], fixedRoom(buffer, buffer.length), 0);
       expect(buffer.toString('utf8', 0, end)).toBe(JSON.stringify([s]));

@@ -9,6 +9,45 @@ describe('the rules', () => {
   it("are of the shape the redactor relies on: every secret word has a stem, string rules have their groups in threes", () => {
     expect(() => checkRules()).not.toThrow();
   });
+
+  it('scan for each pretest in a form that matches the same strings as the pretest itself', () => {
+    const rules = (REDACTION_RULES as ReadonlyArray<{ id: string; pretest?: unknown; scan?: string }>).filter((r) => r.scan !== undefined);
+    expect(rules.length).toBeGreaterThan(5);
+    // Strings made of pieces of the pretests' texts and single characters, so that most of them
+    // come near a pretest, many hold one, and some hold two that overlap (`ghp_live_`).
+    const texts = ['sk-', 'AKIA', 'ASIA', 'eyJ', 'hooks.slack.com', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'xoxa-', 'xoxb-', 'xoxp-', 'xoxr-', 'xoxs-', 'AIza', '_live_'];
+    const singles = [...new Set(texts.join('') + ' xZ.')];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const strings = [...texts, ...REDACTION_RULES.map((r) => r.example)];
+    for (let i = 0; i < 40_000; i++) {
+      let s = '';
+      for (let pieces = random(6); pieces >= 0; pieces--) {
+        if (random(2) === 0) s += singles[random(singles.length)];
+        else {
+          const text = texts[random(texts.length)]!;
+          // The whole text a third of the time, else a piece of it.
+          const from = random(3) === 0 ? 0 : random(text.length);
+          s += from === 0 && random(2) === 0 ? text : text.slice(from, from + 1 + random(text.length - from));
+        }
+      }
+      strings.push(s);
+    }
+    for (const rule of rules) {
+      const pretest = new RegExp(rule.pretest as string);
+      const scan = new RegExp(rule.scan!);
+      let held = 0;
+      for (const s of strings) {
+        expect(scan.test(s), `${rule.id}: ${JSON.stringify(s)}`).toBe(pretest.test(s));
+        if (pretest.test(s)) held++;
+      }
+      // Each pretest is held often enough for the comparison to mean something.
+      expect(held, rule.id).toBeGreaterThan(500);
+    }
+  });
 });
 
 describe('keyWords', () => {
