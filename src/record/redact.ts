@@ -456,7 +456,7 @@ function builtinKey(words: string[]): KeyDecision {
 class Pretests {
   readonly sources: string[];
   /** Each of `sources` as the scan looks for it (see StringRule.scan). */
-  readonly scanForms: string[];
+  private readonly scanForms: string[];
   readonly any: RegExp;
   /** The bits of the rules whose pretest is sources[i]. */
   readonly rules: number[];
