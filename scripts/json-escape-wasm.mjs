@@ -3,6 +3,7 @@
 // Run it after changing the .wat (test/unit/json-escape.test.ts fails until then):
 // node scripts/json-escape-wasm.mjs
 import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import wabt from 'wabt';
 
 /** The module's bytes, compiled from its text. */
@@ -18,7 +19,7 @@ export async function compileJsonEscape() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const file = new URL('../src/record/json-escape-wasm.ts', import.meta.url);
   const base64 = (await compileJsonEscape()).toString('base64');
   fs.writeFileSync(

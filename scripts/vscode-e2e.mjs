@@ -55,7 +55,11 @@ function codeServer(nodeBin) {
   fs.mkdirSync(partial, { recursive: true });
   fs.writeFileSync(path.join(partial, 'package.json'), '{"private":true}\n');
   // node-gyp must build against Node 24's headers, which its package carries, not the machine's.
-  const env = { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: path.dirname(nodeBin) };
+  // npm takes npm_config_* variables for its own settings: the user agent set by the npm that runs
+  // this script (`npm run test:vscode`, on the machine's Node) would be this install's too, and
+  // code-server's install script reads the Node version from it, and stops on any but 24.
+  const { npm_config_user_agent: _agent, ...inherited } = process.env;
+  const env = { ...inherited, PATH: `${nodeBin}${path.delimiter}${process.env.PATH}`, npm_config_nodedir: path.dirname(nodeBin) };
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `code-server@${CODE_SERVER_VERSION}`], { cwd: partial, env });
   fs.rmSync(home, { recursive: true, force: true });
   fs.renameSync(partial, home);

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JSON_ESCAPE_WASM } from '../../src/record/json-escape-wasm';
 import { JsonEscaper, jsonEscaper } from '../../src/record/json-escape';
-// @ts-expect-error: a script, untyped
+// @ts-expect-error: a build script, in JavaScript without types
 import { compileJsonEscape } from '../../scripts/json-escape-wasm.mjs';
 
 const escaper = jsonEscaper()!;
